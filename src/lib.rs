@@ -8,9 +8,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+mod codes;
 pub mod raw;
 mod sensitive;
 mod transport;
 
+pub use codes::{FailureCode, HintCode};
 pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};
 pub use transport::{USER_AGENT, http_client_builder};
