@@ -121,21 +121,26 @@ pub fn generate(root: &Path) -> Result<Generated, Failure> {
             "cargo build of identisure failed before its build script ran:\n{stderr}"
         )));
     };
+    let mut g = read_dir(&out_dir)?;
+    if !output.status.success() {
+        g.crate_errors = stderr.into_owned();
+    }
+    Ok(g)
+}
+
+/// Reads generated output from a directory: the build script's `OUT_DIR`,
+/// or one written by `cargo xtask codegen --out DIR`.
+pub fn read_dir(dir: &Path) -> Result<Generated, Failure> {
     let read = |name: &str| {
-        std::fs::read_to_string(out_dir.join(name)).map_err(|e| {
-            Failure::Other(format!("cannot read {}: {e}", out_dir.join(name).display()))
-        })
+        std::fs::read_to_string(dir.join(name))
+            .map_err(|e| Failure::Other(format!("cannot read {}: {e}", dir.join(name).display())))
     };
     Ok(Generated {
         code: read("codegen.rs")?,
         surface: read("surface.txt")?,
         pruned: parse_pruned(&read("pruned.txt")?),
-        crate_errors: if output.status.success() {
-            String::new()
-        } else {
-            stderr.into_owned()
-        },
-        out_dir,
+        crate_errors: String::new(),
+        out_dir: dir.to_path_buf(),
     })
 }
 

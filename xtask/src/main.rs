@@ -45,7 +45,12 @@ enum Task {
     /// Fail, with a readable diff, when openapi.yaml is not normalised, an
     /// operation is neither generated nor pruned, or the generated surface
     /// differs from the committed snapshots.
-    Check,
+    Check {
+        /// Read the generated output from DIR (as written by `codegen --out
+        /// DIR`) instead of building the crate.
+        #[arg(long, value_name = "DIR")]
+        generated: Option<PathBuf>,
+    },
     /// Write the generated code, surface listing and prune list to a directory.
     Codegen {
         /// Where to write codegen.rs, surface.txt and pruned.txt
@@ -72,7 +77,7 @@ fn main() -> ExitCode {
                 regenerate: !no_regenerate,
             },
         ),
-        Task::Check => check::run(&repo),
+        Task::Check { generated } => check::run(&repo, generated.as_deref()),
         Task::Codegen { out } => write_codegen(&repo, out),
         Task::Normalize => normalize_spec(&repo),
     };
