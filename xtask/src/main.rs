@@ -20,7 +20,7 @@ use repo::Repo;
 /// Maintainer tasks for identisure: refresh the spec from upstream, report
 /// what changed, and guard the generated surface against drift.
 #[derive(Parser)]
-#[command(name = "cargo xtask")]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
 struct Cli {
     /// Root of the identisure repository to work on (default: this workspace).
     #[arg(long, global = true, env = "IDENTISURE_REPO", value_name = "DIR")]

@@ -48,11 +48,14 @@ pub fn fetch(source: &str) -> Result<String, String> {
 /// Parses JSON or YAML into a document, keeping the key order of the input.
 pub fn parse(text: &str) -> Result<Value, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    let doc: Value = if trimmed.starts_with('{') {
+    let mut doc: Value = if trimmed.starts_with('{') {
         serde_json::from_str(trimmed).map_err(|e| format!("not valid JSON: {e}"))?
     } else {
         serde_norway::from_str(trimmed).map_err(|e| format!("not valid YAML: {e}"))?
     };
+    // YAML merge keys (`<<: *anchor`) become plain fields.
+    doc.apply_merge()
+        .map_err(|e| format!("YAML merge keys cannot be resolved: {e}"))?;
     if !doc.is_mapping() {
         return Err("not an OpenAPI document: the top level is not an object".into());
     }
@@ -112,6 +115,16 @@ mod tests {
             .collect();
         assert_eq!(keys, ["openapi", "paths", "info"]);
         validate(&a).unwrap();
+    }
+
+    #[test]
+    fn yaml_anchors_and_merge_keys_are_resolved() {
+        let yaml = "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A: &a {type: string, maxLength: 3}\n    B:\n      <<: *a\n      description: b\n";
+        let doc = parse(yaml).unwrap();
+        let b = &doc["components"]["schemas"]["B"];
+        assert_eq!(b["maxLength"].as_u64(), Some(3));
+        assert_eq!(b["description"].as_str(), Some("b"));
+        assert!(b.get("<<").is_none());
     }
 
     #[test]
