@@ -1179,4 +1179,48 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn inline_operation_schemas_are_named_after_the_operation() {
+        assert_eq!(
+            report(
+                "      parameters:\n      - name: id\n        in: path\n        required: true\n        schema:\n          type: string\n      responses:\n        '200':",
+                "      parameters:\n      - name: id\n        in: path\n        required: true\n        schema:\n          type: string\n          maxLength: 36\n      responses:\n        '200':"
+            ),
+            [
+                "! GET /v1/thing/auth/{id} (thing_auth_collect) path parameter `id`: tightened constraint maxLength none → 36"
+            ]
+        );
+        assert_eq!(
+            report(
+                "              schema:\n                $ref: '#/components/schemas/ThingSession'\n",
+                "              schema:\n                type: object\n"
+            ),
+            [
+                "! GET /v1/thing/auth/{id} (thing_auth_collect) response 200: type changed ThingSession → object"
+            ]
+        );
+        assert_eq!(
+            report(
+                "        '204':\n          description: Cancelled.\n",
+                "        '404':\n          description: Unknown.\n"
+            ),
+            [
+                "! DELETE /v1/thing/auth/{id} (thing_auth_cancel) response 204: removed",
+                "~ DELETE /v1/thing/auth/{id} (thing_auth_cancel) response 404: new",
+            ]
+        );
+    }
+
+    #[test]
+    fn every_content_change_is_reported() {
+        // A key the differ has no rule for still shows up.
+        assert_eq!(
+            report(
+                "    ThingSession:\n",
+                "    ThingSession:\n      x-internal: true\n"
+            ),
+            ["~ ThingSession: x-internal changed"]
+        );
+    }
 }
