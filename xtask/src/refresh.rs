@@ -1,0 +1,114 @@
+//! `cargo xtask refresh-spec`: fetch, check, normalise, compare, write,
+//! report, regenerate.
+
+use crate::check;
+use crate::codegen;
+use crate::diff;
+use crate::normalize;
+use crate::repo::Repo;
+use crate::report;
+use crate::spec;
+
+/// What `refresh-spec` was asked to do.
+pub struct Options {
+    /// URL or file; the configured upstream URL when `None`.
+    pub from: Option<String>,
+    /// Whether to run build.rs on the new spec afterwards.
+    pub regenerate: bool,
+}
+
+/// Refreshes `openapi.yaml`. The change report goes to stdout (and nothing
+/// else does); progress and the regeneration summary go to stderr.
+pub fn run(repo: &Repo, opts: &Options) -> Result<(), String> {
+    let source = match (&opts.from, spec::UPSTREAM_SPEC_URL) {
+        (Some(from), _) => from.clone(),
+        (None, Some(url)) => url.to_string(),
+        (None, None) => {
+            return Err(
+                "no upstream spec URL is configured yet (UPSTREAM_SPEC_URL in xtask/src/spec.rs): \
+                 pass --from <URL|FILE>"
+                    .into(),
+            );
+        }
+    };
+    eprintln!("refresh-spec: reading {source}");
+    let text = spec::fetch(&source)?;
+    let fetched = spec::parse(&text).map_err(|e| format!("{source}: {e}"))?;
+    let new = normalize::normalize(&fetched);
+    spec::validate(&new).map_err(|e| format!("{source}: {e}"))?;
+    let new_text = normalize::to_yaml(&new)?;
+
+    let path = repo.spec();
+    let old = match std::fs::read_to_string(&path) {
+        Ok(old_text) => {
+            let doc = spec::parse(&old_text).map_err(|e| {
+                format!(
+                    "the current {} cannot be read ({e}); fix or remove it first",
+                    path.display()
+                )
+            })?;
+            Some((old_text, normalize::normalize(&doc)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let old_doc = old
+        .as_ref()
+        .map(|(_, d)| d.clone())
+        .unwrap_or(serde_norway::Value::Mapping(Default::default()));
+    let changes = diff::diff(&old_doc, &new);
+
+    if old.as_ref().map(|(t, _)| t.as_str()) != Some(new_text.as_str()) {
+        std::fs::write(&path, &new_text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("refresh-spec: wrote {}", path.display());
+    } else {
+        eprintln!("refresh-spec: {} is unchanged", path.display());
+    }
+    print!(
+        "{}",
+        report::render(&changes, repo.crate_version().as_deref())
+    );
+
+    if !opts.regenerate {
+        eprintln!("refresh-spec: not regenerating (--no-regenerate); run `cargo xtask check`");
+        return Ok(());
+    }
+    regenerate(repo, &new)
+}
+
+/// Runs build.rs on the new spec and tells what the generated surface now
+/// looks like against the committed snapshot.
+fn regenerate(repo: &Repo, doc: &serde_norway::Value) -> Result<(), String> {
+    eprintln!("refresh-spec: regenerating (cargo build -p identisure)…");
+    let g =
+        codegen::generate(repo.root()).map_err(|e| format!("openapi.yaml was written, but {e}"))?;
+    let problems = check::coverage(doc, &g);
+    for p in &problems {
+        eprintln!("refresh-spec: NOT GENERATED: {p}");
+    }
+    for (id, why) in &g.pruned {
+        eprintln!("refresh-spec: pruned by build.rs: {id}: {why}");
+    }
+    match check::compare_snapshot(&repo.snapshot("surface"), &g.surface, usize::MAX) {
+        Ok(()) => eprintln!("refresh-spec: the generated surface is unchanged"),
+        Err(diff) => eprintln!(
+            "refresh-spec: the generated surface changed — review with \
+             `cargo insta test -p identisure --test surface --review`:\n{diff}"
+        ),
+    }
+    if !g.crate_errors.is_empty() {
+        eprintln!(
+            "refresh-spec: the hand-written layer no longer compiles against the new code; adapt it:\n{}",
+            g.crate_errors
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} operation(s) of the new spec are neither generated nor pruned",
+            problems.len()
+        ))
+    }
+}

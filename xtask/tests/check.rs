@@ -1,0 +1,204 @@
+//! `check` end to end against a temporary repository. The generated output
+//! is given with `--generated DIR` (what `codegen --out DIR` writes), so
+//! these tests do not build the crate; `codegen_runs_the_real_build_script`
+//! is the one test that does.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const SURFACE: &str = "\
+# methods of raw::Client (builder style; arguments are builder setters)
+thing_auth_start(body: types::builder::ThingAuthRequest) -> Result<ResponseValue<types::ThingPending>, Error<types::ErrorResponse>>
+thing_auth_collect(id: String) -> Result<ResponseValue<types::ThingSession>, Error<()>>
+thing_auth_cancel(id: String) -> Result<ResponseValue<()>, Error<()>>
+
+# types
+struct ThingPending {
+    id: String
+}
+";
+
+fn snapshot(body: &str) -> String {
+    format!("---\nsource: tests/surface.rs\nexpression: surface\n---\n{body}")
+}
+
+/// A repository in a good state: normal-form spec, matching snapshots.
+fn good_repo() -> (tempfile::TempDir, tempfile::TempDir) {
+    let repo = temp_repo(BASE);
+    let normalized = xtask(repo.path(), &["normalize"]);
+    assert!(normalized.status.success());
+    let snaps = repo.path().join("tests/snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    std::fs::write(snaps.join("surface__surface.snap"), snapshot(SURFACE)).unwrap();
+    std::fs::write(
+        snaps.join("surface__codegen.snap"),
+        snapshot("pub mod types {}\n"),
+    )
+    .unwrap();
+
+    let generated = tempfile::tempdir().unwrap();
+    std::fs::write(generated.path().join("surface.txt"), SURFACE).unwrap();
+    std::fs::write(generated.path().join("codegen.rs"), "pub mod types {}\n").unwrap();
+    std::fs::write(generated.path().join("pruned.txt"), "").unwrap();
+    (repo, generated)
+}
+
+fn check(repo: &Path, generated: &Path) -> std::process::Output {
+    xtask(repo, &["check", "--generated", generated.to_str().unwrap()])
+}
+
+#[test]
+fn check_passes_on_a_consistent_repository() {
+    let (repo, generated) = good_repo();
+    let out = check(repo.path(), generated.path());
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).ends_with("check: all passed\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn check_catches_surface_drift_with_a_diff() {
+    let (repo, generated) = good_repo();
+    let drifted = SURFACE.replace(
+        "    id: String\n",
+        "    id: String\n    qr: Option<String>\n",
+    );
+    std::fs::write(generated.path().join("surface.txt"), drifted).unwrap();
+    let out = check(repo.path(), generated.path());
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("surface__surface.snap differs from the generated output"),
+        "{text}"
+    );
+    assert!(text.contains("\n+    qr: Option<String>\n"), "{text}");
+    assert!(stderr(&out).contains("the generated surface differs from the snapshots"));
+}
+
+#[test]
+fn check_catches_an_operation_that_is_neither_generated_nor_pruned() {
+    let (repo, generated) = good_repo();
+    // A new upstream operation that build.rs would not generate.
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        upstream.path(),
+        changed(&[(
+            "  /v1/thing/auth/{id}:\n",
+            "  /v1/thing/upload:\n    post:\n      operationId: thing_upload\n      responses:\n        '201':\n          description: Stored.\n  /v1/thing/auth/{id}:\n",
+        )]),
+    )
+    .unwrap();
+    let refreshed = xtask(
+        repo.path(),
+        &[
+            "refresh-spec",
+            "--from",
+            upstream.path().to_str().unwrap(),
+            "--no-regenerate",
+        ],
+    );
+    assert!(refreshed.status.success());
+    let out = check(repo.path(), generated.path());
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains(
+            "FAILED: operation `thing_upload` is neither generated nor on the prune list of build.rs"
+        ),
+        "{}",
+        stdout(&out)
+    );
+
+    // Pruned with a reason, it passes; pruned without one, it does not.
+    std::fs::write(
+        generated.path().join("pruned.txt"),
+        "thing_upload\tmultipart\n",
+    )
+    .unwrap();
+    assert!(check(repo.path(), generated.path()).status.success());
+    std::fs::write(generated.path().join("pruned.txt"), "thing_upload\t\n").unwrap();
+    let out = check(repo.path(), generated.path());
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("pruned without a reason"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn check_catches_a_spec_out_of_normal_form() {
+    let (repo, generated) = good_repo();
+    let spec = repo.path().join("openapi.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    // Same content, other key order.
+    let swapped = text.replacen(
+        "      operationId: thing_auth_start\n      summary: Start an authentication\n",
+        "      summary: Start an authentication\n      operationId: thing_auth_start\n",
+        1,
+    );
+    assert_ne!(swapped, text);
+    std::fs::write(&spec, &swapped).unwrap();
+    let out = check(repo.path(), generated.path());
+    assert!(!out.status.success());
+    let report = stdout(&out);
+    assert!(
+        report.contains("openapi.yaml is not normalised"),
+        "{report}"
+    );
+    assert!(report.contains("+      operationId: thing_auth_start\n       summary: Start an authentication\n-      operationId: thing_auth_start\n"), "{report}");
+    assert!(report.contains("cargo xtask normalize"), "{report}");
+
+    // `normalize` fixes it without touching the content.
+    assert!(xtask(repo.path(), &["normalize"]).status.success());
+    let fixed = std::fs::read_to_string(&spec).unwrap();
+    assert_eq!(fixed, text);
+    assert!(check(repo.path(), generated.path()).status.success());
+}
+
+/// SLOW (the one test that builds): runs `codegen --out` on this workspace,
+/// i.e. `cargo build -p identisure --lib` with the real build.rs, in the
+/// target directory of this test run (so it reuses what is built, and what
+/// `cargo xtask check` needs anyway). Reads the repository, writes only to
+/// a temporary directory.
+#[test]
+fn codegen_runs_the_real_build_script() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--repo")
+        .arg(root)
+        .args(["codegen", "--out"])
+        .arg(out_dir.path())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let surface = std::fs::read_to_string(out_dir.path().join("surface.txt")).unwrap();
+    let pruned = std::fs::read_to_string(out_dir.path().join("pruned.txt")).unwrap();
+    let code = std::fs::read_to_string(out_dir.path().join("codegen.rs")).unwrap();
+    assert!(
+        surface.contains("\nbankid_se_auth_start(body: "),
+        "{surface}"
+    );
+    assert!(pruned.starts_with("document_upload\t"), "{pruned}");
+    assert!(
+        code.contains("pub struct Client"),
+        "codegen.rs has no client"
+    );
+    // Every operation of the real spec is accounted for.
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--repo")
+        .arg(root)
+        .args(["check", "--generated"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    let report = stdout(&check);
+    assert!(report.contains("ok: 55 operations"), "{report}");
+}

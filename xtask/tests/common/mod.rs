@@ -1,0 +1,123 @@
+//! Helpers for the end-to-end tests: a temporary repository, a tiny HTTP
+//! server on 127.0.0.1, and running the xtask binary.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+/// The base fixture spec (not necessarily in normal form).
+pub const BASE: &str = include_str!("../fixtures/base.yaml");
+
+/// The base fixture with text replacements applied (each must match).
+pub fn changed(replacements: &[(&str, &str)]) -> String {
+    let mut text = BASE.to_string();
+    for (from, to) in replacements {
+        assert!(text.contains(from), "fixture has no {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// YAML text as JSON text, keeping the key order.
+pub fn to_json(yaml: &str) -> String {
+    let v: serde_norway::Value = serde_norway::from_str(yaml).unwrap();
+    serde_json::to_string_pretty(&v).unwrap()
+}
+
+/// The content of a YAML or JSON text, for comparing meaning, not form.
+pub fn content(text: &str) -> serde_json::Value {
+    serde_norway::from_str(text).unwrap()
+}
+
+/// A temporary repository with a Cargo.toml (version 0.1.0) and the given
+/// openapi.yaml.
+pub fn temp_repo(spec: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"identisure\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("openapi.yaml"), spec).unwrap();
+    dir
+}
+
+/// Runs `xtask --repo <repo> <args>`.
+pub fn xtask(repo: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--repo")
+        .arg(repo)
+        .args(args)
+        .env_remove("IDENTISURE_REPO")
+        .output()
+        .unwrap();
+    eprintln!(
+        "xtask {args:?}: {}\n--- stdout\n{}--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 answering every request with one
+/// status and body; it records the request lines it saw.
+pub struct Server {
+    pub url: String,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+pub fn serve(status: u16, content_type: &str, body: String) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    let content_type = content_type.to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if line == "\r\n" || line == "\n" => break,
+                    Ok(_) => {}
+                }
+            }
+            seen.lock()
+                .unwrap()
+                .push(request_line.trim_end().to_string());
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    Server { url, requests }
+}
+
+/// The target directory this test binary was built in (…/target/debug/deps/x → …/target).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.ancestors().nth(3).unwrap().to_path_buf()
+}

@@ -1,0 +1,194 @@
+//! `refresh-spec` end to end: the xtask binary against a temporary
+//! repository, fed from a local HTTP server on 127.0.0.1 or from a file.
+//! None of these tests builds the crate (`--no-regenerate`).
+
+mod common;
+
+use common::*;
+
+/// An upstream release with a bit of everything.
+fn upstream_v2() -> String {
+    changed(&[
+        // + an operation
+        (
+            "  /v1/thing/auth/{id}:\n",
+            "  /v1/thing/sign:\n    post:\n      operationId: thing_sign_start\n      summary: Start a signing\n      description: Starts a signing.\n      responses:\n        '201':\n          description: Started.\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/ThingPending'\n  /v1/thing/auth/{id}:\n",
+        ),
+        // ! a new required request field
+        (
+            "      - endUserIp\n      properties:\n",
+            "      - endUserIp\n      - country\n      properties:\n        country:\n          type: string\n",
+        ),
+        // ! a response field gone
+        ("        autoStartToken:\n          type: string\n", ""),
+        // ! a narrowed enum
+        (
+            "      - substantial\n      - high\n",
+            "      - substantial\n",
+        ),
+        // ! a tightened constraint
+        ("          maxLength: 64\n", "          maxLength: 32\n"),
+        // ~ docs
+        ("IP address of the user.", "The IP address of the end user."),
+    ])
+}
+
+const V2_REPORT: &str = "\
++ POST /v1/thing/sign (thing_sign_start)
+! Level: enum narrowed: \"high\" removed
+! ThingAuthRequest.country: new required request field
+! ThingAuthRequest.refId: tightened constraint maxLength 64 → 32
+! ThingPending.autoStartToken: response field removed
+~ ThingAuthRequest.endUserIp: description changed (docs)
+semver: minor bump, 0.1.0 → 0.2.0 (breaking changes (marked - or !))
+";
+
+#[test]
+fn refresh_from_a_local_http_server_reports_writes_and_is_idempotent() {
+    let repo = temp_repo(BASE);
+    let v2 = upstream_v2();
+    let server = serve(200, "application/json", to_json(&v2));
+    let url = format!("{}/spec/openapi.json", server.url);
+
+    let out = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", &url, "--no-regenerate"],
+    );
+    assert!(out.status.success());
+    assert_eq!(stdout(&out), V2_REPORT);
+    assert_eq!(
+        server.requests.lock().unwrap().as_slice(),
+        ["GET /spec/openapi.json HTTP/1.1"]
+    );
+
+    // The written spec has the upstream content, in normal form: the JSON
+    // came with `paths` in upstream order, the file has them sorted.
+    let written = std::fs::read_to_string(repo.path().join("openapi.yaml")).unwrap();
+    assert_eq!(content(&written), content(&v2));
+    let auth = written.find("  /v1/thing/auth:\n").unwrap();
+    let collect = written.find("  /v1/thing/auth/{id}:\n").unwrap();
+    let sign = written.find("  /v1/thing/sign:\n").unwrap();
+    assert!(
+        auth < collect && collect < sign,
+        "paths not sorted:\n{written}"
+    );
+
+    // The same upstream again: nothing to report, nothing rewritten.
+    let again = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", &url, "--no-regenerate"],
+    );
+    assert!(again.status.success());
+    assert_eq!(
+        stdout(&again),
+        "no changes to the spec's content\nsemver: no bump, stays 0.1.0 (nothing changed)\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("openapi.yaml")).unwrap(),
+        written
+    );
+}
+
+#[test]
+fn refresh_from_a_yaml_file_with_compatible_changes_only_is_a_patch() {
+    let repo = temp_repo(BASE);
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        upstream.path(),
+        changed(&[
+            (
+                "        refId:\n",
+                "        callbackUrl:\n          type: string\n          format: uri\n        refId:\n",
+            ),
+            ("          maxLength: 8\n", "          maxLength: 12\n"),
+            ("summary: Collect an authentication", "summary: Read a session"),
+        ]),
+    )
+    .unwrap();
+    let from = upstream.path().to_str().unwrap();
+    let out = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", from, "--no-regenerate"],
+    );
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        "\
+~ GET /v1/thing/auth/{id} (thing_auth_collect): summary changed (docs)
+~ ThingAuthRequest.callbackUrl: new optional field
+~ ThingAuthRequest.pin: relaxed constraint maxLength 8 → 12
+semver: patch bump, 0.1.0 → 0.1.1 (compatible changes only)
+"
+    );
+    let written = std::fs::read_to_string(repo.path().join("openapi.yaml")).unwrap();
+    assert!(
+        written.contains("        callbackUrl:\n          type: string\n          format: uri\n")
+    );
+}
+
+#[test]
+fn refresh_refuses_a_failed_download_and_keeps_the_spec() {
+    let repo = temp_repo(BASE);
+    let server = serve(404, "text/html", "<html>not here</html>".into());
+    let out = xtask(
+        repo.path(),
+        &[
+            "refresh-spec",
+            "--from",
+            &format!("{}/nope.yaml", server.url),
+            "--no-regenerate",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("HTTP 404"), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("openapi.yaml")).unwrap(),
+        BASE
+    );
+}
+
+#[test]
+fn refresh_refuses_openapi_3_1_and_non_specs() {
+    let repo = temp_repo(BASE);
+    let v31 = changed(&[("openapi: 3.0.3", "openapi: 3.1.0")]);
+    let server = serve(200, "application/yaml", v31);
+    let out = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", &server.url, "--no-regenerate"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("only OpenAPI 3.0.x"),
+        "{}",
+        stderr(&out)
+    );
+
+    let html = serve(200, "text/html", "<html><body>login</body></html>".into());
+    let out = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", &html.url, "--no-regenerate"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not an OpenAPI document"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("openapi.yaml")).unwrap(),
+        BASE
+    );
+}
+
+#[test]
+fn refresh_without_from_says_where_the_upstream_url_is_configured() {
+    let repo = temp_repo(BASE);
+    let out = xtask(repo.path(), &["refresh-spec", "--no-regenerate"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("UPSTREAM_SPEC_URL"),
+        "{}",
+        stderr(&out)
+    );
+}
