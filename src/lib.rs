@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod codes;
+pub mod qr;
 pub mod raw;
 mod sensitive;
 mod transport;
