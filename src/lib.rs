@@ -12,6 +12,7 @@ pub mod callback;
 mod codes;
 pub mod launch;
 pub mod messages;
+pub mod national_id;
 pub mod qr;
 pub mod raw;
 mod sensitive;
