@@ -315,11 +315,26 @@ pub trait UserMessage {
     fn rfa(&self, context: MessageContext) -> Rfa;
 
     /// The text for the default context (launch method unspecified, desktop).
+    ///
+    /// ```
+    /// use identisure::HintCode;
+    /// use identisure::messages::{Lang, UserMessage};
+    ///
+    /// assert_eq!(HintCode::UserCancel.message(Lang::Sv), "Åtgärden avbruten.");
+    /// ```
     fn message(&self, lang: Lang) -> &'static str {
         self.rfa(MessageContext::default()).text(lang)
     }
 
     /// The text in `context`, e.g. RFA13 instead of RFA1 after an autostart.
+    ///
+    /// ```
+    /// use identisure::HintCode;
+    /// use identisure::messages::{Device, Lang, LaunchMethod, MessageContext, UserMessage};
+    ///
+    /// let ctx = MessageContext { launch: LaunchMethod::QrCode, device: Device::Desktop };
+    /// assert!(HintCode::StartFailed.message_in(Lang::En, ctx).starts_with("Failed to scan the QR code."));
+    /// ```
     fn message_in(&self, lang: Lang, context: MessageContext) -> &'static str {
         self.rfa(context).text(lang)
     }

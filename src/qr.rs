@@ -225,7 +225,12 @@ impl BankIdQr {
     /// A [`Stream`](futures_core::Stream) of frames: the current one at once,
     /// then one at every whole second after the start (missed seconds are
     /// skipped, never bunched). It never ends: drop it when the order is no
-    /// longer pending. Needs a Tokio runtime with the time driver enabled.
+    /// longer pending.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a Tokio runtime with the time driver enabled
+    /// (as every Tokio timer does).
     ///
     /// ```
     /// use std::time::Instant;

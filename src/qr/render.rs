@@ -19,6 +19,14 @@ use qrcode::{Color, QrCode};
 
 /// Modules of blank margin around every rendering (the QR specification's
 /// recommended quiet zone).
+///
+/// ```
+/// use identisure::qr::render::{QrImage, QUIET_ZONE};
+///
+/// let image = QrImage::new("hello").unwrap();
+/// let rows = image.to_terminal().lines().count();
+/// assert_eq!(rows, (image.modules() + 2 * QUIET_ZONE).div_ceil(2));
+/// ```
 pub const QUIET_ZONE: usize = 4;
 
 /// A QR code ready to render, encoded by the `qrcode` crate (error correction
@@ -81,6 +89,14 @@ impl std::error::Error for RenderError {
 }
 
 /// Largest accepted PNG module size in pixels.
+///
+/// ```
+/// use identisure::qr::render::{MAX_MODULE_PX, QrImage};
+///
+/// let image = QrImage::new("hello").unwrap();
+/// assert!(image.to_png(MAX_MODULE_PX).is_ok());
+/// assert!(image.to_png(MAX_MODULE_PX + 1).is_err());
+/// ```
 pub const MAX_MODULE_PX: u32 = 64;
 
 /// The terminal's background, which decides how the terminal drawing is
@@ -372,6 +388,11 @@ mod tests {
         );
         assert!(svg.contains("#000000") && svg.contains("#ffffff"));
         assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn terminal_snapshot_of_the_reference_frame() {
+        insta::assert_snapshot!(QrImage::new(PAYLOAD).unwrap().to_terminal());
     }
 
     #[test]
