@@ -145,13 +145,13 @@ pub enum Rfa {
     Rfa9,
     /// "Trying to start your BankID app."
     Rfa13,
-    /// Searching for BankID (desktop, app started with autostart).
+    /// Searching for BankID (desktop); mentions a BankID on another device.
     Rfa14A,
-    /// Searching for BankID (mobile, app started with autostart).
+    /// Searching for BankID (mobile); mentions a BankID on another device.
     Rfa14B,
-    /// Searching for BankID (desktop).
+    /// Searching for BankID (desktop, app started on this device by autostart).
     Rfa15A,
-    /// Searching for BankID (mobile).
+    /// Searching for BankID (mobile, app started on this device by autostart).
     Rfa15B,
     /// The BankID is blocked or too old.
     Rfa16,
@@ -345,7 +345,7 @@ pub trait UserMessage {
 /// | hint code | message |
 /// |---|---|
 /// | `outstandingTransaction`, `noClient` | RFA1, or RFA13 after an autostart |
-/// | `started` | RFA14 after an autostart, RFA15 otherwise (A desktop, B mobile) |
+/// | `started` | RFA15 after an autostart, RFA14 otherwise (A desktop, B mobile) |
 /// | `userSign` | RFA9 |
 /// | `userMrtd` | RFA23 |
 /// | `userCallConfirm` | confirm the call |
@@ -363,11 +363,13 @@ impl UserMessage for HintCode {
         match self {
             Self::OutstandingTransaction | Self::NoClient if autostart => Rfa::Rfa13,
             Self::OutstandingTransaction | Self::NoClient => Rfa::Rfa1,
+            // RFA14 suggests a BankID on another device; after an autostart
+            // the app already runs on this device, so RFA15 leaves that out.
             Self::Started => match (autostart, mobile) {
-                (true, false) => Rfa::Rfa14A,
-                (true, true) => Rfa::Rfa14B,
-                (false, false) => Rfa::Rfa15A,
-                (false, true) => Rfa::Rfa15B,
+                (false, false) => Rfa::Rfa14A,
+                (false, true) => Rfa::Rfa14B,
+                (true, false) => Rfa::Rfa15A,
+                (true, true) => Rfa::Rfa15B,
             },
             Self::UserSign => Rfa::Rfa9,
             Self::UserMrtd => Rfa::Rfa23,
@@ -527,22 +529,24 @@ mod tests {
     #[test]
     fn started_depends_on_launch_and_device() {
         let s = HintCode::Started;
-        assert_eq!(
-            s.rfa(ctx(LaunchMethod::AutoStart, Device::Desktop)),
-            Rfa::Rfa14A
-        );
-        assert_eq!(
-            s.rfa(ctx(LaunchMethod::AutoStart, Device::Mobile)),
-            Rfa::Rfa14B
-        );
-        assert_eq!(
-            s.rfa(ctx(LaunchMethod::QrCode, Device::Desktop)),
-            Rfa::Rfa15A
-        );
-        assert_eq!(
-            s.rfa(ctx(LaunchMethod::Unspecified, Device::Mobile)),
-            Rfa::Rfa15B
-        );
+        let cases = [
+            (LaunchMethod::AutoStart, Device::Desktop, Rfa::Rfa15A),
+            (LaunchMethod::AutoStart, Device::Mobile, Rfa::Rfa15B),
+            (LaunchMethod::QrCode, Device::Desktop, Rfa::Rfa14A),
+            (LaunchMethod::Unspecified, Device::Mobile, Rfa::Rfa14B),
+        ];
+        for (launch, device, expected) in cases {
+            assert_eq!(s.rfa(ctx(launch, device)), expected);
+        }
+        // Only RFA14 suggests another device.
+        let other = "If you have a BankID on another device";
+        assert!(Rfa::Rfa14A.text(Lang::En).contains(other));
+        assert!(Rfa::Rfa14B.text(Lang::En).contains(other));
+        assert!(!Rfa::Rfa15A.text(Lang::En).contains(other));
+        assert!(!Rfa::Rfa15B.text(Lang::En).contains(other));
+        // Desktop variants mention the card reader, mobile ones do not.
+        assert!(Rfa::Rfa14A.text(Lang::Sv).contains("kortläsaren"));
+        assert!(!Rfa::Rfa14B.text(Lang::Sv).contains("kortläsaren"));
     }
 
     #[test]
