@@ -8,7 +8,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+pub mod callback;
 mod codes;
+pub mod launch;
+pub mod messages;
+pub mod national_id;
+pub mod qr;
 pub mod raw;
 mod sensitive;
 mod transport;
