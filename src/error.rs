@@ -207,7 +207,7 @@ pub(crate) fn from_status(
 ) -> Error {
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned));
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(sanitize));
     match status.as_u16() {
         401 => Error::Unauthorized,
         404 => Error::SessionNotFound,
@@ -217,6 +217,38 @@ pub(crate) fn from_status(
         400 if message.as_deref().is_some_and(is_in_progress_message) => Error::AlreadyInProgress,
         status => Error::Api { status, message },
     }
+}
+
+/// A server text made safe to print: at most 200 characters, control
+/// characters dropped, and every run of six or more digits (a personal
+/// number echoed back) masked.
+pub(crate) fn sanitize(text: &str) -> String {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    let mut out = String::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_digit() || chars[i] == '-' || chars[i] == '+')
+            {
+                i += 1;
+            }
+            let run = &chars[start..i];
+            if run.iter().filter(|c| c.is_ascii_digit()).count() >= 6 {
+                out.extend(
+                    run.iter()
+                        .map(|c| if c.is_ascii_digit() { '#' } else { *c }),
+                );
+            } else {
+                out.extend(run);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn is_in_progress_message(message: &str) -> bool {
@@ -355,7 +387,7 @@ impl From<progenitor_client::Error<crate::raw::types::ErrorResponse>> for Error 
             P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => e.into(),
             P::ErrorResponse(rv) => {
                 let status = rv.status();
-                let message = rv.message.clone();
+                let message = rv.message.as_deref().map(sanitize);
                 let body = serde_json::to_vec(&serde_json::json!({ "message": message }))
                     .unwrap_or_default();
                 from_status(status, rv.headers(), &body)

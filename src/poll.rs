@@ -29,6 +29,10 @@ use crate::session::{Family, Outcome, SessionInner, State, cancel_request, decod
 /// ```
 pub const MIN_COLLECT_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Added to the interval so that the server, which sees requests a little
+/// after they start, never measures less than a second either.
+const SAFETY_MARGIN: Duration = Duration::from_millis(20);
+
 /// How [`crate::Session::wait`] and [`crate::Session::updates`] poll.
 ///
 /// ```
@@ -142,7 +146,7 @@ impl Pacer {
             tokio::time::sleep_until(at).await;
         }
         let started = Instant::now();
-        *next = Some(started + MIN_COLLECT_INTERVAL);
+        *next = Some(started + MIN_COLLECT_INTERVAL + SAFETY_MARGIN);
         let result = collect_request(inner, attempt).await;
         if let Err(Error::RateLimited { retry_after }) = &result {
             let wait = retry_after

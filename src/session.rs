@@ -280,7 +280,9 @@ pub(crate) fn peek_unknown_status(body: &[u8]) -> Option<String> {
     let status = status.as_str()?;
     match status {
         "PENDING" | "COMPLETED" | "FAILED" => None,
-        other => Some(other.chars().take(64).collect()),
+        other => Some(crate::error::sanitize(
+            &other.chars().take(64).collect::<String>(),
+        )),
     }
 }
 
@@ -311,7 +313,11 @@ pub(crate) fn decode_state<F: Family>(
                 details,
             }
         }
-        Some(other) => return Err(Error::UnknownStatus(other.chars().take(64).collect())),
+        Some(other) => {
+            return Err(Error::UnknownStatus(crate::error::sanitize(
+                &other.chars().take(64).collect::<String>(),
+            )));
+        }
         None => {
             return Err(Error::Decode {
                 status: status.as_u16(),
