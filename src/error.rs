@@ -331,18 +331,43 @@ pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
     const MAX: usize = 160;
     let text = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(v) => redact_json(v).to_string(),
-        Err(_) => String::from_utf8_lossy(body)
-            .chars()
-            .take(80)
-            .map(|c| if c.is_ascii_digit() { '#' } else { c })
-            .filter(|c| !c.is_control())
-            .collect(),
+        Err(_) => mask_tokens(
+            &String::from_utf8_lossy(body)
+                .chars()
+                .take(80)
+                .collect::<String>(),
+        ),
     };
     let mut short: String = text.chars().take(MAX).collect();
     if short.len() < text.len() {
         short.push('…');
     }
     Some(short)
+}
+
+/// Masks every word (run of letters, digits, `-`, `_`) that contains a
+/// digit: personal numbers, tokens and secrets, while `Bad Gateway` stays.
+fn mask_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.chars().any(|c| c.is_ascii_digit()) {
+            out.extend(std::iter::repeat_n('#', word.chars().count()));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if c.is_alphanumeric() || c == '-' || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 fn redact_json(v: serde_json::Value) -> serde_json::Value {

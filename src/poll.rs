@@ -2,8 +2,10 @@
 //!
 //! Rules it keeps:
 //! - two collects of one session never start less than [`MIN_COLLECT_INTERVAL`]
-//!   (1 s) apart, measured between request starts, and it polls at that
-//!   cadence (so a completion is seen within about a second);
+//!   (1 s) apart: the next collect starts one second after the previous one
+//!   *answered*, so the gap between request starts (and between the server's
+//!   receive times) is at least a second, and the cadence is one second plus
+//!   the round trip (a completion is seen within about a second);
 //! - a 429 waits `Retry-After` (or 1 s) and goes on;
 //! - 5xx and transport errors of a collect are retried with jittered
 //!   exponential backoff, at most [`WaitOptions::max_retries`] in a row;
@@ -28,10 +30,6 @@ use crate::session::{Family, Outcome, SessionInner, State, cancel_request, decod
 /// assert_eq!(identisure::MIN_COLLECT_INTERVAL, std::time::Duration::from_secs(1));
 /// ```
 pub const MIN_COLLECT_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Added to the interval so that the server, which sees requests a little
-/// after they start, never measures less than a second either.
-const SAFETY_MARGIN: Duration = Duration::from_millis(20);
 
 /// How [`crate::Session::wait`] and [`crate::Session::updates`] poll.
 ///
@@ -145,9 +143,13 @@ impl Pacer {
         if let Some(at) = at {
             tokio::time::sleep_until(at).await;
         }
-        let started = Instant::now();
-        *next = Some(started + MIN_COLLECT_INTERVAL + SAFETY_MARGIN);
         let result = collect_request(inner, attempt).await;
+        // Counted from the end of this collect: the next start is then more
+        // than a second after this start, and the server, which receives
+        // each request a little after it starts, also never sees two less
+        // than a second apart (a connect delay on the first one cannot
+        // shrink the gap).
+        *next = Some(Instant::now() + MIN_COLLECT_INTERVAL);
         if let Err(Error::RateLimited { retry_after }) = &result {
             let wait = retry_after
                 .unwrap_or(MIN_COLLECT_INTERVAL)
