@@ -119,6 +119,29 @@ pub struct ClientBuilder {
     environment: Environment,
     connect_timeout: Duration,
     request_timeout: Duration,
+    collect_limit: CollectLimit,
+}
+
+/// Which collects the one-request-per-second limit keeps apart.
+///
+/// The API documents the limit without saying whether it is per session or
+/// per account; per session is the default, `PerClient` is the safe choice
+/// when the account-wide reading applies (all sessions of this client then
+/// share one collect per second).
+///
+/// ```
+/// use identisure::{Client, CollectLimit};
+/// let client = Client::builder().credentials("a", "s").collect_limit(CollectLimit::PerClient).build().unwrap();
+/// # let _ = client;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CollectLimit {
+    /// Collects of one session at least a second apart (default).
+    #[default]
+    PerSession,
+    /// Collects of all sessions of this client at least a second apart.
+    PerClient,
 }
 
 impl Default for ClientBuilder {
@@ -129,6 +152,7 @@ impl Default for ClientBuilder {
             environment: Environment::Production,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            collect_limit: CollectLimit::PerSession,
         }
     }
 }
@@ -198,6 +222,18 @@ impl ClientBuilder {
         self
     }
 
+    /// Which collects the one-per-second limit spaces apart (default
+    /// [`CollectLimit::PerSession`]).
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().collect_limit(identisure::CollectLimit::PerClient);
+    /// # let _ = b;
+    /// ```
+    pub fn collect_limit(mut self, limit: CollectLimit) -> Self {
+        self.collect_limit = limit;
+        self
+    }
+
     /// Builds the client. Fails with [`Error::InvalidRequest`] naming the
     /// setting when credentials are missing or the base URL is not an absolute
     /// http(s) URL.
@@ -257,6 +293,8 @@ impl ClientBuilder {
                 base_url,
                 base,
                 account_id,
+                collect_gate: (self.collect_limit == CollectLimit::PerClient)
+                    .then(|| tokio::sync::Mutex::new(None)),
             }),
         })
     }
@@ -284,6 +322,7 @@ struct Inner {
     base_url: Url,
     base: String,
     account_id: String,
+    collect_gate: Option<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
 }
 
 impl fmt::Debug for Client {
@@ -399,6 +438,11 @@ impl Client {
     /// ```
     pub fn raw(&self) -> &crate::raw::Client {
         &self.inner.raw
+    }
+
+    /// The client-wide collect gate, with [`CollectLimit::PerClient`].
+    pub(crate) fn collect_gate(&self) -> Option<&tokio::sync::Mutex<Option<tokio::time::Instant>>> {
+        self.inner.collect_gate.as_ref()
     }
 
     /// Sends one request, exactly once, and reads the whole answer. Non-2xx

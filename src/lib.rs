@@ -28,7 +28,7 @@ pub mod providers;
 mod session;
 mod validate;
 
-pub use client::{Client, ClientBuilder, Environment, SecretKey};
+pub use client::{Client, ClientBuilder, CollectLimit, Environment, SecretKey};
 pub use error::{Error, Result, TransportKind};
 pub use poll::{MIN_COLLECT_INTERVAL, WaitOptions};
 pub use session::{

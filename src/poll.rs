@@ -136,10 +136,16 @@ impl Pacer {
         not_before: Option<Instant>,
     ) -> Result<State<F>> {
         let mut next = self.next_start.lock().await;
-        let at = match (*next, not_before) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
+        // With `CollectLimit::PerClient`, every session of the client also
+        // takes turns on one client-wide gate (always locked second).
+        let mut gate = match inner.client.collect_gate() {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
         };
+        let at = [*next, gate.as_deref().copied().flatten(), not_before]
+            .into_iter()
+            .flatten()
+            .max();
         if let Some(at) = at {
             tokio::time::sleep_until(at).await;
         }
@@ -149,14 +155,17 @@ impl Pacer {
         // each request a little after it starts, also never sees two less
         // than a second apart (a connect delay on the first one cannot
         // shrink the gap).
-        *next = Some(Instant::now() + MIN_COLLECT_INTERVAL);
+        let mut wait = MIN_COLLECT_INTERVAL;
         if let Err(Error::RateLimited { retry_after }) = &result {
-            let wait = retry_after
+            wait = retry_after
                 .unwrap_or(MIN_COLLECT_INTERVAL)
                 .max(MIN_COLLECT_INTERVAL);
-            let until = Instant::now() + wait;
-            *next = Some(next.map_or(until, |n| n.max(until)));
             tracing::debug!(session_id = %inner.id, wait_ms = wait.as_millis() as u64, "rate limited");
+        }
+        let until = Instant::now() + wait;
+        *next = Some(until);
+        if let Some(gate) = gate.as_deref_mut() {
+            *gate = Some(until);
         }
         result
     }

@@ -930,3 +930,31 @@ fn from_lookup_reads_credentials_and_environment() {
         matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_SECRET_KEY")
     );
 }
+
+#[tokio::test]
+async fn a_client_wide_collect_limit_spaces_collects_of_all_sessions() {
+    let server = MockServer::start().await;
+    let collects = Script::new(vec![
+        json(200, serde_json::json!({"id": "x", "status": "PENDING"})),
+        json(200, serde_json::json!({"id": "x", "status": "PENDING"})),
+        json(200, serde_json::json!({"id": "x", "status": "COMPLETED"})),
+    ]);
+    Mock::given(method("GET"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+    let c = identisure::Client::builder()
+        .credentials("a", "s")
+        .base_url(server.uri())
+        .collect_limit(identisure::CollectLimit::PerClient)
+        .build()
+        .unwrap();
+    let one = c.vipps().auth_session("x1").unwrap();
+    let two = c.ftn().auth_session("x2").unwrap();
+    let (a, b) = tokio::join!(one.collect(), two.collect());
+    a.unwrap();
+    b.unwrap();
+    one.collect().await.unwrap();
+    assert_eq!(collects.times().len(), 3);
+    assert_spaced(&collects.gaps(), SECOND);
+}
