@@ -27,6 +27,7 @@ mod poll;
 pub mod providers;
 mod session;
 mod validate;
+pub use validate::{Text, text};
 
 pub use client::{Client, ClientBuilder, CollectLimit, Environment, SecretKey};
 pub use error::{Error, Result, TransportKind};

@@ -230,3 +230,73 @@ mod tests {
         assert_eq!(split_builder_message("id was not initialized").0, "id");
     }
 }
+
+/// A string for an *optional* request field that has rules (BankID `intent`
+/// and `digest`, MitID `referenceText`, an optional `ssn`). The generated
+/// builders take such fields only as their checked types; wrapping the plain
+/// string in [`text`] defers the check to the call, which then refuses the
+/// request with [`Error::InvalidRequest`] naming the field and the rule.
+/// `Debug` does not print the value (it may be a personal number).
+///
+/// ```
+/// # #[tokio::main] async fn main() {
+/// use identisure::{Error, text};
+/// use identisure::providers::bankid_se::AuthRequest;
+///
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let request = AuthRequest::default().intent(text(&"x".repeat(2001)));
+/// let err = client.bankid_se().auth(request).await.unwrap_err();
+/// assert!(matches!(err, Error::InvalidRequest { ref field, ref rule }
+///     if field == "intent" && rule == "must be at most 2000 characters"));
+/// assert_eq!(format!("{:?}", text("199001011234")), "Text(12 chars)");
+/// # }
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Text<'a>(&'a str);
+
+/// Wraps a string for an optional request field; see [`Text`].
+///
+/// ```
+/// use identisure::text;
+/// let request = identisure::providers::bankid_se::SignRequest::default()
+///     .text("I agree")
+///     .digest(text("hidden data"));
+/// # let _ = request;
+/// ```
+pub fn text(value: &str) -> Text<'_> {
+    Text(value)
+}
+
+impl std::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Text({} chars)", self.0.chars().count())
+    }
+}
+
+macro_rules! optional_text {
+    ($($t:ident),* $(,)?) => {
+        $(
+            impl TryFrom<Text<'_>> for Option<crate::raw::types::$t> {
+                type Error = crate::raw::types::error::ConversionError;
+                fn try_from(value: Text<'_>) -> std::result::Result<Self, Self::Error> {
+                    crate::raw::types::$t::try_from(value.0).map(Some)
+                }
+            }
+        )*
+    };
+}
+
+optional_text!(
+    BankIdSeAuthRequestIntent,
+    BankIdSePhoneAuthRequestIntent,
+    BankIdSeSignRequestDigest,
+    BankIdSePhoneSignRequestDigest,
+    MitIdAuthRequestReferenceText,
+);
+
+impl TryFrom<Text<'_>> for Option<crate::PersonalNumber> {
+    type Error = crate::EmptyPersonalNumber;
+    fn try_from(value: Text<'_>) -> std::result::Result<Self, Self::Error> {
+        crate::PersonalNumber::new(value.0).map(Some)
+    }
+}

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use identisure::providers::bankid_se::AuthRequest;
-use identisure::raw::types::BankIdSeAuthRequestIntent;
 use identisure::{Error, FailureCode, HintCode, Outcome, State, TransportKind, WaitOptions};
 use support::{Conn, Script, client, json, pending_se, raw_server};
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -74,8 +73,7 @@ async fn auth_sends_basic_auth_and_validated_body_then_wait_completes_with_space
         .await;
 
     let client = client(&server.uri());
-    let request =
-        AuthRequest::default().intent(BankIdSeAuthRequestIntent::try_from("Log in").unwrap());
+    let request = AuthRequest::default().intent(identisure::text("Log in"));
     let session = client.bankid_se().auth(request).await.unwrap();
     assert_eq!(session.id(), "s1");
     assert_eq!(
@@ -715,6 +713,60 @@ async fn invalid_requests_are_refused_before_sending() {
         "{err:?}"
     );
     assert!(c.documents().get("").await.is_err());
+    use identisure::text;
+    let err = c
+        .bankid_se()
+        .auth(AuthRequest::default().intent(text(&"x".repeat(2001))))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "intent" && rule == "must be at most 2000 characters"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid request: `intent` must be at most 2000 characters"
+    );
+    let err = c
+        .bankid_se()
+        .auth(AuthRequest::default().intent(text("")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "intent" && rule == "must not be empty"),
+        "{err:?}"
+    );
+    let err = c
+        .bankid_se()
+        .auth(AuthRequest::default().ssn(text("")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "ssn" && rule == "must not be empty"),
+        "{err:?}"
+    );
+    let err = c
+        .mitid()
+        .auth(identisure::providers::mitid::AuthRequest::default().reference_text(text("100%")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "referenceText" && rule.starts_with("must match the pattern")),
+        "{err:?}"
+    );
+    let err = c
+        .bankid_se()
+        .age_verification(
+            identisure::providers::AgeVerificationRequest::default()
+                .min_age(0u64)
+                .max_age(20u64),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "minAge" && rule == "must be at least 1"),
+        "{err:?}"
+    );
     assert!(
         server.received_requests().await.unwrap().is_empty(),
         "nothing was sent"

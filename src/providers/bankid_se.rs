@@ -12,9 +12,10 @@ use crate::session::{AgeVerification, BankIdSe, Flow};
 ///
 /// ```
 /// use identisure::providers::bankid_se::AuthRequest;
-/// use identisure::raw::types::BankIdSeAuthRequestIntent;
+/// // Optional fields with rules take `identisure::text(..)`; the rules are
+/// // checked when the request is sent.
 /// let request = AuthRequest::default()
-///     .intent(BankIdSeAuthRequestIntent::try_from("Log in to Example").unwrap())
+///     .intent(identisure::text("Log in to Example"))
 ///     .callback_url(Some("https://rp.example/cb".to_string()));
 /// # let _ = request;
 /// ```
