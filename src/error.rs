@@ -62,7 +62,8 @@ pub enum Error {
     /// Any other answer with a non-success status.
     #[error("API error {status}{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
     Api {
-        /// HTTP status code.
+        /// HTTP status code (0 for an error raised by a hook of the
+        /// generated client).
         status: u16,
         /// The server's `message`, when the body was the documented JSON.
         message: Option<String>,
@@ -80,7 +81,8 @@ pub enum Error {
         excerpt.as_ref().map(|e| format!(" [body: {e}]")).unwrap_or_default()
     )]
     Decode {
-        /// HTTP status code of the answer.
+        /// HTTP status code of the answer (0 when mapped from an error of
+        /// the generated client, which does not keep it).
         status: u16,
         /// Path of the field that failed, e.g. `id` or `device.uhi`.
         field: Option<String>,

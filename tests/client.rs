@@ -943,6 +943,15 @@ async fn errors_of_the_generated_client_map_into_the_one_error_type() {
 }
 
 #[test]
+fn public_values_can_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<identisure::Client>();
+    send_sync::<identisure::Session<identisure::BankIdSe>>();
+    send_sync::<identisure::Error>();
+    send_sync::<identisure::Outcome<identisure::Freja>>();
+}
+
+#[test]
 fn from_lookup_reads_credentials_and_environment() {
     let env = |pairs: &'static [(&'static str, &'static str)]| {
         move |name: &str| {
