@@ -50,6 +50,7 @@ async fn auth_sends_basic_auth_and_validated_body_then_wait_completes_with_space
     Mock::given(method("POST"))
         .and(path("/v3/bankid-se/auth"))
         .and(header("authorization", "Basic YWNjdC0xOnRlc3Qtc2VjcmV0"))
+        .and(header("user-agent", identisure::USER_AGENT))
         .and(body_partial_json(
             serde_json::json!({"intent": "Log in", "pinRequired": false}),
         ))
