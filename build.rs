@@ -53,8 +53,7 @@ fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
     println!("cargo:rerun-if-changed=build.rs");
 
-    let manifest_dir =
-        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     let spec_path = manifest_dir.join("openapi.yaml");
 
@@ -134,8 +133,8 @@ fn generate(spec_path: &std::path::Path) -> Result<Generated, Vec<String>> {
             return Err(vec![format!("progenitor panicked: {msg}")]);
         }
     };
-    let file: syn::File =
-        syn::parse2(tokens).map_err(|e| vec![format!("generated code does not parse: {e}")])?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| vec![format!("generated code does not parse: {e}")])?;
     let surface = surface(&file);
     let code = prettyplease::unparse(&file);
     Ok(Generated { code, surface })
@@ -143,16 +142,12 @@ fn generate(spec_path: &std::path::Path) -> Result<Generated, Vec<String>> {
 
 // ---------------------------------------------------------------- checks
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 fn operations(spec: &OpenAPI) -> Vec<(&'static str, &str, &openapiv3::Operation)> {
     let mut out = Vec::new();
     for (path, item) in spec.paths.iter() {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
+        let ReferenceOr::Item(item) = item else { continue };
         for method in METHODS {
             let op = match method {
                 "get" => &item.get,
@@ -181,12 +176,7 @@ fn lint(spec: &OpenAPI) -> Vec<String> {
             spec.openapi
         ));
     }
-    if spec
-        .paths
-        .paths
-        .values()
-        .any(|p| matches!(p, ReferenceOr::Reference { .. }))
-    {
+    if spec.paths.paths.values().any(|p| matches!(p, ReferenceOr::Reference { .. })) {
         problems.push("path items given as `$ref` are not supported".into());
     }
 
@@ -209,15 +199,11 @@ fn lint(spec: &OpenAPI) -> Vec<String> {
     for (method, path, op) in operations(spec) {
         let here = format!("{} {path}", method.to_uppercase());
         let Some(id) = op.operation_id.as_deref() else {
-            problems.push(format!(
-                "{here}: no operationId (method names come from it)"
-            ));
+            problems.push(format!("{here}: no operationId (method names come from it)"));
             continue;
         };
         if let Some(first) = seen.insert(id, here.clone()) {
-            problems.push(format!(
-                "{here}: operationId `{id}` is already used by {first}"
-            ));
+            problems.push(format!("{here}: operationId `{id}` is already used by {first}"));
         }
         if pruned.contains_key(id) {
             pruned_found.insert(id);
@@ -328,9 +314,7 @@ fn find_dangling_refs(
                     if let Some(r) = v.as_str() {
                         match r.strip_prefix("#/components/schemas/") {
                             Some(name) if schemas.contains(name) => {}
-                            Some(name) => {
-                                out.push(format!("{at}: `$ref` to unknown schema `{name}`"))
-                            }
+                            Some(name) => out.push(format!("{at}: `$ref` to unknown schema `{name}`")),
                             None => out.push(format!("{at}: unsupported `$ref: {r}`")),
                         }
                     }
@@ -351,9 +335,7 @@ fn find_dangling_refs(
 fn prune(spec: &mut OpenAPI) {
     let pruned: BTreeSet<&str> = PRUNED_OPERATIONS.iter().map(|(id, _)| *id).collect();
     for item in spec.paths.paths.values_mut() {
-        let ReferenceOr::Item(item) = item else {
-            continue;
-        };
+        let ReferenceOr::Item(item) = item else { continue };
         for op in [
             &mut item.get,
             &mut item.put,
@@ -412,8 +394,7 @@ fn surface(file: &syn::File) -> String {
         }
     }
 
-    let mut out =
-        String::from("# methods of raw::Client (builder style; arguments are builder setters)\n");
+    let mut out = String::from("# methods of raw::Client (builder style; arguments are builder setters)\n");
     for (name, builder) in &methods {
         // Constructors return `Self`; only operations have a builder.
         if let Some((args, result)) = builders.get(builder) {
@@ -471,9 +452,7 @@ fn describe_type(item: &syn::Item, out: &mut String) {
                 syn::Fields::Named(named) => {
                     out.push_str(" {\n");
                     for f in &named.named {
-                        let rename = serde_rename(&f.attrs)
-                            .map(|r| format!(" as \"{r}\""))
-                            .unwrap_or_default();
+                        let rename = serde_rename(&f.attrs).map(|r| format!(" as \"{r}\"")).unwrap_or_default();
                         let _ = writeln!(
                             out,
                             "    {}{rename}: {}",
@@ -498,9 +477,7 @@ fn describe_type(item: &syn::Item, out: &mut String) {
             let tagging = serde_container_attrs(&e.attrs);
             let _ = writeln!(out, "enum {}{tagging} {{", e.ident);
             for v in &e.variants {
-                let rename = serde_rename(&v.attrs)
-                    .map(|r| format!(" as \"{r}\""))
-                    .unwrap_or_default();
+                let rename = serde_rename(&v.attrs).map(|r| format!(" as \"{r}\"")).unwrap_or_default();
                 let fields = match &v.fields {
                     syn::Fields::Unit => String::new(),
                     other => tidy(&other.to_token_stream().to_string()),
@@ -514,15 +491,12 @@ fn describe_type(item: &syn::Item, out: &mut String) {
 }
 
 fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .find_map(|a| {
-            let text = a.meta.to_token_stream().to_string();
-            let start = text.find("rename = \"")? + "rename = \"".len();
-            let end = text[start..].find('"')?;
-            Some(text[start..start + end].to_string())
-        })
+    attrs.iter().filter(|a| a.path().is_ident("serde")).find_map(|a| {
+        let text = a.meta.to_token_stream().to_string();
+        let start = text.find("rename = \"")? + "rename = \"".len();
+        let end = text[start..].find('"')?;
+        Some(text[start..start + end].to_string())
+    })
 }
 
 fn serde_container_attrs(attrs: &[syn::Attribute]) -> String {
@@ -531,11 +505,7 @@ fn serde_container_attrs(attrs: &[syn::Attribute]) -> String {
         let text = tidy(&a.meta.to_token_stream().to_string());
         for key in ["untagged", "tag", "deny_unknown_fields"] {
             if text.contains(key) {
-                tags.push(
-                    text.trim_start_matches("serde(")
-                        .trim_end_matches(')')
-                        .to_string(),
-                );
+                tags.push(text.trim_start_matches("serde(").trim_end_matches(')').to_string());
                 break;
             }
         }
@@ -574,17 +544,8 @@ fn tidy(s: &str) -> String {
         .replace("& ", "&")
         .replace(" (", "(")
         .replace(",>", ">");
-    t = t
-        .replace("::std::", "")
-        .replace("::serde_json::", "serde_json::");
-    for prefix in [
-        "option::",
-        "string::",
-        "vec::",
-        "num::",
-        "collections::",
-        "result::",
-    ] {
+    t = t.replace("::std::", "").replace("::serde_json::", "serde_json::");
+    for prefix in ["option::", "string::", "vec::", "num::", "collections::", "result::"] {
         t = t.replace(prefix, "");
     }
     t = t.replace("super::", "").replace("crate::", "crate::");
