@@ -21,3 +21,22 @@ mod transport;
 pub use codes::{FailureCode, HintCode};
 pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};
 pub use transport::{USER_AGENT, http_client_builder};
+
+// client layer (issue 4)
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
+mod client;
+mod error;
+mod poll;
+pub mod providers;
+mod session;
+mod validate;
+pub use validate::{Text, text};
+
+pub use client::{Client, ClientBuilder, CollectLimit, Environment, SecretKey};
+pub use error::{Error, Result, TransportKind};
+pub use poll::{MIN_COLLECT_INTERVAL, WaitOptions};
+pub use session::{
+    AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, Session, State, Vipps,
+};

@@ -1,0 +1,439 @@
+//! The same client for synchronous code (feature `blocking`).
+//!
+//! [`Client`] owns a small tokio runtime and runs the async client on it; no
+//! runtime is needed on the caller's side. Do not call it from inside an
+//! async runtime (tokio refuses to block there): use [`crate::Client`] instead.
+//!
+//! ```
+//! let client = identisure::blocking::Client::new(
+//!     identisure::Client::builder().credentials("acct", "secret").build().unwrap(),
+//! )
+//! .unwrap();
+//! let err = client.bankid_se().sign(Default::default()).unwrap_err();
+//! assert_eq!(err.to_string(), "invalid request: `text` is required");
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::StreamExt as _;
+
+use crate::error::{Error, Result};
+use crate::providers::{AgeVerificationRequest, bankid_no, bankid_se, freja, ftn, mitid, vipps};
+use crate::raw::types;
+use crate::session::{
+    AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, State, Vipps,
+};
+use crate::{TransportKind, WaitOptions};
+
+/// The blocking client: cheap to clone (shares the runtime and the pool).
+///
+/// ```
+/// let client = identisure::blocking::Client::from_lookup(|name| match name {
+///     "IDENTISURE_ACCOUNT_ID" => Some("acct".into()),
+///     "IDENTISURE_SECRET_KEY" => Some("secret".into()),
+///     _ => None,
+/// })
+/// .unwrap();
+/// assert_eq!(client.inner().base_url(), "https://api.idkollen.se");
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: crate::Client,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("blocking::Client")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Wraps an async client (built with [`crate::Client::builder`]).
+    ///
+    /// ```
+    /// let c = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let blocking = identisure::blocking::Client::new(c).unwrap();
+    /// # let _ = blocking;
+    /// ```
+    pub fn new(client: crate::Client) -> Result<Self> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|_| Error::Transport {
+                kind: TransportKind::Other,
+            })?;
+        Ok(Self {
+            inner: client,
+            rt: Arc::new(rt),
+        })
+    }
+
+    /// [`crate::Client::from_env`], blocking.
+    ///
+    /// ```no_run
+    /// let client = identisure::blocking::Client::from_env()?;
+    /// # Ok::<(), identisure::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self> {
+        Self::new(crate::Client::from_env()?)
+    }
+
+    /// [`crate::Client::from_lookup`], blocking.
+    ///
+    /// ```
+    /// assert!(identisure::blocking::Client::from_lookup(|_| None).is_err());
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        Self::new(crate::Client::from_lookup(lookup)?)
+    }
+
+    /// The async client underneath (and through it [`crate::Client::raw`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _raw = c.inner().raw();
+    /// ```
+    pub fn inner(&self) -> &crate::Client {
+        &self.inner
+    }
+
+    fn session<F: Family>(&self, s: crate::Session<F>) -> Session<F> {
+        Session {
+            inner: s,
+            rt: self.rt.clone(),
+        }
+    }
+}
+
+/// A started session, blocking: see [`crate::Session`].
+///
+/// ```no_run
+/// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+/// let session = client.bankid_se().auth(Default::default())?;
+/// let outcome = session.wait(identisure::WaitOptions::default())?;
+/// # let _ = outcome; Ok(()) }
+/// ```
+pub struct Session<F: Family> {
+    inner: crate::Session<F>,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl<F: Family> Clone for Session<F> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            rt: self.rt.clone(),
+        }
+    }
+}
+
+impl<F: Family> fmt::Debug for Session<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("blocking::Session")
+            .field(&self.inner)
+            .finish()
+    }
+}
+
+impl<F: Family> Session<F> {
+    /// The session id.
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// assert_eq!(c.vipps().auth_session("x").unwrap().id(), "x");
+    /// ```
+    pub fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    /// The PENDING data of the start; `None` when attached by id.
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// assert!(c.ftn().auth_session("x").unwrap().pending().is_none());
+    /// ```
+    pub fn pending(&self) -> Option<&F::Pending> {
+        self.inner.pending()
+    }
+
+    /// [`crate::Session::collect`], blocking.
+    ///
+    /// ```no_run
+    /// # fn run(s: identisure::blocking::Session<identisure::BankIdSe>) -> identisure::Result<()> {
+    /// let state = s.collect()?;
+    /// # let _ = state; Ok(()) }
+    /// ```
+    pub fn collect(&self) -> Result<State<F>> {
+        self.rt.block_on(self.inner.collect())
+    }
+
+    /// [`crate::Session::cancel`], blocking.
+    ///
+    /// ```no_run
+    /// # fn run(s: identisure::blocking::Session<identisure::Freja>) -> identisure::Result<()> {
+    /// s.cancel()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cancel(&self) -> Result<()> {
+        self.rt.block_on(self.inner.cancel())
+    }
+
+    /// [`crate::Session::wait`], blocking (a cancel from another thread
+    /// through a clone of this session stops it).
+    ///
+    /// ```no_run
+    /// # fn run(s: identisure::blocking::Session<identisure::MitId>) -> identisure::Result<()> {
+    /// let outcome = s.wait(identisure::WaitOptions::default())?;
+    /// # let _ = outcome; Ok(()) }
+    /// ```
+    pub fn wait(&self, options: WaitOptions) -> Result<Outcome<F>> {
+        self.rt.block_on(self.inner.wait(options))
+    }
+
+    /// [`crate::Session::updates`] as an iterator.
+    ///
+    /// ```no_run
+    /// # fn run(s: identisure::blocking::Session<identisure::BankIdSe>) -> identisure::Result<()> {
+    /// for state in s.updates() {
+    ///     println!("{:?}", state?.hint_code());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn updates(&self) -> impl Iterator<Item = Result<State<F>>> + use<F> {
+        let mut stream = Box::pin(self.inner.updates());
+        let rt = self.rt.clone();
+        std::iter::from_fn(move || rt.block_on(stream.next()))
+    }
+}
+
+macro_rules! blocking_api {
+    (
+        $(#[$m:meta])* $name:ident = $accessor:ident {
+            $( start $method:ident($req:ty) -> $fam:ty; )*
+            $( attach $sess:ident -> $sfam:ty; )*
+        }
+    ) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name<'a> {
+            client: &'a Client,
+        }
+
+        impl $name<'_> {
+            $(
+                #[doc = concat!("Blocking `client.", stringify!($accessor), "().", stringify!($method), "(request)`: starts a session (one POST, never retried).")]
+                ///
+                /// ```no_run
+                #[doc = concat!("# fn run(client: identisure::blocking::Client, request: identisure::providers::", stringify!($req), ") -> identisure::Result<()> {")]
+                #[doc = concat!("let session = client.", stringify!($accessor), "().", stringify!($method), "(request)?;")]
+                /// let outcome = session.wait(identisure::WaitOptions::default())?;
+                /// # let _ = outcome; Ok(()) }
+                /// ```
+                pub fn $method(&self, request: $req) -> Result<Session<$fam>> {
+                    let s = self.client.rt.block_on(self.client.inner.$accessor().$method(request))?;
+                    Ok(self.client.session(s))
+                }
+            )*
+            $(
+                #[doc = concat!("Blocking `client.", stringify!($accessor), "().", stringify!($sess), "(id)`: a session by id.")]
+                ///
+                /// ```
+                /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+                #[doc = concat!("assert_eq!(c.", stringify!($accessor), "().", stringify!($sess), "(\"x\").unwrap().id(), \"x\");")]
+                /// ```
+                pub fn $sess(&self, id: &str) -> Result<Session<$sfam>> {
+                    Ok(self.client.session(self.client.inner.$accessor().$sess(id)?))
+                }
+            )*
+        }
+
+        impl Client {
+            #[doc = concat!("Blocking [`crate::Client::", stringify!($accessor), "`].")]
+            ///
+            /// ```
+            /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+            #[doc = concat!("let _api = c.", stringify!($accessor), "();")]
+            /// ```
+            pub fn $accessor(&self) -> $name<'_> {
+                $name { client: self }
+            }
+        }
+    };
+}
+
+blocking_api! {
+    /// Blocking Swedish BankID operations (see [`crate::providers::BankIdSeApi`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _api = c.bankid_se();
+    /// ```
+    BankIdSeApi = bankid_se {
+        start auth(bankid_se::AuthRequest) -> BankIdSe;
+        start sign(bankid_se::SignRequest) -> BankIdSe;
+        start phone_auth(bankid_se::PhoneAuthRequest) -> BankIdSe;
+        start phone_sign(bankid_se::PhoneSignRequest) -> BankIdSe;
+        start age_verification(AgeVerificationRequest) -> AgeVerification;
+        attach auth_session -> BankIdSe;
+        attach sign_session -> BankIdSe;
+        attach age_verification_session -> AgeVerification;
+    }
+}
+
+impl BankIdSeApi<'_> {
+    /// Blocking [`crate::providers::BankIdSeApi::verify`].
+    ///
+    /// ```no_run
+    /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+    /// use identisure::providers::bankid_se::VerifyRequest;
+    /// let person = client.bankid_se().verify(VerifyRequest::default().qr_code("…"))?;
+    /// # let _ = person; Ok(()) }
+    /// ```
+    pub fn verify(
+        &self,
+        request: bankid_se::VerifyRequest,
+    ) -> Result<types::BankIdSeVerifyResponse> {
+        self.client
+            .rt
+            .block_on(self.client.inner.bankid_se().verify(request))
+    }
+}
+
+blocking_api! {
+    /// Blocking Freja eID operations (see [`crate::providers::FrejaApi`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _api = c.freja();
+    /// ```
+    FrejaApi = freja {
+        start auth(freja::AuthRequest) -> Freja;
+        start sign(freja::SignRequest) -> Freja;
+        start backchannel_auth(freja::AuthRequest) -> Freja;
+        start backchannel_sign(freja::SignRequest) -> Freja;
+        start age_verification(AgeVerificationRequest) -> AgeVerification;
+        attach auth_session -> Freja;
+        attach sign_session -> Freja;
+        attach age_verification_session -> AgeVerification;
+    }
+}
+
+blocking_api! {
+    /// Blocking Norwegian BankID operations (see [`crate::providers::BankIdNoApi`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _api = c.bankid_no();
+    /// ```
+    BankIdNoApi = bankid_no {
+        start auth(bankid_no::AuthRequest) -> BankIdNo;
+        start sign(bankid_no::SignRequest) -> BankIdNo;
+        start backchannel_auth(bankid_no::BackchannelAuthRequest) -> BankIdNo;
+        start age_verification(AgeVerificationRequest) -> AgeVerification;
+        attach auth_session -> BankIdNo;
+        attach sign_session -> BankIdNo;
+        attach age_verification_session -> AgeVerification;
+    }
+}
+
+blocking_api! {
+    /// Blocking Vipps operations (see [`crate::providers::VippsApi`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _api = c.vipps();
+    /// ```
+    VippsApi = vipps {
+        start auth(vipps::AuthRequest) -> Vipps;
+        start backchannel_auth(vipps::BackchannelAuthRequest) -> Vipps;
+        attach auth_session -> Vipps;
+    }
+}
+
+blocking_api! {
+    /// Blocking MitID operations (see [`crate::providers::MitIdApi`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _api = c.mitid();
+    /// ```
+    MitIdApi = mitid {
+        start auth(mitid::AuthRequest) -> MitId;
+        start sign(mitid::SignRequest) -> MitId;
+        start backchannel_auth(mitid::BackchannelAuthRequest) -> MitId;
+        start age_verification(AgeVerificationRequest) -> AgeVerification;
+        attach auth_session -> MitId;
+        attach sign_session -> MitId;
+        attach age_verification_session -> AgeVerification;
+    }
+}
+
+blocking_api! {
+    /// Blocking FTN operations (see [`crate::providers::FtnApi`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _api = c.ftn();
+    /// ```
+    FtnApi = ftn {
+        start auth(ftn::AuthRequest) -> Ftn;
+        start age_verification(AgeVerificationRequest) -> AgeVerification;
+        attach auth_session -> Ftn;
+        attach age_verification_session -> AgeVerification;
+    }
+}
+
+/// Blocking document operations (see [`crate::providers::DocumentsApi`]).
+///
+/// ```
+/// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+/// assert!(c.documents().upload(b"no pdf".to_vec()).is_err());
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentsApi<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Blocking [`crate::Client::documents`].
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let _api = c.documents();
+    /// ```
+    pub fn documents(&self) -> DocumentsApi<'_> {
+        DocumentsApi { client: self }
+    }
+}
+
+impl DocumentsApi<'_> {
+    /// Blocking [`crate::providers::DocumentsApi::upload`].
+    ///
+    /// ```no_run
+    /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+    /// let doc = client.documents().upload(std::fs::read("contract.pdf").unwrap())?;
+    /// # let _ = doc; Ok(()) }
+    /// ```
+    pub fn upload(&self, pdf: impl Into<Vec<u8>>) -> Result<types::Document> {
+        self.client
+            .rt
+            .block_on(self.client.inner.documents().upload(pdf))
+    }
+
+    /// Blocking [`crate::providers::DocumentsApi::get`].
+    ///
+    /// ```no_run
+    /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+    /// let doc = client.documents().get("doc-1")?;
+    /// # let _ = doc; Ok(()) }
+    /// ```
+    pub fn get(&self, id: &str) -> Result<types::Document> {
+        self.client
+            .rt
+            .block_on(self.client.inner.documents().get(id))
+    }
+}

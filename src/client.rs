@@ -1,0 +1,517 @@
+//! The client: configuration, credentials, and the one function every call
+//! of the hand-written layer goes through (tracing, status mapping).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+use crate::error::{self, Error, Result};
+
+/// Where the API lives.
+///
+/// ```
+/// use identisure::Environment;
+///
+/// assert_eq!(Environment::Production.base_url(), "https://api.idkollen.se");
+/// assert_eq!(Environment::Staging.base_url(), "https://stgapi.idkollen.se");
+/// assert_eq!(Environment::Custom("http://127.0.0.1:8080".into()).base_url(), "http://127.0.0.1:8080");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Environment {
+    /// `https://api.idkollen.se`
+    #[default]
+    Production,
+    /// `https://stgapi.idkollen.se`
+    Staging,
+    /// Any other base URL (a simulator, a proxy, a test server). Without `/v3`.
+    Custom(String),
+}
+
+impl Environment {
+    /// The base URL of the environment (paths start with `/v3` below it).
+    ///
+    /// ```
+    /// assert!(identisure::Environment::Staging.base_url().starts_with("https://"));
+    /// ```
+    pub fn base_url(&self) -> &str {
+        match self {
+            Self::Production => "https://api.idkollen.se",
+            Self::Staging => "https://stgapi.idkollen.se",
+            Self::Custom(url) => url,
+        }
+    }
+}
+
+/// The account's secret key: the Basic-auth password and the callback HMAC
+/// key. `Debug` and `Display` redact it.
+///
+/// ```
+/// let key = identisure::SecretKey::new("s3cret");
+/// assert_eq!(key.expose(), "s3cret");
+/// assert_eq!(format!("{key:?}"), "SecretKey(<redacted>)");
+/// assert_eq!(key.to_string(), "<redacted secret key>");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(String);
+
+impl SecretKey {
+    /// Wraps a secret key.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The key itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+impl fmt::Display for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted secret key>")
+    }
+}
+
+impl From<String> for SecretKey {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for SecretKey {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
+/// Configures a [`Client`].
+///
+/// ```
+/// use std::time::Duration;
+/// use identisure::{Client, Environment};
+///
+/// let client = Client::builder()
+///     .credentials("my-account", "my-secret")
+///     .environment(Environment::Staging)
+///     .connect_timeout(Duration::from_secs(5))
+///     .request_timeout(Duration::from_secs(20))
+///     .build()
+///     .unwrap();
+/// assert_eq!(client.base_url(), "https://stgapi.idkollen.se");
+/// assert!(!format!("{client:?}").contains("my-secret"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    account_id: Option<String>,
+    secret_key: Option<SecretKey>,
+    environment: Environment,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    collect_limit: CollectLimit,
+}
+
+/// Which collects the one-request-per-second limit keeps apart.
+///
+/// The API documents the limit without saying whether it is per session or
+/// per account; per session is the default, `PerClient` is the safe choice
+/// when the account-wide reading applies (all sessions of this client then
+/// share one collect per second).
+///
+/// ```
+/// use identisure::{Client, CollectLimit};
+/// let client = Client::builder().credentials("a", "s").collect_limit(CollectLimit::PerClient).build().unwrap();
+/// # let _ = client;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CollectLimit {
+    /// Collects of one session at least a second apart (default).
+    #[default]
+    PerSession,
+    /// Collects of all sessions of this client at least a second apart.
+    PerClient,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            account_id: None,
+            secret_key: None,
+            environment: Environment::Production,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            collect_limit: CollectLimit::PerSession,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The account (customer) id and its secret key, sent as HTTP Basic auth
+    /// on every request.
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().credentials("acct", "secret");
+    /// assert!(b.build().is_ok());
+    /// ```
+    pub fn credentials(
+        mut self,
+        account_id: impl Into<String>,
+        secret_key: impl Into<SecretKey>,
+    ) -> Self {
+        self.account_id = Some(account_id.into());
+        self.secret_key = Some(secret_key.into());
+        self
+    }
+
+    /// The environment (default: [`Environment::Production`]).
+    ///
+    /// ```
+    /// let c = identisure::Client::builder()
+    ///     .credentials("a", "s")
+    ///     .environment(identisure::Environment::Staging)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(c.base_url(), "https://stgapi.idkollen.se");
+    /// ```
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Shortcut for `.environment(Environment::Custom(url))`.
+    ///
+    /// ```
+    /// let c = identisure::Client::builder().credentials("a", "s").base_url("http://127.0.0.1:9/").build().unwrap();
+    /// assert_eq!(c.base_url(), "http://127.0.0.1:9");
+    /// ```
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.environment(Environment::Custom(url.into()))
+    }
+
+    /// How long opening a connection may take (default 10 s).
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().connect_timeout(std::time::Duration::from_secs(3));
+    /// # let _ = b;
+    /// ```
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one request may take in total, connect included (default 30 s).
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().request_timeout(std::time::Duration::from_secs(15));
+    /// # let _ = b;
+    /// ```
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Which collects the one-per-second limit spaces apart (default
+    /// [`CollectLimit::PerSession`]).
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().collect_limit(identisure::CollectLimit::PerClient);
+    /// # let _ = b;
+    /// ```
+    pub fn collect_limit(mut self, limit: CollectLimit) -> Self {
+        self.collect_limit = limit;
+        self
+    }
+
+    /// Builds the client. Fails with [`Error::InvalidRequest`] naming the
+    /// setting when credentials are missing or the base URL is not an absolute
+    /// http(s) URL.
+    ///
+    /// ```
+    /// use identisure::{Client, Error};
+    ///
+    /// let err = Client::builder().build().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "accountId"));
+    /// let err = Client::builder().credentials("a", "s").base_url("not a url").build().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "baseUrl"));
+    /// ```
+    pub fn build(self) -> Result<Client> {
+        let account_id = self
+            .account_id
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| Error::invalid("accountId", "is required"))?;
+        if account_id.contains(':') {
+            return Err(Error::invalid("accountId", "must not contain `:`"));
+        }
+        let secret_key = self
+            .secret_key
+            .filter(|s| !s.0.is_empty())
+            .ok_or_else(|| Error::invalid("secretKey", "is required"))?;
+        let base = self
+            .environment
+            .base_url()
+            .trim_end_matches('/')
+            .to_string();
+        let base_url = Url::parse(&base)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
+
+        let token = base64::engine::general_purpose::STANDARD
+            .encode(format!("{account_id}:{}", secret_key.expose()));
+        let mut auth = HeaderValue::from_str(&format!("Basic {token}"))
+            .map_err(|_| Error::invalid("secretKey", "must be printable ASCII"))?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+
+        let http = crate::http_client_builder()
+            .default_headers(headers)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            // A start must never be sent twice; the polling engine retries
+            // collects itself, within the rate limit.
+            .retry(reqwest::retry::never())
+            .build()
+            .map_err(Error::from)?;
+        let raw = crate::raw::Client::new_with_client(&base, http.clone());
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                raw,
+                base_url,
+                base,
+                account_id,
+                collect_gate: (self.collect_limit == CollectLimit::PerClient)
+                    .then(|| tokio::sync::Mutex::new(None)),
+            }),
+        })
+    }
+}
+
+/// The Identisure API client. Cheap to clone (one shared connection pool).
+///
+/// ```
+/// let client = identisure::Client::builder()
+///     .credentials("my-account", "my-secret")
+///     .base_url("http://127.0.0.1:8080")
+///     .build()
+///     .unwrap();
+/// let same_pool = client.clone();
+/// assert_eq!(same_pool.base_url(), "http://127.0.0.1:8080");
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    raw: crate::raw::Client,
+    base_url: Url,
+    base: String,
+    account_id: String,
+    collect_gate: Option<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("account_id", &self.inner.account_id)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A response read to the end.
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+}
+
+/// The body of a request.
+pub(crate) enum Body<'a> {
+    None,
+    Json(&'a serde_json::Value),
+    Multipart(reqwest::multipart::Form),
+}
+
+/// One call: which operation, where, and for tracing which session and attempt.
+pub(crate) struct Call<'a> {
+    pub operation: &'static str,
+    pub method: Method,
+    pub segments: &'a [&'a str],
+    pub id: Option<&'a str>,
+    pub attempt: u32,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// assert_eq!(client.base_url(), "https://api.idkollen.se");
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Builds a client from the environment: `IDENTISURE_ACCOUNT_ID`,
+    /// `IDENTISURE_SECRET_KEY`, and either `IDENTISURE_BASE_URL` or
+    /// `IDENTISURE_ENV` (`production`, the default, or `staging`).
+    ///
+    /// ```no_run
+    /// let client = identisure::Client::from_env()?;
+    /// # Ok::<(), identisure::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Client> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Client::from_env`] with a lookup function instead of the process
+    /// environment (tests, configuration files).
+    ///
+    /// ```
+    /// let client = identisure::Client::from_lookup(|name| match name {
+    ///     "IDENTISURE_ACCOUNT_ID" => Some("acct".into()),
+    ///     "IDENTISURE_SECRET_KEY" => Some("secret".into()),
+    ///     "IDENTISURE_ENV" => Some("staging".into()),
+    ///     _ => None,
+    /// })
+    /// .unwrap();
+    /// assert_eq!(client.base_url(), "https://stgapi.idkollen.se");
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Client> {
+        let account = lookup("IDENTISURE_ACCOUNT_ID")
+            .ok_or_else(|| Error::invalid("IDENTISURE_ACCOUNT_ID", "is required"))?;
+        let secret = lookup("IDENTISURE_SECRET_KEY")
+            .ok_or_else(|| Error::invalid("IDENTISURE_SECRET_KEY", "is required"))?;
+        let environment = match (lookup("IDENTISURE_BASE_URL"), lookup("IDENTISURE_ENV")) {
+            (Some(url), _) if !url.is_empty() => Environment::Custom(url),
+            (_, None) => Environment::Production,
+            (_, Some(env)) => match env.to_ascii_lowercase().as_str() {
+                "" | "production" | "prod" => Environment::Production,
+                "staging" | "stage" => Environment::Staging,
+                _ => {
+                    return Err(Error::invalid(
+                        "IDENTISURE_ENV",
+                        "must be `production` or `staging`",
+                    ));
+                }
+            },
+        };
+        Client::builder()
+            .credentials(account, secret)
+            .environment(environment)
+            .build()
+    }
+
+    /// The base URL requests go to (without a trailing `/`).
+    ///
+    /// ```
+    /// let c = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// assert_eq!(c.base_url(), "https://api.idkollen.se");
+    /// ```
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// The generated client, for anything this layer does not wrap. It shares
+    /// the connection pool, timeouts and Basic auth of this client. Its errors
+    /// convert into [`Error`] with `?`/`From`.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let _call = client.raw().bankid_se_auth_collect().id("some-session-id");
+    /// ```
+    pub fn raw(&self) -> &crate::raw::Client {
+        &self.inner.raw
+    }
+
+    /// The client-wide collect gate, with [`CollectLimit::PerClient`].
+    pub(crate) fn collect_gate(&self) -> Option<&tokio::sync::Mutex<Option<tokio::time::Instant>>> {
+        self.inner.collect_gate.as_ref()
+    }
+
+    /// Sends one request, exactly once, and reads the whole answer. Non-2xx
+    /// answers become their typed error here.
+    pub(crate) async fn send(&self, call: Call<'_>, body: Body<'_>) -> Result<Answer> {
+        let span = tracing::debug_span!(
+            "identisure.call",
+            operation = call.operation,
+            session_id = call.id.unwrap_or(""),
+            attempt = call.attempt,
+            status = tracing::field::Empty,
+        );
+        let this = self.clone();
+        async move {
+            let mut url = this.inner.base_url.clone();
+            {
+                let mut path = url
+                    .path_segments_mut()
+                    .map_err(|_| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
+                path.pop_if_empty().push("v3").extend(call.segments);
+                if let Some(id) = call.id {
+                    path.push(id);
+                }
+            }
+            let mut request = this
+                .inner
+                .http
+                .request(call.method, url)
+                .header(reqwest::header::ACCEPT, "application/json");
+            request = match body {
+                Body::None => request,
+                Body::Json(value) => request.json(value),
+                Body::Multipart(form) => request.multipart(form),
+            };
+            tracing::debug!("sending request");
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = Error::from(e);
+                    tracing::debug!(error = %err, "request failed");
+                    return Err(err);
+                }
+            };
+            let status = response.status();
+            tracing::Span::current().record("status", status.as_u16());
+            let headers = response.headers().clone();
+            let body = match response.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    let err = Error::from(e);
+                    tracing::debug!(error = %err, "reading the answer failed");
+                    return Err(err);
+                }
+            };
+            tracing::debug!(status = status.as_u16(), "answer received");
+            if status.is_success() {
+                Ok(Answer { status, body })
+            } else {
+                Err(error::from_status(status, &headers, &body))
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// Decodes a success answer into `T`, naming the field that failed.
+pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(&answer.body);
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| error::decode_error(answer.status, &answer.body, e))
+}

@@ -1,0 +1,360 @@
+//! The one polling engine, shared by every provider.
+//!
+//! Rules it keeps:
+//! - two collects of one session never start less than [`MIN_COLLECT_INTERVAL`]
+//!   (1 s) apart: the next collect starts one second after the previous one
+//!   *answered*, so the gap between request starts (and between the server's
+//!   receive times) is at least a second, and the cadence is one second plus
+//!   the round trip (a completion is seen within about a second);
+//! - a 429 waits `Retry-After` (or 1 s) and goes on;
+//! - 5xx and transport errors of a collect are retried with jittered
+//!   exponential backoff, at most [`WaitOptions::max_retries`] in a row;
+//! - starts are never retried (they are not sent through here);
+//! - a deadline ends the wait with [`Error::WaitTimeout`] and a best-effort
+//!   cancel; [`crate::Session::cancel`] and dropping the future stop polling;
+//! - an unknown status ends the wait with [`Error::UnknownStatus`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use tokio::time::Instant;
+
+use crate::client::{Body, Call};
+use crate::error::{Error, Result};
+use crate::session::{Family, Outcome, SessionInner, State, cancel_request, decode_state};
+
+/// The smallest gap between the starts of two collects of one session.
+///
+/// ```
+/// assert_eq!(identisure::MIN_COLLECT_INTERVAL, std::time::Duration::from_secs(1));
+/// ```
+pub const MIN_COLLECT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How [`crate::Session::wait`] and [`crate::Session::updates`] poll.
+///
+/// ```
+/// use std::time::Duration;
+/// use identisure::WaitOptions;
+///
+/// let options = WaitOptions::default()
+///     .timeout(Duration::from_secs(180))
+///     .max_retries(3)
+///     .cancel_on_timeout(true);
+/// assert_eq!(options.get_timeout(), Some(Duration::from_secs(180)));
+/// assert_eq!(WaitOptions::default().no_timeout().get_timeout(), None);
+/// ```
+#[derive(Debug, Clone)]
+pub struct WaitOptions {
+    timeout: Option<Duration>,
+    max_retries: u32,
+    cancel_on_timeout: bool,
+}
+
+impl Default for WaitOptions {
+    /// Ten minutes, five retries in a row, cancel at the deadline.
+    fn default() -> Self {
+        Self {
+            timeout: Some(Duration::from_secs(600)),
+            max_retries: 5,
+            cancel_on_timeout: true,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// The deadline, counted from the call to `wait` (default 10 minutes).
+    ///
+    /// ```
+    /// let o = identisure::WaitOptions::default().timeout(std::time::Duration::from_secs(60));
+    /// # let _ = o;
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No deadline: wait until the session ends (the server ends sessions
+    /// that the user abandons).
+    ///
+    /// ```
+    /// assert!(identisure::WaitOptions::default().no_timeout().get_timeout().is_none());
+    /// ```
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// The configured deadline.
+    ///
+    /// ```
+    /// assert!(identisure::WaitOptions::default().get_timeout().is_some());
+    /// ```
+    pub fn get_timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// How many 5xx/transport failures of collect in a row are retried
+    /// (default 5). Rate limiting (429) is always waited out, not counted.
+    ///
+    /// ```
+    /// let o = identisure::WaitOptions::default().max_retries(0);
+    /// # let _ = o;
+    /// ```
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Whether to cancel the session when the deadline is reached (default
+    /// true; best effort, bounded by five seconds).
+    ///
+    /// ```
+    /// let o = identisure::WaitOptions::default().cancel_on_timeout(false);
+    /// # let _ = o;
+    /// ```
+    pub fn cancel_on_timeout(mut self, cancel: bool) -> Self {
+        self.cancel_on_timeout = cancel;
+        self
+    }
+}
+
+/// Collect pacing of one session: when the next collect may start.
+#[derive(Debug, Default)]
+pub(crate) struct Pacer {
+    next_start: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    /// One collect, started no earlier than the pacing (and `not_before`)
+    /// allow. The lock is held during the request, so clones of a session
+    /// cannot collect concurrently.
+    pub(crate) async fn collect_once_after<F: Family>(
+        &self,
+        inner: &SessionInner<F>,
+        attempt: u32,
+        not_before: Option<Instant>,
+    ) -> Result<State<F>> {
+        let mut next = self.next_start.lock().await;
+        // With `CollectLimit::PerClient`, every session of the client also
+        // takes turns on one client-wide gate (always locked second).
+        let mut gate = match inner.client.collect_gate() {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        };
+        let at = [*next, gate.as_deref().copied().flatten(), not_before]
+            .into_iter()
+            .flatten()
+            .max();
+        if let Some(at) = at {
+            tokio::time::sleep_until(at).await;
+        }
+        let result = collect_request(inner, attempt).await;
+        // Counted from the end of this collect: the next start is then more
+        // than a second after this start, and the server, which receives
+        // each request a little after it starts, also never sees two less
+        // than a second apart (a connect delay on the first one cannot
+        // shrink the gap).
+        let mut wait = MIN_COLLECT_INTERVAL;
+        if let Err(Error::RateLimited { retry_after }) = &result {
+            wait = retry_after
+                .unwrap_or(MIN_COLLECT_INTERVAL)
+                .max(MIN_COLLECT_INTERVAL);
+            tracing::debug!(session_id = %inner.id, wait_ms = wait.as_millis() as u64, "rate limited");
+        }
+        let until = Instant::now() + wait;
+        *next = Some(until);
+        if let Some(gate) = gate.as_deref_mut() {
+            *gate = Some(until);
+        }
+        result
+    }
+
+    pub(crate) async fn collect_once<F: Family>(
+        &self,
+        inner: &SessionInner<F>,
+        attempt: u32,
+    ) -> Result<State<F>> {
+        self.collect_once_after(inner, attempt, None).await
+    }
+}
+
+async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Result<State<F>> {
+    let answer = inner
+        .client
+        .send(
+            Call {
+                operation: inner.flow.collect_op,
+                method: Method::GET,
+                segments: inner.flow.session,
+                id: Some(&inner.id),
+                attempt,
+            },
+            Body::None,
+        )
+        .await?;
+    decode_state(answer.status, &answer.body)
+}
+
+/// Collects until one call succeeds: waits out 429s, retries retryable
+/// failures with backoff within the budget.
+async fn collect_retrying<F: Family>(
+    inner: &SessionInner<F>,
+    options: &WaitOptions,
+    attempt: &mut u32,
+) -> Result<State<F>> {
+    let mut failures = 0u32;
+    let mut not_before = None;
+    loop {
+        *attempt += 1;
+        match inner
+            .pacer
+            .collect_once_after(inner, *attempt, not_before.take())
+            .await
+        {
+            Ok(state) => return Ok(state),
+            Err(Error::RateLimited { .. }) => continue,
+            Err(e) if e.is_retryable() && failures < options.max_retries => {
+                failures += 1;
+                let delay = backoff(failures);
+                tracing::debug!(session_id = %inner.id, error = %e, retry_in_ms = delay.as_millis() as u64, "collect failed; retrying");
+                not_before = Some(Instant::now() + delay);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Exponential backoff from 1 s, capped at 30 s, with jitter in [50 %, 100 %].
+fn backoff(failures: u32) -> Duration {
+    let base =
+        Duration::from_secs(1u64 << failures.saturating_sub(1).min(5)).min(Duration::from_secs(30));
+    base.mul_f64(0.5 + 0.5 * random_fraction())
+}
+
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Resolves when the session is cancelled.
+async fn cancelled<F: Family>(inner: &SessionInner<F>) {
+    let mut rx = inner.cancelled.subscribe();
+    if rx.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Runs `fut` until it ends, the session is cancelled (→ `Cancelled`) or the
+/// deadline passes (→ `WaitTimeout`, after a best-effort cancel).
+async fn bounded<F: Family, T>(
+    inner: &SessionInner<F>,
+    options: &WaitOptions,
+    deadline: Option<Instant>,
+    fut: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    if *inner.cancelled.borrow() {
+        return Err(Error::Cancelled);
+    }
+    let run = async {
+        tokio::select! {
+            r = fut => r,
+            () = cancelled(inner) => Err(Error::Cancelled),
+        }
+    };
+    let Some(deadline) = deadline else {
+        return run.await;
+    };
+    match tokio::time::timeout_at(deadline, run).await {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::debug!(session_id = %inner.id, "wait deadline reached");
+            if options.cancel_on_timeout {
+                inner.cancelled.send_replace(true);
+                match tokio::time::timeout(Duration::from_secs(5), cancel_request(inner)).await {
+                    Ok(Ok(())) => {
+                        tracing::debug!(session_id = %inner.id, "cancelled after timeout")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::debug!(session_id = %inner.id, error = %e, "cancel after timeout failed")
+                    }
+                    Err(_) => {
+                        tracing::debug!(session_id = %inner.id, "cancel after timeout timed out")
+                    }
+                }
+            }
+            Err(Error::WaitTimeout)
+        }
+    }
+}
+
+pub(crate) async fn wait<F: Family>(
+    inner: &SessionInner<F>,
+    options: &WaitOptions,
+) -> Result<Outcome<F>> {
+    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let polling = async {
+        let mut attempt = 0;
+        loop {
+            if let Some(outcome) = collect_retrying(inner, options, &mut attempt)
+                .await?
+                .into_outcome()
+            {
+                return Ok(outcome);
+            }
+        }
+    };
+    bounded(inner, options, deadline, polling).await
+}
+
+struct Updates<F: Family> {
+    inner: Arc<SessionInner<F>>,
+    options: WaitOptions,
+    deadline: Option<Instant>,
+    last_hint: Option<Option<crate::HintCode>>,
+    attempt: u32,
+    done: bool,
+}
+
+pub(crate) fn updates<F: Family>(
+    inner: Arc<SessionInner<F>>,
+    options: WaitOptions,
+) -> impl futures_core::Stream<Item = Result<State<F>>> + Send + 'static {
+    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let start = Updates {
+        inner,
+        options,
+        deadline,
+        last_hint: None,
+        attempt: 0,
+        done: false,
+    };
+    futures_util::stream::unfold(start, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let inner = st.inner.clone();
+        let options = st.options.clone();
+        let next = {
+            let st = &mut st;
+            let polling = async {
+                loop {
+                    let state = collect_retrying(&inner, &options, &mut st.attempt).await?;
+                    if state.is_final() {
+                        return Ok(state);
+                    }
+                    let hint = state.hint_code();
+                    if st.last_hint.as_ref() != Some(&hint) {
+                        st.last_hint = Some(hint);
+                        return Ok(state);
+                    }
+                }
+            };
+            bounded(&inner, &options, st.deadline, polling).await
+        };
+        st.done = !matches!(next, Ok(State::Pending(_)));
+        Some((next, st))
+    })
+}

@@ -1,0 +1,191 @@
+//! Norwegian BankID.
+
+use super::{flow, sessions, starts};
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::raw::types::{self, builder};
+use crate::session::{AgeVerification, BankIdNo, Flow, Session};
+
+/// Start a BankID NO authentication (redirect flow).
+///
+/// ```
+/// let request = identisure::providers::bankid_no::AuthRequest::default().request_ssn(Some(true));
+/// # let _ = request;
+/// ```
+pub type AuthRequest = builder::BankIdNoAuthRequest;
+/// Start a BankID NO backchannel authentication (`ssn` = fødselsnummer).
+///
+/// ```
+/// let request = identisure::providers::bankid_no::BackchannelAuthRequest::default().ssn("20123931743");
+/// # let _ = request;
+/// ```
+pub type BackchannelAuthRequest = builder::BankIdNoBackchannelAuthRequest;
+/// A text signature (`text` ≤ 118 characters).
+///
+/// ```
+/// let request = identisure::providers::bankid_no::TextSignRequest::default().text("I agree");
+/// # let _ = request;
+/// ```
+pub type TextSignRequest = builder::BankIdNoTextSignRequest;
+/// A signature of uploaded documents (`documents`: ids from
+/// [`crate::providers::DocumentsApi::upload`]).
+///
+/// ```
+/// let request = identisure::providers::bankid_no::DocumentSignRequest::default()
+///     .documents(vec![identisure::raw::types::BankIdNoDocumentSignRequestDocumentsItem::try_from("doc-1").unwrap()]);
+/// # let _ = request;
+/// ```
+pub type DocumentSignRequest = builder::BankIdNoDocumentSignRequest;
+
+/// A BankID NO signature: exactly one of a text or documents.
+///
+/// ```
+/// use identisure::providers::bankid_no::{SignRequest, TextSignRequest};
+/// let request: SignRequest = TextSignRequest::default().text("I agree").into();
+/// assert!(matches!(request, SignRequest::Text(_)));
+/// ```
+#[derive(Debug, Clone)]
+pub enum SignRequest {
+    /// Sign a short text.
+    Text(TextSignRequest),
+    /// Sign uploaded documents.
+    Documents(DocumentSignRequest),
+}
+
+impl From<TextSignRequest> for SignRequest {
+    fn from(r: TextSignRequest) -> Self {
+        Self::Text(r)
+    }
+}
+
+impl From<DocumentSignRequest> for SignRequest {
+    fn from(r: DocumentSignRequest) -> Self {
+        Self::Documents(r)
+    }
+}
+
+pub(crate) static AUTH: Flow = flow!(
+    "bankid_no_auth_start",
+    "bankid_no_auth_collect",
+    "bankid_no_auth_cancel",
+    ["bankid-no", "auth"],
+    ["bankid-no", "auth"]
+);
+pub(crate) static SIGN: Flow = flow!(
+    "bankid_no_sign_start",
+    "bankid_no_sign_collect",
+    "bankid_no_sign_cancel",
+    ["bankid-no", "sign"],
+    ["bankid-no", "sign"]
+);
+pub(crate) static BACKCHANNEL_AUTH: Flow = flow!(
+    "bankid_no_backchannel_auth_start",
+    "bankid_no_auth_collect",
+    "bankid_no_auth_cancel",
+    ["bankid-no", "backchannel", "auth"],
+    ["bankid-no", "auth"]
+);
+pub(crate) static AGE: Flow = flow!(
+    "bankid_no_age_verification_start",
+    "bankid_no_age_verification_collect",
+    "bankid_no_age_verification_cancel",
+    ["bankid-no", "age-verification"],
+    ["bankid-no", "age-verification"]
+);
+#[cfg(test)]
+pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &SIGN, &BACKCHANNEL_AUTH, &AGE];
+
+/// Norwegian BankID operations; from [`Client::bankid_no`].
+///
+/// ```
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let api = client.bankid_no();
+/// # let _ = api;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct BankIdNoApi<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl BankIdNoApi<'_> {
+    starts! {
+        /// Starts an authentication; send the user to the PENDING `url`.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// let session = client.bankid_no().auth(Default::default()).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        auth(AuthRequest => types::BankIdNoAuthRequest) -> BankIdNo = AUTH;
+        /// Starts a backchannel authentication; collected and cancelled
+        /// through the auth flow.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::bankid_no::BackchannelAuthRequest;
+        /// let session = client.bankid_no().backchannel_auth(BackchannelAuthRequest::default().ssn("20123931743")).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        backchannel_auth(BackchannelAuthRequest => types::BankIdNoBackchannelAuthRequest) -> BankIdNo = BACKCHANNEL_AUTH;
+        /// Starts an age verification.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::AgeVerificationRequest;
+        /// let session = client.bankid_no().age_verification(AgeVerificationRequest::default().min_age(18u64).max_age(130u64)).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+    }
+
+    /// Starts a signature of a text or of uploaded documents (one POST,
+    /// never retried). `documents` must not be empty.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// use identisure::providers::bankid_no::DocumentSignRequest;
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let err = client.bankid_no().sign(DocumentSignRequest::default().documents(vec![])).await.unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid request: `documents` must not be empty");
+    /// # }
+    /// ```
+    pub async fn sign(&self, request: impl Into<SignRequest>) -> Result<Session<BankIdNo>> {
+        let body = match request.into() {
+            SignRequest::Text(r) => {
+                crate::validate::request::<_, types::BankIdNoTextSignRequest>(r)?
+            }
+            SignRequest::Documents(r) => {
+                let body = crate::validate::request::<_, types::BankIdNoDocumentSignRequest>(r)?;
+                if body["documents"].as_array().is_none_or(|d| d.is_empty()) {
+                    return Err(Error::invalid("documents", "must not be empty"));
+                }
+                body
+            }
+        };
+        Session::start(self.client, &SIGN, body).await
+    }
+
+    sessions! {
+        /// An auth (or backchannel auth) session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.bankid_no().auth_session("id-1").is_ok());
+        /// ```
+        auth_session -> BankIdNo = AUTH;
+        /// A sign session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.bankid_no().sign_session("id-1").is_ok());
+        /// ```
+        sign_session -> BankIdNo = SIGN;
+        /// An age verification session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.bankid_no().age_verification_session("id-1").is_ok());
+        /// ```
+        age_verification_session -> AgeVerification = AGE;
+    }
+}

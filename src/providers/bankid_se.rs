@@ -1,0 +1,219 @@
+//! Swedish BankID.
+
+use reqwest::Method;
+
+use super::{flow, sessions, starts};
+use crate::client::{Body, Call, Client};
+use crate::error::Result;
+use crate::raw::types::{self, builder};
+use crate::session::{AgeVerification, BankIdSe, Flow};
+
+/// Start a BankID authentication (`intent`, `ssn`, `callbackUrl` …).
+///
+/// ```
+/// use identisure::providers::bankid_se::AuthRequest;
+/// // Optional fields with rules take `identisure::text(..)`; the rules are
+/// // checked when the request is sent.
+/// let request = AuthRequest::default()
+///     .intent(identisure::text("Log in to Example"))
+///     .callback_url(Some("https://rp.example/cb".to_string()));
+/// # let _ = request;
+/// ```
+pub type AuthRequest = builder::BankIdSeAuthRequest;
+/// Start a BankID signature (`text` required).
+///
+/// ```
+/// let request = identisure::providers::bankid_se::SignRequest::default().text("I agree");
+/// # let _ = request;
+/// ```
+pub type SignRequest = builder::BankIdSeSignRequest;
+/// Start a BankID authentication over the phone (`ssn`, `callInitiator`).
+///
+/// ```
+/// use identisure::raw::types::CallInitiator;
+/// let request = identisure::providers::bankid_se::PhoneAuthRequest::default()
+///     .ssn("199001011234")
+///     .call_initiator(CallInitiator::Rp);
+/// # let _ = request;
+/// ```
+pub type PhoneAuthRequest = builder::BankIdSePhoneAuthRequest;
+/// Start a BankID signature over the phone (`ssn`, `text`, `callInitiator`).
+///
+/// ```
+/// use identisure::raw::types::CallInitiator;
+/// let request = identisure::providers::bankid_se::PhoneSignRequest::default()
+///     .ssn("199001011234")
+///     .text("I agree")
+///     .call_initiator(CallInitiator::User);
+/// # let _ = request;
+/// ```
+pub type PhoneSignRequest = builder::BankIdSePhoneSignRequest;
+/// Verify a scanned ID-card QR code (`qrCode`).
+///
+/// ```
+/// let request = identisure::providers::bankid_se::VerifyRequest::default().qr_code("scanned-content");
+/// # let _ = request;
+/// ```
+pub type VerifyRequest = builder::BankIdSeVerifyRequest;
+
+pub(crate) static AUTH: Flow = flow!(
+    "bankid_se_auth_start",
+    "bankid_se_auth_collect",
+    "bankid_se_auth_cancel",
+    ["bankid-se", "auth"],
+    ["bankid-se", "auth"]
+);
+pub(crate) static SIGN: Flow = flow!(
+    "bankid_se_sign_start",
+    "bankid_se_sign_collect",
+    "bankid_se_sign_cancel",
+    ["bankid-se", "sign"],
+    ["bankid-se", "sign"]
+);
+pub(crate) static PHONE_AUTH: Flow = flow!(
+    "bankid_se_phone_auth_start",
+    "bankid_se_auth_collect",
+    "bankid_se_auth_cancel",
+    ["bankid-se", "phone", "auth"],
+    ["bankid-se", "auth"]
+);
+pub(crate) static PHONE_SIGN: Flow = flow!(
+    "bankid_se_phone_sign_start",
+    "bankid_se_sign_collect",
+    "bankid_se_sign_cancel",
+    ["bankid-se", "phone", "sign"],
+    ["bankid-se", "sign"]
+);
+pub(crate) static AGE: Flow = flow!(
+    "bankid_se_age_verification_start",
+    "bankid_se_age_verification_collect",
+    "bankid_se_age_verification_cancel",
+    ["bankid-se", "age-verification"],
+    ["bankid-se", "age-verification"]
+);
+#[cfg(test)]
+pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &SIGN, &PHONE_AUTH, &PHONE_SIGN, &AGE];
+#[cfg(test)]
+pub(crate) static OTHER_OPERATIONS: &[(&str, &str, &str)] =
+    &[("bankid_se_verify", "post", "/v3/bankid-se/verify")];
+
+/// Swedish BankID operations; from [`Client::bankid_se`].
+///
+/// ```
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let api = client.bankid_se();
+/// # let _ = api;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct BankIdSeApi<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl BankIdSeApi<'_> {
+    starts! {
+        /// Starts an authentication. The PENDING data carries
+        /// `autoStartToken`, `qrStartToken` and `qrStartSecret`.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// let session = client.bankid_se().auth(Default::default()).await?;
+        /// let outcome = session.wait(Default::default()).await?;
+        /// # let _ = outcome; Ok(()) }
+        /// ```
+        auth(AuthRequest => types::BankIdSeAuthRequest) -> BankIdSe = AUTH;
+        /// Starts a signature.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::bankid_se::SignRequest;
+        /// let session = client.bankid_se().sign(SignRequest::default().text("I agree")).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        sign(SignRequest => types::BankIdSeSignRequest) -> BankIdSe = SIGN;
+        /// Starts an authentication over the phone; collected and cancelled
+        /// through the auth flow.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::bankid_se::PhoneAuthRequest;
+        /// use identisure::raw::types::CallInitiator;
+        /// let request = PhoneAuthRequest::default().ssn("199001011234").call_initiator(CallInitiator::Rp);
+        /// let session = client.bankid_se().phone_auth(request).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        phone_auth(PhoneAuthRequest => types::BankIdSePhoneAuthRequest) -> BankIdSe = PHONE_AUTH;
+        /// Starts a signature over the phone; collected and cancelled
+        /// through the sign flow.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::bankid_se::PhoneSignRequest;
+        /// use identisure::raw::types::CallInitiator;
+        /// let request = PhoneSignRequest::default().ssn("199001011234").text("I agree").call_initiator(CallInitiator::User);
+        /// let session = client.bankid_se().phone_sign(request).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        phone_sign(PhoneSignRequest => types::BankIdSePhoneSignRequest) -> BankIdSe = PHONE_SIGN;
+        /// Starts an age verification.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::AgeVerificationRequest;
+        /// let session = client.bankid_se().age_verification(AgeVerificationRequest::default().min_age(18u64).max_age(130u64)).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+    }
+
+    sessions! {
+        /// An auth (or phone auth) session by id, to collect or cancel it.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert_eq!(client.bankid_se().auth_session("id-1").unwrap().id(), "id-1");
+        /// ```
+        auth_session -> BankIdSe = AUTH;
+        /// A sign (or phone sign) session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.bankid_se().sign_session("id-1").is_ok());
+        /// ```
+        sign_session -> BankIdSe = SIGN;
+        /// An age verification session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.bankid_se().age_verification_session("id-1").is_ok());
+        /// ```
+        age_verification_session -> AgeVerification = AGE;
+    }
+
+    /// Verifies the content of a scanned Swedish ID-card QR code (one POST,
+    /// never retried).
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// use identisure::providers::bankid_se::VerifyRequest;
+    /// let person = client.bankid_se().verify(VerifyRequest::default().qr_code("…")).await?;
+    /// println!("{:?} is {:?}", person.name, person.age);
+    /// # Ok(()) }
+    /// ```
+    pub async fn verify(&self, request: VerifyRequest) -> Result<types::BankIdSeVerifyResponse> {
+        let body = crate::validate::request::<_, types::BankIdSeVerifyRequest>(request)?;
+        let answer = self
+            .client
+            .send(
+                Call {
+                    operation: "bankid_se_verify",
+                    method: Method::POST,
+                    segments: &["bankid-se", "verify"],
+                    id: None,
+                    attempt: 1,
+                },
+                Body::Json(&body),
+            )
+            .await?;
+        crate::client::decode(&answer)
+    }
+}

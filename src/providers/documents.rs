@@ -1,0 +1,107 @@
+//! Documents to sign with Norwegian BankID: a hand-written multipart upload
+//! (the generator does not support multipart bodies) and a read.
+
+use reqwest::Method;
+
+use crate::client::{Body, Call, Client};
+use crate::error::{Error, Result};
+use crate::raw::types;
+
+/// The largest PDF [`DocumentsApi::upload`] sends (10 MiB).
+///
+/// ```
+/// assert_eq!(identisure::providers::documents::MAX_DOCUMENT_BYTES, 10 * 1024 * 1024);
+/// ```
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+#[cfg(test)]
+pub(crate) static OPERATIONS: &[(&str, &str, &str)] = &[
+    ("document_upload", "post", "/v3/document"),
+    ("document_get", "get", "/v3/document/{id}"),
+];
+
+/// Document operations; from [`Client::documents`].
+///
+/// ```
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let api = client.documents();
+/// # let _ = api;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentsApi<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl DocumentsApi<'_> {
+    /// Uploads one PDF (multipart field `file`); answers its `id` and `hash`.
+    /// Refused before sending when empty, not starting with `%PDF-`, or
+    /// larger than [`MAX_DOCUMENT_BYTES`]. Sent once, never retried.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let err = client.documents().upload(Vec::new()).await.unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid request: `file` must not be empty");
+    /// # }
+    /// ```
+    pub async fn upload(&self, pdf: impl Into<Vec<u8>>) -> Result<types::Document> {
+        let pdf = pdf.into();
+        if pdf.is_empty() {
+            return Err(Error::invalid("file", "must not be empty"));
+        }
+        if !pdf.starts_with(b"%PDF-") {
+            return Err(Error::invalid("file", "must be a PDF (start with `%PDF-`)"));
+        }
+        if pdf.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::invalid(
+                "file",
+                format!("must be at most {MAX_DOCUMENT_BYTES} bytes"),
+            ));
+        }
+        let part = reqwest::multipart::Part::bytes(pdf)
+            .file_name("document.pdf")
+            .mime_str("application/pdf")
+            .map_err(Error::from)?;
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let answer = self
+            .client
+            .send(
+                Call {
+                    operation: "document_upload",
+                    method: Method::POST,
+                    segments: &["document"],
+                    id: None,
+                    attempt: 1,
+                },
+                Body::Multipart(form),
+            )
+            .await?;
+        crate::client::decode(&answer)
+    }
+
+    /// Reads an uploaded document's `id` and `hash` (one GET).
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// let document = client.documents().get("doc-1").await?;
+    /// println!("{:?}", document.hash);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(&self, id: &str) -> Result<types::Document> {
+        crate::validate::id(id)?;
+        let answer = self
+            .client
+            .send(
+                Call {
+                    operation: "document_get",
+                    method: Method::GET,
+                    segments: &["document"],
+                    id: Some(id),
+                    attempt: 1,
+                },
+                Body::None,
+            )
+            .await?;
+        crate::client::decode(&answer)
+    }
+}

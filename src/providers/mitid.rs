@@ -1,0 +1,138 @@
+//! MitID (Denmark).
+
+use super::{flow, sessions, starts};
+use crate::client::Client;
+use crate::raw::types::{self, builder};
+use crate::session::{AgeVerification, Flow, MitId};
+
+/// Start a MitID authentication (redirect flow; `referenceText` ≤ 130 chars).
+///
+/// ```
+/// let request = identisure::providers::mitid::AuthRequest::default().request_email(Some(true));
+/// # let _ = request;
+/// ```
+pub type AuthRequest = builder::MitIdAuthRequest;
+/// Start a MitID signature (`text`, 1..600 chars).
+///
+/// ```
+/// let request = identisure::providers::mitid::SignRequest::default().text("I agree");
+/// # let _ = request;
+/// ```
+pub type SignRequest = builder::MitIdSignRequest;
+/// Start a MitID backchannel authentication (`ssn` = CPR, `bindingMessage`).
+///
+/// ```
+/// let request = identisure::providers::mitid::BackchannelAuthRequest::default()
+///     .ssn("0101901234").binding_message("Example login");
+/// # let _ = request;
+/// ```
+pub type BackchannelAuthRequest = builder::MitIdBackchannelAuthRequest;
+
+pub(crate) static AUTH: Flow = flow!(
+    "mitid_auth_start",
+    "mitid_auth_collect",
+    "mitid_auth_cancel",
+    ["mitid", "auth"],
+    ["mitid", "auth"]
+);
+pub(crate) static SIGN: Flow = flow!(
+    "mitid_sign_start",
+    "mitid_sign_collect",
+    "mitid_sign_cancel",
+    ["mitid", "sign"],
+    ["mitid", "sign"]
+);
+pub(crate) static BACKCHANNEL_AUTH: Flow = flow!(
+    "mitid_backchannel_auth_start",
+    "mitid_auth_collect",
+    "mitid_auth_cancel",
+    ["mitid", "backchannel", "auth"],
+    ["mitid", "auth"]
+);
+pub(crate) static AGE: Flow = flow!(
+    "mitid_age_verification_start",
+    "mitid_age_verification_collect",
+    "mitid_age_verification_cancel",
+    ["mitid", "age-verification"],
+    ["mitid", "age-verification"]
+);
+#[cfg(test)]
+pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &SIGN, &BACKCHANNEL_AUTH, &AGE];
+
+/// MitID operations; from [`Client::mitid`].
+///
+/// ```
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let api = client.mitid();
+/// # let _ = api;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MitIdApi<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl MitIdApi<'_> {
+    starts! {
+        /// Starts an authentication; send the user to the PENDING `url`.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// let session = client.mitid().auth(Default::default()).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        auth(AuthRequest => types::MitIdAuthRequest) -> MitId = AUTH;
+        /// Starts a signature.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::mitid::SignRequest;
+        /// let session = client.mitid().sign(SignRequest::default().text("I agree")).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        sign(SignRequest => types::MitIdSignRequest) -> MitId = SIGN;
+        /// Starts a backchannel authentication; collected and cancelled
+        /// through the auth flow.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::mitid::BackchannelAuthRequest;
+        /// let request = BackchannelAuthRequest::default().ssn("0101901234").binding_message("Example login");
+        /// let session = client.mitid().backchannel_auth(request).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        backchannel_auth(BackchannelAuthRequest => types::MitIdBackchannelAuthRequest) -> MitId = BACKCHANNEL_AUTH;
+        /// Starts an age verification.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::AgeVerificationRequest;
+        /// let session = client.mitid().age_verification(AgeVerificationRequest::default().min_age(18u64).max_age(130u64)).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+    }
+
+    sessions! {
+        /// An auth (or backchannel auth) session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.mitid().auth_session("id-1").is_ok());
+        /// ```
+        auth_session -> MitId = AUTH;
+        /// A sign session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.mitid().sign_session("id-1").is_ok());
+        /// ```
+        sign_session -> MitId = SIGN;
+        /// An age verification session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.mitid().age_verification_session("id-1").is_ok());
+        /// ```
+        age_verification_session -> AgeVerification = AGE;
+    }
+}

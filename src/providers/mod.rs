@@ -1,0 +1,246 @@
+//! Per-provider entry points: `client.bankid_se()`, `client.freja()`,
+//! `client.bankid_no()`, `client.vipps()`, `client.mitid()`, `client.ftn()`
+//! and `client.documents()`.
+//!
+//! Requests are the generated builders (`identisure::raw::types::builder::*`),
+//! re-exported here under short names. They are validated before anything is
+//! sent; an invalid field is an [`crate::Error::InvalidRequest`] naming the field and
+//! the rule.
+
+use serde::Serialize;
+
+use crate::client::Client;
+use crate::error::Result;
+use crate::raw::types::error::ConversionError;
+use crate::session::{Family, Flow, Session};
+
+pub mod bankid_no;
+pub mod bankid_se;
+pub mod documents;
+pub mod freja;
+pub mod ftn;
+pub mod mitid;
+pub mod vipps;
+
+pub use bankid_no::BankIdNoApi;
+pub use bankid_se::BankIdSeApi;
+pub use documents::DocumentsApi;
+pub use freja::FrejaApi;
+pub use ftn::FtnApi;
+pub use mitid::MitIdApi;
+pub use vipps::VippsApi;
+
+/// The request of every age verification (`minAge`, `maxAge`, …).
+///
+/// ```
+/// let request = identisure::providers::AgeVerificationRequest::default().min_age(18u64).max_age(130u64);
+/// # let _ = request;
+/// ```
+pub type AgeVerificationRequest = crate::raw::types::builder::AgeVerificationRequest;
+
+/// Validates a builder and starts a session with it (one POST, never retried).
+pub(crate) async fn start<F, B, T>(
+    client: &Client,
+    flow: &'static Flow,
+    request: B,
+) -> Result<Session<F>>
+where
+    F: Family,
+    T: TryFrom<B, Error = ConversionError> + Serialize,
+{
+    let body = crate::validate::request::<B, T>(request)?;
+    Session::start(client, flow, body).await
+}
+
+/// A session handle for an id obtained elsewhere (a callback, a database).
+pub(crate) fn attach<F: Family>(
+    client: &Client,
+    flow: &'static Flow,
+    id: &str,
+) -> Result<Session<F>> {
+    crate::validate::id(id)?;
+    Ok(Session::new(client.clone(), flow, id.to_string(), None))
+}
+
+/// Defines the start methods of a provider API.
+macro_rules! starts {
+    ($( $(#[$m:meta])* $name:ident($req:ty => $typed:ty) -> $fam:ty = $flow:expr; )*) => {
+        $(
+            $(#[$m])*
+            pub async fn $name(&self, request: $req) -> $crate::Result<$crate::Session<$fam>> {
+                $crate::providers::start::<$fam, $req, $typed>(self.client, &$flow, request).await
+            }
+        )*
+    };
+}
+
+/// Defines the attach-by-id methods of a provider API.
+macro_rules! sessions {
+    ($( $(#[$m:meta])* $name:ident -> $fam:ty = $flow:expr; )*) => {
+        $(
+            $(#[$m])*
+            pub fn $name(&self, id: &str) -> $crate::Result<$crate::Session<$fam>> {
+                $crate::providers::attach::<$fam>(self.client, &$flow, id)
+            }
+        )*
+    };
+}
+
+pub(crate) use {sessions, starts};
+
+macro_rules! flow {
+    ($start_op:literal, $collect_op:literal, $cancel_op:literal, [$($start:literal),+], [$($session:literal),+]) => {
+        $crate::session::Flow {
+            start_op: $start_op,
+            collect_op: $collect_op,
+            cancel_op: $cancel_op,
+            start: &[$($start),+],
+            session: &[$($session),+],
+        }
+    };
+}
+pub(crate) use flow;
+
+impl Client {
+    /// Swedish BankID: auth, sign, phone auth/sign, verify, age verification.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// use identisure::providers::bankid_se::SignRequest;
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// // Invalid requests are refused before anything is sent:
+    /// let err = client.bankid_se().sign(SignRequest::default()).await.unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid request: `text` is required");
+    /// # }
+    /// ```
+    pub fn bankid_se(&self) -> BankIdSeApi<'_> {
+        BankIdSeApi { client: self }
+    }
+
+    /// Freja eID: auth, sign, backchannel auth/sign, age verification.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// use identisure::providers::freja::AuthRequest;
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let err = client.freja().auth(AuthRequest::default()).await.unwrap_err();
+    /// assert!(matches!(err, identisure::Error::InvalidRequest { .. }));
+    /// # }
+    /// ```
+    pub fn freja(&self) -> FrejaApi<'_> {
+        FrejaApi { client: self }
+    }
+
+    /// Norwegian BankID: auth, sign, backchannel auth, age verification.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let session = client.bankid_no().auth_session("known-id").unwrap();
+    /// assert_eq!(session.id(), "known-id");
+    /// ```
+    pub fn bankid_no(&self) -> BankIdNoApi<'_> {
+        BankIdNoApi { client: self }
+    }
+
+    /// Vipps MobilePay: auth, backchannel auth.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// assert!(client.vipps().auth_session("").is_err());
+    /// ```
+    pub fn vipps(&self) -> VippsApi<'_> {
+        VippsApi { client: self }
+    }
+
+    /// MitID: auth, sign, backchannel auth, age verification.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let _api = client.mitid();
+    /// ```
+    pub fn mitid(&self) -> MitIdApi<'_> {
+        MitIdApi { client: self }
+    }
+
+    /// Finnish Trust Network: auth, age verification.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let _api = client.ftn();
+    /// ```
+    pub fn ftn(&self) -> FtnApi<'_> {
+        FtnApi { client: self }
+    }
+
+    /// Documents to sign with Norwegian BankID: upload a PDF, read it back.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() {
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let err = client.documents().upload(b"not a pdf".to_vec()).await.unwrap_err();
+    /// assert!(matches!(err, identisure::Error::InvalidRequest { ref field, .. } if field == "file"));
+    /// # }
+    /// ```
+    pub fn documents(&self) -> DocumentsApi<'_> {
+        DocumentsApi { client: self }
+    }
+}
+
+/// Every operation of the hand-written layer, `(operationId, method, path)`,
+/// checked against `openapi.yaml` in the tests.
+#[cfg(test)]
+pub(crate) fn operations() -> Vec<(String, &'static str, String)> {
+    let mut ops = Vec::new();
+    for flow in bankid_se::FLOWS
+        .iter()
+        .chain(freja::FLOWS)
+        .chain(bankid_no::FLOWS)
+        .chain(vipps::FLOWS)
+        .chain(mitid::FLOWS)
+        .chain(ftn::FLOWS)
+    {
+        let start = format!("/v3/{}", flow.start.join("/"));
+        let session = format!("/v3/{}/{{id}}", flow.session.join("/"));
+        ops.push((flow.start_op.to_string(), "post", start));
+        ops.push((flow.collect_op.to_string(), "get", session.clone()));
+        ops.push((flow.cancel_op.to_string(), "delete", session));
+    }
+    ops.extend(
+        bankid_se::OTHER_OPERATIONS
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), *b, c.to_string())),
+    );
+    ops.extend(
+        documents::OPERATIONS
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), *b, c.to_string())),
+    );
+    ops.sort();
+    ops.dedup();
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_operation_of_the_spec_is_reachable_with_its_method_and_path() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
+        let spec: serde_json::Value = serde_norway::from_str(&text).unwrap();
+        let mut in_spec = Vec::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                    in_spec.push((id.to_string(), method.clone(), path.clone()));
+                }
+            }
+        }
+        in_spec.sort();
+        let ours: Vec<(String, String, String)> = super::operations()
+            .into_iter()
+            .map(|(a, b, c)| (a, b.to_string(), c))
+            .collect();
+        assert_eq!(in_spec.len(), 55);
+        assert_eq!(ours, in_spec);
+    }
+}

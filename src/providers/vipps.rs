@@ -1,0 +1,86 @@
+//! Vipps MobilePay.
+
+use super::{flow, sessions, starts};
+use crate::client::Client;
+use crate::raw::types::{self, builder};
+use crate::session::{Flow, Vipps};
+
+/// Start a Vipps login (redirect flow).
+///
+/// ```
+/// let request = identisure::providers::vipps::AuthRequest::default()
+///     .redirect_url(Some("https://rp.example/done".to_string()))
+///     .request_ssn(Some(true));
+/// # let _ = request;
+/// ```
+pub type AuthRequest = builder::VippsAuthRequest;
+/// Start a Vipps backchannel login (`phone` required).
+///
+/// ```
+/// let request = identisure::providers::vipps::BackchannelAuthRequest::default().phone("+4790881716".to_string());
+/// # let _ = request;
+/// ```
+pub type BackchannelAuthRequest = builder::VippsBackchannelAuthRequest;
+
+pub(crate) static AUTH: Flow = flow!(
+    "vipps_auth_start",
+    "vipps_auth_collect",
+    "vipps_auth_cancel",
+    ["vipps", "auth"],
+    ["vipps", "auth"]
+);
+pub(crate) static BACKCHANNEL_AUTH: Flow = flow!(
+    "vipps_backchannel_auth_start",
+    "vipps_auth_collect",
+    "vipps_auth_cancel",
+    ["vipps", "backchannel", "auth"],
+    ["vipps", "auth"]
+);
+#[cfg(test)]
+pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &BACKCHANNEL_AUTH];
+
+/// Vipps MobilePay operations; from [`Client::vipps`].
+///
+/// ```
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let api = client.vipps();
+/// # let _ = api;
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct VippsApi<'a> {
+    pub(crate) client: &'a Client,
+}
+
+impl VippsApi<'_> {
+    starts! {
+        /// Starts a login; send the user to the PENDING `url`.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// let session = client.vipps().auth(Default::default()).await?;
+        /// println!("{:?}", session.pending().unwrap().url);
+        /// # Ok(()) }
+        /// ```
+        auth(AuthRequest => types::VippsAuthRequest) -> Vipps = AUTH;
+        /// Starts a backchannel login (push to the phone); collected and
+        /// cancelled through the auth flow.
+        ///
+        /// ```no_run
+        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+        /// use identisure::providers::vipps::BackchannelAuthRequest;
+        /// let session = client.vipps().backchannel_auth(BackchannelAuthRequest::default().phone("+4790881716".to_string())).await?;
+        /// # let _ = session; Ok(()) }
+        /// ```
+        backchannel_auth(BackchannelAuthRequest => types::VippsBackchannelAuthRequest) -> Vipps = BACKCHANNEL_AUTH;
+    }
+
+    sessions! {
+        /// An auth (or backchannel auth) session by id.
+        ///
+        /// ```
+        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+        /// assert!(client.vipps().auth_session("id-1").is_ok());
+        /// ```
+        auth_session -> Vipps = AUTH;
+    }
+}

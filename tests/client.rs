@@ -1,0 +1,1022 @@
+//! The client layer against real HTTP on 127.0.0.1 (wiremock and a raw TCP
+//! server): error mappings, pacing, retries, cancellation.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use identisure::providers::bankid_se::AuthRequest;
+use identisure::{Error, FailureCode, HintCode, Outcome, State, TransportKind, WaitOptions};
+use support::{Conn, Script, client, json, pending_se, raw_server};
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+fn assert_spaced(gaps: &[Duration], at_least: Duration) {
+    for (i, g) in gaps.iter().enumerate() {
+        assert!(
+            *g >= at_least,
+            "gap {i} was {g:?}, expected at least {at_least:?} (all: {gaps:?})"
+        );
+    }
+}
+
+async fn posts(server: &MockServer) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count()
+}
+
+async fn deletes(server: &MockServer, p: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE" && r.url.path() == p)
+        .count()
+}
+
+#[tokio::test]
+async fn auth_sends_basic_auth_and_validated_body_then_wait_completes_with_spaced_collects() {
+    let server = MockServer::start().await;
+    // base64("acct-1:test-secret")
+    Mock::given(method("POST"))
+        .and(path("/v3/bankid-se/auth"))
+        .and(header("authorization", "Basic YWNjdC0xOnRlc3Qtc2VjcmV0"))
+        .and(header("user-agent", identisure::USER_AGENT))
+        .and(body_partial_json(
+            serde_json::json!({"intent": "Log in", "pinRequired": false}),
+        ))
+        .respond_with(json(201, pending_se("s1", "outstandingTransaction")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let collects = Script::new(vec![
+        json(200, pending_se("s1", "outstandingTransaction")),
+        json(200, pending_se("s1", "userSign")),
+        json(
+            200,
+            serde_json::json!({"id": "s1", "status": "COMPLETED", "name": "Test Person", "ssn": "190001019876"}),
+        ),
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/auth/s1"))
+        .and(header("authorization", "Basic YWNjdC0xOnRlc3Qtc2VjcmV0"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+
+    let client = client(&server.uri());
+    let request = AuthRequest::default().intent(identisure::text("Log in"));
+    let session = client.bankid_se().auth(request).await.unwrap();
+    assert_eq!(session.id(), "s1");
+    assert_eq!(
+        session.pending().unwrap().auto_start_token.as_deref(),
+        Some("ast")
+    );
+    let outcome = session.wait(WaitOptions::default()).await.unwrap();
+    let Outcome::Completed(person) = outcome else {
+        panic!("expected completion")
+    };
+    assert_eq!(person.name.as_deref(), Some("Test Person"));
+    assert_eq!(person.ssn.unwrap().expose(), "190001019876");
+    assert_eq!(collects.times().len(), 3);
+    assert_spaced(&collects.gaps(), SECOND);
+}
+
+#[tokio::test]
+async fn manual_collects_of_one_session_are_never_less_than_a_second_apart() {
+    let server = MockServer::start().await;
+    let collects = Script::new(vec![json(200, pending_se("s2", "started"))]);
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/sign/s2"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+    let session = client(&server.uri())
+        .bankid_se()
+        .sign_session("s2")
+        .unwrap();
+    let clone = session.clone();
+    // Two clones collecting at the same time still take turns.
+    let (a, b) = tokio::join!(session.collect(), clone.collect());
+    a.unwrap();
+    b.unwrap();
+    session.collect().await.unwrap();
+    assert_eq!(collects.times().len(), 3);
+    assert_spaced(&collects.gaps(), SECOND);
+}
+
+#[tokio::test]
+async fn a_start_is_never_retried_on_5xx_429_or_reset() {
+    for reply in [
+        json(503, serde_json::json!({"message": "down"})),
+        json(500, serde_json::json!({})),
+        ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"),
+        ResponseTemplate::new(429),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(reply)
+            .mount(&server)
+            .await;
+        let err = client(&server.uri())
+            .bankid_se()
+            .auth(AuthRequest::default())
+            .await
+            .unwrap_err();
+        assert!(err.is_retryable(), "{err:?}");
+        assert_eq!(posts(&server).await, 1, "start retried after {err:?}");
+    }
+    let (base, log) = raw_server(vec![Conn::Close]).await;
+    let err = client(&base)
+        .vipps()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Reset
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(log.lock().unwrap().len(), 1, "start retried after a reset");
+}
+
+async fn collect_error(reply: ResponseTemplate) -> Error {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(reply)
+        .mount(&server)
+        .await;
+    client(&server.uri())
+        .freja()
+        .auth_session("s")
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn every_answer_maps_to_its_typed_error() {
+    let e = collect_error(json(401, serde_json::json!({"message": "bad credentials"}))).await;
+    assert!(matches!(e, Error::Unauthorized), "{e:?}");
+    let e = collect_error(ResponseTemplate::new(401)).await;
+    assert!(matches!(e, Error::Unauthorized), "{e:?}");
+    let e = collect_error(json(404, serde_json::json!({"message": "not found"}))).await;
+    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
+    let e = collect_error(ResponseTemplate::new(404).set_body_string("<html>nope</html>")).await;
+    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
+    let e = collect_error(json(
+        400,
+        serde_json::json!({"message": "A session is already in progress for this user"}),
+    ))
+    .await;
+    assert!(matches!(e, Error::AlreadyInProgress), "{e:?}");
+    let e = collect_error(json(
+        400,
+        serde_json::json!({"message": "invalid parameters"}),
+    ))
+    .await;
+    assert!(
+        matches!(e, Error::Api { status: 400, message: Some(ref m) } if m == "invalid parameters"),
+        "{e:?}"
+    );
+    let e = collect_error(
+        json(429, serde_json::json!({"message": "slow down"})).insert_header("retry-after", "3"),
+    )
+    .await;
+    assert!(
+        matches!(e, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(3)),
+        "{e:?}"
+    );
+    let e = collect_error(ResponseTemplate::new(429)).await;
+    assert!(
+        matches!(e, Error::RateLimited { retry_after: None }),
+        "{e:?}"
+    );
+    let e = collect_error(
+        ResponseTemplate::new(502).set_body_string("<html><body>502 Bad Gateway</body></html>"),
+    )
+    .await;
+    assert!(
+        matches!(
+            e,
+            Error::Api {
+                status: 502,
+                message: None
+            }
+        ),
+        "{e:?}"
+    );
+    let e = collect_error(ResponseTemplate::new(503)).await;
+    assert!(
+        matches!(
+            e,
+            Error::Api {
+                status: 503,
+                message: None
+            }
+        ),
+        "{e:?}"
+    );
+    let e = collect_error(ResponseTemplate::new(405).set_body_string("")).await;
+    assert!(matches!(e, Error::Api { status: 405, .. }), "{e:?}");
+    assert!(!e.is_retryable());
+
+    let e = collect_error(
+        ResponseTemplate::new(200).set_body_string("<html>login page 12345678</html>"),
+    )
+    .await;
+    match e {
+        Error::Decode {
+            status: 200,
+            ref detail,
+            excerpt: Some(ref x),
+            ..
+        } => {
+            assert_eq!(detail, "not JSON");
+            assert!(x.starts_with("<html>login page"), "{x}");
+            assert!(!x.contains("12345678"), "digits are masked: {x}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = collect_error(ResponseTemplate::new(200)).await;
+    assert!(
+        matches!(e, Error::Decode { status: 200, ref detail, excerpt: None, .. } if detail == "empty body"),
+        "{e:?}"
+    );
+    let e = collect_error(json(
+        200,
+        serde_json::json!({"status": "COMPLETED", "name": "X"}),
+    ))
+    .await;
+    assert!(
+        matches!(e, Error::Decode { field: Some(ref f), ref detail, .. } if f == "id" && detail == "missing field"),
+        "{e:?}"
+    );
+    let e = collect_error(json(
+        200,
+        serde_json::json!({"id": "s", "status": "FAILED", "error": 7}),
+    ))
+    .await;
+    assert!(
+        matches!(e, Error::Decode { field: Some(ref f), ref detail, .. } if f == "error" && detail == "invalid type"),
+        "{e:?}"
+    );
+    let e = collect_error(json(200, serde_json::json!({"id": "s"}))).await;
+    assert!(
+        matches!(e, Error::Decode { field: Some(ref f), .. } if f == "status"),
+        "{e:?}"
+    );
+    let e = collect_error(json(
+        200,
+        serde_json::json!({"id": "s", "status": "EXPIRED"}),
+    ))
+    .await;
+    assert!(
+        matches!(e, Error::UnknownStatus(ref s) if s == "EXPIRED"),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn unknown_failure_codes_and_hints_are_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(200, serde_json::json!({"id": "s", "status": "FAILED", "error": "BRAND_NEW", "hintCode": "somethingNew"})))
+        .mount(&server)
+        .await;
+    let session = client(&server.uri()).bankid_se().auth_session("s").unwrap();
+    match session.wait(WaitOptions::default()).await.unwrap() {
+        Outcome::Failed {
+            code, hint_code, ..
+        } => {
+            assert_eq!(code, FailureCode::Unknown("BRAND_NEW".into()));
+            assert_eq!(hint_code, Some(HintCode::Unknown("somethingNew".into())));
+        }
+        other => panic!("{other:?}"),
+    }
+    let state = State::<identisure::BankIdSe>::from_json(
+        br#"{"id":"s","status":"FAILED","error":"USER_CANCEL","hintCode":"userCancel"}"#,
+    )
+    .unwrap();
+    assert_eq!(state.hint_code(), Some(HintCode::UserCancel));
+}
+
+#[tokio::test]
+async fn wait_rides_out_429_with_and_without_retry_after() {
+    let server = MockServer::start().await;
+    let collects = Script::new(vec![
+        ResponseTemplate::new(429).insert_header("retry-after", "2"),
+        json(429, serde_json::json!({"message": "too many"})),
+        json(
+            200,
+            serde_json::json!({"id": "m1", "status": "PENDING", "url": "https://mitid.example"}),
+        ),
+        json(
+            200,
+            serde_json::json!({"id": "m1", "status": "COMPLETED", "name": "N"}),
+        ),
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/v3/mitid/auth/m1"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+    let session = client(&server.uri()).mitid().auth_session("m1").unwrap();
+    let outcome = session.wait(WaitOptions::default()).await.unwrap();
+    assert!(matches!(outcome, Outcome::Completed(_)));
+    let gaps = collects.gaps();
+    assert_eq!(gaps.len(), 3);
+    assert!(gaps[0] >= 2 * SECOND, "Retry-After honoured: {gaps:?}");
+    assert_spaced(&gaps, SECOND);
+}
+
+#[tokio::test]
+async fn wait_retries_a_5xx_burst_and_gives_up_after_the_budget() {
+    let server = MockServer::start().await;
+    let collects = Script::new(vec![
+        json(500, serde_json::json!({"message": "oops"})),
+        ResponseTemplate::new(502).set_body_string("<html>Bad Gateway</html>"),
+        ResponseTemplate::new(503),
+        json(200, serde_json::json!({"id": "f1", "status": "COMPLETED"})),
+    ]);
+    Mock::given(method("GET"))
+        .and(path("/v3/ftn/auth/f1"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+    let session = client(&server.uri()).ftn().auth_session("f1").unwrap();
+    assert!(matches!(
+        session.wait(WaitOptions::default()).await.unwrap(),
+        Outcome::Completed(_)
+    ));
+    assert_eq!(collects.times().len(), 4);
+    assert_spaced(&collects.gaps(), SECOND);
+
+    let server = MockServer::start().await;
+    let always = Script::new(vec![ResponseTemplate::new(503)]);
+    Mock::given(method("GET"))
+        .respond_with(always.clone())
+        .mount(&server)
+        .await;
+    let session = client(&server.uri()).ftn().auth_session("f2").unwrap();
+    let err = session
+        .wait(WaitOptions::default().max_retries(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api { status: 503, .. }), "{err:?}");
+    assert_eq!(always.times().len(), 2, "one try plus one retry");
+}
+
+#[tokio::test]
+async fn wait_survives_connection_resets() {
+    let (base, log) = raw_server(vec![
+        Conn::Close,
+        Conn::Close,
+        Conn::Json(r#"{"id":"v1","status":"COMPLETED","name":"V"}"#),
+    ])
+    .await;
+    let session = client(&base).vipps().auth_session("v1").unwrap();
+    let outcome = session.wait(WaitOptions::default()).await.unwrap();
+    assert!(matches!(outcome, Outcome::Completed(ref c) if c.name.as_deref() == Some("V")));
+    let times: Vec<_> = log.lock().unwrap().iter().map(|(t, _)| *t).collect();
+    assert_eq!(times.len(), 3);
+    assert_spaced(
+        &times.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>(),
+        SECOND,
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_server_is_bounded_by_the_request_timeout() {
+    let (base, _log) = raw_server(vec![Conn::Hang]).await;
+    let client = identisure::Client::builder()
+        .credentials("a", "s")
+        .base_url(&base)
+        .request_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let err = client
+        .bankid_no()
+        .auth_session("h")
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Timeout
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let err = client(&base)
+        .freja()
+        .sign_session("x")
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Connect
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_wait_deadline_ends_with_wait_timeout_and_cancels_the_session() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-no/auth/n1"))
+        .respond_with(json(
+            200,
+            serde_json::json!({"id": "n1", "status": "PENDING", "url": "https://x.example"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v3/bankid-no/auth/n1"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let session = client(&server.uri())
+        .bankid_no()
+        .auth_session("n1")
+        .unwrap();
+    let err = session
+        .wait(WaitOptions::default().timeout(Duration::from_millis(1500)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::WaitTimeout), "{err:?}");
+    assert_eq!(deletes(&server, "/v3/bankid-no/auth/n1").await, 1);
+    // The session is now cancelled: waiting again does not poll.
+    let before = server.received_requests().await.unwrap().len();
+    assert!(matches!(
+        session.wait(WaitOptions::default()).await,
+        Err(Error::Cancelled)
+    ));
+    assert_eq!(server.received_requests().await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn cancel_stops_a_running_wait_and_an_unknown_status_is_not_looped_on() {
+    let server = MockServer::start().await;
+    let collects = Script::new(vec![json(
+        200,
+        serde_json::json!({"id": "c1", "status": "PENDING"}),
+    )]);
+    Mock::given(method("GET"))
+        .and(path("/v3/freja/auth/c1"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v3/freja/auth/c1"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let session = client(&server.uri()).freja().auth_session("c1").unwrap();
+    let waiter = tokio::spawn({
+        let s = session.clone();
+        async move { s.wait(WaitOptions::default()).await }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    session.cancel().await.unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+    assert_eq!(deletes(&server, "/v3/freja/auth/c1").await, 1);
+    let collected = collects.times().len();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(collects.times().len(), collected, "no collect after cancel");
+
+    let server = MockServer::start().await;
+    let odd = Script::new(vec![json(
+        200,
+        serde_json::json!({"id": "u1", "status": "ON_HOLD"}),
+    )]);
+    Mock::given(method("GET"))
+        .respond_with(odd.clone())
+        .mount(&server)
+        .await;
+    let session = client(&server.uri()).mitid().sign_session("u1").unwrap();
+    let err = session.wait(WaitOptions::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::UnknownStatus(ref s) if s == "ON_HOLD"),
+        "{err:?}"
+    );
+    assert_eq!(odd.times().len(), 1);
+}
+
+#[tokio::test]
+async fn updates_report_hint_changes_and_the_end() {
+    let server = MockServer::start().await;
+    let collects = Script::new(vec![
+        json(200, pending_se("p1", "outstandingTransaction")),
+        json(200, pending_se("p1", "outstandingTransaction")),
+        json(200, pending_se("p1", "userSign")),
+        json(200, serde_json::json!({"id": "p1", "status": "COMPLETED"})),
+    ]);
+    Mock::given(method("POST"))
+        .and(path("/v3/bankid-se/phone/auth"))
+        .respond_with(json(201, pending_se("p1", "outstandingTransaction")))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/auth/p1"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+    let request = identisure::providers::bankid_se::PhoneAuthRequest::default()
+        .ssn("190001019876")
+        .call_initiator(identisure::raw::types::CallInitiator::Rp);
+    let session = client(&server.uri())
+        .bankid_se()
+        .phone_auth(request)
+        .await
+        .unwrap();
+    let states: Vec<_> = session.updates().collect().await;
+    let hints: Vec<_> = states
+        .iter()
+        .map(|s| s.as_ref().unwrap().hint_code())
+        .collect();
+    assert_eq!(
+        hints,
+        vec![
+            Some(HintCode::OutstandingTransaction),
+            Some(HintCode::UserSign),
+            None
+        ]
+    );
+    assert!(states.last().unwrap().as_ref().unwrap().is_final());
+    assert_eq!(collects.times().len(), 4);
+    assert_spaced(&collects.gaps(), SECOND);
+}
+
+#[tokio::test]
+async fn every_provider_starts_at_its_path_and_collects_through_its_flow() {
+    let server = MockServer::start().await;
+    let pending = |id: &str| {
+        json(
+            201,
+            serde_json::json!({"id": id, "status": "PENDING", "url": "https://x.example", "minAge": 18, "maxAge": 130}),
+        )
+    };
+    let done = |id: &str| {
+        json(
+            200,
+            serde_json::json!({"id": id, "status": "COMPLETED", "ageVerified": true}),
+        )
+    };
+    for (start, session_path, id) in [
+        ("/v3/freja/backchannel/sign", "/v3/freja/sign", "a"),
+        ("/v3/bankid-no/sign", "/v3/bankid-no/sign", "b"),
+        ("/v3/vipps/backchannel/auth", "/v3/vipps/auth", "c"),
+        ("/v3/mitid/backchannel/auth", "/v3/mitid/auth", "d"),
+        ("/v3/ftn/age-verification", "/v3/ftn/age-verification", "e"),
+        (
+            "/v3/bankid-se/age-verification",
+            "/v3/bankid-se/age-verification",
+            "f",
+        ),
+    ] {
+        Mock::given(method("POST"))
+            .and(path(start))
+            .respond_with(pending(id))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{session_path}/{id}")))
+            .respond_with(done(id))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    use identisure::providers::{bankid_no, freja, mitid, vipps};
+    use identisure::raw::types::{BankIdNoDocumentSignRequestDocumentsItem as DocId, FrejaCountry};
+    let c = client(&server.uri());
+    let s = c
+        .freja()
+        .backchannel_sign(
+            freja::SignRequest::default()
+                .ssn("190001019876")
+                .country(FrejaCountry::Sweden)
+                .text("ok"),
+        )
+        .await
+        .unwrap();
+    assert!(s.collect().await.unwrap().is_final());
+    let s = c
+        .bankid_no()
+        .sign(
+            bankid_no::DocumentSignRequest::default()
+                .documents(vec![DocId::try_from("doc-1").unwrap()]),
+        )
+        .await
+        .unwrap();
+    assert!(s.collect().await.unwrap().is_final());
+    let s = c
+        .vipps()
+        .backchannel_auth(vipps::BackchannelAuthRequest::default().phone("+4790881716".to_string()))
+        .await
+        .unwrap();
+    assert!(s.collect().await.unwrap().is_final());
+    let s = c
+        .mitid()
+        .backchannel_auth(
+            mitid::BackchannelAuthRequest::default()
+                .ssn("0101901234")
+                .binding_message("hi"),
+        )
+        .await
+        .unwrap();
+    assert!(s.collect().await.unwrap().is_final());
+    let age = identisure::providers::AgeVerificationRequest::default()
+        .min_age(18u64)
+        .max_age(130u64);
+    let s = c.ftn().age_verification(age.clone()).await.unwrap();
+    assert!(
+        matches!(s.wait(WaitOptions::default()).await.unwrap(), Outcome::Completed(ref a) if a.age_verified == Some(true))
+    );
+    let s = c.bankid_se().age_verification(age).await.unwrap();
+    assert!(s.collect().await.unwrap().is_final());
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn invalid_requests_are_refused_before_sending() {
+    let server = MockServer::start().await;
+    let c = client(&server.uri());
+    let err = c
+        .mitid()
+        .sign(identisure::providers::mitid::SignRequest::default().text("x".repeat(601)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "text" && rule == "must be at most 600 characters"),
+        "{err:?}"
+    );
+    let err = c
+        .vipps()
+        .auth(
+            identisure::providers::vipps::AuthRequest::default()
+                .callback_url(Some("not a url".to_string())),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, .. } if field == "callbackUrl"),
+        "{err:?}"
+    );
+    let err = c
+        .bankid_no()
+        .sign(identisure::providers::bankid_no::TextSignRequest::default().text("x".repeat(119)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, .. } if field == "text"),
+        "{err:?}"
+    );
+    let err = c.bankid_se().verify(Default::default()).await.unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, .. } if field == "qrCode"),
+        "{err:?}"
+    );
+    assert!(c.documents().get("").await.is_err());
+    use identisure::text;
+    let err = c
+        .bankid_se()
+        .auth(AuthRequest::default().intent(text(&"x".repeat(2001))))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "intent" && rule == "must be at most 2000 characters"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid request: `intent` must be at most 2000 characters"
+    );
+    let err = c
+        .bankid_se()
+        .auth(AuthRequest::default().intent(text("")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "intent" && rule == "must not be empty"),
+        "{err:?}"
+    );
+    let err = c
+        .bankid_se()
+        .auth(AuthRequest::default().ssn(text("")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "ssn" && rule == "must not be empty"),
+        "{err:?}"
+    );
+    let err = c
+        .mitid()
+        .auth(identisure::providers::mitid::AuthRequest::default().reference_text(text("100%")))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "referenceText" && rule.starts_with("must match the pattern")),
+        "{err:?}"
+    );
+    let err = c
+        .bankid_se()
+        .age_verification(
+            identisure::providers::AgeVerificationRequest::default()
+                .min_age(0u64)
+                .max_age(20u64),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "minAge" && rule == "must be at least 1"),
+        "{err:?}"
+    );
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn documents_upload_is_one_multipart_pdf_and_get_reads_it_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/document"))
+        .respond_with(json(201, serde_json::json!({"id": "doc-1", "hash": "abc"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/document/doc-1"))
+        .respond_with(json(200, serde_json::json!({"id": "doc-1", "hash": "abc"})))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let doc = c
+        .documents()
+        .upload(b"%PDF-1.7\n...".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(doc.id, "doc-1");
+    let requests = server.received_requests().await.unwrap();
+    let upload = &requests[0];
+    let content_type = upload
+        .headers
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        content_type.starts_with("multipart/form-data; boundary="),
+        "{content_type}"
+    );
+    let body = String::from_utf8_lossy(&upload.body);
+    assert!(body.contains("name=\"file\""), "{body}");
+    assert!(
+        body.contains("application/pdf") && body.contains("%PDF-1.7"),
+        "{body}"
+    );
+    assert_eq!(
+        c.documents().get("doc-1").await.unwrap().hash.as_deref(),
+        Some("abc")
+    );
+
+    let big = [
+        b"%PDF-".as_slice(),
+        &vec![b'x'; identisure::providers::documents::MAX_DOCUMENT_BYTES],
+    ]
+    .concat();
+    let err = c.documents().upload(big).await.unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "file" && rule.contains("at most")),
+        "{err:?}"
+    );
+    assert_eq!(posts(&server).await, 1);
+}
+
+#[tokio::test]
+async fn errors_of_the_generated_client_map_into_the_one_error_type() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/auth/nf"))
+        .respond_with(json(404, serde_json::json!({"message": "gone"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/auth/html"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("<html>down</html>"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/auth/gw"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/auth/odd"))
+        .respond_with(json(
+            200,
+            serde_json::json!({"id": "odd", "status": "PAUSED"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v3/bankid-se/auth/rl"))
+        .respond_with(json(429, serde_json::json!({})).insert_header("retry-after", "2"))
+        .mount(&server)
+        .await;
+    let c = client(&server.uri());
+    let raw = c.raw();
+    let e: Error = raw
+        .bankid_se_auth_collect()
+        .id("nf")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
+    let e: Error = raw
+        .bankid_se_auth_collect()
+        .id("html")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        matches!(e, Error::Decode { status: 0, ref detail, .. } if detail == "not JSON"),
+        "{e:?}"
+    );
+    let e: Error = raw
+        .bankid_se_auth_collect()
+        .id("gw")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(matches!(e, Error::Api { status: 502, .. }), "{e:?}");
+    let e: Error = raw
+        .bankid_se_auth_collect()
+        .id("odd")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        matches!(e, Error::UnknownStatus(ref s) if s == "PAUSED"),
+        "{e:?}"
+    );
+    let e: Error = raw
+        .bankid_se_auth_collect()
+        .id("rl")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        matches!(e, Error::RateLimited { retry_after: Some(d) } if d == 2 * SECOND),
+        "{e:?}"
+    );
+    let e: Error = raw
+        .bankid_se_auth_collect()
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        matches!(e, Error::InvalidRequest { ref field, .. } if field == "id"),
+        "{e:?}"
+    );
+    let (base, _log) = raw_server(vec![Conn::Close]).await;
+    let e: Error = client(&base)
+        .raw()
+        .vipps_auth_collect()
+        .id("x")
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        matches!(
+            e,
+            Error::Transport {
+                kind: TransportKind::Reset
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn public_values_can_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<identisure::Client>();
+    send_sync::<identisure::Session<identisure::BankIdSe>>();
+    send_sync::<identisure::Error>();
+    send_sync::<identisure::Outcome<identisure::Freja>>();
+}
+
+#[test]
+fn from_lookup_reads_credentials_and_environment() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let c = identisure::Client::from_lookup(env(&[
+        ("IDENTISURE_ACCOUNT_ID", "a"),
+        ("IDENTISURE_SECRET_KEY", "s"),
+        ("IDENTISURE_BASE_URL", "http://127.0.0.1:7"),
+        ("IDENTISURE_ENV", "staging"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        c.base_url(),
+        "http://127.0.0.1:7",
+        "the base URL wins over the environment"
+    );
+    let c = identisure::Client::from_lookup(env(&[
+        ("IDENTISURE_ACCOUNT_ID", "a"),
+        ("IDENTISURE_SECRET_KEY", "s"),
+    ]))
+    .unwrap();
+    assert_eq!(c.base_url(), "https://api.idkollen.se");
+    let e = identisure::Client::from_lookup(env(&[
+        ("IDENTISURE_ACCOUNT_ID", "a"),
+        ("IDENTISURE_SECRET_KEY", "s"),
+        ("IDENTISURE_ENV", "moon"),
+    ]))
+    .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_ENV"));
+    let e = identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "a")])).unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_SECRET_KEY")
+    );
+}
+
+#[tokio::test]
+async fn a_client_wide_collect_limit_spaces_collects_of_all_sessions() {
+    let server = MockServer::start().await;
+    let collects = Script::new(vec![
+        json(200, serde_json::json!({"id": "x", "status": "PENDING"})),
+        json(200, serde_json::json!({"id": "x", "status": "PENDING"})),
+        json(200, serde_json::json!({"id": "x", "status": "COMPLETED"})),
+    ]);
+    Mock::given(method("GET"))
+        .respond_with(collects.clone())
+        .mount(&server)
+        .await;
+    let c = identisure::Client::builder()
+        .credentials("a", "s")
+        .base_url(server.uri())
+        .collect_limit(identisure::CollectLimit::PerClient)
+        .build()
+        .unwrap();
+    let one = c.vipps().auth_session("x1").unwrap();
+    let two = c.ftn().auth_session("x2").unwrap();
+    let (a, b) = tokio::join!(one.collect(), two.collect());
+    a.unwrap();
+    b.unwrap();
+    one.collect().await.unwrap();
+    assert_eq!(collects.times().len(), 3);
+    assert_spaced(&collects.gaps(), SECOND);
+}
