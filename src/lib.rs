@@ -11,6 +11,9 @@
 mod codes;
 pub mod raw;
 mod sensitive;
+#[cfg(feature = "simulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
+pub mod simulator;
 mod transport;
 
 pub use codes::{FailureCode, HintCode};
