@@ -76,7 +76,7 @@ mod tests {
         );
         assert_eq!(
             message(r#"{"text": "t", "digest": ""}"#),
-            "digest: shorter than 1 character"
+            "digest: shorter than 1 characters"
         );
         assert!(message(r#"{"text": 5}"#).starts_with("text: invalid type: integer `5`"));
         assert!(message(r#"{"text": "t", "ssn": ""}"#).starts_with("ssn: "));
