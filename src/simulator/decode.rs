@@ -8,6 +8,10 @@ use super::error::ApiError;
 
 /// Decodes a JSON body into `T`; a violation names the field and the rule.
 pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // serde accepts a struct written as a JSON array; the API does not.
+    if body.trim_ascii_start().starts_with(b"[") {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -80,7 +84,8 @@ mod tests {
         );
         assert!(message(r#"{"text": 5}"#).starts_with("text: invalid type: integer `5`"));
         assert!(message(r#"{"text": "t", "ssn": ""}"#).starts_with("ssn: "));
-        assert!(message("[1]").starts_with("body: invalid type: sequence"));
+        assert_eq!(message("[1]"), "body: must be a JSON object");
+        assert!(message("12").starts_with("body: invalid type: integer `12`"));
         assert!(message(r#"{"text": "#).starts_with("malformed JSON"));
         assert!(message(r#"{"text": "t"} x"#).starts_with("malformed JSON"));
         assert!(message("").starts_with("malformed JSON"));
