@@ -162,6 +162,9 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
             if s.params.request_email {
                 m.insert("email".into(), json!(p.email));
             }
+            if provider == Provider::Ftn {
+                m.insert("bankName".into(), json!("Nordea"));
+            }
         }
     }
     if s.params.request_address {
