@@ -54,7 +54,9 @@ fn field_error(path: &str, text: &str) -> ApiError {
     if let Some(rest) = text.strip_prefix("unknown field `")
         && let Some((field, expected)) = rest.split_once('`')
     {
-        return ApiError::field(&prefix(field), format!("is not a known field{expected}"));
+        // serde_path_to_error already ends the path with the unknown field.
+        let name = if path == "." { field } else { path };
+        return ApiError::field(name, format!("is not a known field{expected}"));
     }
     let field = if path == "." { "body" } else { path };
     ApiError::field(field, text)
