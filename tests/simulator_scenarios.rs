@@ -85,7 +85,15 @@ async fn a_bankid_se_session_moves_through_the_hint_codes_and_completes() {
 }
 
 /// (ssn, scenario, expected status, error, hintCode)
-const SSN_TABLE: [(&str, &str, &str, Option<&str>, Option<&str>); 9] = [
+type Row = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+const SSN_TABLE: [Row; 9] = [
     ("198704122384", "complete", "COMPLETED", None, None),
     ("198808087020", "complete-2", "COMPLETED", None, None),
     (
