@@ -514,3 +514,40 @@ async fn a_client_collecting_once_a_second_is_never_limited() {
         );
     }
 }
+
+#[tokio::test]
+async fn serve_runs_until_its_shutdown_future_resolves() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let sim = identisure::simulator::Simulator::builder()
+        .account(ACCOUNT, SECRET)
+        .build();
+    let server = tokio::spawn(sim.serve(addr, async {
+        let _ = stopped.await;
+    }));
+    let url = format!("http://{addr}");
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(r) = http().get(format!("{url}/sim/health")).send().await {
+            up = r.status().is_success();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(up, "the simulator answers its health check");
+    let (status, body) = post(&url, "/v3/bankid-no/auth", json!({})).await;
+    assert_eq!(status, 201);
+    assert!(
+        body["url"].as_str().unwrap().starts_with(&url),
+        "approval URLs name the served address"
+    );
+    stop.send(()).unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("stops")
+        .unwrap();
+    assert!(result.is_ok());
+}

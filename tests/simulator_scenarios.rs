@@ -20,16 +20,25 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Fast steps, but manual sessions wait up to 30 s for their approval.
+fn slow_expiry() -> Timing {
+    Timing {
+        expire_after: Duration::from_secs(30),
+        ..fast_timing()
+    }
+}
+
 fn id(v: &Value) -> &str {
     v["id"].as_str().expect("an id")
 }
 
 #[tokio::test]
 async fn a_bankid_se_session_moves_through_the_hint_codes_and_completes() {
-    // Steps of 1.1 s so that one collect a second sees every hint code.
+    // Steps of 1.5 s; collects in the middle of each step (2.25 s, 3.75 s,
+    // 5.25 s after the start), 1.5 s apart.
     let timing = Timing {
-        step: Duration::from_millis(1100),
-        expire_after: Duration::from_secs(20),
+        step: Duration::from_millis(1500),
+        expire_after: Duration::from_secs(30),
         ..fast_timing()
     };
     let sim = start_with(RateLimit::PerSession, timing, 1).await;
@@ -44,18 +53,20 @@ async fn a_bankid_se_session_moves_through_the_hint_codes_and_completes() {
     assert_eq!(started["hintCode"], "outstandingTransaction");
     let path = format!("/v3/bankid-se/auth/{}", id(&started));
 
-    let mut hints = vec![];
+    let mut seen = vec![];
+    let mut wait = Duration::from_millis(2250);
     let done = loop {
-        tokio::time::sleep(Duration::from_millis(1150)).await;
+        tokio::time::sleep(wait).await;
+        wait = Duration::from_millis(1500);
         let (status, body) = get(url, &path).await;
         assert_eq!(status, 200);
         if body["status"] != "PENDING" {
             break body;
         }
-        hints.push(body["hintCode"].as_str().unwrap().to_string());
-        assert!(hints.len() < 6, "never completed: {hints:?}");
+        seen.push(body["hintCode"].as_str().unwrap().to_string());
+        assert!(seen.len() < 6, "never completed: {seen:?}");
     };
-    assert_eq!(hints, ["started", "userSign"]);
+    assert_eq!(seen, ["started", "userSign"]);
 
     // The shape is the generated COMPLETED type, with every field filled.
     let typed: types::BankIdSeSession = serde_json::from_value(done.clone()).unwrap();
@@ -171,40 +182,55 @@ async fn every_swedish_test_identity_produces_its_outcome() {
 }
 
 #[tokio::test]
-async fn the_slow_user_completes_late_and_the_expiring_one_times_out() {
-    let sim = start().await;
+async fn the_slow_user_completes_late() {
+    // Slow steps of 10 × 100 ms: the slow user completes after 3 s.
+    let timing = Timing {
+        slow_factor: 10,
+        expire_after: Duration::from_secs(30),
+        ..fast_timing()
+    };
+    let sim = start_with(RateLimit::PerSession, timing, 5).await;
     let url = sim.url();
+    let started = std::time::Instant::now();
     let (_, slow) = post(url, "/v3/bankid-se/auth", json!({ "ssn": "199003154730" })).await;
+    let (_, normal) = post(url, "/v3/bankid-se/auth", json!({ "ssn": "198704122384" })).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (_, body) = get(url, &format!("/v3/bankid-se/auth/{}", id(&normal))).await;
+    assert_eq!(
+        body["status"], "COMPLETED",
+        "a normal user is done after 300 ms"
+    );
+    let (_, body) = get(url, &format!("/v3/bankid-se/auth/{}", id(&slow))).await;
+    assert_eq!(body["status"], "PENDING");
+    tokio::time::sleep(COLLECT_GAP).await;
+    let done = collect_until_done(url, &format!("/v3/bankid-se/auth/{}", id(&slow)), 5).await;
+    assert_eq!(done["status"], "COMPLETED");
+    assert_eq!(done["name"], "Johan Ek");
+    assert!(started.elapsed() >= Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn the_expiring_user_times_out_after_expire_after() {
+    let sim = start().await; // expire_after: 3 s
+    let url = sim.url();
+    let started = std::time::Instant::now();
     let (_, expire) = post(
         url,
         "/v3/freja/auth",
         json!({ "ssn": "19681203-1570", "country": "SWEDEN" }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    // 700 ms: a normal session would be done (300 ms); the slow one takes 1.5 s.
-    let (_, body) = get(url, &format!("/v3/bankid-se/auth/{}", id(&slow))).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let path = format!("/v3/freja/auth/{}", id(&expire));
+    let (_, body) = get(url, &path).await;
     assert_eq!(body["status"], "PENDING");
-    assert_eq!(
-        body["hintCode"], "started",
-        "steps of 5 × 100 ms: in the second step"
-    );
     tokio::time::sleep(COLLECT_GAP).await;
-    let done = collect_until_done(url, &format!("/v3/bankid-se/auth/{}", id(&slow)), 4).await;
-    assert_eq!(done["status"], "COMPLETED");
-    assert_eq!(done["name"], "Johan Ek");
-
-    let (_, body) = get(url, &format!("/v3/freja/auth/{}", id(&expire))).await;
-    assert_eq!(
-        body["status"], "PENDING",
-        "still pending before expire_after (3 s)"
-    );
-    tokio::time::sleep(COLLECT_GAP).await;
-    let done = collect_until_done(url, &format!("/v3/freja/auth/{}", id(&expire)), 5).await;
+    let done = collect_until_done(url, &path, 5).await;
     assert_eq!(
         (done["status"].as_str(), done["error"].as_str()),
         (Some("FAILED"), Some("SESSION_TIMEOUT"))
     );
+    assert!(started.elapsed() >= Duration::from_secs(3));
     assert!(
         done.get("hintCode").is_none(),
         "hint codes are BankID SE only"
@@ -314,7 +340,7 @@ async fn delete_cancels_and_later_collects_show_cancelled() {
 
 #[tokio::test]
 async fn the_approval_page_approves_cancels_and_redirects() {
-    let sim = start().await;
+    let sim = start_with(RateLimit::PerSession, slow_expiry(), 2).await;
     let url = sim.url();
     let (_, approve_me) = post(
         url,
@@ -402,7 +428,7 @@ async fn the_approval_page_approves_cancels_and_redirects() {
 
 #[tokio::test]
 async fn complete_now_flips_a_session_and_the_collect_log_records_arrivals() {
-    let sim = start().await;
+    let sim = start_with(RateLimit::PerSession, slow_expiry(), 2).await;
     let url = sim.url();
     let (_, s) = post(url, "/v3/bankid-se/auth", json!({ "ssn": "197511086121" })).await;
     let path = format!("/v3/bankid-se/auth/{}", id(&s));

@@ -59,6 +59,14 @@ fn field_error(path: &str, text: &str) -> ApiError {
         return ApiError::field(name, format!("is not a known field{expected}"));
     }
     let field = if path == "." { "body" } else { path };
+    // serde quotes the offending value; a personal number must not travel
+    // back in an error message.
+    if field == "ssn" || field.ends_with(".ssn") {
+        return ApiError::field(
+            field,
+            "must be a non-empty string (a national identity number)",
+        );
+    }
     ApiError::field(field, text)
 }
 
@@ -86,6 +94,8 @@ mod tests {
         );
         assert!(message(r#"{"text": 5}"#).starts_with("text: invalid type: integer `5`"));
         assert!(message(r#"{"text": "t", "ssn": ""}"#).starts_with("ssn: "));
+        let m = message(r#"{"text": "t", "ssn": 198704122384}"#);
+        assert!(m.starts_with("ssn: ") && !m.contains("198704122384"), "{m}");
         assert_eq!(message("[1]"), "body: must be a JSON object");
         assert!(message("12").starts_with("body: invalid type: integer `12`"));
         assert!(message(r#"{"text": "#).starts_with("malformed JSON"));

@@ -250,7 +250,9 @@ async fn collect(
         let mut guard = sh.lock();
         let store = &mut *guard;
         let session = find(&mut store.sessions, &account, provider, family, &id)?;
-        session.collects.push(now);
+        if session.collects.len() < super::store::COLLECT_LOG_LIMIT {
+            session.collects.push(now);
+        }
         let last = match sh.rate_limit {
             RateLimit::PerSession => session.last_answered,
             RateLimit::PerAccount => store.account_last_collect.get(&account).copied(),

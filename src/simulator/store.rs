@@ -81,7 +81,7 @@ impl Session {
 
     fn step(&self, timing: &Timing) -> Duration {
         match self.scenario {
-            Scenario::Slow => timing.step * timing.slow_factor.max(1),
+            Scenario::Slow => timing.step.saturating_mul(timing.slow_factor.max(1)),
             _ => timing.step,
         }
     }
@@ -92,22 +92,23 @@ impl Session {
         if !self.is_pending() {
             return false;
         }
-        let expire_at = self.started + timing.expire_after;
+        // Absurdly long timings (past what an Instant holds) mean "never".
+        let expire_at = self.started.checked_add(timing.expire_after);
         let done_at = match self.scenario {
-            Scenario::Complete | Scenario::Slow | Scenario::Fail { .. } => {
-                Some(self.started + self.step(timing) * 3)
-            }
+            Scenario::Complete | Scenario::Slow | Scenario::Fail { .. } => self
+                .started
+                .checked_add(self.step(timing).saturating_mul(3)),
             Scenario::Manual | Scenario::Expire => None,
         };
-        match done_at {
-            Some(at) if at <= expire_at && now >= at => {
+        match (done_at, expire_at) {
+            (Some(at), _) if expire_at.is_none_or(|e| at <= e) && now >= at => {
                 self.state = match self.scenario {
                     Scenario::Fail { code, hint } => State::Failed { code, hint, at },
                     _ => State::Completed { at },
                 };
                 true
             }
-            _ if now >= expire_at => {
+            (_, Some(expire_at)) if now >= expire_at => {
                 self.state = State::Failed {
                     code: "SESSION_TIMEOUT",
                     hint: "expiredTransaction",
@@ -147,6 +148,9 @@ impl Session {
         }
     }
 }
+
+/// At most this many collect arrivals are kept per session.
+pub(crate) const COLLECT_LOG_LIMIT: usize = 10_000;
 
 /// An uploaded PDF.
 pub(crate) struct Document {
