@@ -249,3 +249,177 @@ impl Store {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::people::PERSONS;
+
+    fn session(start: Start, scenario: Scenario) -> Session {
+        let token = || "t".to_string();
+        Session {
+            id: "s".into(),
+            account: "a".into(),
+            start,
+            params: StartParams::default(),
+            scenario,
+            person: &PERSONS[0],
+            ssn: None,
+            started: Instant::now(),
+            started_wall: SystemTime::now(),
+            state: State::Pending,
+            tokens: Tokens {
+                auto_start_token: token(),
+                qr_start_token: token(),
+                qr_start_secret: token(),
+                binding_message: token(),
+                ocsp_response: token(),
+                uhi: token(),
+                pid: token(),
+                end_user_signature: token(),
+                merchant_seal: token(),
+            },
+            documents: Vec::new(),
+            collects: Vec::new(),
+            last_answered: None,
+            page_opened: false,
+        }
+    }
+
+    fn timing() -> Timing {
+        Timing {
+            step: Duration::from_secs(1),
+            slow_factor: 5,
+            expire_after: Duration::from_secs(60),
+            ..Timing::default()
+        }
+    }
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn hint_codes_follow_the_steps_and_the_session_completes_after_three() {
+        let t = timing();
+        let mut s = session(Start::BankIdSeAuth, Scenario::Complete);
+        let t0 = s.started;
+        let at = |ms| t0 + MS(ms);
+        assert_eq!(s.hint_code(at(0), &t), "outstandingTransaction");
+        assert_eq!(s.hint_code(at(999), &t), "outstandingTransaction");
+        assert_eq!(s.hint_code(at(1000), &t), "started");
+        assert_eq!(s.hint_code(at(2500), &t), "userSign");
+        assert!(!s.advance(at(2999), &t));
+        assert!(s.is_pending());
+        assert!(s.advance(at(3000), &t), "just ended");
+        assert_eq!(s.state, State::Completed { at: at(3000) });
+        assert!(!s.advance(at(4000), &t), "ends once");
+    }
+
+    #[test]
+    fn phone_sessions_ask_to_confirm_the_call() {
+        let t = timing();
+        let s = session(Start::BankIdSePhoneSign, Scenario::Complete);
+        assert_eq!(s.hint_code(s.started + MS(1500), &t), "userCallConfirm");
+    }
+
+    #[test]
+    fn slow_failing_expiring_and_manual_sessions() {
+        let t = timing();
+        let mut slow = session(Start::FrejaAuth, Scenario::Slow);
+        assert_eq!(
+            slow.hint_code(slow.started + MS(4900), &t),
+            "outstandingTransaction"
+        );
+        assert!(!slow.advance(slow.started + MS(14_999), &t));
+        assert!(slow.advance(slow.started + MS(15_000), &t));
+
+        let mut failing = session(
+            Start::MitIdAuth,
+            Scenario::Fail {
+                code: "AUTH_FAILED",
+                hint: "certificateErr",
+            },
+        );
+        assert!(failing.advance(failing.started + MS(3000), &t));
+        assert!(matches!(
+            failing.state,
+            State::Failed {
+                code: "AUTH_FAILED",
+                ..
+            }
+        ));
+
+        let mut expiring = session(Start::BankIdSeAuth, Scenario::Expire);
+        assert_eq!(
+            expiring.hint_code(expiring.started + MS(59_000), &t),
+            "userSign"
+        );
+        assert!(!expiring.advance(expiring.started + MS(59_999), &t));
+        assert!(expiring.advance(expiring.started + MS(60_000), &t));
+        assert!(matches!(
+            expiring.state,
+            State::Failed {
+                code: "SESSION_TIMEOUT",
+                hint: "expiredTransaction",
+                ..
+            }
+        ));
+
+        // A slow user slower than the expiry times out.
+        let short = Timing {
+            expire_after: Duration::from_secs(10),
+            ..t
+        };
+        let mut too_slow = session(Start::BankIdSeAuth, Scenario::Slow);
+        assert!(too_slow.advance(too_slow.started + MS(15_000), &short));
+        assert!(matches!(
+            too_slow.state,
+            State::Failed {
+                code: "SESSION_TIMEOUT",
+                ..
+            }
+        ));
+
+        let mut manual = session(Start::BankIdSeAuth, Scenario::Manual);
+        assert!(!manual.advance(manual.started + MS(30_000), &t));
+        assert_eq!(
+            manual.hint_code(manual.started + MS(30_000), &t),
+            "outstandingTransaction"
+        );
+        manual.page_opened = true;
+        assert_eq!(
+            manual.hint_code(manual.started + MS(30_000), &t),
+            "userSign"
+        );
+        assert!(manual.end(State::Completed { at: manual.started }));
+        assert!(!manual.end(State::Failed {
+            code: "CANCELLED",
+            hint: "cancelled",
+            at: manual.started
+        }));
+    }
+
+    #[test]
+    fn huge_timings_mean_never_instead_of_a_panic() {
+        let t = Timing {
+            step: Duration::MAX,
+            expire_after: Duration::MAX,
+            ..timing()
+        };
+        let mut s = session(Start::BankIdSeAuth, Scenario::Slow);
+        assert!(!s.advance(s.started + MS(1_000_000), &t));
+        assert_eq!(s.hint_code(s.started + MS(1), &t), "outstandingTransaction");
+    }
+
+    #[test]
+    fn seeded_uuids_are_version_4_and_repeat() {
+        use rand::SeedableRng;
+        let mut a = Store::new(StdRng::seed_from_u64(1));
+        let mut b = Store::new(StdRng::seed_from_u64(1));
+        let id = a.uuid();
+        assert_eq!(id, b.uuid());
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(id, a.uuid());
+    }
+}
