@@ -551,3 +551,80 @@ async fn serve_runs_until_its_shutdown_future_resolves() {
         .unwrap();
     assert!(result.is_ok());
 }
+
+/// A bounded, seeded storm of mangled bodies against every start path:
+/// every answer is 201 or a JSON 4xx, never a 5xx or a dropped connection.
+#[tokio::test]
+async fn mangled_bodies_never_crash_it() {
+    use rand::{Rng, SeedableRng};
+    let sim = start().await;
+    let url = sim.url();
+    let valid = [
+        (
+            "/v3/bankid-se/auth",
+            r#"{"ssn":"198704122384","intent":"Log in","refId":"x"}"#,
+        ),
+        ("/v3/bankid-se/sign", r#"{"text":"I agree","digest":"abc"}"#),
+        (
+            "/v3/bankid-no/sign",
+            r#"{"text":"Jeg godtar","redirectUrl":"https://a.example/"}"#,
+        ),
+        (
+            "/v3/freja/sign",
+            r#"{"ssn":"198704122384","country":"SWEDEN","text":"t"}"#,
+        ),
+        (
+            "/v3/mitid/backchannel/auth",
+            r#"{"ssn":"2409911238","bindingMessage":"b"}"#,
+        ),
+        ("/v3/ftn/age-verification", r#"{"minAge":18,"maxAge":99}"#),
+        ("/v3/vipps/backchannel/auth", r#"{"phone":"+4790881716"}"#),
+        ("/v3/bankid-se/verify", r#"{"qrCode":"abc"}"#),
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2024);
+    let c = http();
+    for round in 0..240 {
+        let (path, body) = valid[round % valid.len()];
+        let mut bytes = body.as_bytes().to_vec();
+        for _ in 0..(1 + rng.next_u32() % 4) {
+            let i = (rng.next_u32() as usize) % bytes.len();
+            match rng.next_u32() % 4 {
+                0 => bytes[i] = (rng.next_u32() % 256) as u8,
+                1 => bytes.truncate(i),
+                2 => bytes.insert(i, b"{}[]\",:0\\\xff"[(rng.next_u32() % 10) as usize]),
+                _ => {
+                    bytes.remove(i);
+                }
+            };
+            if bytes.is_empty() {
+                bytes.push(b'{');
+            }
+        }
+        let response = c
+            .post(format!("{url}{path}"))
+            .header("authorization", basic(ACCOUNT, SECRET))
+            .header("content-type", "application/json")
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "connection failed for {:?}: {e}",
+                    String::from_utf8_lossy(&bytes)
+                )
+            });
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!(
+            matches!(status, 200 | 201 | 400 | 413),
+            "{status} for {:?}",
+            String::from_utf8_lossy(&bytes)
+        );
+        let answer: Value = serde_json::from_str(&text).expect("always JSON");
+        if status >= 400 {
+            assert!(answer["message"].is_string());
+        }
+    }
+    let (status, _) = post(url, "/v3/vipps/auth", json!({})).await;
+    assert_eq!(status, 201, "still serving");
+}
