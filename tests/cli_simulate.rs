@@ -132,3 +132,20 @@ fn bad_options_and_busy_addresses_fail_with_one_line() {
     assert!(stderr.starts_with(&format!("error: cannot listen on {addr}")));
     assert!(!stderr.contains("panicked"));
 }
+
+#[test]
+fn help_lists_every_test_identity() {
+    let out = Command::new(BIN)
+        .args(["simulate", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for t in identisure::simulator::test_identities() {
+        assert!(
+            help.contains(&format!("{}  {}", t.ssn(), t.ref_id())),
+            "{t:?} missing from:\n{help}"
+        );
+    }
+    assert!(help.contains("--account <ID:SECRET>") && help.contains("--rate-limit"));
+}

@@ -684,3 +684,30 @@ async fn numbers_with_wrong_check_digits_are_refused() {
         );
     }
 }
+
+#[test]
+fn the_documented_table_matches_the_library_list() {
+    let identities = identisure::simulator::test_identities();
+    assert_eq!(
+        identities.len(),
+        SSN_TABLE.len() + 2,
+        "the table plus slow and manual"
+    );
+    for t in &identities {
+        match t.name() {
+            "slow" | "manual" => assert_eq!(t.failure_code(), None),
+            name => {
+                let row = SSN_TABLE
+                    .iter()
+                    .find(|r| r.1 == name)
+                    .unwrap_or_else(|| panic!("{name} not in the table"));
+                assert_eq!(
+                    (row.0, row.3, row.4),
+                    (t.ssn(), t.failure_code(), t.hint_code()),
+                    "{name}"
+                );
+            }
+        }
+        assert_eq!(t.ref_id(), format!("sim:{}", t.name()));
+    }
+}

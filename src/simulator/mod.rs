@@ -112,6 +112,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 pub use people::{TestPerson, test_persons};
+pub use scenario::{TestIdentity, test_identities};
 
 use store::{State, Store};
 

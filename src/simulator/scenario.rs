@@ -125,6 +125,128 @@ pub(crate) fn from_ssn(ssn: &str) -> Option<&'static Entry> {
     SCENARIOS.iter().find(|e| e.person.ssn == ssn)
 }
 
+/// One row of the simulator's test identities table: a scenario, chosen by
+/// a Swedish `ssn` or by the `refId` `sim:<name>`.
+///
+/// ```
+/// use identisure::simulator::test_identities;
+///
+/// let cancel = test_identities().into_iter().find(|t| t.name() == "user-cancel").unwrap();
+/// assert_eq!(cancel.ref_id(), "sim:user-cancel");
+/// assert_eq!(cancel.ssn(), "199206273840");
+/// assert_eq!(cancel.failure_code(), Some("CANCELLED"));
+/// assert_eq!(cancel.hint_code(), Some("userCancel"));
+/// assert_eq!(cancel.person().name(), "Sara Nyberg");
+/// ```
+#[derive(Clone, Copy)]
+pub struct TestIdentity(&'static Entry);
+
+impl std::fmt::Debug for TestIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestIdentity")
+            .field("name", &self.name())
+            .field("outcome", &self.outcome())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TestIdentity {
+    /// The scenario's name, e.g. `auth-failed`.
+    ///
+    /// ```
+    /// assert_eq!(identisure::simulator::test_identities()[0].name(), "complete");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.0.name
+    }
+
+    /// The `refId` that selects this scenario in any flow: `sim:<name>`
+    /// (anything may follow after another `:`).
+    ///
+    /// ```
+    /// assert_eq!(identisure::simulator::test_identities()[0].ref_id(), "sim:complete");
+    /// ```
+    pub fn ref_id(&self) -> String {
+        format!("{REF_ID_PREFIX}{}", self.0.name)
+    }
+
+    /// The Swedish personal number that selects this scenario (BankID SE,
+    /// Freja with `SWEDEN`).
+    ///
+    /// ```
+    /// assert_eq!(identisure::simulator::test_identities()[0].ssn(), "198704122384");
+    /// ```
+    pub fn ssn(&self) -> &'static str {
+        self.0.person.ssn
+    }
+
+    /// The person the session completes as (when it completes).
+    ///
+    /// ```
+    /// let t = identisure::simulator::test_identities()[0];
+    /// assert_eq!(t.person().name(), "Astrid Lindqvist");
+    /// ```
+    pub fn person(&self) -> &'static TestPerson {
+        self.0.person
+    }
+
+    /// The failure code the session ends with; `None` when it completes
+    /// (or, for `manual`, when it is approved).
+    ///
+    /// ```
+    /// let ids = identisure::simulator::test_identities();
+    /// assert_eq!(ids[0].failure_code(), None);
+    /// assert!(ids.iter().any(|t| t.failure_code() == Some("SESSION_TIMEOUT")));
+    /// ```
+    pub fn failure_code(&self) -> Option<&'static str> {
+        match self.0.scenario {
+            Scenario::Fail { code, .. } => Some(code),
+            Scenario::Expire => Some("SESSION_TIMEOUT"),
+            _ => None,
+        }
+    }
+
+    /// The BankID SE `hintCode` of the failure, if it fails.
+    ///
+    /// ```
+    /// let ids = identisure::simulator::test_identities();
+    /// assert!(ids.iter().any(|t| t.hint_code() == Some("expiredTransaction")));
+    /// ```
+    pub fn hint_code(&self) -> Option<&'static str> {
+        match self.0.scenario {
+            Scenario::Fail { hint, .. } => Some(hint),
+            Scenario::Expire => Some("expiredTransaction"),
+            _ => None,
+        }
+    }
+
+    /// What happens, in words.
+    ///
+    /// ```
+    /// let ids = identisure::simulator::test_identities();
+    /// assert_eq!(ids[0].outcome(), "COMPLETED after 3 steps");
+    /// ```
+    pub fn outcome(&self) -> String {
+        match self.0.scenario {
+            Scenario::Complete => "COMPLETED after 3 steps".into(),
+            Scenario::Slow => "COMPLETED after 3 steps of `slow_factor` times the usual length (a slow user)".into(),
+            Scenario::Manual => "PENDING until Approve or Cancel on the approval page (or `complete_now`)".into(),
+            Scenario::Expire => "never answers: FAILED SESSION_TIMEOUT (hint expiredTransaction) after `expire_after`".into(),
+            Scenario::Fail { code, hint } => format!("FAILED {code} (hint {hint}) after 3 steps"),
+        }
+    }
+}
+
+/// Every scenario of the simulator, in the order of the documented table.
+///
+/// ```
+/// let names: Vec<_> = identisure::simulator::test_identities().iter().map(|t| t.name()).collect();
+/// assert!(names.contains(&"expire") && names.contains(&"manual"));
+/// ```
+pub fn test_identities() -> Vec<TestIdentity> {
+    SCENARIOS.iter().map(TestIdentity).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Simulat
 
 /// Options of `identisure simulate`.
 #[derive(clap::Args, Debug)]
-#[command(after_help = TEST_IDENTITIES)]
+#[command(after_help = test_identities_help())]
 pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7878")]
@@ -30,18 +30,23 @@ pub struct Args {
     expire_secs: u64,
 }
 
-const TEST_IDENTITIES: &str = "\
-Test identities (Swedish ssn, or refId `sim:<scenario>` in any flow):
-  198704122384  sim:complete            completes (Astrid Lindqvist)
-  199003154730  sim:slow                completes, 5 times slower
-  197511086121  sim:manual              waits for Approve/Cancel on /sim/approve/{id}
-  199206273840  sim:user-cancel         FAILED CANCELLED (userCancel)
-  196812031570  sim:expire              FAILED SESSION_TIMEOUT (expiredTransaction)
-  198110218263  sim:auth-failed         FAILED AUTH_FAILED
-  199505140492  sim:invalid-id          FAILED INVALID_ID
-  197909303658  sim:conflict            FAILED CONFLICT
-  198402292919  sim:internal-error      FAILED INTERNAL_ERROR
-  199307175142  sim:unsupported-client  FAILED UNSUPPORTED_CLIENT";
+/// The test identities table, from the library's own list.
+fn test_identities_help() -> String {
+    let mut help =
+        String::from("Test identities (Swedish ssn, or refId `sim:<scenario>` in any flow):\n");
+    for t in identisure::simulator::test_identities() {
+        let outcome = match t.failure_code() {
+            Some(code) => format!("FAILED {code}"),
+            None if t.name() == "manual" => {
+                "waits for Approve/Cancel on /sim/approve/{id}".to_string()
+            }
+            None if t.name() == "slow" => format!("completes slowly ({})", t.person().name()),
+            None => format!("completes ({})", t.person().name()),
+        };
+        help.push_str(&format!("  {}  {:<26}{outcome}\n", t.ssn(), t.ref_id()));
+    }
+    help
+}
 
 #[derive(Clone, Debug)]
 struct Account {
