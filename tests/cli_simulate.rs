@@ -86,6 +86,20 @@ async fn serves_the_given_accounts_and_stops_on_ctrl_c() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(exit.success(), "{exit:?}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("POST /v3/bankid-se/auth -> 201"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("POST /v3/bankid-se/auth -> 401"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret-a") && !stderr.contains("se:cret"),
+        "no secret in the log"
+    );
 }
 
 #[test]

@@ -219,6 +219,7 @@ pub struct SimulatorBuilder {
     rate_limit: RateLimit,
     max_body: Option<usize>,
     max_document: Option<usize>,
+    log_requests: bool,
 }
 
 impl std::fmt::Debug for SimulatorBuilder {
@@ -301,6 +302,18 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Prints one line per request on stderr (`POST /v3/bankid-se/auth -> 201`),
+    /// for a standalone simulator. Off by default. Paths carry session ids
+    /// only, never personal data.
+    ///
+    /// ```
+    /// let _sim = identisure::simulator::Simulator::builder().log_requests(true).build();
+    /// ```
+    pub fn log_requests(mut self, on: bool) -> Self {
+        self.log_requests = on;
+        self
+    }
+
     /// Builds the simulator; serve it with [`Simulator::spawn`],
     /// [`Simulator::spawn_local`] or [`Simulator::serve`].
     ///
@@ -325,6 +338,7 @@ impl SimulatorBuilder {
                 rate_limit: self.rate_limit,
                 max_body: self.max_body.unwrap_or(1 << 20),
                 max_document: self.max_document.unwrap_or(10 << 20),
+                log_requests: self.log_requests,
                 store: Mutex::new(Store::new(rng)),
                 violations: AtomicU64::new(0),
                 base_url: OnceLock::new(),
@@ -341,6 +355,7 @@ pub(crate) struct Shared {
     pub(crate) rate_limit: RateLimit,
     pub(crate) max_body: usize,
     pub(crate) max_document: usize,
+    pub(crate) log_requests: bool,
     pub(crate) store: Mutex<Store>,
     pub(crate) violations: AtomicU64,
     pub(crate) base_url: OnceLock<String>,

@@ -8,8 +8,9 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{BytesRejection, FormRejection};
-use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, State as AxumState};
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Request, State as AxumState};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
@@ -61,6 +62,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         );
     }
     let document_limit = shared.max_document.saturating_add(64 * 1024);
+    let log = shared.log_requests;
     router
         .route("/v3/bankid-se/verify", post(verify))
         .route(
@@ -84,6 +86,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(shared.max_body))
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| async move {
+                if !log {
+                    return next.run(request).await;
+                }
+                let line = format!("{} {}", request.method(), request.uri().path());
+                let response = next.run(request).await;
+                eprintln!("{line} -> {}", response.status().as_u16());
+                response
+            },
+        ))
         .with_state(shared)
 }
 

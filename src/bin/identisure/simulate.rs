@@ -25,6 +25,9 @@ pub struct Args {
     /// Milliseconds per progress step (a session completes after 3 steps).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     step_ms: u64,
+    /// Do not print a line per request on stderr.
+    #[arg(long)]
+    quiet: bool,
     /// Seconds until a pending session fails with SESSION_TIMEOUT.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     expire_secs: u64,
@@ -84,6 +87,7 @@ pub fn run(args: Args) -> ExitCode {
 
 async fn serve(args: Args) -> ExitCode {
     let mut builder = Simulator::builder()
+        .log_requests(!args.quiet)
         .rate_limit(match args.rate_limit {
             RateLimitArg::PerSession => RateLimit::PerSession,
             RateLimitArg::PerAccount => RateLimit::PerAccount,
