@@ -253,3 +253,28 @@ async fn an_unreachable_callback_url_does_not_disturb_the_session() {
     assert_eq!(done["status"], "COMPLETED");
     assert_eq!(done["country"], "SWEDEN");
 }
+
+/// `complete_now` from a plain thread (outside the runtime) still sends the
+/// callback, on the simulator's runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_now_from_another_thread_sends_the_callback() {
+    let sim = start().await;
+    let url = sim.url();
+    let (callback_url, mut rx) = receiver(0).await;
+    let (_, s) = post(
+        url,
+        "/v3/bankid-se/auth",
+        json!({ "refId": "sim:manual", "callbackUrl": callback_url }),
+    )
+    .await;
+    let handle = sim.simulator().clone();
+    let id = s["id"].as_str().unwrap().to_string();
+    let completed = std::thread::spawn(move || handle.complete_now(&id))
+        .join()
+        .unwrap();
+    assert!(completed.is_some());
+    let got = next(&mut rx).await;
+    assert!(signature_valid(SECRET, &got.body, &got.signature));
+    let body: Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(body["status"], "COMPLETED");
+}

@@ -31,8 +31,13 @@ pub(crate) struct Delivery {
 /// Sends `delivery` in the background: up to [`ATTEMPTS`] tries, waiting
 /// `backoff`, then twice as long, and so on, after each failure (a transport
 /// error or a non-2xx answer).
-pub(crate) fn spawn(http: reqwest::Client, delivery: Delivery, backoff: Duration) {
-    tokio::spawn(async move {
+pub(crate) fn spawn(
+    runtime: &tokio::runtime::Handle,
+    http: reqwest::Client,
+    delivery: Delivery,
+    backoff: Duration,
+) {
+    runtime.spawn(async move {
         let mut wait = backoff;
         for attempt in 1..=ATTEMPTS {
             let sent = http

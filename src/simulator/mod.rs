@@ -343,6 +343,7 @@ impl SimulatorBuilder {
                 violations: AtomicU64::new(0),
                 base_url: OnceLock::new(),
                 http: OnceLock::new(),
+                runtime: OnceLock::new(),
             }),
         }
     }
@@ -359,7 +360,10 @@ pub(crate) struct Shared {
     pub(crate) store: Mutex<Store>,
     pub(crate) violations: AtomicU64,
     pub(crate) base_url: OnceLock<String>,
-    http: OnceLock<reqwest::Client>,
+    http: OnceLock<Option<reqwest::Client>>,
+    /// The runtime the server runs on: callbacks are sent there, also when
+    /// `complete_now` is called from outside it.
+    runtime: OnceLock<tokio::runtime::Handle>,
 }
 
 impl Shared {
@@ -413,13 +417,20 @@ impl Shared {
         if deliveries.is_empty() {
             return;
         }
-        let http = self.http.get_or_init(|| {
-            crate::http_client_builder()
-                .build()
-                .unwrap_or_else(|_| reqwest::Client::new())
-        });
+        let runtime = match self.runtime.get() {
+            Some(handle) => handle.clone(),
+            None => match tokio::runtime::Handle::try_current() {
+                Ok(handle) => handle,
+                // Not served yet and not inside a runtime: nowhere to send from.
+                Err(_) => return,
+            },
+        };
+        let http = self
+            .http
+            .get_or_init(|| crate::http_client_builder().build().ok());
+        let Some(http) = http else { return };
         for d in deliveries {
-            callbacks::spawn(http.clone(), d, self.timing.callback_backoff);
+            callbacks::spawn(&runtime, http.clone(), d, self.timing.callback_backoff);
         }
     }
 
@@ -587,6 +598,7 @@ impl Simulator {
         let local = listener.local_addr()?;
         let url = format!("http://{local}");
         let _ = self.shared.base_url.set(url.clone());
+        let _ = self.shared.runtime.set(tokio::runtime::Handle::current());
         let ticker = self.spawn_ticker();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let router = self.router();
@@ -643,6 +655,7 @@ impl Simulator {
             .shared
             .base_url
             .set(format!("http://{}", listener.local_addr()?));
+        let _ = self.shared.runtime.set(tokio::runtime::Handle::current());
         let ticker = self.spawn_ticker();
         let result = axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)

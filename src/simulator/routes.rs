@@ -168,7 +168,7 @@ async fn start_session(
         .unwrap_or_else(|| people::default_person(country));
 
     let now = Instant::now();
-    let (answer, deliveries) = {
+    let answer = {
         let mut store = sh.lock();
         let mut documents = Vec::new();
         for (i, doc) in params.documents.iter().enumerate() {
@@ -230,9 +230,8 @@ async fn start_session(
         };
         let answer = render::session(&session, now, &sh.timing, sh.base_url());
         store.sessions.insert(id, session);
-        (answer, Vec::new())
+        answer
     };
-    sh.send(deliveries);
     Ok(created(answer))
 }
 
