@@ -363,6 +363,11 @@ async fn the_approval_page_approves_cancels_and_redirects() {
         html.contains("Jeg &lt;godtar&gt;"),
         "the text to sign, escaped"
     );
+    let binding = approve_me["bindingMessage"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<strong>{binding}</strong>")),
+        "the binding message to compare"
+    );
     assert!(
         !html.contains("<script") && !html.contains("<link") && !html.contains("src="),
         "self-contained"

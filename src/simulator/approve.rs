@@ -2,7 +2,7 @@
 //! browser (the `url` of redirect flows; for QR flows open
 //! `/sim/approve/{id}` yourself). Self-contained HTML, no external assets.
 
-use super::flows::Family;
+use super::flows::{Family, Provider};
 use super::store::{Session, State};
 
 /// Escapes text for HTML.
@@ -97,7 +97,11 @@ pub(crate) fn render(s: &Session, base_path: &str) -> String {
             s.documents.len()
         ));
     }
-    if let Some(message) = &s.params.binding_message {
+    let binding = match s.provider() {
+        Provider::BankIdNo => Some(&s.tokens.binding_message),
+        _ => s.params.binding_message.as_ref(),
+    };
+    if let Some(message) = binding {
         body.push_str(&format!(
             "<p>Code shown in the app: <strong>{}</strong></p>",
             esc(message)
