@@ -16,6 +16,9 @@ pub mod national_id;
 pub mod qr;
 pub mod raw;
 mod sensitive;
+#[cfg(feature = "simulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
+pub mod simulator;
 mod transport;
 
 pub use codes::{FailureCode, HintCode};

@@ -1,6 +1,6 @@
-//! The `identisure` command-line tool (feature `cli`).
-//!
-//! A thin dispatcher: each subcommand group lives in its own module.
+//! `identisure`: the command-line tool of the Identisure eID client
+//! (feature `cli`). A thin dispatcher: each subcommand group lives in its own
+//! module.
 
 use std::process::ExitCode;
 
@@ -9,17 +9,21 @@ use clap::{Parser, Subcommand};
 mod callback;
 mod id;
 mod qr;
+mod simulate;
 
-/// Tools for the Identisure eID API: QR codes, callback checks, ID validation.
-#[derive(Debug, Parser)]
+/// Identisure v3 eID API: Swedish BankID, Freja, Norwegian BankID, Vipps,
+/// MitID, FTN — simulator, QR codes, callback checks, ID validation.
+#[derive(Parser)]
 #[command(name = "identisure", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 enum Command {
+    /// Serve the API simulator (all 55 operations) until interrupted.
+    Simulate(simulate::Args),
     /// Compute or render QR codes (BankID animated QR, Freja qrData).
     #[command(subcommand)]
     Qr(qr::QrCommand),
@@ -33,6 +37,7 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Simulate(args) => simulate::run(args),
         Command::Qr(cmd) => qr::run(cmd),
         Command::Callback(cmd) => callback::run(cmd),
         Command::Id(cmd) => id::run(cmd),

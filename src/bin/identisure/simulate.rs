@@ -1,0 +1,139 @@
+//! `identisure simulate`: serves the simulator until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Simulator, Timing};
+
+/// Options of `identisure simulate`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = test_identities_help())]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    addr: SocketAddr,
+    /// An account as ID:SECRET (repeatable). Default: the demo account demo:demo-secret.
+    #[arg(long = "account", value_name = "ID:SECRET", value_parser = parse_account)]
+    accounts: Vec<Account>,
+    /// Seed for ids and tokens (same seed, same requests: same answers).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Whether the 1 request/second collect limit counts per session or per account.
+    #[arg(long, value_enum, default_value = "per-session")]
+    rate_limit: RateLimitArg,
+    /// Milliseconds per progress step (a session completes after 3 steps).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    step_ms: u64,
+    /// Do not print a line per request on stderr.
+    #[arg(long)]
+    quiet: bool,
+    /// Seconds until a pending session fails with SESSION_TIMEOUT.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    expire_secs: u64,
+}
+
+/// The test identities table, from the library's own list.
+fn test_identities_help() -> String {
+    let mut help =
+        String::from("Test identities (Swedish ssn, or refId `sim:<scenario>` in any flow):\n");
+    for t in identisure::simulator::test_identities() {
+        let outcome = match t.failure_code() {
+            Some(code) => format!("FAILED {code}"),
+            None if t.name() == "manual" => {
+                "waits for Approve/Cancel on /sim/approve/{id}".to_string()
+            }
+            None if t.name() == "slow" => format!("completes slowly ({})", t.person().name()),
+            None => format!("completes ({})", t.person().name()),
+        };
+        help.push_str(&format!("  {}  {:<26}{outcome}\n", t.ssn(), t.ref_id()));
+    }
+    help
+}
+
+#[derive(Clone, Debug)]
+struct Account {
+    id: String,
+    secret: String,
+}
+
+fn parse_account(value: &str) -> Result<Account, String> {
+    match value.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => Ok(Account {
+            id: id.to_string(),
+            secret: secret.to_string(),
+        }),
+        _ => Err("expected ID:SECRET, both non-empty".to_string()),
+    }
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum RateLimitArg {
+    PerSession,
+    PerAccount,
+}
+
+/// Runs the simulator; exit 0 after Ctrl-C, 3 when the address cannot be bound.
+pub fn run(args: Args) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: Args) -> ExitCode {
+    let mut builder = Simulator::builder()
+        .log_requests(!args.quiet)
+        .rate_limit(match args.rate_limit {
+            RateLimitArg::PerSession => RateLimit::PerSession,
+            RateLimitArg::PerAccount => RateLimit::PerAccount,
+        })
+        .timing(Timing {
+            step: Duration::from_millis(args.step_ms),
+            expire_after: Duration::from_secs(args.expire_secs),
+            ..Timing::default()
+        });
+    let accounts = if args.accounts.is_empty() {
+        vec![Account {
+            id: DEMO_ACCOUNT_ID.to_string(),
+            secret: DEMO_SECRET_KEY.to_string(),
+        }]
+    } else {
+        args.accounts
+    };
+    for a in &accounts {
+        builder = builder.account(&a.id, &a.secret);
+    }
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    let running = match builder.build().spawn(args.addr).await {
+        Ok(running) => running,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.addr);
+            return ExitCode::from(3);
+        }
+    };
+    println!("Identisure simulator listening on {}", running.url());
+    println!("Accounts (HTTP Basic, account id : secret key):");
+    for a in &accounts {
+        println!("  {}:{}", a.id, a.secret);
+    }
+    println!(
+        "Try: curl -u {}:{} -X POST {}/v3/bankid-se/auth -H 'content-type: application/json' -d '{{}}'",
+        accounts[0].id,
+        accounts[0].secret,
+        running.url()
+    );
+    println!("Press Ctrl-C to stop.");
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {e}");
+    }
+    running.shutdown().await;
+    eprintln!("simulator stopped");
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,464 @@
+//! The operations: which start paths exist, which body type each one takes
+//! (the generated `raw::types`), and where its sessions are collected.
+
+use crate::raw::types;
+
+use super::decode;
+use super::error::ApiError;
+use super::people::Country;
+
+/// An eID provider (first path segment after `/v3/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Provider {
+    BankIdSe,
+    BankIdNo,
+    Freja,
+    MitId,
+    Ftn,
+    Vipps,
+}
+
+impl Provider {
+    pub(crate) fn segment(self) -> &'static str {
+        match self {
+            Provider::BankIdSe => "bankid-se",
+            Provider::BankIdNo => "bankid-no",
+            Provider::Freja => "freja",
+            Provider::MitId => "mitid",
+            Provider::Ftn => "ftn",
+            Provider::Vipps => "vipps",
+        }
+    }
+
+    pub(crate) fn display_name(self) -> &'static str {
+        match self {
+            Provider::BankIdSe => "Swedish BankID",
+            Provider::BankIdNo => "Norwegian BankID",
+            Provider::Freja => "Freja eID",
+            Provider::MitId => "MitID",
+            Provider::Ftn => "Finnish Trust Network",
+            Provider::Vipps => "Vipps MobilePay",
+        }
+    }
+
+    /// The country of the provider's default person.
+    pub(crate) fn country(self) -> Country {
+        match self {
+            Provider::BankIdSe | Provider::Freja => Country::Sweden,
+            Provider::BankIdNo | Provider::Vipps => Country::Norway,
+            Provider::MitId => Country::Denmark,
+            Provider::Ftn => Country::Finland,
+        }
+    }
+}
+
+/// The collect/cancel family of a session: `/v3/<provider>/<family>/{id}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    Auth,
+    Sign,
+    AgeVerification,
+}
+
+impl Family {
+    pub(crate) fn segment(self) -> &'static str {
+        match self {
+            Family::Auth => "auth",
+            Family::Sign => "sign",
+            Family::AgeVerification => "age-verification",
+        }
+    }
+}
+
+/// How the user is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Channel {
+    /// QR code / autostart (BankID SE, Freja).
+    App,
+    /// A `url` to send the user to.
+    Redirect,
+    /// The app is notified directly (no QR, no url).
+    Backchannel,
+    /// BankID SE over the phone.
+    Phone,
+}
+
+/// A start operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Start {
+    BankIdSeAuth,
+    BankIdSeSign,
+    BankIdSePhoneAuth,
+    BankIdSePhoneSign,
+    AgeVerification(Provider),
+    BankIdNoAuth,
+    BankIdNoSign,
+    BankIdNoBackchannelAuth,
+    FrejaAuth,
+    FrejaSign,
+    FrejaBackchannelAuth,
+    FrejaBackchannelSign,
+    MitIdAuth,
+    MitIdSign,
+    MitIdBackchannelAuth,
+    FtnAuth,
+    VippsAuth,
+    VippsBackchannelAuth,
+}
+
+/// Every start operation (22; with verify and the document upload, 24 POSTs).
+pub(crate) const STARTS: [Start; 22] = [
+    Start::BankIdSeAuth,
+    Start::BankIdSeSign,
+    Start::AgeVerification(Provider::BankIdSe),
+    Start::BankIdSePhoneAuth,
+    Start::BankIdSePhoneSign,
+    Start::BankIdNoAuth,
+    Start::BankIdNoSign,
+    Start::AgeVerification(Provider::BankIdNo),
+    Start::BankIdNoBackchannelAuth,
+    Start::FrejaAuth,
+    Start::FrejaSign,
+    Start::AgeVerification(Provider::Freja),
+    Start::FrejaBackchannelAuth,
+    Start::FrejaBackchannelSign,
+    Start::MitIdAuth,
+    Start::MitIdSign,
+    Start::AgeVerification(Provider::MitId),
+    Start::MitIdBackchannelAuth,
+    Start::FtnAuth,
+    Start::AgeVerification(Provider::Ftn),
+    Start::VippsAuth,
+    Start::VippsBackchannelAuth,
+];
+
+/// Every collect/cancel path (15 GET + 15 DELETE).
+pub(crate) const FAMILIES: [(Provider, Family); 15] = [
+    (Provider::BankIdSe, Family::Auth),
+    (Provider::BankIdSe, Family::Sign),
+    (Provider::BankIdSe, Family::AgeVerification),
+    (Provider::BankIdNo, Family::Auth),
+    (Provider::BankIdNo, Family::Sign),
+    (Provider::BankIdNo, Family::AgeVerification),
+    (Provider::Freja, Family::Auth),
+    (Provider::Freja, Family::Sign),
+    (Provider::Freja, Family::AgeVerification),
+    (Provider::MitId, Family::Auth),
+    (Provider::MitId, Family::Sign),
+    (Provider::MitId, Family::AgeVerification),
+    (Provider::Ftn, Family::Auth),
+    (Provider::Ftn, Family::AgeVerification),
+    (Provider::Vipps, Family::Auth),
+];
+
+impl Start {
+    pub(crate) fn provider(self) -> Provider {
+        use Start::*;
+        match self {
+            BankIdSeAuth | BankIdSeSign | BankIdSePhoneAuth | BankIdSePhoneSign => {
+                Provider::BankIdSe
+            }
+            AgeVerification(p) => p,
+            BankIdNoAuth | BankIdNoSign | BankIdNoBackchannelAuth => Provider::BankIdNo,
+            FrejaAuth | FrejaSign | FrejaBackchannelAuth | FrejaBackchannelSign => Provider::Freja,
+            MitIdAuth | MitIdSign | MitIdBackchannelAuth => Provider::MitId,
+            FtnAuth => Provider::Ftn,
+            VippsAuth | VippsBackchannelAuth => Provider::Vipps,
+        }
+    }
+
+    pub(crate) fn family(self) -> Family {
+        use Start::*;
+        match self {
+            AgeVerification(_) => Family::AgeVerification,
+            BankIdSeSign | BankIdSePhoneSign | BankIdNoSign | FrejaSign | FrejaBackchannelSign
+            | MitIdSign => Family::Sign,
+            _ => Family::Auth,
+        }
+    }
+
+    pub(crate) fn channel(self) -> Channel {
+        use Start::*;
+        match self {
+            BankIdSeAuth | BankIdSeSign | FrejaAuth | FrejaSign => Channel::App,
+            BankIdSePhoneAuth | BankIdSePhoneSign => Channel::Phone,
+            BankIdNoBackchannelAuth
+            | FrejaBackchannelAuth
+            | FrejaBackchannelSign
+            | MitIdBackchannelAuth
+            | VippsBackchannelAuth => Channel::Backchannel,
+            _ => Channel::Redirect,
+        }
+    }
+
+    /// The start path, e.g. `/v3/bankid-se/phone/auth`.
+    pub(crate) fn path(self) -> String {
+        use Start::*;
+        let tail = match self {
+            BankIdSePhoneAuth => "phone/auth",
+            BankIdSePhoneSign => "phone/sign",
+            BankIdNoBackchannelAuth
+            | FrejaBackchannelAuth
+            | MitIdBackchannelAuth
+            | VippsBackchannelAuth => "backchannel/auth",
+            FrejaBackchannelSign => "backchannel/sign",
+            _ => self.family().segment(),
+        };
+        format!("/v3/{}/{tail}", self.provider().segment())
+    }
+}
+
+/// What a start body asked for, whatever its type.
+#[derive(Default)]
+pub(crate) struct StartParams {
+    pub(crate) ref_id: Option<String>,
+    pub(crate) callback_url: Option<String>,
+    pub(crate) redirect_url: Option<String>,
+    /// The number given and the country it must be valid for.
+    pub(crate) ssn: Option<(Country, String)>,
+    pub(crate) ip_address: Option<String>,
+    pub(crate) org_number: Option<String>,
+    pub(crate) request_address: bool,
+    pub(crate) request_ssn: bool,
+    pub(crate) request_phone: bool,
+    pub(crate) request_email: bool,
+    /// What the user signs (text), when it is a sign flow.
+    pub(crate) sign_text: Option<String>,
+    /// Document ids to sign (BankID NO).
+    pub(crate) documents: Vec<String>,
+    pub(crate) min_age: Option<u64>,
+    pub(crate) max_age: Option<u64>,
+    pub(crate) binding_message: Option<String>,
+    pub(crate) phone: Option<String>,
+}
+
+fn freja_country(c: types::FrejaCountry) -> Country {
+    match c {
+        types::FrejaCountry::Sweden => Country::Sweden,
+        types::FrejaCountry::Norway => Country::Norway,
+        types::FrejaCountry::Denmark => Country::Denmark,
+        types::FrejaCountry::Finland => Country::Finland,
+    }
+}
+
+fn ssn(country: Country, pn: crate::PersonalNumber) -> Option<(Country, String)> {
+    Some((country, pn.expose().to_string()))
+}
+
+/// Decodes the body of `start` with its generated request type.
+pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> {
+    use Start::*;
+    let mut p = StartParams::default();
+    match start {
+        BankIdSeAuth => {
+            let r: types::BankIdSeAuthRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = r.ssn.and_then(|n| ssn(Country::Sweden, n));
+            p.ip_address = r.ip_address;
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        BankIdSeSign => {
+            let r: types::BankIdSeSignRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = r.ssn.and_then(|n| ssn(Country::Sweden, n));
+            p.ip_address = r.ip_address;
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+            p.sign_text = Some(r.text.to_string());
+        }
+        BankIdSePhoneAuth => {
+            let r: types::BankIdSePhoneAuthRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = ssn(Country::Sweden, r.ssn);
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        BankIdSePhoneSign => {
+            let r: types::BankIdSePhoneSignRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = ssn(Country::Sweden, r.ssn);
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+            p.sign_text = Some(r.text.to_string());
+        }
+        AgeVerification(_) => {
+            let r: types::AgeVerificationRequest = decode::json(body)?;
+            if r.max_age < r.min_age {
+                return Err(ApiError::field("maxAge", "must not be less than minAge"));
+            }
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.min_age = Some(r.min_age.get());
+            p.max_age = Some(r.max_age.get());
+        }
+        BankIdNoAuth => {
+            let r: types::BankIdNoAuthRequest = decode::json(body)?;
+            check_uri("appCallbackUri", r.app_callback_uri.as_deref())?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.request_ssn = r.request_ssn.unwrap_or(false);
+            p.request_phone = r.request_phone.unwrap_or(false);
+            p.request_email = r.request_email.unwrap_or(false);
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        BankIdNoSign => parse_bankid_no_sign(body, &mut p)?,
+        BankIdNoBackchannelAuth => {
+            let r: types::BankIdNoBackchannelAuthRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = ssn(Country::Norway, r.ssn);
+            p.request_ssn = true;
+        }
+        FrejaAuth | FrejaBackchannelAuth => {
+            let r: types::FrejaAuthRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = ssn(freja_country(r.country), r.ssn);
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        FrejaSign | FrejaBackchannelSign => {
+            let r: types::FrejaSignRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = ssn(freja_country(r.country), r.ssn);
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+            p.sign_text = Some(r.text.to_string());
+        }
+        MitIdAuth => {
+            let r: types::MitIdAuthRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.request_ssn = true;
+            p.request_phone = r.request_phone.unwrap_or(false);
+            p.request_email = r.request_email.unwrap_or(false);
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        MitIdSign => {
+            let r: types::MitIdSignRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.request_ssn = true;
+            p.sign_text = Some(r.text.to_string());
+        }
+        MitIdBackchannelAuth => {
+            let r: types::MitIdBackchannelAuthRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.ssn = ssn(Country::Denmark, r.ssn);
+            p.request_ssn = true;
+            p.binding_message = Some(r.binding_message.to_string());
+        }
+        FtnAuth => {
+            let r: types::FtnAuthRequest = decode::json(body)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.request_ssn = true;
+            p.request_phone = r.request_phone.unwrap_or(false);
+            p.request_email = r.request_email.unwrap_or(false);
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        VippsAuth => {
+            let r: types::VippsAuthRequest = decode::json(body)?;
+            check_uri("appCallbackUri", r.app_callback_uri.as_deref())?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.request_ssn = r.request_ssn.unwrap_or(false);
+            p.request_phone = r.request_phone.unwrap_or(false);
+            p.request_email = r.request_email.unwrap_or(false);
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        VippsBackchannelAuth => {
+            let r: types::VippsBackchannelAuthRequest = decode::json(body)?;
+            let digits: String = r
+                .phone
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-'))
+                .collect();
+            let national = digits.strip_prefix('+').unwrap_or(&digits);
+            if national.len() < 8
+                || national.len() > 15
+                || !national.chars().all(|c| c.is_ascii_digit())
+            {
+                return Err(ApiError::field(
+                    "phone",
+                    "must be a phone number in international format, e.g. +4790881716",
+                ));
+            }
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.phone = Some(digits);
+            p.request_ssn = r.request_ssn.unwrap_or(false);
+            p.request_email = r.request_email.unwrap_or(false);
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+    }
+    check_uri("callbackUrl", p.callback_url.as_deref())?;
+    check_uri("redirectUrl", p.redirect_url.as_deref())?;
+    Ok(p)
+}
+
+/// BankID NO sign takes exactly one of `text` or `documents`; the generated
+/// untagged enum would only say "did not match any variant", so the variant
+/// is chosen here and decoded with its own type for a precise message.
+fn parse_bankid_no_sign(body: &[u8], p: &mut StartParams) -> Result<(), ApiError> {
+    let value: serde_json::Value = decode::json(body)?;
+    let (has_text, has_documents) = match &value {
+        serde_json::Value::Object(map) => (map.contains_key("text"), map.contains_key("documents")),
+        _ => (false, false),
+    };
+    let request = match (has_text, has_documents) {
+        (true, true) | (false, false) if value.is_object() => {
+            return Err(ApiError::field(
+                "text, documents",
+                "exactly one of them is required",
+            ));
+        }
+        (_, true) => types::BankIdNoSignRequest::DocumentSignRequest(decode::json(body)?),
+        _ => types::BankIdNoSignRequest::TextSignRequest(decode::json(body)?),
+    };
+    match request {
+        types::BankIdNoSignRequest::TextSignRequest(r) => {
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.sign_text = Some(r.text.to_string());
+        }
+        types::BankIdNoSignRequest::DocumentSignRequest(r) => {
+            if r.documents.is_empty() {
+                return Err(ApiError::field(
+                    "documents",
+                    "must name at least one document",
+                ));
+            }
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.redirect_url = r.redirect_url;
+            p.documents = r.documents.iter().map(|d| d.to_string()).collect();
+        }
+    }
+    p.request_ssn = true;
+    Ok(())
+}
+
+/// The spec's `format: uri`, which the generated types do not check.
+fn check_uri(field: &str, value: Option<&str>) -> Result<(), ApiError> {
+    let Some(value) = value else { return Ok(()) };
+    match reqwest::Url::parse(value) {
+        Ok(url) if field != "callbackUrl" || matches!(url.scheme(), "http" | "https") => Ok(()),
+        Ok(_) => Err(ApiError::field(field, "must be an http or https URL")),
+        Err(_) => Err(ApiError::field(field, "must be an absolute URI")),
+    }
+}

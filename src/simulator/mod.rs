@@ -1,0 +1,195 @@
+//! A stateful simulator of the whole Identisure v3 API (feature `simulator`),
+//! for tests and demos without credentials or network: think stripe-mock,
+//! but sessions progress, expire, get cancelled and call you back.
+//!
+//! - All 55 operations of `openapi.yaml`. Request bodies are decoded by the
+//!   same generated types the client uses ([`crate::raw::types`]), so the
+//!   spec's constraints are enforced by one piece of code; a violation answers
+//!   400 `{"message": "<field>: <rule>"}`. Malformed JSON (400), oversized
+//!   bodies (413), unknown paths (404) and wrong methods (405) answer JSON too.
+//! - HTTP Basic auth against the configured accounts; by default the demo
+//!   account [`DEMO_ACCOUNT_ID`] / [`DEMO_SECRET_KEY`] (`demo` / `demo-secret`).
+//!   A session belongs to its account: other accounts get 404.
+//! - Starts answer 201 with fresh UUID tokens (`qrStartToken`, `qrStartSecret`,
+//!   `autoStartToken` for BankID SE; `qrData` + `autoStartToken` for Freja) or,
+//!   for redirect flows, a `url` of the simulator's own approval page
+//!   (`/sim/approve/{id}`, Approve and Cancel buttons).
+//! - A session moves `outstandingTransaction` → `started` → `userSign` →
+//!   COMPLETED, one [`Timing::step`] each (1 s by default), as a built-in
+//!   [`TestPerson`] with a valid personnummer / fødselsnummer / CPR / HETU.
+//! - Collecting one session twice within 1 s answers 429 with `Retry-After: 1`
+//!   ([`RateLimit`]); violations are counted ([`Simulator::rate_limit_violations`]).
+//! - Sessions expire after [`Timing::expire_after`] (FAILED, `SESSION_TIMEOUT`,
+//!   hint `expiredTransaction`); DELETE cancels (204; FAILED, `CANCELLED`,
+//!   hint `cancelled`). Ended sessions are forgotten after
+//!   [`Timing::retention`] (then 404).
+//! - Starting a second session for the same `ssn` (same account and provider)
+//!   while one is pending answers 400 "already in progress" and ends the
+//!   pending one with `CONFLICT` (hint `cancelled`), as BankID does.
+//! - With `callbackUrl`, the final session JSON (the collect shape) is POSTed
+//!   there with `X-Signature-SHA256` = base64(HMAC-SHA256(account secret, raw
+//!   body)), tried up to 4 times with doubling backoff.
+//! - Seeded ([`SimulatorBuilder::seed`]), every id and token repeats.
+//!
+//! # Test identities
+//!
+//! Choose an outcome with the `ssn` of a Swedish test identity (BankID SE,
+//! Freja with `SWEDEN`) or, in any flow, with a `refId` of the form
+//! `sim:<scenario>` (anything may follow after another `:`, e.g.
+//! `sim:expire:order-17`; an unknown scenario name answers 400). The refId
+//! wins when both are given. Failures happen where completion would have.
+//!
+//! | scenario (`refId`)         | Swedish test `ssn` | person          | outcome |
+//! |----------------------------|--------------------|-----------------|---------|
+//! | `sim:complete` (default)   | `198704122384`     | Astrid Lindqvist | COMPLETED after 3 steps |
+//! | `sim:complete-2`           | `198808087020`     | Emma Strand     | COMPLETED after 3 steps |
+//! | `sim:slow`                 | `199003154730`     | Johan Ek        | COMPLETED after 3 × `slow_factor` steps (a slow user) |
+//! | `sim:manual`               | `197511086121`     | Karin Holm      | waits for Approve / Cancel on `/sim/approve/{id}` (or [`Simulator::complete_now`]) |
+//! | `sim:user-cancel`          | `199206273840`     | Sara Nyberg     | FAILED `CANCELLED`, hint `userCancel` (the user cancels) |
+//! | `sim:expire`               | `196812031570`     | Lars Åberg      | never answers: FAILED `SESSION_TIMEOUT`, hint `expiredTransaction` |
+//! | `sim:auth-failed`          | `198110218263`     | Maria Lund      | FAILED `AUTH_FAILED`, hint `certificateErr` |
+//! | `sim:invalid-id`           | `199505140492`     | Oskar Berg      | FAILED `INVALID_ID`, hint `startFailed` |
+//! | `sim:conflict`             | `197909303658`     | Anders Wikström | FAILED `CONFLICT`, hint `cancelled` |
+//! | `sim:internal-error`       | `198402292919`     | Per Dahl        | FAILED `INTERNAL_ERROR`, hint `startFailed` |
+//! | `sim:unsupported-client`   | `199307175142`     | Linnea Sjöberg  | FAILED `UNSUPPORTED_CLIENT`, hint `startFailed` |
+//!
+//! Hint codes appear only in BankID SE sessions. Any other valid number
+//! completes with that number as the default person of its country:
+//! Astrid Lindqvist (SE, `198704122384`), Ingrid Haugen (NO, `18039040049`,
+//! BankID NO and Vipps), Mette Sørensen (DK, `240991-1238`, MitID), Aino
+//! Virtanen (FI, `230586-264K`, FTN). A number with a wrong check digit
+//! answers 400. Age verification compares the person's [`TestPerson::age`]
+//! with `minAge..=maxAge`. BankID SE `verify` knows one ID card,
+//! [`VERIFY_QR_CODE`] (Astrid Lindqvist); any other code answers 400.
+//!
+//! # Example
+//!
+//! ```
+//! use identisure::simulator::{Simulator, Timing};
+//! use std::time::Duration;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let sim = Simulator::builder()
+//!     .account("my-account", "my-secret")
+//!     .seed(42)
+//!     .timing(Timing { step: Duration::from_millis(100), ..Timing::default() })
+//!     .build()
+//!     .spawn_local()
+//!     .await?;
+//! let answer = identisure::http_client_builder().build().unwrap()
+//!     .post(format!("{}/v3/bankid-se/auth", sim.url()))
+//!     .basic_auth("my-account", Some("my-secret"))
+//!     .json(&serde_json::json!({ "refId": "sim:complete" }))
+//!     .send()
+//!     .await
+//!     .unwrap();
+//! assert_eq!(answer.status(), 201);
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod approve;
+mod builder;
+mod callbacks;
+mod clock;
+mod decode;
+mod error;
+mod flows;
+mod ids;
+mod people;
+mod render;
+mod routes;
+mod scenario;
+mod server;
+mod shared;
+mod store;
+
+use std::time::Duration;
+
+pub use builder::SimulatorBuilder;
+pub use people::{TestPerson, test_persons};
+pub use scenario::{TestIdentity, test_identities};
+pub use server::{RunningSimulator, Simulator};
+
+use shared::Shared;
+
+/// Account id of the demo account, used when no account is configured.
+///
+/// ```
+/// assert_eq!(identisure::simulator::DEMO_ACCOUNT_ID, "demo");
+/// ```
+pub const DEMO_ACCOUNT_ID: &str = "demo";
+
+/// Secret key of the demo account, used when no account is configured.
+///
+/// ```
+/// assert_eq!(identisure::simulator::DEMO_SECRET_KEY, "demo-secret");
+/// ```
+pub const DEMO_SECRET_KEY: &str = "demo-secret";
+
+/// The content of the one BankID digital ID card QR code that
+/// `POST /v3/bankid-se/verify` accepts; it verifies as Astrid Lindqvist.
+///
+/// ```
+/// assert!(identisure::simulator::VERIFY_QR_CODE.starts_with("bankid-idcard"));
+/// ```
+pub const VERIFY_QR_CODE: &str = "bankid-idcard.sim.1.8f2c0a9e4b7d4d2fa1c3e5b7d9f1a3c5";
+
+/// How collects are rate-limited: at most one answered collect per second,
+/// per session (the default, our reading of the documentation) or per
+/// account (the stricter reading). A faster collect answers 429 with
+/// `Retry-After: 1`.
+///
+/// ```
+/// use identisure::simulator::{RateLimit, Simulator};
+///
+/// assert_eq!(RateLimit::default(), RateLimit::PerSession);
+/// let _sim = Simulator::builder().rate_limit(RateLimit::PerAccount).build();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RateLimit {
+    /// One collect per second for each session.
+    #[default]
+    PerSession,
+    /// One collect per second for each account, whatever the session.
+    PerAccount,
+}
+
+/// How fast sessions move. Tests use short steps; the 1 s collect rule stays.
+///
+/// ```
+/// use identisure::simulator::Timing;
+/// use std::time::Duration;
+///
+/// let t = Timing { step: Duration::from_millis(100), ..Timing::default() };
+/// assert_eq!(t.expire_after, Duration::from_secs(60));
+/// assert_eq!(Timing::default().step, Duration::from_secs(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timing {
+    /// Time per hint code: a session completes after three steps.
+    pub step: Duration,
+    /// How many times slower the `slow` scenario is.
+    pub slow_factor: u32,
+    /// A session still pending this long after its start fails with
+    /// `SESSION_TIMEOUT`.
+    pub expire_after: Duration,
+    /// How long an ended session stays readable; after that, 404.
+    pub retention: Duration,
+    /// Wait before retrying a failed callback (doubled each time).
+    pub callback_backoff: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            step: Duration::from_secs(1),
+            slow_factor: 5,
+            expire_after: Duration::from_secs(60),
+            retention: Duration::from_secs(600),
+            callback_backoff: Duration::from_millis(500),
+        }
+    }
+}

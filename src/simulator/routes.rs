@@ -1,0 +1,451 @@
+//! The HTTP surface: 55 operations plus the approval page.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::{BytesRejection, FormRejection};
+use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Request, State as AxumState};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use subtle::ConstantTimeEq;
+
+use super::error::ApiError;
+use super::flows::{self, Family, Provider, Start};
+use super::store::{Session, State};
+use super::{RateLimit, Shared, approve, decode, ids, people, render, scenario};
+use crate::raw::types;
+
+type Sh = AxumState<Arc<Shared>>;
+type ApiResult = Result<Response, ApiError>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let mut router = Router::new();
+    for start in flows::STARTS {
+        router = router.route(
+            &start.path(),
+            post(
+                move |AxumState(sh): Sh,
+                      headers: HeaderMap,
+                      body: Result<Bytes, BytesRejection>| async move {
+                    start_session(sh, start, headers, body)
+                        .await
+                        .into_response()
+                },
+            ),
+        );
+    }
+    for (provider, family) in flows::FAMILIES {
+        let path = format!("/v3/{}/{}/{{id}}", provider.segment(), family.segment());
+        router = router.route(
+            &path,
+            get(
+                move |AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>| async move {
+                    collect(sh, provider, family, headers, id)
+                        .await
+                        .into_response()
+                },
+            )
+            .delete(
+                move |AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>| async move {
+                    cancel(sh, provider, family, headers, id)
+                        .await
+                        .into_response()
+                },
+            ),
+        );
+    }
+    let document_limit = shared.max_document.saturating_add(64 * 1024);
+    let log = shared.log_requests;
+    router
+        .route("/v3/bankid-se/verify", post(verify))
+        .route(
+            "/v3/document",
+            post(upload_document).layer(DefaultBodyLimit::max(document_limit)),
+        )
+        .route("/v3/document/{id}", get(get_document))
+        .route(
+            "/sim/approve/{id}",
+            get(approval_page).post(approval_answer),
+        )
+        .route(
+            "/sim/health",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such path") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this path",
+            )
+        })
+        .layer(DefaultBodyLimit::max(shared.max_body))
+        .layer(axum::middleware::from_fn(
+            move |request: Request, next: Next| async move {
+                if !log {
+                    return next.run(request).await;
+                }
+                let line = format!("{} {}", request.method(), request.uri().path());
+                let response = next.run(request).await;
+                eprintln!("{line} -> {}", response.status().as_u16());
+                response
+            },
+        ))
+        .with_state(shared)
+}
+
+/// The account of a request, from HTTP Basic credentials.
+fn authenticate(sh: &Shared, headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(ApiError::unauthorized)?;
+    let (scheme, encoded) = value.split_once(' ').ok_or_else(ApiError::unauthorized)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(ApiError::unauthorized());
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| ApiError::unauthorized())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| ApiError::unauthorized())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(ApiError::unauthorized)?;
+    let mut found = None;
+    for (account, key) in &sh.accounts {
+        let secret_ok: bool = key.as_bytes().ct_eq(secret.as_bytes()).into();
+        if account == id && secret_ok {
+            found = Some(account.clone());
+        }
+    }
+    found.ok_or_else(ApiError::unauthorized)
+}
+
+fn body_error(rejection: BytesRejection) -> ApiError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(status, "request body too large")
+    } else {
+        ApiError::new(status, rejection.body_text())
+    }
+}
+
+fn created(value: serde_json::Value) -> Response {
+    (StatusCode::CREATED, axum::Json(value)).into_response()
+}
+
+async fn start_session(
+    sh: Arc<Shared>,
+    start: Start,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    let account = authenticate(&sh, &headers)?;
+    let body = body.map_err(body_error)?;
+    let params = flows::parse(start, &body)?;
+    let by_ref = scenario::from_ref_id(params.ref_id.as_deref())?;
+    let ssn = match &params.ssn {
+        Some((country, raw)) => {
+            Some(ids::normalise(*country, raw).map_err(|rule| ApiError::field("ssn", rule))?)
+        }
+        None => None,
+    };
+    let by_ssn = ssn.as_deref().and_then(scenario::from_ssn);
+    let scenario = by_ref
+        .or(by_ssn)
+        .map_or(scenario::Scenario::Complete, |e| e.scenario);
+    let country = params
+        .ssn
+        .as_ref()
+        .map_or(start.provider().country(), |(c, _)| *c);
+    let person = ssn
+        .as_deref()
+        .and_then(people::by_ssn)
+        .unwrap_or_else(|| people::default_person(country));
+
+    let now = Instant::now();
+    let answer = {
+        let mut store = sh.lock();
+        let mut documents = Vec::new();
+        for (i, doc) in params.documents.iter().enumerate() {
+            match store.documents.get(doc) {
+                Some(d) if d.account == account => documents.push((doc.clone(), d.hash.clone())),
+                _ => {
+                    return Err(ApiError::field(
+                        &format!("documents[{i}]"),
+                        "unknown document id",
+                    ));
+                }
+            }
+        }
+        if let Some(n) = &ssn {
+            let mut conflicting = Vec::new();
+            for s in store.sessions.values_mut() {
+                if s.account == account
+                    && s.provider() == start.provider()
+                    && s.ssn.as_deref() == Some(n)
+                {
+                    s.advance(now, &sh.timing);
+                    if s.end(State::Failed {
+                        code: "CONFLICT",
+                        hint: "cancelled",
+                        at: now,
+                    }) {
+                        conflicting.push(s.id.clone());
+                    }
+                }
+            }
+            if !conflicting.is_empty() {
+                let deliveries = sh.deliveries(&store, &conflicting, now);
+                drop(store);
+                sh.send(deliveries);
+                return Err(ApiError::field(
+                    "ssn",
+                    "a session is already in progress for this user",
+                ));
+            }
+        }
+        let id = store.uuid();
+        let tokens = store.tokens();
+        let session = Session {
+            id: id.clone(),
+            account,
+            start,
+            params,
+            scenario,
+            person,
+            ssn,
+            started: now,
+            started_wall: std::time::SystemTime::now(),
+            state: State::Pending,
+            tokens,
+            documents,
+            collects: Vec::new(),
+            last_answered: None,
+            page_opened: false,
+        };
+        let answer = render::session(&session, now, &sh.timing, sh.base_url());
+        store.sessions.insert(id, session);
+        answer
+    };
+    Ok(created(answer))
+}
+
+/// The session `id` of `account` in this provider and family.
+fn find<'a>(
+    sessions: &'a mut std::collections::HashMap<String, Session>,
+    account: &str,
+    provider: Provider,
+    family: Family,
+    id: &str,
+) -> Result<&'a mut Session, ApiError> {
+    sessions
+        .get_mut(id)
+        .filter(|s| s.account == account && s.provider() == provider && s.family() == family)
+        .ok_or_else(|| ApiError::not_found("session"))
+}
+
+async fn collect(
+    sh: Arc<Shared>,
+    provider: Provider,
+    family: Family,
+    headers: HeaderMap,
+    id: String,
+) -> ApiResult {
+    let account = authenticate(&sh, &headers)?;
+    let now = Instant::now();
+    let (answer, deliveries) = {
+        let mut guard = sh.lock();
+        let store = &mut *guard;
+        let session = find(&mut store.sessions, &account, provider, family, &id)?;
+        if session.collects.len() < super::store::COLLECT_LOG_LIMIT {
+            session.collects.push(now);
+        }
+        let last = match sh.rate_limit {
+            RateLimit::PerSession => session.last_answered,
+            RateLimit::PerAccount => store.account_last_collect.get(&account).copied(),
+        };
+        if last.is_some_and(|last| now.saturating_duration_since(last) < Duration::from_secs(1)) {
+            sh.violations.fetch_add(1, Ordering::Relaxed);
+            return Err(ApiError::too_many_requests());
+        }
+        session.last_answered = Some(now);
+        let ended = session.advance(now, &sh.timing);
+        let answer = render::session(session, now, &sh.timing, sh.base_url());
+        store.account_last_collect.insert(account, now);
+        let deliveries = if ended {
+            sh.deliveries(store, &[id], now)
+        } else {
+            Vec::new()
+        };
+        (answer, deliveries)
+    };
+    sh.send(deliveries);
+    Ok(axum::Json(answer).into_response())
+}
+
+async fn cancel(
+    sh: Arc<Shared>,
+    provider: Provider,
+    family: Family,
+    headers: HeaderMap,
+    id: String,
+) -> ApiResult {
+    let account = authenticate(&sh, &headers)?;
+    let now = Instant::now();
+    let deliveries = {
+        let mut store = sh.lock();
+        let session = find(&mut store.sessions, &account, provider, family, &id)?;
+        session.advance(now, &sh.timing);
+        if session.end(State::Failed {
+            code: "CANCELLED",
+            hint: "cancelled",
+            at: now,
+        }) {
+            sh.deliveries(&store, &[id], now)
+        } else {
+            Vec::new()
+        }
+    };
+    sh.send(deliveries);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn verify(
+    AxumState(sh): Sh,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult {
+    authenticate(&sh, &headers)?;
+    let body = body.map_err(body_error)?;
+    let request: types::BankIdSeVerifyRequest = decode::json(&body)?;
+    if request.qr_code.as_str() != super::VERIFY_QR_CODE {
+        return Err(ApiError::field(
+            "qrCode",
+            "not a valid BankID ID card code (the simulator knows only simulator::VERIFY_QR_CODE)",
+        ));
+    }
+    Ok(axum::Json(render::verified(&people::PERSONS[0])).into_response())
+}
+
+async fn upload_document(
+    AxumState(sh): Sh,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult {
+    let account = authenticate(&sh, &headers)?;
+    let mut multipart =
+        multipart.map_err(|r| ApiError::bad_request(format!("body: {}", r.body_text())))?;
+    let mut file = None;
+    loop {
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|e| ApiError::new(e.status(), format!("body: {}", e.body_text())))?;
+        let Some(field) = field else { break };
+        if field.name() == Some("file") {
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::new(e.status(), format!("file: {}", e.body_text())))?;
+            file = Some(bytes);
+        }
+    }
+    let file =
+        file.ok_or_else(|| ApiError::field("file", "is required (multipart form field `file`)"))?;
+    if file.len() > sh.max_document {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("file: larger than {} bytes", sh.max_document),
+        ));
+    }
+    if !file.starts_with(b"%PDF-") {
+        return Err(ApiError::field(
+            "file",
+            "must be a PDF document (starting with %PDF-)",
+        ));
+    }
+    let hash = render::sha256_hex(&file);
+    let mut store = sh.lock();
+    let id = store.uuid();
+    store.documents.insert(
+        id.clone(),
+        super::store::Document {
+            account,
+            hash: hash.clone(),
+        },
+    );
+    Ok(created(serde_json::json!({ "id": id, "hash": hash })))
+}
+
+async fn get_document(AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    let account = authenticate(&sh, &headers)?;
+    let store = sh.lock();
+    match store.documents.get(&id) {
+        Some(d) if d.account == account => {
+            Ok(axum::Json(serde_json::json!({ "id": id, "hash": d.hash })).into_response())
+        }
+        _ => Err(ApiError::not_found("document")),
+    }
+}
+
+async fn approval_page(AxumState(sh): Sh, Path(id): Path<String>) -> ApiResult {
+    let now = Instant::now();
+    let mut store = sh.lock();
+    let session = store
+        .sessions
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::not_found("session"))?;
+    session.advance(now, &sh.timing);
+    session.page_opened = true;
+    Ok(Html(approve::render(session, &format!("/sim/approve/{id}"))).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct Answer {
+    action: String,
+}
+
+async fn approval_answer(
+    AxumState(sh): Sh,
+    Path(id): Path<String>,
+    form: Result<Form<Answer>, FormRejection>,
+) -> ApiResult {
+    let Form(answer) = form.map_err(|r| ApiError::field("action", r.body_text()))?;
+    let now = Instant::now();
+    let (page, redirect, deliveries) = {
+        let mut store = sh.lock();
+        let session = store
+            .sessions
+            .get_mut(&id)
+            .ok_or_else(|| ApiError::not_found("session"))?;
+        session.advance(now, &sh.timing);
+        let state = match answer.action.as_str() {
+            "approve" => State::Completed { at: now },
+            "cancel" => State::Failed {
+                code: "CANCELLED",
+                hint: "userCancel",
+                at: now,
+            },
+            _ => return Err(ApiError::field("action", "must be `approve` or `cancel`")),
+        };
+        let ended = session.end(state);
+        let page = approve::render(session, &format!("/sim/approve/{id}"));
+        let redirect = session.params.redirect_url.clone();
+        let deliveries = if ended {
+            sh.deliveries(&store, &[id], now)
+        } else {
+            Vec::new()
+        };
+        (page, redirect, deliveries)
+    };
+    sh.send(deliveries);
+    Ok(match redirect {
+        Some(url) => Redirect::to(&url).into_response(),
+        None => Html(page).into_response(),
+    })
+}

@@ -1,0 +1,106 @@
+//! The state shared by the server tasks and the handles, and the session clock.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
+
+use super::store::Store;
+use super::{RateLimit, Timing, callbacks, render};
+
+/// State shared by the server tasks and the handles.
+pub(crate) struct Shared {
+    pub(crate) accounts: Vec<(String, String)>,
+    pub(crate) timing: Timing,
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) max_body: usize,
+    pub(crate) max_document: usize,
+    pub(crate) log_requests: bool,
+    pub(crate) store: Mutex<Store>,
+    pub(crate) violations: AtomicU64,
+    pub(crate) base_url: OnceLock<String>,
+    pub(crate) http: OnceLock<Option<reqwest::Client>>,
+    /// The runtime the server runs on: callbacks are sent there, also when
+    /// `complete_now` is called from outside it.
+    pub(crate) runtime: OnceLock<tokio::runtime::Handle>,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic elsewhere must not take the simulator down with it.
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn base_url(&self) -> &str {
+        self.base_url
+            .get()
+            .map_or("http://127.0.0.1", String::as_str)
+    }
+
+    pub(crate) fn secret_of(&self, account: &str) -> Option<&str> {
+        self.accounts
+            .iter()
+            .find(|(id, _)| id == account)
+            .map(|(_, s)| s.as_str())
+    }
+
+    /// Callbacks due for the sessions in `ended` (those with a callbackUrl).
+    pub(crate) fn deliveries(
+        &self,
+        store: &Store,
+        ended: &[String],
+        now: Instant,
+    ) -> Vec<callbacks::Delivery> {
+        ended
+            .iter()
+            .filter_map(|id| store.sessions.get(id))
+            .filter_map(|s| {
+                let url = s.params.callback_url.clone()?;
+                let secret = self.secret_of(&s.account)?;
+                let json = render::session(s, now, &self.timing, self.base_url());
+                let body = serde_json::to_vec(&json).ok()?;
+                let signature = callbacks::sign(secret, &body);
+                Some(callbacks::Delivery {
+                    url,
+                    body,
+                    signature,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends callbacks in the background (needs a tokio runtime).
+    pub(crate) fn send(&self, deliveries: Vec<callbacks::Delivery>) {
+        if deliveries.is_empty() {
+            return;
+        }
+        let runtime = match self.runtime.get() {
+            Some(handle) => handle.clone(),
+            None => match tokio::runtime::Handle::try_current() {
+                Ok(handle) => handle,
+                // Not served yet and not inside a runtime: nowhere to send from.
+                Err(_) => return,
+            },
+        };
+        let http = self
+            .http
+            .get_or_init(|| crate::http_client_builder().build().ok());
+        let Some(http) = http else { return };
+        for d in deliveries {
+            callbacks::spawn(&runtime, http.clone(), d, self.timing.callback_backoff);
+        }
+    }
+
+    /// One pass of the clock: advance, deliver callbacks, forget old sessions.
+    pub(crate) fn tick(&self) {
+        let now = Instant::now();
+        let deliveries = {
+            let mut store = self.lock();
+            let ended = store.advance_all(now, &self.timing);
+            store.purge(now, self.timing.retention);
+            self.deliveries(&store, &ended, now)
+        };
+        self.send(deliveries);
+    }
+}

@@ -1,0 +1,425 @@
+//! Sessions and documents, and how a session moves through its states.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::Rng;
+use rand::rngs::StdRng;
+
+use super::Timing;
+use super::flows::{Channel, Family, Provider, Start, StartParams};
+use super::people::TestPerson;
+use super::scenario::Scenario;
+
+/// Where a session is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Pending,
+    Completed {
+        at: Instant,
+    },
+    Failed {
+        code: &'static str,
+        hint: &'static str,
+        at: Instant,
+    },
+}
+
+/// Random values drawn once at start (so a seeded simulator repeats them).
+pub(crate) struct Tokens {
+    pub(crate) auto_start_token: String,
+    pub(crate) qr_start_token: String,
+    pub(crate) qr_start_secret: String,
+    pub(crate) binding_message: String,
+    pub(crate) ocsp_response: String,
+    pub(crate) uhi: String,
+    pub(crate) pid: String,
+    pub(crate) end_user_signature: String,
+    pub(crate) merchant_seal: String,
+}
+
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) account: String,
+    pub(crate) start: Start,
+    pub(crate) params: StartParams,
+    pub(crate) scenario: Scenario,
+    pub(crate) person: &'static TestPerson,
+    /// The normalised number the start named, if any.
+    pub(crate) ssn: Option<String>,
+    pub(crate) started: Instant,
+    pub(crate) started_wall: SystemTime,
+    pub(crate) state: State,
+    pub(crate) tokens: Tokens,
+    /// Documents to sign: (id, SHA-256 hex).
+    pub(crate) documents: Vec<(String, String)>,
+    /// Every collect received for this session, rate-limited or not.
+    pub(crate) collects: Vec<Instant>,
+    /// The last collect that was answered (not 429).
+    pub(crate) last_answered: Option<Instant>,
+    /// The approval page was opened (manual sessions show `userSign` then).
+    pub(crate) page_opened: bool,
+}
+
+impl Session {
+    pub(crate) fn provider(&self) -> Provider {
+        self.start.provider()
+    }
+
+    pub(crate) fn family(&self) -> Family {
+        self.start.family()
+    }
+
+    pub(crate) fn is_pending(&self) -> bool {
+        self.state == State::Pending
+    }
+
+    /// The wall-clock time of `at`.
+    pub(crate) fn wall(&self, at: Instant) -> SystemTime {
+        self.started_wall + at.saturating_duration_since(self.started)
+    }
+
+    fn step(&self, timing: &Timing) -> Duration {
+        match self.scenario {
+            Scenario::Slow => timing.step.saturating_mul(timing.slow_factor.max(1)),
+            _ => timing.step,
+        }
+    }
+
+    /// Moves the session to where time has brought it. Returns true when it
+    /// has just ended (so its callback is due).
+    pub(crate) fn advance(&mut self, now: Instant, timing: &Timing) -> bool {
+        if !self.is_pending() {
+            return false;
+        }
+        // Absurdly long timings (past what an Instant holds) mean "never".
+        let expire_at = self.started.checked_add(timing.expire_after);
+        let done_at = match self.scenario {
+            Scenario::Complete | Scenario::Slow | Scenario::Fail { .. } => self
+                .started
+                .checked_add(self.step(timing).saturating_mul(3)),
+            Scenario::Manual | Scenario::Expire => None,
+        };
+        match (done_at, expire_at) {
+            (Some(at), _) if expire_at.is_none_or(|e| at <= e) && now >= at => {
+                self.state = match self.scenario {
+                    Scenario::Fail { code, hint } => State::Failed { code, hint, at },
+                    _ => State::Completed { at },
+                };
+                true
+            }
+            (_, Some(expire_at)) if now >= expire_at => {
+                self.state = State::Failed {
+                    code: "SESSION_TIMEOUT",
+                    hint: "expiredTransaction",
+                    at: expire_at,
+                };
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Ends a pending session now. Returns true when it was pending.
+    pub(crate) fn end(&mut self, state: State) -> bool {
+        if !self.is_pending() {
+            return false;
+        }
+        self.state = state;
+        true
+    }
+
+    /// The BankID SE hint code of a pending session.
+    pub(crate) fn hint_code(&self, now: Instant, timing: &Timing) -> &'static str {
+        if self.scenario == Scenario::Manual {
+            return if self.page_opened {
+                "userSign"
+            } else {
+                "outstandingTransaction"
+            };
+        }
+        let step = self.step(timing).max(Duration::from_millis(1));
+        let stage = now.saturating_duration_since(self.started).as_nanos() / step.as_nanos();
+        match (stage, self.start.channel()) {
+            (0, _) => "outstandingTransaction",
+            (1, Channel::Phone) => "userCallConfirm",
+            (1, _) => "started",
+            _ => "userSign",
+        }
+    }
+}
+
+/// At most this many collect arrivals are kept per session.
+pub(crate) const COLLECT_LOG_LIMIT: usize = 10_000;
+
+/// An uploaded PDF.
+pub(crate) struct Document {
+    pub(crate) account: String,
+    pub(crate) hash: String,
+}
+
+/// Everything the simulator remembers.
+pub(crate) struct Store {
+    pub(crate) sessions: HashMap<String, Session>,
+    pub(crate) documents: HashMap<String, Document>,
+    pub(crate) rng: StdRng,
+    /// Per account: the last collect answered (for `RateLimit::PerAccount`).
+    pub(crate) account_last_collect: HashMap<String, Instant>,
+}
+
+impl Store {
+    pub(crate) fn new(rng: StdRng) -> Self {
+        Self {
+            sessions: HashMap::new(),
+            documents: HashMap::new(),
+            rng,
+            account_last_collect: HashMap::new(),
+        }
+    }
+
+    /// A random (version 4) UUID from the store's generator.
+    pub(crate) fn uuid(&mut self) -> String {
+        let mut b = [0u8; 16];
+        self.rng.fill_bytes(&mut b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
+
+    /// `n` random bytes, base64.
+    pub(crate) fn base64(&mut self, n: usize) -> String {
+        use base64::Engine as _;
+        let mut bytes = vec![0u8; n];
+        self.rng.fill_bytes(&mut bytes);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// Two words the user compares in the app (BankID NO binding message).
+    pub(crate) fn binding_message(&mut self) -> String {
+        const WORDS: [&str; 16] = [
+            "blå", "rask", "stille", "varm", "grønn", "lett", "klar", "høy", "elg", "fjord",
+            "måke", "bjørk", "ulv", "bre", "sol", "hav",
+        ];
+        let a = WORDS[(self.rng.next_u32() % 8) as usize];
+        let b = WORDS[8 + (self.rng.next_u32() % 8) as usize];
+        format!("{a} {b}")
+    }
+
+    pub(crate) fn tokens(&mut self) -> Tokens {
+        Tokens {
+            auto_start_token: self.uuid(),
+            qr_start_token: self.uuid(),
+            qr_start_secret: self.uuid(),
+            binding_message: self.binding_message(),
+            ocsp_response: self.base64(96),
+            uhi: self.base64(21),
+            pid: self.uuid(),
+            end_user_signature: self.base64(96),
+            merchant_seal: self.base64(96),
+        }
+    }
+
+    /// Advances every pending session; returns the ids of those that ended.
+    pub(crate) fn advance_all(&mut self, now: Instant, timing: &Timing) -> Vec<String> {
+        let mut ended = Vec::new();
+        for session in self.sessions.values_mut() {
+            if session.advance(now, timing) {
+                ended.push(session.id.clone());
+            }
+        }
+        ended
+    }
+
+    /// Forgets sessions that ended longer than `retention` ago (collects then
+    /// answer 404, like an expired id on the real service).
+    pub(crate) fn purge(&mut self, now: Instant, retention: Duration) {
+        self.sessions.retain(|_, s| match s.state {
+            State::Pending => true,
+            State::Completed { at } | State::Failed { at, .. } => {
+                now.saturating_duration_since(at) < retention
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::people::PERSONS;
+
+    fn session(start: Start, scenario: Scenario) -> Session {
+        let token = || "t".to_string();
+        Session {
+            id: "s".into(),
+            account: "a".into(),
+            start,
+            params: StartParams::default(),
+            scenario,
+            person: &PERSONS[0],
+            ssn: None,
+            started: Instant::now(),
+            started_wall: SystemTime::now(),
+            state: State::Pending,
+            tokens: Tokens {
+                auto_start_token: token(),
+                qr_start_token: token(),
+                qr_start_secret: token(),
+                binding_message: token(),
+                ocsp_response: token(),
+                uhi: token(),
+                pid: token(),
+                end_user_signature: token(),
+                merchant_seal: token(),
+            },
+            documents: Vec::new(),
+            collects: Vec::new(),
+            last_answered: None,
+            page_opened: false,
+        }
+    }
+
+    fn timing() -> Timing {
+        Timing {
+            step: Duration::from_secs(1),
+            slow_factor: 5,
+            expire_after: Duration::from_secs(60),
+            ..Timing::default()
+        }
+    }
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn hint_codes_follow_the_steps_and_the_session_completes_after_three() {
+        let t = timing();
+        let mut s = session(Start::BankIdSeAuth, Scenario::Complete);
+        let t0 = s.started;
+        let at = |ms| t0 + MS(ms);
+        assert_eq!(s.hint_code(at(0), &t), "outstandingTransaction");
+        assert_eq!(s.hint_code(at(999), &t), "outstandingTransaction");
+        assert_eq!(s.hint_code(at(1000), &t), "started");
+        assert_eq!(s.hint_code(at(2500), &t), "userSign");
+        assert!(!s.advance(at(2999), &t));
+        assert!(s.is_pending());
+        assert!(s.advance(at(3000), &t), "just ended");
+        assert_eq!(s.state, State::Completed { at: at(3000) });
+        assert!(!s.advance(at(4000), &t), "ends once");
+    }
+
+    #[test]
+    fn phone_sessions_ask_to_confirm_the_call() {
+        let t = timing();
+        let s = session(Start::BankIdSePhoneSign, Scenario::Complete);
+        assert_eq!(s.hint_code(s.started + MS(1500), &t), "userCallConfirm");
+    }
+
+    #[test]
+    fn slow_failing_expiring_and_manual_sessions() {
+        let t = timing();
+        let mut slow = session(Start::FrejaAuth, Scenario::Slow);
+        assert_eq!(
+            slow.hint_code(slow.started + MS(4900), &t),
+            "outstandingTransaction"
+        );
+        assert!(!slow.advance(slow.started + MS(14_999), &t));
+        assert!(slow.advance(slow.started + MS(15_000), &t));
+
+        let mut failing = session(
+            Start::MitIdAuth,
+            Scenario::Fail {
+                code: "AUTH_FAILED",
+                hint: "certificateErr",
+            },
+        );
+        assert!(failing.advance(failing.started + MS(3000), &t));
+        assert!(matches!(
+            failing.state,
+            State::Failed {
+                code: "AUTH_FAILED",
+                ..
+            }
+        ));
+
+        let mut expiring = session(Start::BankIdSeAuth, Scenario::Expire);
+        assert_eq!(
+            expiring.hint_code(expiring.started + MS(59_000), &t),
+            "userSign"
+        );
+        assert!(!expiring.advance(expiring.started + MS(59_999), &t));
+        assert!(expiring.advance(expiring.started + MS(60_000), &t));
+        assert!(matches!(
+            expiring.state,
+            State::Failed {
+                code: "SESSION_TIMEOUT",
+                hint: "expiredTransaction",
+                ..
+            }
+        ));
+
+        // A slow user slower than the expiry times out.
+        let short = Timing {
+            expire_after: Duration::from_secs(10),
+            ..t
+        };
+        let mut too_slow = session(Start::BankIdSeAuth, Scenario::Slow);
+        assert!(too_slow.advance(too_slow.started + MS(15_000), &short));
+        assert!(matches!(
+            too_slow.state,
+            State::Failed {
+                code: "SESSION_TIMEOUT",
+                ..
+            }
+        ));
+
+        let mut manual = session(Start::BankIdSeAuth, Scenario::Manual);
+        assert!(!manual.advance(manual.started + MS(30_000), &t));
+        assert_eq!(
+            manual.hint_code(manual.started + MS(30_000), &t),
+            "outstandingTransaction"
+        );
+        manual.page_opened = true;
+        assert_eq!(
+            manual.hint_code(manual.started + MS(30_000), &t),
+            "userSign"
+        );
+        assert!(manual.end(State::Completed { at: manual.started }));
+        assert!(!manual.end(State::Failed {
+            code: "CANCELLED",
+            hint: "cancelled",
+            at: manual.started
+        }));
+    }
+
+    #[test]
+    fn huge_timings_mean_never_instead_of_a_panic() {
+        let t = Timing {
+            step: Duration::MAX,
+            expire_after: Duration::MAX,
+            ..timing()
+        };
+        let mut s = session(Start::BankIdSeAuth, Scenario::Slow);
+        assert!(!s.advance(s.started + MS(1_000_000), &t));
+        assert_eq!(s.hint_code(s.started + MS(1), &t), "outstandingTransaction");
+    }
+
+    #[test]
+    fn seeded_uuids_are_version_4_and_repeat() {
+        use rand::SeedableRng;
+        let mut a = Store::new(StdRng::seed_from_u64(1));
+        let mut b = Store::new(StdRng::seed_from_u64(1));
+        let id = a.uuid();
+        assert_eq!(id, b.uuid());
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(id, a.uuid());
+    }
+}
