@@ -616,10 +616,24 @@ where
         Err(e) => return e.into(),
     };
     match op {
-        Op::Get => match session.collect().await {
-            Ok(state) => print_state(&state),
-            Err(e) => e.into(),
-        },
+        Op::Get => {
+            // A new process knows nothing of earlier collects: a 429 is
+            // waited out (Retry-After, or 1 s) a few times, within --timeout.
+            let mut tries = 0;
+            loop {
+                match session.collect().await {
+                    Ok(state) => return print_state(&state),
+                    Err(identisure::Error::RateLimited { retry_after }) if tries < 3 => {
+                        tries += 1;
+                        let wait = retry_after
+                            .unwrap_or(identisure::MIN_COLLECT_INTERVAL)
+                            .max(identisure::MIN_COLLECT_INTERVAL);
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(e) => return e.into(),
+                }
+            }
+        }
         Op::Cancel => match session.cancel().await {
             Ok(()) => {
                 println!(
