@@ -465,7 +465,7 @@ impl Screen {
         if self.lines == 0 {
             out.push_str("\x1b[?25l");
         } else {
-            out.push_str(&format!("\x1b[{}A\r", self.lines));
+            out.push_str(&format!("\x1b[{}A\x1b[1G", self.lines));
         }
         for line in text.lines() {
             out.push_str(line);
@@ -483,7 +483,7 @@ impl Screen {
             return;
         }
         let mut stdout = std::io::stdout().lock();
-        let _ = write!(stdout, "\x1b[{}A\r\x1b[J\x1b[?25h", self.lines);
+        let _ = write!(stdout, "\x1b[{}A\x1b[1G\x1b[J\x1b[?25h", self.lines);
         let _ = stdout.flush();
         self.lines = 0;
     }

@@ -82,11 +82,21 @@ const START_PATHS: [&str; 23] = [
 
 fn start_help() -> String {
     let mut help = String::from("Flows (PROVIDER/FLOW):\n");
-    for chunk in START_PATHS.chunks(4) {
-        help.push_str("  ");
-        help.push_str(&chunk.join("  "));
-        help.push('\n');
+    let mut provider = "";
+    for path in START_PATHS {
+        let (p, flow) = path.split_once('/').unwrap_or((path, ""));
+        if p != provider {
+            if !provider.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!("  {:<10} ", format!("{p}/")));
+            provider = p;
+        } else {
+            help.push_str(", ");
+        }
+        help.push_str(flow);
     }
+    help.push('\n');
     help.push_str(
         "\nExamples:\n  identisure start bankid-se/auth --wait\n  \
          identisure start freja/sign --json '{\"ssn\":\"198704122384\",\"country\":\"SWEDEN\",\"text\":\"I agree\"}'\n  \
