@@ -4,7 +4,8 @@
 //! simulator inside the process and logs in as its test person. On a
 //! terminal it shows the live animated BankID QR code (Freja: the `qrData`
 //! code; redirect providers: the approval URL), the current message with a
-//! spinner, then the result with the personal number masked. Without a
+//! spinner, then the result with the personal number masked (a terminal
+//! too small for the QR code gets progress lines instead). Without a
 //! terminal it writes progress lines on stderr and the final session JSON as
 //! the last line of stdout. Exit 0 COMPLETED, 1 FAILED, 2 input refused,
 //! 3 API / transport error or timeout.
@@ -279,13 +280,16 @@ where
     let mut spin = 0usize;
     let mut message = pending_message::<F>(None, &prompt);
     let mut ctrl_c = pin!(tokio::signal::ctrl_c());
+    // The live view needs the whole frame on screen; a smaller terminal
+    // gets progress lines instead.
+    let mut live = ui.terminal;
     let final_state = loop {
         tokio::select! {
             item = updates.next() => match item {
                 Some(Ok(State::Pending(p))) => {
                     let state = State::<F>::Pending(p);
                     message = pending_message(Some(&state), &prompt);
-                    if !ui.terminal {
+                    if !live {
                         let hint = state.hint_code().map(|h| format!(" ({h})")).unwrap_or_default();
                         ui.progress(&format!("PENDING{hint}: {message}"));
                     }
@@ -300,9 +304,25 @@ where
                     return Exit::api("the session updates ended without a final state");
                 }
             },
-            _ = ticker.tick(), if ui.terminal => {
+            _ = ticker.tick(), if live => {
                 spin = spin.wrapping_add(1);
-                screen.draw(ui, &frame(&prompt, &message, spin, ui));
+                let size = terminal_size();
+                let text = frame(&prompt, &message, spin, ui, size.map(|(w, _)| w));
+                if fits(&text, size) {
+                    screen.draw(ui, &text);
+                } else {
+                    screen.clear(ui);
+                    live = false;
+                    let (w, h) = (
+                        text.lines().map(|l| l.chars().count()).max().unwrap_or(0),
+                        text.lines().count() + 1,
+                    );
+                    ui.progress(&format!(
+                        "(The terminal is too small for the live QR code, which needs {w}×{h} \
+                         characters; enlarge the window to see it. Showing progress lines instead.)"
+                    ));
+                    ui.progress(&message);
+                }
             }
             _ = &mut ctrl_c => {
                 screen.clear(ui);
@@ -404,8 +424,22 @@ fn mask(ssn: &str) -> String {
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
+/// Columns and rows of the terminal on stdout, when known.
+fn terminal_size() -> Option<(usize, usize)> {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map(|(w, h)| (usize::from(w.0), usize::from(h.0)))
+}
+
+/// Whether a frame fits the terminal (one row spare, so nothing scrolls).
+fn fits(text: &str, size: Option<(usize, usize)>) -> bool {
+    let Some((cols, rows)) = size else {
+        return true;
+    };
+    text.lines().count() < rows && text.lines().all(|l| l.chars().count() <= cols)
+}
+
 /// One screen of the live view: the QR code (or URL) and the message.
-fn frame(prompt: &Prompt, message: &str, spin: usize, ui: &Ui) -> String {
+fn frame(prompt: &Prompt, message: &str, spin: usize, ui: &Ui, cols: Option<usize>) -> String {
     let mut out = String::new();
     let image = match prompt {
         Prompt::Animated(qr) => qr.image_at(qr.elapsed_seconds()).ok(),
@@ -420,7 +454,8 @@ fn frame(prompt: &Prompt, message: &str, spin: usize, ui: &Ui) -> String {
         _ => String::new(),
     };
     let text = format!("{message}{elapsed}");
-    for (i, line) in wrap(&text, 70).iter().enumerate() {
+    let width = cols.map_or(70, |c| c.saturating_sub(3).clamp(20, 70));
+    for (i, line) in wrap(&text, width).iter().enumerate() {
         let lead = if i == 0 {
             SPINNER[spin % SPINNER.len()]
         } else {
