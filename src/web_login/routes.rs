@@ -1,0 +1,255 @@
+//! The routes of the login router.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use super::flow::{self, StartRequest};
+use super::pages;
+use super::store::{self, Login, Shared};
+use super::text::T;
+use super::Provider;
+use crate::launch::{Device, bankid_link};
+use crate::messages::Lang;
+
+type Sh = State<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(start_page))
+        .route("/start", post(start))
+        .route("/login/{id}", get(waiting))
+        .route("/login/{id}/events", get(events))
+        .route("/login/{id}/cancel", post(cancel))
+        .route("/login/{id}/return", get(back))
+        .route("/login/{id}/result", get(result))
+        .with_state(shared)
+}
+
+/// An HTML answer with the headers every page gets: no caching, no framing,
+/// no referrer, and a content security policy allowing only inline styles
+/// and scripts, `data:` images and this server.
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+             img-src data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
+}
+
+fn see_other(url: &str) -> Response {
+    Redirect::to(url).into_response()
+}
+
+fn mount(shared: &Shared) -> &str {
+    shared.options.mount_path.trim_end_matches('/')
+}
+
+/// Scheme and host the browser uses: the configured public URL, else the
+/// `Host` header (only if it looks like a host name), else localhost.
+fn public_base(shared: &Shared, headers: &HeaderMap) -> String {
+    if let Some(url) = &shared.options.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn is_mobile(headers: &HeaderMap) -> bool {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    ["Mobi", "Android", "iPhone", "iPad"]
+        .iter()
+        .any(|m| ua.contains(m))
+}
+
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+fn pick_lang(shared: &Shared, value: Option<&str>) -> Lang {
+    value
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(shared.options.default_lang)
+}
+
+async fn start_page(State(sh): Sh, Query(q): Query<LangQuery>) -> Response {
+    let lang = pick_lang(&sh, q.lang.as_deref());
+    html(StatusCode::OK, pages::start(&sh.options, lang, mount(&sh)))
+}
+
+#[derive(serde::Deserialize)]
+struct StartForm {
+    provider: Option<String>,
+    lang: Option<String>,
+    personal_number: Option<String>,
+    test_identity: Option<String>,
+}
+
+async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -> Response {
+    let lang = pick_lang(&sh, form.lang.as_deref());
+    let mount = mount(&sh).to_string();
+    let provider = form
+        .provider
+        .as_deref()
+        .and_then(Provider::from_slug)
+        .filter(|p| sh.options.providers.contains(p));
+    let Some(provider) = provider else {
+        let message = T::Choose.get(lang);
+        return html(
+            StatusCode::BAD_REQUEST,
+            pages::problem(lang, T::StartFailedTitle, message, &mount),
+        );
+    };
+    // Only the offered test identities, never a refId of the browser's choosing.
+    let ref_id = form.test_identity.filter(|r| !r.is_empty()).and_then(|r| {
+        sh.options
+            .test_identities
+            .iter()
+            .find(|c| c.ref_id == r)
+            .map(|c| c.ref_id.clone())
+    });
+    if !sh.make_room() {
+        return html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::problem(lang, T::StartFailedTitle, T::Busy.get(lang), &mount),
+        );
+    }
+    let id = store::new_id();
+    let request = StartRequest {
+        provider,
+        lang,
+        personal_number: form.personal_number,
+        ref_id,
+        return_url: format!("{}{mount}/login/{id}/return", public_base(&sh, &headers)),
+    };
+    match flow::start(&sh, &request).await {
+        Ok(login) => {
+            sh.insert(id.clone(), login);
+            see_other(&format!("{mount}/login/{id}"))
+        }
+        Err(e) => html(
+            StatusCode::BAD_REQUEST,
+            pages::problem(lang, T::StartFailedTitle, &e.message, &mount),
+        ),
+    }
+}
+
+fn not_found(sh: &Shared) -> Response {
+    let lang = sh.options.default_lang;
+    html(
+        StatusCode::NOT_FOUND,
+        pages::problem(lang, T::FailedTitle, T::NotFound.get(lang), mount(sh)),
+    )
+}
+
+fn lookup(sh: &Shared, id: &str) -> Result<Arc<Login>, Response> {
+    sh.get(id).ok_or_else(|| not_found(sh))
+}
+
+async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match lookup(&sh, &id) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let base = format!("{}/login/{id}", mount(&sh));
+    if login.status.borrow().is_final() {
+        return see_other(&format!("{base}/result"));
+    }
+    let app_link = match &login.view {
+        store::View::BankIdSe {
+            auto_start_token: Some(token),
+            ..
+        } => Some(if is_mobile(&headers) {
+            let back = format!("{}{base}", public_base(&sh, &headers));
+            bankid_link(token, Device::Mobile, Some(&back))
+        } else {
+            bankid_link(token, Device::Desktop, None)
+        }),
+        store::View::Freja { app_link, .. } => app_link.clone(),
+        _ => None,
+    };
+    let links = pages::WaitingLinks { base, app_link };
+    html(StatusCode::OK, pages::waiting(&login, &links))
+}
+
+async fn events(State(sh): Sh, Path(id): Path<String>) -> Response {
+    let login = match lookup(&sh, &id) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let result_url = format!("{}/login/{id}/result", mount(&sh));
+    let mut response = Sse::new(super::events::events(login, result_url))
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn cancel(State(sh): Sh, Path(id): Path<String>) -> Response {
+    let login = match lookup(&sh, &id) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    if login.finish(store::Status::Ended(flow::cancelled_here(
+        login.provider,
+        login.lang,
+    ))) {
+        // Stop the session on the server too (bounded; the page does not wait
+        // for more than a few seconds).
+        match tokio::time::timeout(Duration::from_secs(5), (login.cancel)()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "web login: cancelling the session failed"),
+            Err(_) => tracing::warn!("web login: cancelling the session timed out"),
+        }
+    }
+    see_other(&format!("{}/login/{id}/result", mount(&sh)))
+}
+
+async fn back(State(sh): Sh, Path(id): Path<String>) -> Response {
+    match lookup(&sh, &id) {
+        Ok(_) => see_other(&format!("{}/login/{id}", mount(&sh))),
+        Err(r) => r,
+    }
+}
+
+async fn result(State(sh): Sh, Path(id): Path<String>) -> Response {
+    let login = match lookup(&sh, &id) {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    if !login.status.borrow().is_final() {
+        return see_other(&format!("{}/login/{id}", mount(&sh)));
+    }
+    html(StatusCode::OK, pages::result(&login, mount(&sh)))
+}
