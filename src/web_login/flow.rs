@@ -12,7 +12,7 @@ use super::text::T;
 use crate::messages::{Device, Lang, LaunchMethod, MessageContext, UserMessage, failure_message};
 use crate::qr::BankIdQr;
 use crate::raw::types;
-use crate::{Error, Family, FailureCode, HintCode, Session, State, WaitOptions};
+use crate::{Error, FailureCode, Family, HintCode, Session, State, WaitOptions};
 
 /// What the start form asked for.
 #[derive(Debug)]
@@ -175,7 +175,9 @@ pub(crate) async fn start(
                 .ref_id(ref_id)
                 .callback_url(callback);
             let session = client.vipps().auth(body).await.map_err(err)?;
-            let view = session.pending().map(|p| redirect_view(p.url.clone(), None));
+            let view = session
+                .pending()
+                .map(|p| redirect_view(p.url.clone(), None));
             Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
         }
         Provider::MitId => {
@@ -195,7 +197,9 @@ pub(crate) async fn start(
                 .ref_id(ref_id)
                 .callback_url(callback);
             let session = client.ftn().auth(body).await.map_err(err)?;
-            let view = session.pending().map(|p| redirect_view(p.url.clone(), None));
+            let view = session
+                .pending()
+                .map(|p| redirect_view(p.url.clone(), None));
             Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
         }
     }

@@ -63,6 +63,7 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 .binding { font-size: 1.4rem; font-weight: 700; letter-spacing: .05em; }
 .ok { border-left-color: #1a7f37; }
 .bad { border-left-color: #b42318; background: #fdf1f0; }
+.langs { text-align: right; margin: 0 0 .5rem; font-size: .95rem; }
 .note { color: #4a5561; font-size: .85rem; margin-top: 2rem; }
 "#;
 
@@ -91,7 +92,11 @@ pub(crate) fn page(lang: Lang, title: &str, body: &str, head_extra: &str) -> Str
 
 /// The start page: choose a provider (and language, test identity).
 pub(crate) fn start(options: &Options, lang: Lang, mount: &str) -> String {
-    let mut body = format!("<h1>{}</h1>\n", esc(T::LogIn.get(lang)));
+    let mut body = format!(
+        "<p class=\"langs\"><a href=\"{m}/?lang=sv\" lang=\"sv\" hreflang=\"sv\">Svenska</a> · <a href=\"{m}/?lang=en\" lang=\"en\" hreflang=\"en\">English</a></p>\n<h1>{}</h1>\n",
+        esc(T::LogIn.get(lang)),
+        m = esc(mount),
+    );
     body.push_str(&format!(
         r#"<form method="post" action="{}/start">
 <fieldset><legend>{}</legend>
@@ -351,7 +356,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_scripts() {
-        assert_eq!(esc("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
         assert_eq!(js_string("/a</script>"), "\"/a<\\/script>\"");
     }
 
@@ -373,7 +381,11 @@ mod tests {
         };
         let html = start(&options, Lang::En, "/login");
         for p in Provider::ALL {
-            assert!(html.contains(&format!("value=\"{}\"", p.slug())), "{}", p.slug());
+            assert!(
+                html.contains(&format!("value=\"{}\"", p.slug())),
+                "{}",
+                p.slug()
+            );
         }
         assert!(html.contains("action=\"/login/start\""));
         assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"));

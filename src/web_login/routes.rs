@@ -10,11 +10,11 @@ use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+use super::Provider;
 use super::flow::{self, StartRequest};
 use super::pages;
-use super::store::{self, Login, Shared};
+use super::store::{self, Shared};
 use super::text::T;
-use super::Provider;
 use crate::launch::{Device, bankid_link};
 use crate::messages::Lang;
 
@@ -39,7 +39,10 @@ fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, Html(body)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -171,14 +174,9 @@ fn not_found(sh: &Shared) -> Response {
     )
 }
 
-fn lookup(sh: &Shared, id: &str) -> Result<Arc<Login>, Response> {
-    sh.get(id).ok_or_else(|| not_found(sh))
-}
-
 async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let login = match lookup(&sh, &id) {
-        Ok(l) => l,
-        Err(r) => return r,
+    let Some(login) = sh.get(&id) else {
+        return not_found(&sh);
     };
     let base = format!("{}/login/{id}", mount(&sh));
     if login.status.borrow().is_final() {
@@ -202,9 +200,8 @@ async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> R
 }
 
 async fn events(State(sh): Sh, Path(id): Path<String>) -> Response {
-    let login = match lookup(&sh, &id) {
-        Ok(l) => l,
-        Err(r) => return r,
+    let Some(login) = sh.get(&id) else {
+        return not_found(&sh);
     };
     let result_url = format!("{}/login/{id}/result", mount(&sh));
     let mut response = Sse::new(super::events::events(login, result_url))
@@ -217,9 +214,8 @@ async fn events(State(sh): Sh, Path(id): Path<String>) -> Response {
 }
 
 async fn cancel(State(sh): Sh, Path(id): Path<String>) -> Response {
-    let login = match lookup(&sh, &id) {
-        Ok(l) => l,
-        Err(r) => return r,
+    let Some(login) = sh.get(&id) else {
+        return not_found(&sh);
     };
     if login.finish(store::Status::Ended(flow::cancelled_here(
         login.provider,
@@ -237,16 +233,15 @@ async fn cancel(State(sh): Sh, Path(id): Path<String>) -> Response {
 }
 
 async fn back(State(sh): Sh, Path(id): Path<String>) -> Response {
-    match lookup(&sh, &id) {
-        Ok(_) => see_other(&format!("{}/login/{id}", mount(&sh))),
-        Err(r) => r,
+    match sh.get(&id) {
+        Some(_) => see_other(&format!("{}/login/{id}", mount(&sh))),
+        None => not_found(&sh),
     }
 }
 
 async fn result(State(sh): Sh, Path(id): Path<String>) -> Response {
-    let login = match lookup(&sh, &id) {
-        Ok(l) => l,
-        Err(r) => return r,
+    let Some(login) = sh.get(&id) else {
+        return not_found(&sh);
     };
     if !login.status.borrow().is_final() {
         return see_other(&format!("{}/login/{id}", mount(&sh)));

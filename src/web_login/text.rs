@@ -61,7 +61,10 @@ impl T {
     fn texts(self) -> (&'static str, &'static str) {
         match self {
             T::LogIn => ("Logga in", "Log in"),
-            T::Choose => ("Välj hur du vill legitimera dig", "Choose how to identify yourself"),
+            T::Choose => (
+                "Välj hur du vill legitimera dig",
+                "Choose how to identify yourself",
+            ),
             T::Language => ("Språk", "Language"),
             T::PersonalNumber => ("Personnummer", "Personal identity number"),
             T::PersonalNumberHelp => ("Behövs bara för Freja eID.", "Only needed for Freja eID."),
@@ -73,13 +76,22 @@ impl T {
                 "Öppna BankID-appen i mobilen och skanna QR-koden.",
                 "Open the BankID app on your phone and scan the QR code.",
             ),
-            T::OpenBankId => ("Öppna BankID på den här enheten", "Open BankID on this device"),
+            T::OpenBankId => (
+                "Öppna BankID på den här enheten",
+                "Open BankID on this device",
+            ),
             T::ScanFreja => (
                 "Öppna Freja eID-appen och skanna QR-koden.",
                 "Open the Freja eID app and scan the QR code.",
             ),
-            T::OpenFreja => ("Öppna Freja eID på den här enheten", "Open Freja eID on this device"),
-            T::QrLabel => ("QR-kod att skanna med appen", "QR code to scan with the app"),
+            T::OpenFreja => (
+                "Öppna Freja eID på den här enheten",
+                "Open Freja eID on this device",
+            ),
+            T::QrLabel => (
+                "QR-kod att skanna med appen",
+                "QR code to scan with the app",
+            ),
             T::GoTo => ("Fortsätt till", "Continue to"),
             T::RedirectHelp => (
                 "Du skickas till leverantörens sida och kommer sedan tillbaka hit.",
@@ -104,7 +116,10 @@ impl T {
                 "Ingen legitimering gjordes i tid. Försök igen.",
                 "Nobody identified in time. Please try again.",
             ),
-            T::StartFailedTitle => ("Inloggningen kunde inte starta", "The login could not start"),
+            T::StartFailedTitle => (
+                "Inloggningen kunde inte starta",
+                "The login could not start",
+            ),
             T::StartFailedText => (
                 "Tjänsten för legitimering svarade inte som väntat. Försök igen om en stund.",
                 "The identification service did not answer as expected. Please try again shortly.",
@@ -141,7 +156,10 @@ impl T {
                 "Appen är för gammal. Uppdatera den och försök igen.",
                 "The app is too old. Please update it and try again.",
             ),
-            T::Unknown => ("Okänt fel. Försök igen.", "Unknown error. Please try again."),
+            T::Unknown => (
+                "Okänt fel. Försök igen.",
+                "Unknown error. Please try again.",
+            ),
             T::Unreachable => (
                 "Tjänsten för legitimering kunde inte nås. Försök igen om en stund.",
                 "The identification service could not be reached. Please try again shortly.",

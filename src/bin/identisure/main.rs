@@ -10,6 +10,7 @@ mod callback;
 mod id;
 mod qr;
 mod simulate;
+mod web;
 
 /// Identisure v3 eID API: Swedish BankID, Freja, Norwegian BankID, Vipps,
 /// MitID, FTN — simulator, QR codes, callback checks, ID validation.
@@ -33,6 +34,9 @@ enum Command {
     /// Validate national identity numbers.
     #[command(subcommand)]
     Id(id::IdCommand),
+    /// Serve a web login page (live BankID QR, Freja, redirect providers);
+    /// without credentials it runs against the embedded simulator.
+    DemoWeb(web::WebArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +45,6 @@ fn main() -> ExitCode {
         Command::Qr(cmd) => qr::run(cmd),
         Command::Callback(cmd) => callback::run(cmd),
         Command::Id(cmd) => id::run(cmd),
+        Command::DemoWeb(args) => web::run(args),
     }
 }
