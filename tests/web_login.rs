@@ -458,3 +458,102 @@ async fn unknown_logins_and_unoffered_choices_are_refused() {
     let html = app.result(&path).await;
     assert!(html.contains("Welcome, Astrid Lindqvist"), "{html}");
 }
+
+/// The integration of examples/axum_login.rs: the router nested under
+/// `/login` in an app of its own, with a callback endpoint that verifies
+/// `X-Signature-SHA256` (a forged callback is refused with 401).
+#[tokio::test]
+async fn nested_under_a_path_with_verified_callbacks() {
+    use axum::extract::FromRef;
+    use identisure::callback::{CallbackSecret, VerifiedCallback};
+
+    #[derive(Clone)]
+    struct AppState {
+        secret: CallbackSecret,
+        seen: tokio::sync::mpsc::UnboundedSender<serde_json::Value>,
+    }
+    impl FromRef<AppState> for CallbackSecret {
+        fn from_ref(state: &AppState) -> Self {
+            state.secret.clone()
+        }
+    }
+    async fn on_callback(
+        axum::extract::State(state): axum::extract::State<AppState>,
+        VerifiedCallback(session): VerifiedCallback<serde_json::Value>,
+    ) -> axum::http::StatusCode {
+        let _ = state.seen.send(session);
+        axum::http::StatusCode::NO_CONTENT
+    }
+
+    let sim = Simulator::new().spawn_local().await.unwrap();
+    let client = identisure::Client::builder()
+        .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
+        .base_url(sim.url())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = Options {
+        mount_path: "/login".into(),
+        callback_url: Some(format!("{url}/identisure/callback")),
+        ..options()
+    };
+    let app = axum::Router::new()
+        .route("/identisure/callback", axum::routing::post(on_callback))
+        .with_state(AppState {
+            secret: CallbackSecret::new(DEMO_SECRET_KEY),
+            seen: tx,
+        })
+        .nest("/login", identisure::web_login::router(client, options));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = identisure::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let start_page = http.get(format!("{url}/login")).send().await.unwrap();
+    assert_eq!(start_page.status(), 200);
+    assert!(
+        start_page
+            .text()
+            .await
+            .unwrap()
+            .contains("action=\"/login/start\"")
+    );
+    let answer = http
+        .post(format!("{url}/login/start"))
+        .form(&[("provider", "ftn"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    assert!(path.starts_with("/login/login/"), "{path}");
+    let page = http
+        .get(format!("{url}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("action=\"{path}/cancel\"")));
+
+    // The simulator completes the session and calls back, signed.
+    let session = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .expect("a callback")
+        .unwrap();
+    assert_eq!(session["status"], "COMPLETED");
+    assert_eq!(session["name"], "Aino Virtanen");
+
+    let forged = http
+        .post(format!("{url}/identisure/callback"))
+        .header("X-Signature-SHA256", "AAAA")
+        .body(r#"{"id":"x","status":"COMPLETED"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+}

@@ -67,6 +67,16 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 .note { color: #4a5561; font-size: .85rem; margin-top: 2rem; }
 "#;
 
+/// The start page's path below `mount` (`/` at the root, else the mount
+/// itself: a nested router's `/` answers there).
+pub(crate) fn home(mount: &str) -> String {
+    if mount.is_empty() {
+        "/".to_string()
+    } else {
+        mount.to_string()
+    }
+}
+
 /// A whole page.
 pub(crate) fn page(lang: Lang, title: &str, body: &str, head_extra: &str) -> String {
     format!(
@@ -93,9 +103,9 @@ pub(crate) fn page(lang: Lang, title: &str, body: &str, head_extra: &str) -> Str
 /// The start page: choose a provider (and language, test identity).
 pub(crate) fn start(options: &Options, lang: Lang, mount: &str) -> String {
     let mut body = format!(
-        "<p class=\"langs\"><a href=\"{m}/?lang=sv\" lang=\"sv\" hreflang=\"sv\">Svenska</a> · <a href=\"{m}/?lang=en\" lang=\"en\" hreflang=\"en\">English</a></p>\n<h1>{}</h1>\n",
+        "<p class=\"langs\"><a href=\"{m}?lang=sv\" lang=\"sv\" hreflang=\"sv\">Svenska</a> · <a href=\"{m}?lang=en\" lang=\"en\" hreflang=\"en\">English</a></p>\n<h1>{}</h1>\n",
         esc(T::LogIn.get(lang)),
-        m = esc(mount),
+        m = esc(&home(mount)),
     );
     body.push_str(&format!(
         r#"<form method="post" action="{}/start">
@@ -287,7 +297,7 @@ fn js_string(value: &str) -> String {
 /// The result page: the person's name, or what went wrong.
 pub(crate) fn result(login: &Login, mount: &str) -> String {
     let lang = login.lang;
-    let again = format!("{}/?lang={}", mount, lang_tag(lang));
+    let again = format!("{}?lang={}", home(mount), lang_tag(lang));
     let status = login.status.borrow().clone();
     let (title, body) = match status {
         Status::Completed(person) => {
@@ -339,11 +349,11 @@ pub(crate) fn problem(lang: Lang, title: T, message: &str, mount: &str) -> Strin
     let body = format!(
         r#"<h1 id="result" data-outcome="error">{}</h1>
 <p id="message" class="status bad" role="alert">{}</p>
-<a class="button" href="{}/?lang={}">{}</a>
+<a class="button" href="{}?lang={}">{}</a>
 "#,
         esc(title.get(lang)),
         esc(message),
-        esc(mount),
+        esc(&home(mount)),
         lang_tag(lang),
         esc(T::TryAgain.get(lang)),
     );
