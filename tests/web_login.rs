@@ -34,9 +34,12 @@ async fn app_with(sim: Simulator, options: Options) -> App {
     App { url, sim, http }
 }
 
+/// Options of these tests: the browser cookie is tested on its own (and by
+/// the browser test), the other tests use a client without cookies.
 fn options() -> Options {
     Options {
         default_lang: Lang::En,
+        bind_to_browser: false,
         test_identities: identisure::simulator::test_identities()
             .into_iter()
             .map(|t| TestChoice {
@@ -556,4 +559,73 @@ async fn nested_under_a_path_with_verified_callbacks() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 401);
+}
+
+#[tokio::test]
+async fn a_login_belongs_to_the_browser_that_started_it() {
+    let options = Options {
+        bind_to_browser: true,
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let answer = app
+        .http
+        .post(format!("{}/start", app.url))
+        .form(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:manual"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(cookie.contains(&format!("Path={path}")), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+
+    // Someone else holding the URL sees nothing and cannot cancel.
+    for sub in ["", "/events", "/result", "/return"] {
+        let other = app.get(&format!("{path}{sub}")).await;
+        assert_eq!(other.status(), 403, "{sub}");
+        assert!(
+            other
+                .text()
+                .await
+                .unwrap()
+                .contains("started in another browser")
+        );
+    }
+    let forged = format!("{}=0000", pair.split('=').next().unwrap());
+    let wrong = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .header("cookie", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let refused = app
+        .http
+        .post(format!("{}{path}/cancel", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    // The browser that started it does.
+    let own = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .header("cookie", format!("other=1; {pair}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("id=\"qr\""));
 }

@@ -303,6 +303,7 @@ where
         view,
         status: watch::Sender::new(Status::Pending(first)),
         cancel,
+        browser_key: super::store::new_id(),
     });
     let task_login = login.clone();
     let options = WaitOptions::default().timeout(shared.options.timeout);

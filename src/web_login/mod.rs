@@ -220,6 +220,10 @@ pub struct Options {
     pub freja_test_app: bool,
     /// Called when a login completes.
     pub on_success: Option<SuccessHook>,
+    /// Ties each login to the browser that started it with an `HttpOnly`,
+    /// `SameSite=Lax` cookie scoped to the login's path (default true): its
+    /// pages, events and result answer 403 to anyone else holding the URL.
+    pub bind_to_browser: bool,
 }
 
 impl Default for Options {
@@ -238,6 +242,7 @@ impl Default for Options {
             prefill_personal_number: None,
             freja_test_app: false,
             on_success: None,
+            bind_to_browser: true,
         }
     }
 }

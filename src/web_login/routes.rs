@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use super::Provider;
 use super::flow::{self, StartRequest};
 use super::pages;
-use super::store::{self, Shared};
+use super::store::{self, Login, Shared};
 use super::text::T;
 use crate::launch::{Device, bankid_link};
 use crate::messages::Lang;
@@ -156,14 +156,75 @@ async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -
     };
     match flow::start(&sh, &request).await {
         Ok(login) => {
+            let cookie = browser_cookie(&sh, &id, &login, &mount);
             sh.insert(id.clone(), login);
-            see_other(&format!("{mount}/login/{id}"))
+            let mut response = see_other(&format!("{mount}/login/{id}"));
+            if let Some(cookie) = cookie {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
         }
         Err(e) => html(
             StatusCode::BAD_REQUEST,
             pages::problem(lang, T::StartFailedTitle, &e.message, &mount),
         ),
     }
+}
+
+fn cookie_name(id: &str) -> String {
+    format!("identisure-login-{id}")
+}
+
+/// The cookie tying a new login to this browser.
+fn browser_cookie(sh: &Shared, id: &str, login: &Login, mount: &str) -> Option<HeaderValue> {
+    if !sh.options.bind_to_browser {
+        return None;
+    }
+    let secure = sh
+        .options
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let value = format!(
+        "{}={}; Path={mount}/login/{id}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        cookie_name(id),
+        login.browser_key,
+        sh.options.retention.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&value).ok()
+}
+
+/// Whether the request carries the login's browser cookie.
+fn same_browser(sh: &Shared, id: &str, login: &Login, headers: &HeaderMap) -> bool {
+    if !sh.options.bind_to_browser {
+        return true;
+    }
+    let name = cookie_name(id);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(k, v)| k == name && constant_time_eq(v.as_bytes(), login.browser_key.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The login of `id`, if it exists and belongs to this browser.
+fn find(sh: &Shared, id: &str, headers: &HeaderMap) -> Result<Arc<Login>, Box<Response>> {
+    let login = sh.get(id).ok_or_else(|| Box::new(not_found(sh)))?;
+    if !same_browser(sh, id, &login, headers) {
+        let lang = login.lang;
+        return Err(Box::new(html(
+            StatusCode::FORBIDDEN,
+            pages::problem(lang, T::FailedTitle, T::OtherBrowser.get(lang), mount(sh)),
+        )));
+    }
+    Ok(login)
 }
 
 fn not_found(sh: &Shared) -> Response {
@@ -175,8 +236,9 @@ fn not_found(sh: &Shared) -> Response {
 }
 
 async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let Some(login) = sh.get(&id) else {
-        return not_found(&sh);
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
     };
     let base = format!("{}/login/{id}", mount(&sh));
     if login.status.borrow().is_final() {
@@ -199,9 +261,10 @@ async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> R
     html(StatusCode::OK, pages::waiting(&login, &links))
 }
 
-async fn events(State(sh): Sh, Path(id): Path<String>) -> Response {
-    let Some(login) = sh.get(&id) else {
-        return not_found(&sh);
+async fn events(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
     };
     let result_url = format!("{}/login/{id}/result", mount(&sh));
     let mut response = Sse::new(super::events::events(login, result_url))
@@ -213,9 +276,10 @@ async fn events(State(sh): Sh, Path(id): Path<String>) -> Response {
     response
 }
 
-async fn cancel(State(sh): Sh, Path(id): Path<String>) -> Response {
-    let Some(login) = sh.get(&id) else {
-        return not_found(&sh);
+async fn cancel(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
     };
     if login.finish(store::Status::Ended(flow::cancelled_here(
         login.provider,
@@ -232,16 +296,17 @@ async fn cancel(State(sh): Sh, Path(id): Path<String>) -> Response {
     see_other(&format!("{}/login/{id}/result", mount(&sh)))
 }
 
-async fn back(State(sh): Sh, Path(id): Path<String>) -> Response {
-    match sh.get(&id) {
-        Some(_) => see_other(&format!("{}/login/{id}", mount(&sh))),
-        None => not_found(&sh),
+async fn back(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match find(&sh, &id, &headers) {
+        Ok(_) => see_other(&format!("{}/login/{id}", mount(&sh))),
+        Err(response) => *response,
     }
 }
 
-async fn result(State(sh): Sh, Path(id): Path<String>) -> Response {
-    let Some(login) = sh.get(&id) else {
-        return not_found(&sh);
+async fn result(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
     };
     if !login.status.borrow().is_final() {
         return see_other(&format!("{}/login/{id}", mount(&sh)));

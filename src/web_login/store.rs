@@ -109,6 +109,9 @@ pub(crate) struct Login {
     pub view: View,
     pub status: watch::Sender<Status>,
     pub cancel: CancelFn,
+    /// The value of the cookie that ties the login to the browser that
+    /// started it (see `Options::bind_to_browser`).
+    pub browser_key: String,
 }
 
 impl Login {

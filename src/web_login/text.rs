@@ -40,6 +40,7 @@ pub(crate) enum T {
     NeedPersonalNumber,
     Busy,
     NotFound,
+    OtherBrowser,
     Refused,
     InvalidId,
     Conflict,
@@ -135,6 +136,10 @@ impl T {
             T::NotFound => (
                 "Inloggningen finns inte längre. Börja om.",
                 "This login no longer exists. Please start again.",
+            ),
+            T::OtherBrowser => (
+                "Inloggningen startades i en annan webbläsare. Börja om här.",
+                "This login was started in another browser. Please start again here.",
             ),
             T::Refused => (
                 "Legitimeringen godkändes inte.",
