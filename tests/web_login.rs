@@ -629,3 +629,33 @@ async fn a_login_belongs_to_the_browser_that_started_it() {
     assert_eq!(own.status(), 200);
     assert!(own.text().await.unwrap().contains("id=\"qr\""));
 }
+
+#[tokio::test]
+async fn opening_bankid_on_this_device_switches_to_the_autostart_messages() {
+    let app = app_with(Simulator::new(), options()).await;
+    let path = app
+        .start(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:manual"),
+        ])
+        .await;
+    assert!(app.text(&path).await.contains("Start your BankID app."));
+    let answer = app
+        .http
+        .post(format!("{}{path}/autostart", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 204);
+    // RFA13 at once, and still after the next collects (bounded wait).
+    assert!(
+        app.text(&path)
+            .await
+            .contains("Trying to start your BankID app.")
+    );
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let page = app.text(&path).await;
+    assert!(page.contains("Trying to start your BankID app."), "{page}");
+    assert!(page.contains("sendBeacon"));
+}

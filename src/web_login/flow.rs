@@ -219,10 +219,15 @@ fn redirect_view(url: Option<String>, binding_message: Option<String>) -> View {
 }
 
 /// The message while pending.
-fn pending_message(provider: Provider, hint: Option<HintCode>, lang: Lang) -> String {
+pub(crate) fn pending_message(
+    provider: Provider,
+    hint: Option<HintCode>,
+    lang: Lang,
+    launch: LaunchMethod,
+) -> String {
     if provider == Provider::BankIdSe {
         let context = MessageContext {
-            launch: LaunchMethod::QrCode,
+            launch,
             device: Device::Desktop,
         };
         hint.message_in(lang, context).to_string()
@@ -237,6 +242,7 @@ pub(crate) fn failure(
     code: &FailureCode,
     hint: Option<&HintCode>,
     lang: Lang,
+    launch: LaunchMethod,
 ) -> Failure {
     let kind = |message: String| match code {
         FailureCode::Cancelled => Failure::Cancelled(message),
@@ -245,7 +251,7 @@ pub(crate) fn failure(
     };
     if provider == Provider::BankIdSe {
         let context = MessageContext {
-            launch: LaunchMethod::QrCode,
+            launch,
             device: Device::Desktop,
         };
         return kind(failure_message(code, hint, context).text(lang).to_string());
@@ -284,13 +290,10 @@ where
 {
     let provider = request.provider;
     let lang = request.lang;
-    let first = pending_message(
-        provider,
-        session
-            .pending()
-            .and_then(|p| State::<F>::Pending(p.clone()).hint_code()),
-        lang,
-    );
+    let first_hint = session
+        .pending()
+        .and_then(|p| State::<F>::Pending(p.clone()).hint_code());
+    let first = pending_message(provider, first_hint.clone(), lang, LaunchMethod::QrCode);
     let canceller = session.clone();
     let cancel: CancelFn = Box::new(move || {
         let s = canceller.clone();
@@ -304,6 +307,8 @@ where
         status: watch::Sender::new(Status::Pending(first)),
         cancel,
         browser_key: super::store::new_id(),
+        autostarted: std::sync::atomic::AtomicBool::new(false),
+        last_hint: std::sync::Mutex::new(first_hint),
     });
     let task_login = login.clone();
     let options = WaitOptions::default().timeout(shared.options.timeout);
@@ -314,15 +319,16 @@ where
         while let Some(item) = updates.next().await {
             let status = match item {
                 Ok(State::Pending(p)) => {
-                    let message =
-                        pending_message(provider, State::<F>::Pending(p).hint_code(), lang);
-                    login.status.send_if_modified(|current| match current {
-                        Status::Pending(old) if *old != message => {
-                            *old = message;
-                            true
-                        }
-                        _ => false,
-                    });
+                    let hint = State::<F>::Pending(p).hint_code();
+                    if let Ok(mut last) = login.last_hint.lock() {
+                        *last = hint.clone();
+                    }
+                    login.set_pending_message(pending_message(
+                        provider,
+                        hint,
+                        lang,
+                        login.launch(),
+                    ));
                     continue;
                 }
                 Ok(State::Completed(c)) => {
@@ -334,7 +340,13 @@ where
                 }
                 Ok(State::Failed {
                     code, hint_code, ..
-                }) => Status::Ended(failure(provider, &code, hint_code.as_ref(), lang)),
+                }) => Status::Ended(failure(
+                    provider,
+                    &code,
+                    hint_code.as_ref(),
+                    lang,
+                    login.launch(),
+                )),
                 Err(Error::Cancelled) => Status::Ended(cancelled_here(provider, lang)),
                 Err(Error::WaitTimeout) => {
                     Status::Ended(Failure::TimedOut(T::TimedOutText.get(lang).to_string()))

@@ -273,6 +273,10 @@ pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
   }});
   events.addEventListener("status", function (e) {{ status.textContent = e.data; }});
   events.addEventListener("done", function (e) {{ events.close(); window.location.replace(e.data); }});
+  var autostart = document.getElementById("autostart");
+  if (autostart && navigator.sendBeacon) {{
+    autostart.addEventListener("click", function () {{ navigator.sendBeacon({launched}); }});
+  }}
 }})();
 </script>
 "#,
@@ -280,6 +284,7 @@ pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
         cancel = esc(T::Cancel.get(lang)),
         noscript = esc(T::NoScript.get(lang)),
         events = js_string(&format!("{}/events", links.base)),
+        launched = js_string(&format!("{}/autostart", links.base)),
     ));
     // Without JavaScript the page reloads itself (and the server redirects
     // to the result once there is one).

@@ -27,6 +27,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/login/{id}", get(waiting))
         .route("/login/{id}/events", get(events))
         .route("/login/{id}/cancel", post(cancel))
+        .route("/login/{id}/autostart", post(autostart))
         .route("/login/{id}/return", get(back))
         .route("/login/{id}/result", get(result))
         .with_state(shared)
@@ -294,6 +295,26 @@ async fn cancel(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Re
         }
     }
     see_other(&format!("{}/login/{id}/result", mount(&sh)))
+}
+
+/// The page tells that the user opened the app with the autostart link:
+/// BankID's messages change (RFA13 "Trying to start your BankID app." …).
+async fn autostart(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
+    };
+    login
+        .autostarted
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let hint = login.last_hint.lock().map(|h| h.clone()).unwrap_or(None);
+    login.set_pending_message(flow::pending_message(
+        login.provider,
+        hint,
+        login.lang,
+        login.launch(),
+    ));
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn back(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {

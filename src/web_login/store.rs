@@ -112,9 +112,34 @@ pub(crate) struct Login {
     /// The value of the cookie that ties the login to the browser that
     /// started it (see `Options::bind_to_browser`).
     pub browser_key: String,
+    /// The user opened the app with the autostart link (BankID then asks
+    /// for other messages: RFA13 instead of RFA1 …).
+    pub autostarted: std::sync::atomic::AtomicBool,
+    /// The last hint code seen (BankID), to redo the message after an autostart.
+    pub last_hint: Mutex<Option<crate::HintCode>>,
 }
 
 impl Login {
+    /// How the user reached the app, for BankID's messages.
+    pub(crate) fn launch(&self) -> crate::messages::LaunchMethod {
+        if self.autostarted.load(std::sync::atomic::Ordering::Relaxed) {
+            crate::messages::LaunchMethod::AutoStart
+        } else {
+            crate::messages::LaunchMethod::QrCode
+        }
+    }
+
+    /// Shows `message` while pending (no change when it is the same).
+    pub(crate) fn set_pending_message(&self, message: String) {
+        self.status.send_if_modified(|current| match current {
+            Status::Pending(old) if *old != message => {
+                *old = message;
+                true
+            }
+            _ => false,
+        });
+    }
+
     /// Ends the login unless it already ended; true when this call ended it.
     pub(crate) fn finish(&self, status: Status) -> bool {
         self.status.send_if_modified(|current| {
