@@ -20,6 +20,9 @@ mod sensitive;
 #[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
 pub mod simulator;
 mod transport;
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
+pub mod web_login;
 
 pub use codes::{FailureCode, HintCode};
 pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};

@@ -26,10 +26,15 @@ use serde::Serialize;
 use crate::connect::{self, Connection, Exit, Global};
 
 /// Options of `identisure demo`.
-///
-/// (`--web [--addr]`, the browser demo in `web/`, joins these options.)
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// Serve the login in a web page instead (live BankID QR over
+    /// Server-Sent Events, Freja, redirect providers) until Ctrl-C.
+    #[arg(long)]
+    web: bool,
+    /// With `--web`: the address to serve the login page on.
+    #[arg(long, default_value = "127.0.0.1:8080", requires = "web")]
+    addr: std::net::SocketAddr,
     /// Which eID to log in with.
     #[arg(long, value_enum, default_value = "bankid-se")]
     provider: Provider,
@@ -85,6 +90,9 @@ const DEMO_SSN: &str = "198704122384";
 const INTENT: &str = "Log in to the Identisure demo";
 
 pub fn run(args: Args, global: Global) -> ExitCode {
+    if args.web {
+        return crate::web::run(crate::web::WebArgs { addr: args.addr });
+    }
     let runtime = match connect::runtime() {
         Ok(rt) => rt,
         Err(exit) => return exit.finish(),

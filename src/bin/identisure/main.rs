@@ -13,6 +13,7 @@ mod id;
 mod qr;
 mod session;
 mod simulate;
+mod web;
 
 /// Identisure v3 eID API: Swedish BankID, Freja, Norwegian BankID, Vipps,
 /// MitID, FTN — simulator, QR codes, callback checks, ID validation.

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Browser test of the web login (identisure::web_login) in headless Chromium.
+# Idempotent: installs Debian's chromium and chromium-driver when missing, then
+# runs tests/web_login_browser.rs with IDENTISURE_BROWSER_TEST=required, so a
+# missing browser fails instead of skipping. Bounded: 10 minutes for the
+# install, 15 for the test run (the test itself takes ~20 s once built; it
+# reuses the build of `cargo test --workspace --all-features`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    step "installing chromium and chromium-driver"
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    timeout 600 $SUDO apt-get update -qq
+    timeout 600 $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver
+fi
+
+step "versions"
+chromium --version
+chromedriver --version
+
+step "browser test (headless Chromium)"
+shots_dir="$(mktemp -d)"
+IDENTISURE_BROWSER_TEST=required \
+IDENTISURE_SCREENSHOTS="${IDENTISURE_SCREENSHOTS:-$shots_dir}" \
+CHROMIUM="$(command -v chromium)" \
+CHROMEDRIVER="$(command -v chromedriver)" \
+    timeout 900 cargo test --all-features --test web_login_browser -- --nocapture
+echo "screenshots (outside the repository): ${IDENTISURE_SCREENSHOTS:-$shots_dir}"

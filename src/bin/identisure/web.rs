@@ -1,0 +1,116 @@
+//! `identisure demo --web`: the web login page (identisure::web_login) on a
+//! local address. Without credentials in the environment it runs against the
+//! embedded simulator (demo account), with its test identities on the page.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure::web_login::{Options, TestChoice};
+
+/// Options of the web demo.
+#[derive(clap::Args, Debug)]
+pub struct WebArgs {
+    /// Address to serve the login page on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+}
+
+/// Serves the login page until Ctrl-C. Exit 0 after Ctrl-C, 2 on bad
+/// credentials settings, 3 when the address cannot be bound.
+pub fn run(args: WebArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(serve(args))
+}
+
+/// The simulator's test identities as choices of the start page.
+pub fn test_choices() -> Vec<TestChoice> {
+    identisure::simulator::test_identities()
+        .into_iter()
+        .map(|t| TestChoice {
+            label: format!("{} ({})", t.name(), t.person().name()),
+            ref_id: t.ref_id(),
+        })
+        .collect()
+}
+
+async fn serve(args: WebArgs) -> ExitCode {
+    let with_credentials = std::env::var_os("IDENTISURE_ACCOUNT_ID").is_some();
+    let mut simulator: Option<RunningSimulator> = None;
+    let (client, options) = if with_credentials {
+        match identisure::Client::from_env() {
+            Ok(client) => (client, Options::default()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        let running = match Simulator::new().spawn_local().await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: cannot start the simulator: {e}");
+                return ExitCode::from(3);
+            }
+        };
+        let client = match identisure::Client::builder()
+            .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
+            .base_url(running.url())
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        eprintln!(
+            "No IDENTISURE_ACCOUNT_ID set: using the embedded simulator at {}",
+            running.url()
+        );
+        simulator = Some(running);
+        let options = Options {
+            test_identities: test_choices(),
+            // Astrid Lindqvist, the simulator's default Swedish test person.
+            prefill_personal_number: Some("198704122384".to_string()),
+            freja_test_app: true,
+            ..Options::default()
+        };
+        (client, options)
+    };
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.addr);
+            return ExitCode::from(3);
+        }
+    };
+    let url = match listener.local_addr() {
+        Ok(a) => format!("http://{a}/"),
+        Err(_) => format!("http://{}/", args.addr),
+    };
+    println!("Login page: {url}");
+    println!("Press Ctrl-C to stop.");
+    let app = identisure::web_login::router(client, options);
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    if let Some(sim) = simulator {
+        sim.shutdown().await;
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
+        }
+    }
+}

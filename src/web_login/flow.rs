@@ -1,0 +1,368 @@
+//! Starting a session for a provider, and following it to its end.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt as _;
+use tokio::sync::watch;
+
+use super::Provider;
+use super::store::{CancelFn, Failure, Login, Person, Shared, Status, View};
+use super::text::T;
+use crate::messages::{Device, Lang, LaunchMethod, MessageContext, UserMessage, failure_message};
+use crate::qr::BankIdQr;
+use crate::raw::types;
+use crate::{Error, FailureCode, Family, HintCode, Session, State, WaitOptions};
+
+/// What the start form asked for.
+#[derive(Debug)]
+pub(crate) struct StartRequest {
+    pub provider: Provider,
+    pub lang: Lang,
+    pub personal_number: Option<String>,
+    pub ref_id: Option<String>,
+    /// Where redirect providers send the user back.
+    pub return_url: String,
+}
+
+/// Why a login could not start: the message to show.
+#[derive(Debug)]
+pub(crate) struct StartError {
+    pub message: String,
+}
+
+impl StartError {
+    fn from_error(error: &Error, lang: Lang) -> Self {
+        let message = match error {
+            Error::InvalidRequest { field, .. } if field == "ssn" => {
+                T::NeedPersonalNumber.get(lang).to_string()
+            }
+            Error::InvalidRequest { .. } | Error::Unauthorized | Error::Decode { .. } => {
+                tracing::warn!(error = %error, "web login: start refused");
+                T::StartFailedText.get(lang).to_string()
+            }
+            Error::AlreadyInProgress => T::Conflict.get(lang).to_string(),
+            Error::Transport { .. } => T::Unreachable.get(lang).to_string(),
+            _ => {
+                tracing::warn!(error = %error, "web login: start failed");
+                T::StartFailedText.get(lang).to_string()
+            }
+        };
+        Self { message }
+    }
+}
+
+/// The person in a COMPLETED state.
+trait ToPerson {
+    fn to_person(&self, provider: Provider) -> Person;
+}
+
+macro_rules! to_person {
+    ($($t:ident),*) => {$(
+        impl ToPerson for types::$t {
+            fn to_person(&self, provider: Provider) -> Person {
+                let joined = [self.given_name.as_deref(), self.surname.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Person {
+                    name: self.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or(joined),
+                    given_name: self.given_name.clone(),
+                    surname: self.surname.clone(),
+                    personal_number: self.ssn.clone(),
+                    provider,
+                }
+            }
+        }
+    )*};
+}
+to_person!(
+    BankIdSeCompleted,
+    FrejaCompleted,
+    BankIdNoCompleted,
+    VippsCompleted,
+    MitIdCompleted,
+    FtnCompleted
+);
+
+/// Starts the session of `request.provider` and the task following it.
+pub(crate) async fn start(
+    shared: &Arc<Shared>,
+    request: &StartRequest,
+) -> Result<Arc<Login>, StartError> {
+    let lang = request.lang;
+    let client = &shared.client;
+    let options = &shared.options;
+    let ref_id = request.ref_id.clone();
+    let callback = options.callback_url.clone();
+    let redirect = Some(request.return_url.clone());
+    let err = |e: Error| StartError::from_error(&e, lang);
+    match request.provider {
+        Provider::BankIdSe => {
+            let mut body = crate::providers::bankid_se::AuthRequest::default()
+                .ref_id(ref_id)
+                .callback_url(callback);
+            if !options.intent.is_empty() {
+                body = body.intent(crate::text(&options.intent));
+            }
+            let session = client.bankid_se().auth(body).await.map_err(err)?;
+            let started = Instant::now();
+            let pending = session.pending().cloned();
+            let qr = pending
+                .as_ref()
+                .ok_or(())
+                .and_then(|p| BankIdQr::from_pending(p, started).map_err(|_| ()));
+            let Ok(qr) = qr else {
+                tracing::warn!("web login: the BankID start answer has no QR data");
+                let _ = session.cancel().await;
+                return Err(StartError {
+                    message: T::StartFailedText.get(lang).to_string(),
+                });
+            };
+            let view = View::BankIdSe {
+                qr,
+                auto_start_token: pending
+                    .and_then(|p| p.auto_start_token)
+                    .filter(|t| !t.is_empty()),
+            };
+            Ok(follow(shared, request, session, view))
+        }
+        Provider::Freja => {
+            let number = request
+                .personal_number
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| StartError {
+                    message: T::NeedPersonalNumber.get(lang).to_string(),
+                })?;
+            let body = crate::providers::freja::AuthRequest::default()
+                .ssn(number)
+                .country(types::FrejaCountry::Sweden)
+                .ref_id(ref_id)
+                .callback_url(callback);
+            let session = client.freja().auth(body).await.map_err(err)?;
+            let pending = session.pending();
+            let qr_svg = pending
+                .and_then(crate::launch::freja_qr_image)
+                .and_then(|image| image.ok())
+                .map(|image| image.to_svg());
+            let environment = if options.freja_test_app {
+                crate::launch::FrejaEnvironment::Test
+            } else {
+                crate::launch::FrejaEnvironment::Production
+            };
+            let app_link =
+                pending.and_then(|p| crate::launch::freja_app_link_for(p, environment).ok());
+            let view = View::Freja { qr_svg, app_link };
+            Ok(follow(shared, request, session, view))
+        }
+        Provider::BankIdNo => {
+            let body = crate::providers::bankid_no::AuthRequest::default()
+                .redirect_url(redirect)
+                .ref_id(ref_id)
+                .callback_url(callback);
+            let session = client.bankid_no().auth(body).await.map_err(err)?;
+            let view = session
+                .pending()
+                .map(|p| redirect_view(p.url.clone(), p.binding_message.clone()));
+            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+        }
+        Provider::Vipps => {
+            let body = crate::providers::vipps::AuthRequest::default()
+                .redirect_url(redirect)
+                .ref_id(ref_id)
+                .callback_url(callback);
+            let session = client.vipps().auth(body).await.map_err(err)?;
+            let view = session
+                .pending()
+                .map(|p| redirect_view(p.url.clone(), None));
+            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+        }
+        Provider::MitId => {
+            let body = crate::providers::mitid::AuthRequest::default()
+                .redirect_url(redirect)
+                .ref_id(ref_id)
+                .callback_url(callback);
+            let session = client.mitid().auth(body).await.map_err(err)?;
+            let view = session
+                .pending()
+                .map(|p| redirect_view(p.url.clone(), p.binding_message.clone()));
+            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+        }
+        Provider::Ftn => {
+            let body = crate::providers::ftn::AuthRequest::default()
+                .redirect_url(redirect)
+                .ref_id(ref_id)
+                .callback_url(callback);
+            let session = client.ftn().auth(body).await.map_err(err)?;
+            let view = session
+                .pending()
+                .map(|p| redirect_view(p.url.clone(), None));
+            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+        }
+    }
+}
+
+const EMPTY: View = View::Redirect {
+    url: None,
+    binding_message: None,
+};
+
+fn redirect_view(url: Option<String>, binding_message: Option<String>) -> View {
+    View::Redirect {
+        // Only web addresses become links (never `javascript:` and the like).
+        url: url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+        binding_message: binding_message.filter(|m| !m.is_empty()),
+    }
+}
+
+/// The message while pending.
+pub(crate) fn pending_message(
+    provider: Provider,
+    hint: Option<HintCode>,
+    lang: Lang,
+    launch: LaunchMethod,
+) -> String {
+    if provider == Provider::BankIdSe {
+        let context = MessageContext {
+            launch,
+            device: Device::Desktop,
+        };
+        hint.message_in(lang, context).to_string()
+    } else {
+        T::Waiting.get(lang).to_string()
+    }
+}
+
+/// The failure of a FAILED state.
+pub(crate) fn failure(
+    provider: Provider,
+    code: &FailureCode,
+    hint: Option<&HintCode>,
+    lang: Lang,
+    launch: LaunchMethod,
+) -> Failure {
+    let kind = |message: String| match code {
+        FailureCode::Cancelled => Failure::Cancelled(message),
+        FailureCode::SessionTimeout => Failure::TimedOut(message),
+        _ => Failure::Failed(message),
+    };
+    if provider == Provider::BankIdSe {
+        let context = MessageContext {
+            launch,
+            device: Device::Desktop,
+        };
+        return kind(failure_message(code, hint, context).text(lang).to_string());
+    }
+    let text = match code {
+        FailureCode::Cancelled => T::CancelledText,
+        FailureCode::SessionTimeout => T::TimedOutText,
+        FailureCode::AuthFailed => T::Refused,
+        FailureCode::InvalidId => T::InvalidId,
+        FailureCode::Conflict => T::Conflict,
+        FailureCode::InternalError => T::InternalError,
+        FailureCode::UnsupportedClient => T::UnsupportedClient,
+        _ => T::Unknown,
+    };
+    kind(text.get(lang).to_string())
+}
+
+/// The failure shown when the user cancels on our page.
+pub(crate) fn cancelled_here(provider: Provider, lang: Lang) -> Failure {
+    if provider == Provider::BankIdSe {
+        Failure::Cancelled(HintCode::UserCancel.message(lang).to_string())
+    } else {
+        Failure::Cancelled(T::CancelledText.get(lang).to_string())
+    }
+}
+
+/// Registers the login and spawns the task that collects its session.
+fn follow<F: Family>(
+    shared: &Arc<Shared>,
+    request: &StartRequest,
+    session: Session<F>,
+    view: View,
+) -> Arc<Login>
+where
+    F::Completed: ToPerson,
+{
+    let provider = request.provider;
+    let lang = request.lang;
+    let first_hint = session
+        .pending()
+        .and_then(|p| State::<F>::Pending(p.clone()).hint_code());
+    let first = pending_message(provider, first_hint.clone(), lang, LaunchMethod::QrCode);
+    let canceller = session.clone();
+    let cancel: CancelFn = Box::new(move || {
+        let s = canceller.clone();
+        Box::pin(async move { s.cancel().await })
+    });
+    let login = Arc::new(Login {
+        provider,
+        lang,
+        created: Instant::now(),
+        view,
+        status: watch::Sender::new(Status::Pending(first)),
+        cancel,
+        browser_key: super::store::new_id(),
+        autostarted: std::sync::atomic::AtomicBool::new(false),
+        last_hint: std::sync::Mutex::new(first_hint),
+    });
+    let task_login = login.clone();
+    let options = WaitOptions::default().timeout(shared.options.timeout);
+    let hook = shared.options.on_success.clone();
+    tokio::spawn(async move {
+        let login = task_login;
+        let mut updates = std::pin::pin!(session.updates_with(options));
+        while let Some(item) = updates.next().await {
+            let status = match item {
+                Ok(State::Pending(p)) => {
+                    let hint = State::<F>::Pending(p).hint_code();
+                    if let Ok(mut last) = login.last_hint.lock() {
+                        *last = hint.clone();
+                    }
+                    login.set_pending_message(pending_message(
+                        provider,
+                        hint,
+                        lang,
+                        login.launch(),
+                    ));
+                    continue;
+                }
+                Ok(State::Completed(c)) => {
+                    let person = c.to_person(provider);
+                    if let Some(hook) = &hook {
+                        hook(&person);
+                    }
+                    Status::Completed(Box::new(person))
+                }
+                Ok(State::Failed {
+                    code, hint_code, ..
+                }) => Status::Ended(failure(
+                    provider,
+                    &code,
+                    hint_code.as_ref(),
+                    lang,
+                    login.launch(),
+                )),
+                Err(Error::Cancelled) => Status::Ended(cancelled_here(provider, lang)),
+                Err(Error::WaitTimeout) => {
+                    Status::Ended(Failure::TimedOut(T::TimedOutText.get(lang).to_string()))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "web login: following the session failed");
+                    let text = match e {
+                        Error::Transport { .. } => T::Unreachable,
+                        _ => T::Unknown,
+                    };
+                    Status::Ended(Failure::Failed(text.get(lang).to_string()))
+                }
+            };
+            login.finish(status);
+            break;
+        }
+    });
+    login
+}

@@ -1,0 +1,278 @@
+//! A ready-made web login (feature `web`): an [`axum::Router`] serving a
+//! plain, accessible login page for all six providers.
+//!
+//! - **Swedish BankID**: the animated QR code, rendered on the server and
+//!   pushed every second with Server-Sent Events (`qrStartSecret` stays on the
+//!   server; the browser only ever sees SVG images), BankID's recommended
+//!   message for the current hint code in Swedish or English
+//!   ([`crate::messages`]), and an "Open BankID on this device" autostart link
+//!   ([`crate::launch`]).
+//! - **Freja eID**: the QR code of `qrData` and an app link.
+//! - **Redirect providers** (Norwegian BankID, Vipps, MitID, FTN): a button to
+//!   the provider's page; the provider sends the user back to this router.
+//! - The login ends on a page with the person's name, or with a clear
+//!   message for every failure (cancelled, timed out, refused, errors).
+//!
+//! No front-end framework and no external assets: inline CSS, a few lines of
+//! inline JavaScript (the page also works without it, by reloading itself),
+//! inline SVG QR codes. Readable on a phone.
+//!
+//! Routes (below [`Options::mount_path`]): `GET /` (choose a provider),
+//! `POST /start`, `GET /login/{id}` (the waiting page), `GET /login/{id}/events`
+//! (the event stream), `POST /login/{id}/cancel`, `GET /login/{id}/return`
+//! (where redirect providers send the user back) and `GET /login/{id}/result`.
+//!
+//! Logins live in memory (bounded by [`Options::max_logins`], forgotten after
+//! [`Options::retention`]). What you do after the result page (a session
+//! cookie, your own account) is yours: [`Options::on_success`] hands you the
+//! person.
+//!
+//! ```no_run
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use identisure::web_login::{self, Options};
+//!
+//! let client = identisure::Client::from_env()?;
+//! let app = web_login::router(client, Options::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Client;
+use crate::messages::Lang;
+
+mod events;
+mod flow;
+mod pages;
+mod routes;
+mod store;
+mod text;
+
+pub use store::Person;
+
+/// The identity providers a login page can offer.
+///
+/// ```
+/// use identisure::web_login::Provider;
+///
+/// assert_eq!(Provider::BankIdSe.slug(), "bankid-se");
+/// assert_eq!(Provider::from_slug("vipps"), Some(Provider::Vipps));
+/// assert_eq!(Provider::ALL.len(), 6);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Provider {
+    /// Swedish BankID (animated QR code, autostart link).
+    BankIdSe,
+    /// Freja eID (QR code of `qrData`, app link). Needs the user's personal number.
+    Freja,
+    /// Norwegian BankID (redirect).
+    BankIdNo,
+    /// Vipps MobilePay (redirect).
+    Vipps,
+    /// MitID (redirect).
+    MitId,
+    /// Finnish Trust Network (redirect).
+    Ftn,
+}
+
+impl Provider {
+    /// Every provider, in the order the page lists them.
+    ///
+    /// ```
+    /// assert_eq!(identisure::web_login::Provider::ALL[0], identisure::web_login::Provider::BankIdSe);
+    /// ```
+    pub const ALL: [Provider; 6] = [
+        Provider::BankIdSe,
+        Provider::Freja,
+        Provider::BankIdNo,
+        Provider::Vipps,
+        Provider::MitId,
+        Provider::Ftn,
+    ];
+
+    /// The name shown to users.
+    ///
+    /// ```
+    /// assert_eq!(identisure::web_login::Provider::MitId.display_name(), "MitID");
+    /// ```
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::BankIdSe => "BankID",
+            Provider::Freja => "Freja eID",
+            Provider::BankIdNo => "BankID (Norge)",
+            Provider::Vipps => "Vipps MobilePay",
+            Provider::MitId => "MitID",
+            Provider::Ftn => "FTN (Suomi)",
+        }
+    }
+
+    /// The form value (the API's path segment).
+    ///
+    /// ```
+    /// assert_eq!(identisure::web_login::Provider::Ftn.slug(), "ftn");
+    /// ```
+    pub fn slug(self) -> &'static str {
+        match self {
+            Provider::BankIdSe => "bankid-se",
+            Provider::Freja => "freja",
+            Provider::BankIdNo => "bankid-no",
+            Provider::Vipps => "vipps",
+            Provider::MitId => "mitid",
+            Provider::Ftn => "ftn",
+        }
+    }
+
+    /// The provider of a form value.
+    ///
+    /// ```
+    /// assert_eq!(identisure::web_login::Provider::from_slug("nope"), None);
+    /// ```
+    pub fn from_slug(slug: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.slug() == slug)
+    }
+
+    /// Whether the user finishes on the provider's own page (redirect flows).
+    ///
+    /// ```
+    /// use identisure::web_login::Provider;
+    /// assert!(Provider::Vipps.is_redirect());
+    /// assert!(!Provider::BankIdSe.is_redirect());
+    /// ```
+    pub fn is_redirect(self) -> bool {
+        !matches!(self, Provider::BankIdSe | Provider::Freja)
+    }
+}
+
+/// A choice of the simulator's test identities on the start page: the label
+/// shown and the `refId` sent (`sim:<scenario>`). Only for demos against the
+/// simulator; leave [`Options::test_identities`] empty in production.
+///
+/// ```
+/// let choice = identisure::web_login::TestChoice {
+///     label: "Completes (Astrid Lindqvist)".into(),
+///     ref_id: "sim:complete".into(),
+/// };
+/// # let _ = choice;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestChoice {
+    /// What the user sees.
+    pub label: String,
+    /// The `refId` of the start request.
+    pub ref_id: String,
+}
+
+/// Called with the person when a login completes (e.g. to create your own
+/// session); returns nothing, must be quick.
+pub type SuccessHook = Arc<dyn Fn(&Person) + Send + Sync>;
+
+/// How the login router behaves.
+///
+/// ```
+/// use std::time::Duration;
+/// use identisure::messages::Lang;
+/// use identisure::web_login::{Options, Provider};
+///
+/// let options = Options {
+///     providers: vec![Provider::BankIdSe, Provider::Freja],
+///     default_lang: Lang::En,
+///     public_url: Some("https://login.example.com".into()),
+///     timeout: Duration::from_secs(180),
+///     ..Options::default()
+/// };
+/// assert_eq!(options.mount_path, "");
+/// ```
+#[derive(Clone)]
+pub struct Options {
+    /// The providers offered, in this order (default: all six).
+    pub providers: Vec<Provider>,
+    /// The language of the pages until the user picks one (default Swedish).
+    pub default_lang: Lang,
+    /// The BankID `intent` text shown in the app.
+    pub intent: String,
+    /// The address the browser reaches this server at (scheme and host, no
+    /// trailing slash), for the return URL of redirect providers and the
+    /// mobile BankID link. `None`: taken from the request's `Host` header
+    /// (`http://` + host), which suits local demos only.
+    pub public_url: Option<String>,
+    /// Where this router is nested in your app (`""` at the root, or e.g.
+    /// `"/login"` after `Router::nest("/login", …)`).
+    pub mount_path: String,
+    /// A `callbackUrl` sent with every start (your endpoint verifying
+    /// `X-Signature-SHA256`, see [`crate::callback::VerifiedCallback`]).
+    pub callback_url: Option<String>,
+    /// How long a login may stay pending before it is cancelled (default 5 minutes).
+    pub timeout: Duration,
+    /// How long a finished login's result page stays readable (default 15 minutes).
+    pub retention: Duration,
+    /// At most this many logins in memory; more answer 503 (default 10 000).
+    pub max_logins: usize,
+    /// Simulator test identities offered on the start page (default none).
+    pub test_identities: Vec<TestChoice>,
+    /// A value to pre-fill the personal number field with (demos only).
+    pub prefill_personal_number: Option<String>,
+    /// Use the Freja eID test app's link scheme (staging and simulator).
+    pub freja_test_app: bool,
+    /// Called when a login completes.
+    pub on_success: Option<SuccessHook>,
+    /// Ties each login to the browser that started it with an `HttpOnly`,
+    /// `SameSite=Lax` cookie scoped to the login's path (default true): its
+    /// pages, events and result answer 403 to anyone else holding the URL.
+    pub bind_to_browser: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            providers: Provider::ALL.to_vec(),
+            default_lang: Lang::Sv,
+            intent: "Log in".to_string(),
+            public_url: None,
+            mount_path: String::new(),
+            callback_url: None,
+            timeout: Duration::from_secs(300),
+            retention: Duration::from_secs(900),
+            max_logins: 10_000,
+            test_identities: Vec::new(),
+            prefill_personal_number: None,
+            freja_test_app: false,
+            on_success: None,
+            bind_to_browser: true,
+        }
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("providers", &self.providers)
+            .field("default_lang", &self.default_lang)
+            .field("public_url", &self.public_url)
+            .field("mount_path", &self.mount_path)
+            .field("callback_url", &self.callback_url)
+            .field("timeout", &self.timeout)
+            .field("test_identities", &self.test_identities.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The login router: mount it at the root or nest it (then set
+/// [`Options::mount_path`]). Needs a Tokio runtime (each login is followed
+/// by a background task that collects its session once a second).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let app: axum::Router = identisure::web_login::router(client, Default::default());
+/// # let _ = app;
+/// # }
+/// ```
+pub fn router(client: Client, options: Options) -> axum::Router {
+    routes::router(Arc::new(store::Shared::new(client, options)))
+}

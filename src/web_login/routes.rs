@@ -1,0 +1,336 @@
+//! The routes of the login router.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use super::Provider;
+use super::flow::{self, StartRequest};
+use super::pages;
+use super::store::{self, Login, Shared};
+use super::text::T;
+use crate::launch::{Device, bankid_link};
+use crate::messages::Lang;
+
+type Sh = State<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(start_page))
+        .route("/start", post(start))
+        .route("/login/{id}", get(waiting))
+        .route("/login/{id}/events", get(events))
+        .route("/login/{id}/cancel", post(cancel))
+        .route("/login/{id}/autostart", post(autostart))
+        .route("/login/{id}/return", get(back))
+        .route("/login/{id}/result", get(result))
+        .with_state(shared)
+}
+
+/// An HTML answer with the headers every page gets: no caching, no framing,
+/// no referrer, and a content security policy allowing only inline styles
+/// and scripts, `data:` images and this server.
+fn html(status: StatusCode, body: String) -> Response {
+    let mut response = (status, Html(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+             img-src data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    response
+}
+
+fn see_other(url: &str) -> Response {
+    Redirect::to(url).into_response()
+}
+
+fn mount(shared: &Shared) -> &str {
+    shared.options.mount_path.trim_end_matches('/')
+}
+
+/// Scheme and host the browser uses: the configured public URL, else the
+/// `Host` header (only if it looks like a host name), else localhost.
+fn public_base(shared: &Shared, headers: &HeaderMap) -> String {
+    if let Some(url) = &shared.options.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn is_mobile(headers: &HeaderMap) -> bool {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    ["Mobi", "Android", "iPhone", "iPad"]
+        .iter()
+        .any(|m| ua.contains(m))
+}
+
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+fn pick_lang(shared: &Shared, value: Option<&str>) -> Lang {
+    value
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(shared.options.default_lang)
+}
+
+async fn start_page(State(sh): Sh, Query(q): Query<LangQuery>) -> Response {
+    let lang = pick_lang(&sh, q.lang.as_deref());
+    html(StatusCode::OK, pages::start(&sh.options, lang, mount(&sh)))
+}
+
+#[derive(serde::Deserialize)]
+struct StartForm {
+    provider: Option<String>,
+    lang: Option<String>,
+    personal_number: Option<String>,
+    test_identity: Option<String>,
+}
+
+async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -> Response {
+    let lang = pick_lang(&sh, form.lang.as_deref());
+    let mount = mount(&sh).to_string();
+    let provider = form
+        .provider
+        .as_deref()
+        .and_then(Provider::from_slug)
+        .filter(|p| sh.options.providers.contains(p));
+    let Some(provider) = provider else {
+        let message = T::Choose.get(lang);
+        return html(
+            StatusCode::BAD_REQUEST,
+            pages::problem(lang, T::StartFailedTitle, message, &mount),
+        );
+    };
+    // Only the offered test identities, never a refId of the browser's choosing.
+    let ref_id = form.test_identity.filter(|r| !r.is_empty()).and_then(|r| {
+        sh.options
+            .test_identities
+            .iter()
+            .find(|c| c.ref_id == r)
+            .map(|c| c.ref_id.clone())
+    });
+    if !sh.make_room() {
+        return html(
+            StatusCode::SERVICE_UNAVAILABLE,
+            pages::problem(lang, T::StartFailedTitle, T::Busy.get(lang), &mount),
+        );
+    }
+    let id = store::new_id();
+    let request = StartRequest {
+        provider,
+        lang,
+        personal_number: form.personal_number,
+        ref_id,
+        return_url: format!("{}{mount}/login/{id}/return", public_base(&sh, &headers)),
+    };
+    match flow::start(&sh, &request).await {
+        Ok(login) => {
+            let cookie = browser_cookie(&sh, &id, &login, &mount);
+            sh.insert(id.clone(), login);
+            let mut response = see_other(&format!("{mount}/login/{id}"));
+            if let Some(cookie) = cookie {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+        Err(e) => html(
+            StatusCode::BAD_REQUEST,
+            pages::problem(lang, T::StartFailedTitle, &e.message, &mount),
+        ),
+    }
+}
+
+fn cookie_name(id: &str) -> String {
+    format!("identisure-login-{id}")
+}
+
+/// The cookie tying a new login to this browser.
+fn browser_cookie(sh: &Shared, id: &str, login: &Login, mount: &str) -> Option<HeaderValue> {
+    if !sh.options.bind_to_browser {
+        return None;
+    }
+    let secure = sh
+        .options
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let value = format!(
+        "{}={}; Path={mount}/login/{id}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        cookie_name(id),
+        login.browser_key,
+        sh.options.retention.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&value).ok()
+}
+
+/// Whether the request carries the login's browser cookie.
+fn same_browser(sh: &Shared, id: &str, login: &Login, headers: &HeaderMap) -> bool {
+    if !sh.options.bind_to_browser {
+        return true;
+    }
+    let name = cookie_name(id);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(k, v)| k == name && constant_time_eq(v.as_bytes(), login.browser_key.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The login of `id`, if it exists and belongs to this browser.
+fn find(sh: &Shared, id: &str, headers: &HeaderMap) -> Result<Arc<Login>, Box<Response>> {
+    let login = sh.get(id).ok_or_else(|| Box::new(not_found(sh)))?;
+    if !same_browser(sh, id, &login, headers) {
+        let lang = login.lang;
+        return Err(Box::new(html(
+            StatusCode::FORBIDDEN,
+            pages::problem(lang, T::FailedTitle, T::OtherBrowser.get(lang), mount(sh)),
+        )));
+    }
+    Ok(login)
+}
+
+fn not_found(sh: &Shared) -> Response {
+    let lang = sh.options.default_lang;
+    html(
+        StatusCode::NOT_FOUND,
+        pages::problem(lang, T::FailedTitle, T::NotFound.get(lang), mount(sh)),
+    )
+}
+
+async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
+    };
+    let base = format!("{}/login/{id}", mount(&sh));
+    if login.status.borrow().is_final() {
+        return see_other(&format!("{base}/result"));
+    }
+    let app_link = match &login.view {
+        store::View::BankIdSe {
+            auto_start_token: Some(token),
+            ..
+        } => Some(if is_mobile(&headers) {
+            let back = format!("{}{base}", public_base(&sh, &headers));
+            bankid_link(token, Device::Mobile, Some(&back))
+        } else {
+            bankid_link(token, Device::Desktop, None)
+        }),
+        store::View::Freja { app_link, .. } => app_link.clone(),
+        _ => None,
+    };
+    let links = pages::WaitingLinks { base, app_link };
+    html(StatusCode::OK, pages::waiting(&login, &links))
+}
+
+async fn events(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
+    };
+    let result_url = format!("{}/login/{id}/result", mount(&sh));
+    let mut response = Sse::new(super::events::events(login, result_url))
+        .keep_alive(KeepAlive::default())
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn cancel(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
+    };
+    if login.finish(store::Status::Ended(flow::cancelled_here(
+        login.provider,
+        login.lang,
+    ))) {
+        // Stop the session on the server too (bounded; the page does not wait
+        // for more than a few seconds).
+        match tokio::time::timeout(Duration::from_secs(5), (login.cancel)()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "web login: cancelling the session failed"),
+            Err(_) => tracing::warn!("web login: cancelling the session timed out"),
+        }
+    }
+    see_other(&format!("{}/login/{id}/result", mount(&sh)))
+}
+
+/// The page tells that the user opened the app with the autostart link:
+/// BankID's messages change (RFA13 "Trying to start your BankID app." …).
+async fn autostart(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
+    };
+    login
+        .autostarted
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let hint = login.last_hint.lock().map(|h| h.clone()).unwrap_or(None);
+    login.set_pending_message(flow::pending_message(
+        login.provider,
+        hint,
+        login.lang,
+        login.launch(),
+    ));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn back(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    match find(&sh, &id, &headers) {
+        Ok(_) => see_other(&format!("{}/login/{id}", mount(&sh))),
+        Err(response) => *response,
+    }
+}
+
+async fn result(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
+    };
+    if !login.status.borrow().is_final() {
+        return see_other(&format!("{}/login/{id}", mount(&sh)));
+    }
+    html(StatusCode::OK, pages::result(&login, mount(&sh)))
+}

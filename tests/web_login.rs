@@ -1,0 +1,661 @@
+//! The web login router over real HTTP on 127.0.0.1, against the simulator
+//! (no browser: see tests/web_login_browser.rs for that).
+#![cfg(all(feature = "web", feature = "simulator"))]
+
+use std::time::Duration;
+
+use identisure::messages::Lang;
+use identisure::qr::BankIdQr;
+use identisure::qr::render::QrImage;
+use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure::web_login::{Options, TestChoice};
+
+struct App {
+    url: String,
+    sim: RunningSimulator,
+    http: reqwest::Client,
+}
+
+async fn app_with(sim: Simulator, options: Options) -> App {
+    let sim = sim.spawn_local().await.unwrap();
+    let client = identisure::Client::builder()
+        .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
+        .base_url(sim.url())
+        .build()
+        .unwrap();
+    let router = identisure::web_login::router(client, options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let http = identisure::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    App { url, sim, http }
+}
+
+/// Options of these tests: the browser cookie is tested on its own (and by
+/// the browser test), the other tests use a client without cookies.
+fn options() -> Options {
+    Options {
+        default_lang: Lang::En,
+        bind_to_browser: false,
+        test_identities: identisure::simulator::test_identities()
+            .into_iter()
+            .map(|t| TestChoice {
+                label: t.name().to_string(),
+                ref_id: t.ref_id(),
+            })
+            .collect(),
+        ..Options::default()
+    }
+}
+
+impl App {
+    /// Posts the start form; returns the waiting page's path.
+    async fn start(&self, form: &[(&str, &str)]) -> String {
+        let answer = self
+            .http
+            .post(format!("{}/start", self.url))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303, "{:?}", answer.text().await);
+        answer.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
+    /// Reads the event stream for `window`; the raw text.
+    async fn events_for(&self, path: &str, window: Duration) -> String {
+        let mut answer = self.get(&format!("{path}/events")).await;
+        assert_eq!(answer.status(), 200);
+        assert!(
+            answer.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        let mut text = String::new();
+        let deadline = tokio::time::Instant::now() + window;
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, answer.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        text
+    }
+
+    /// Waits (bounded) until the login's result page answers, and returns it.
+    async fn result(&self, path: &str) -> String {
+        for _ in 0..100 {
+            let answer = self.get(&format!("{path}/result")).await;
+            if answer.status() == 200 {
+                return answer.text().await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no result for {path}");
+    }
+}
+
+/// The `qr` events of a stream: (second, svg).
+fn qr_events(stream: &str) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    for block in stream.split("\n\n") {
+        let mut kind = "";
+        let mut id = None;
+        let mut data = Vec::new();
+        for line in block.lines() {
+            if let Some(v) = line.strip_prefix("event:") {
+                kind = v.trim();
+            } else if let Some(v) = line.strip_prefix("id:") {
+                id = v.trim().parse().ok();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push(v.strip_prefix(' ').unwrap_or(v));
+            }
+        }
+        if kind == "qr" {
+            out.push((id.unwrap(), data.join("\n")));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn start_page_offers_every_provider_and_the_test_identities() {
+    let app = app_with(Simulator::new(), options()).await;
+    let answer = app.get("/").await;
+    assert_eq!(answer.status(), 200);
+    let csp = answer.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let html = answer.text().await.unwrap();
+    for slug in ["bankid-se", "freja", "bankid-no", "vipps", "mitid", "ftn"] {
+        assert!(html.contains(&format!("value=\"{slug}\"")), "{slug}");
+    }
+    assert!(html.contains("value=\"sim:manual\""));
+    // No external assets.
+    assert!(!html.contains("src=\"http"));
+    assert!(!html.contains("href=\"http"));
+    let sv = app.text("/?lang=sv").await;
+    assert!(sv.contains("<html lang=\"sv\">") && sv.contains("Logga in"));
+}
+
+#[tokio::test]
+async fn bankid_qr_frames_are_rendered_on_the_server_and_the_secret_never_leaves_it() {
+    // Two simulators with the same seed hand out the same tokens: the twin
+    // tells the test the qrStartSecret that the page must never show.
+    let app = app_with(Simulator::builder().seed(7).build(), options()).await;
+    let twin = Simulator::builder()
+        .seed(7)
+        .build()
+        .spawn_local()
+        .await
+        .unwrap();
+    let twin_answer: serde_json::Value = identisure::http_client_builder()
+        .build()
+        .unwrap()
+        .post(format!("{}/v3/bankid-se/auth", twin.url()))
+        .basic_auth(DEMO_ACCOUNT_ID, Some(DEMO_SECRET_KEY))
+        .json(&serde_json::json!({"refId": "sim:manual", "intent": "Log in"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = twin_answer["qrStartToken"].as_str().unwrap().to_string();
+    let secret = twin_answer["qrStartSecret"].as_str().unwrap().to_string();
+
+    let path = app
+        .start(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:manual"),
+        ])
+        .await;
+    let page = app.text(&path).await;
+    assert!(page.contains("id=\"qr\""));
+    assert!(page.contains("<svg"));
+    assert!(page.contains("Open BankID on this device"));
+    assert!(page.contains("href=\"bankid:///?autostarttoken="));
+    assert!(page.contains("Start your BankID app."), "{page}");
+    assert!(!page.contains(&secret), "the page leaks qrStartSecret");
+
+    let stream = app.events_for(&path, Duration::from_millis(2_600)).await;
+    assert!(
+        !stream.contains(&secret),
+        "the event stream leaks qrStartSecret"
+    );
+    let frames = qr_events(&stream);
+    assert!(frames.len() >= 2, "{stream}");
+    // Each frame is the QR of BankID's payload for its second.
+    let qr = BankIdQr::new(token, secret.into(), std::time::Instant::now());
+    for (second, svg) in &frames {
+        let expected = QrImage::new(&qr.payload_at(*second)).unwrap().to_svg();
+        assert!(expected.ends_with(svg.as_str()), "frame {second} differs");
+    }
+    assert_ne!(
+        frames[0].1,
+        frames[frames.len() - 1].1,
+        "the QR must change"
+    );
+    // The mobile page links to the app with a way back.
+    let mobile = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .header(
+            "user-agent",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile",
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        mobile.contains("href=\"https://app.bankid.com/?autostarttoken="),
+        "{mobile}"
+    );
+    assert!(mobile.contains("&amp;redirect=http%3A%2F%2F127.0.0.1"));
+}
+
+#[tokio::test]
+async fn bankid_login_completes_with_the_persons_name() {
+    let app = app_with(Simulator::new(), options()).await;
+    let path = app
+        .start(&[("provider", "bankid-se"), ("lang", "en")])
+        .await;
+    let stream = app.events_for(&path, Duration::from_secs(8)).await;
+    assert!(stream.contains("event: done"), "{stream}");
+    assert!(stream.contains(&format!("data: {path}/result")));
+    let html = app.result(&path).await;
+    assert!(html.contains("Welcome, Astrid Lindqvist"), "{html}");
+    assert!(html.contains("data-outcome=\"completed\""));
+    // The waiting page of a finished login goes to the result.
+    let again = app.get(&path).await;
+    assert_eq!(again.status(), 303);
+}
+
+#[tokio::test]
+async fn cancelling_on_the_page_cancels_the_session_and_says_so() {
+    let app = app_with(Simulator::new(), options()).await;
+    let path = app
+        .start(&[
+            ("provider", "bankid-se"),
+            ("lang", "sv"),
+            ("test_identity", "sim:manual"),
+        ])
+        .await;
+    let answer = app
+        .http
+        .post(format!("{}{path}/cancel", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let html = app.result(&path).await;
+    assert!(html.contains("Inloggningen avbröts"), "{html}");
+    assert!(html.contains("Åtgärden avbruten."), "{html}");
+    assert!(html.contains("data-outcome=\"cancelled\""));
+}
+
+#[tokio::test]
+async fn every_failure_has_a_clear_message() {
+    let app = app_with(Simulator::new(), options()).await;
+    let cases = [
+        (
+            "bankid-se",
+            "sim:user-cancel",
+            "cancelled",
+            "Action cancelled.",
+        ),
+        (
+            "bankid-se",
+            "sim:auth-failed",
+            "failed",
+            "blocked or too old",
+        ),
+        (
+            "bankid-se",
+            "sim:internal-error",
+            "failed",
+            "Failed to scan the QR code",
+        ),
+        ("vipps", "sim:auth-failed", "failed", "was not accepted"),
+        ("mitid", "sim:conflict", "failed", "already in progress"),
+        ("ftn", "sim:internal-error", "failed", "Internal error"),
+    ];
+    let mut paths = Vec::new();
+    for (provider, scenario, _, _) in cases {
+        paths.push(
+            app.start(&[
+                ("provider", provider),
+                ("lang", "en"),
+                ("test_identity", scenario),
+            ])
+            .await,
+        );
+    }
+    for ((provider, scenario, outcome, text), path) in cases.iter().zip(&paths) {
+        let html = app.result(path).await;
+        assert!(
+            html.contains(&format!("data-outcome=\"{outcome}\"")) && html.contains(text),
+            "{provider} {scenario}: {html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_login_that_takes_too_long_times_out() {
+    let options = Options {
+        timeout: Duration::from_secs(2),
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let path = app
+        .start(&[
+            ("provider", "bankid-no"),
+            ("lang", "en"),
+            ("test_identity", "sim:manual"),
+        ])
+        .await;
+    let html = app.result(&path).await;
+    assert!(html.contains("Login timed out"), "{html}");
+    assert!(html.contains("Nobody identified in time"));
+}
+
+#[tokio::test]
+async fn redirect_provider_sends_the_user_to_its_page_and_back() {
+    let app = app_with(Simulator::new(), options()).await;
+    let path = app
+        .start(&[("provider", "bankid-no"), ("lang", "en")])
+        .await;
+    let page = app.text(&path).await;
+    let id = path.rsplit('/').next().unwrap();
+    // The link goes to the simulator's approval page.
+    let start = page
+        .find("id=\"provider-link\" class=\"button\" href=\"")
+        .unwrap();
+    let rest = &page[start..];
+    let href = rest
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        href.starts_with(&format!("{}/sim/approve/", app.sim.url())),
+        "{href}"
+    );
+    assert!(
+        page.contains("Check that the app shows"),
+        "binding message: {page}"
+    );
+    // Approving there sends the browser back to this login.
+    let approved = app
+        .http
+        .post(href)
+        .form(&[("action", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 303);
+    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(back, format!("{}/login/{id}/return", app.url));
+    let answer = app.http.get(&back).send().await.unwrap();
+    assert_eq!(answer.headers()["location"], path.as_str());
+    let html = app.result(&path).await;
+    assert!(html.contains("Welcome, Ingrid Haugen"), "{html}");
+}
+
+#[tokio::test]
+async fn freja_shows_the_qr_of_qr_data_and_needs_a_personal_number() {
+    let app = app_with(Simulator::new(), options()).await;
+    let refused = app
+        .http
+        .post(format!("{}/start", app.url))
+        .form(&[
+            ("provider", "freja"),
+            ("lang", "en"),
+            ("personal_number", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("Enter a valid personal identity number")
+    );
+    let bad = app
+        .http
+        .post(format!("{}/start", app.url))
+        .form(&[
+            ("provider", "freja"),
+            ("lang", "en"),
+            ("personal_number", "198704122385"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let bad_page = bad.text().await.unwrap();
+    assert!(!bad_page.contains("198704122385"), "the number is echoed");
+    let path = app
+        .start(&[
+            ("provider", "freja"),
+            ("lang", "en"),
+            ("personal_number", "198704122384"),
+        ])
+        .await;
+    let page = app.text(&path).await;
+    assert!(page.contains("id=\"qr\"") && page.contains("<svg"));
+    assert!(page.contains("href=\"frejaeid://bindUserToTransaction?transactionReference="));
+    let html = app.result(&path).await;
+    assert!(html.contains("Welcome, Astrid Lindqvist"), "{html}");
+}
+
+#[tokio::test]
+async fn unknown_logins_and_unoffered_choices_are_refused() {
+    let options = Options {
+        providers: vec![identisure::web_login::Provider::BankIdSe],
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    assert_eq!(app.get("/login/nope").await.status(), 404);
+    assert_eq!(app.get("/login/nope/events").await.status(), 404);
+    assert_eq!(app.get("/login/nope/result").await.status(), 404);
+    let answer = app
+        .http
+        .post(format!("{}/start", app.url))
+        .form(&[("provider", "vipps")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    // A refId that is not offered is not sent: the default scenario completes.
+    let path = app
+        .start(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:nope"),
+        ])
+        .await;
+    let html = app.result(&path).await;
+    assert!(html.contains("Welcome, Astrid Lindqvist"), "{html}");
+}
+
+/// The integration of examples/axum_login.rs: the router nested under
+/// `/login` in an app of its own, with a callback endpoint that verifies
+/// `X-Signature-SHA256` (a forged callback is refused with 401).
+#[tokio::test]
+async fn nested_under_a_path_with_verified_callbacks() {
+    use axum::extract::FromRef;
+    use identisure::callback::{CallbackSecret, VerifiedCallback};
+
+    #[derive(Clone)]
+    struct AppState {
+        secret: CallbackSecret,
+        seen: tokio::sync::mpsc::UnboundedSender<serde_json::Value>,
+    }
+    impl FromRef<AppState> for CallbackSecret {
+        fn from_ref(state: &AppState) -> Self {
+            state.secret.clone()
+        }
+    }
+    async fn on_callback(
+        axum::extract::State(state): axum::extract::State<AppState>,
+        VerifiedCallback(session): VerifiedCallback<serde_json::Value>,
+    ) -> axum::http::StatusCode {
+        let _ = state.seen.send(session);
+        axum::http::StatusCode::NO_CONTENT
+    }
+
+    let sim = Simulator::new().spawn_local().await.unwrap();
+    let client = identisure::Client::builder()
+        .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
+        .base_url(sim.url())
+        .build()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let options = Options {
+        mount_path: "/login".into(),
+        callback_url: Some(format!("{url}/identisure/callback")),
+        ..options()
+    };
+    let app = axum::Router::new()
+        .route("/identisure/callback", axum::routing::post(on_callback))
+        .with_state(AppState {
+            secret: CallbackSecret::new(DEMO_SECRET_KEY),
+            seen: tx,
+        })
+        .nest("/login", identisure::web_login::router(client, options));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = identisure::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let start_page = http.get(format!("{url}/login")).send().await.unwrap();
+    assert_eq!(start_page.status(), 200);
+    assert!(
+        start_page
+            .text()
+            .await
+            .unwrap()
+            .contains("action=\"/login/start\"")
+    );
+    let answer = http
+        .post(format!("{url}/login/start"))
+        .form(&[("provider", "ftn"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    assert!(path.starts_with("/login/login/"), "{path}");
+    let page = http
+        .get(format!("{url}{path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("action=\"{path}/cancel\"")));
+
+    // The simulator completes the session and calls back, signed.
+    let session = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+        .await
+        .expect("a callback")
+        .unwrap();
+    assert_eq!(session["status"], "COMPLETED");
+    assert_eq!(session["name"], "Aino Virtanen");
+
+    let forged = http
+        .post(format!("{url}/identisure/callback"))
+        .header("X-Signature-SHA256", "AAAA")
+        .body(r#"{"id":"x","status":"COMPLETED"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+}
+
+#[tokio::test]
+async fn a_login_belongs_to_the_browser_that_started_it() {
+    let options = Options {
+        bind_to_browser: true,
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let answer = app
+        .http
+        .post(format!("{}/start", app.url))
+        .form(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:manual"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(cookie.contains(&format!("Path={path}")), "{cookie}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+
+    // Someone else holding the URL sees nothing and cannot cancel.
+    for sub in ["", "/events", "/result", "/return"] {
+        let other = app.get(&format!("{path}{sub}")).await;
+        assert_eq!(other.status(), 403, "{sub}");
+        assert!(
+            other
+                .text()
+                .await
+                .unwrap()
+                .contains("started in another browser")
+        );
+    }
+    let forged = format!("{}=0000", pair.split('=').next().unwrap());
+    let wrong = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .header("cookie", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+    let refused = app
+        .http
+        .post(format!("{}{path}/cancel", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    // The browser that started it does.
+    let own = app
+        .http
+        .get(format!("{}{path}", app.url))
+        .header("cookie", format!("other=1; {pair}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("id=\"qr\""));
+}
+
+#[tokio::test]
+async fn opening_bankid_on_this_device_switches_to_the_autostart_messages() {
+    let app = app_with(Simulator::new(), options()).await;
+    let path = app
+        .start(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:manual"),
+        ])
+        .await;
+    assert!(app.text(&path).await.contains("Start your BankID app."));
+    let answer = app
+        .http
+        .post(format!("{}{path}/autostart", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 204);
+    // RFA13 at once, and still after the next collects (bounded wait).
+    assert!(
+        app.text(&path)
+            .await
+            .contains("Trying to start your BankID app.")
+    );
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let page = app.text(&path).await;
+    assert!(page.contains("Trying to start your BankID app."), "{page}");
+    assert!(page.contains("sendBeacon"));
+}

@@ -1,0 +1,422 @@
+//! The web login end to end in headless Chromium, driven over WebDriver
+//! (chromedriver) with the crate's own HTTP client.
+//!
+//! Skipped, with a printed reason, when Chromium or ChromeDriver is missing;
+//! set `IDENTISURE_BROWSER_TEST=required` (as `.ci/browser.sh` does) to make
+//! a missing browser a failure instead. `IDENTISURE_SCREENSHOTS=<dir>` saves
+//! a PNG of every screen there (never inside the repository).
+#![cfg(all(feature = "web", feature = "simulator"))]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use identisure::messages::Lang;
+use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure::web_login::{Options, TestChoice};
+use serde_json::{Value, json};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn find_program(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(env) {
+        let path = PathBuf::from(path);
+        return path.exists().then_some(path);
+    }
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+/// A chromedriver process, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+    _profile: tempfile::TempDir,
+    session: String,
+    shots: Option<PathBuf>,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn launch(chromium: PathBuf, chromedriver: PathBuf) -> Driver {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let http = identisure::http_client_builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let mut driver = Driver {
+            child,
+            url,
+            http,
+            _profile: profile,
+            session: String::new(),
+            shots: std::env::var_os("IDENTISURE_SCREENSHOTS").map(PathBuf::from),
+        };
+        // Wait (bounded) for chromedriver to listen.
+        let mut ready = false;
+        for _ in 0..100 {
+            if let Ok(r) = driver
+                .http
+                .get(format!("{}/status", driver.url))
+                .send()
+                .await
+                && r.status().is_success()
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "chromedriver did not start");
+        let profile_arg = format!("--user-data-dir={}", driver._profile.path().display());
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium.to_string_lossy(),
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=420,900", profile_arg,
+                ],
+            },
+        }}});
+        let answer = driver.call("POST", "/session", caps).await;
+        driver.session = answer["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {answer}"))
+            .to_string();
+        driver
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", self.url);
+        let request = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        answer["value"].clone()
+    }
+
+    async fn session_call(&self, method: &str, path: &str, body: Value) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        self.call(method, &path, body).await
+    }
+
+    async fn goto(&self, url: &str) {
+        self.session_call("POST", "/url", json!({ "url": url }))
+            .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            json!({ "script": script, "args": [] }),
+        )
+        .await
+    }
+
+    async fn click(&self, css: &str) {
+        let found = self
+            .session_call(
+                "POST",
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        let id = found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_string();
+        self.session_call("POST", &format!("/element/{id}/click"), json!({}))
+            .await;
+    }
+
+    /// Polls `script` until it returns something truthy; bounded.
+    async fn wait_for(&self, what: &str, script: &str, limit: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let v = self.js(script).await;
+            let truthy = match &v {
+                Value::Null | Value::Bool(false) => false,
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            };
+            if truthy {
+                return v;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let text = self
+                    .js("return document.body ? document.body.innerText : ''")
+                    .await;
+                panic!("timed out waiting for {what}; page says: {text}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn shot(&self, name: &str) {
+        let Some(dir) = &self.shots else { return };
+        let png = self.session_call("GET", "/screenshot", Value::Null).await;
+        if let Some(data) = png.as_str()
+            && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data)
+        {
+            let _ = std::fs::create_dir_all(dir);
+            let _ = std::fs::write(dir.join(format!("{name}.png")), bytes);
+        }
+    }
+
+    async fn text(&self) -> String {
+        self.js("return document.body.innerText")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+async fn serve() -> (String, RunningSimulator) {
+    let sim = Simulator::new().spawn_local().await.unwrap();
+    let client = identisure::Client::builder()
+        .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
+        .base_url(sim.url())
+        .build()
+        .unwrap();
+    let options = Options {
+        default_lang: Lang::En,
+        test_identities: identisure::simulator::test_identities()
+            .into_iter()
+            .map(|t| TestChoice {
+                label: format!("{} ({})", t.name(), t.person().name()),
+                ref_id: t.ref_id(),
+            })
+            .collect(),
+        prefill_personal_number: Some("198704122384".into()),
+        ..Options::default()
+    };
+    let router = identisure::web_login::router(client, options);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (url, sim)
+}
+
+/// Fills the start form and submits it.
+async fn start(d: &Driver, url: &str, provider: &str, scenario: &str, lang: &str) {
+    d.goto(&format!("{url}/?lang={lang}")).await;
+    d.wait_for(
+        "the start page",
+        "return document.getElementById('continue') !== null",
+        Duration::from_secs(10),
+    )
+    .await;
+    let script = format!(
+        "document.getElementById('provider-{provider}').checked = true;\
+         document.getElementById('test_identity').value = '{scenario}';\
+         document.getElementById('lang').value = '{lang}'; return true;"
+    );
+    d.js(&script).await;
+    d.click("#continue").await;
+}
+
+const QR_FRAME: &str = "var q = document.getElementById('qr'); return q && q.querySelector('svg') ? q.getAttribute('data-frame') + '|' + q.innerHTML.length + '|' + q.innerHTML.slice(-400) : null";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_page_in_headless_chromium() {
+    let required = std::env::var("IDENTISURE_BROWSER_TEST").is_ok_and(|v| v == "required");
+    let chromium = find_program(
+        "CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let chromedriver = find_program("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        assert!(
+            !required,
+            "IDENTISURE_BROWSER_TEST=required but Chromium/ChromeDriver is missing"
+        );
+        eprintln!(
+            "skipping login_page_in_headless_chromium: Chromium or ChromeDriver not found \
+             (install chromium and chromium-driver, or set CHROMIUM / CHROMEDRIVER)"
+        );
+        return;
+    };
+    let (url, sim) = serve().await;
+    let d = Driver::launch(chromium, chromedriver).await;
+    let wait = Duration::from_secs(15);
+
+    // 1. The page loads.
+    d.goto(&format!("{url}/?lang=en")).await;
+    let title = d.wait_for("the title", "return document.title", wait).await;
+    assert_eq!(title, "Log in");
+    let providers = d
+        .js("return document.querySelectorAll('input[name=provider]').length")
+        .await;
+    assert_eq!(providers, 6);
+    d.shot("1-start").await;
+
+    // 2. BankID: the QR code changes within two seconds; hint and autostart link.
+    start(&d, &url, "bankid-se", "sim:manual", "en").await;
+    let first = d.wait_for("the QR code", QR_FRAME, wait).await;
+    let status = d
+        .wait_for(
+            "the hint",
+            "return document.getElementById('status').textContent",
+            wait,
+        )
+        .await;
+    assert_eq!(status, "Start your BankID app.");
+    let link = d
+        .js("return document.getElementById('autostart').getAttribute('href')")
+        .await;
+    assert!(
+        link.as_str()
+            .unwrap()
+            .starts_with("bankid:///?autostarttoken="),
+        "{link}"
+    );
+    d.shot("2-bankid-qr").await;
+    let changed = format!(
+        "var q = document.getElementById('qr'); var now = q.getAttribute('data-frame') + '|' + q.innerHTML.length + '|' + q.innerHTML.slice(-400); return now !== {} ? now : null",
+        serde_json::to_string(&first).unwrap()
+    );
+    d.wait_for("a new QR frame", &changed, Duration::from_secs(2))
+        .await;
+
+    // 3. Cancelling shows the cancel message.
+    d.click("#cancel").await;
+    d.wait_for(
+        "the cancel page",
+        "var r = document.getElementById('result'); return r && r.getAttribute('data-outcome') === 'cancelled'",
+        wait,
+    )
+    .await;
+    let text = d.text().await;
+    assert!(
+        text.contains("Login cancelled") && text.contains("Action cancelled."),
+        "{text}"
+    );
+    d.shot("3-cancelled").await;
+
+    // 4. Letting BankID complete (default test identity) shows the name; Swedish texts.
+    start(&d, &url, "bankid-se", "", "sv").await;
+    let status = d.wait_for("the hint", "return document.getElementById('status') && document.getElementById('status').textContent", wait).await;
+    assert!(status.as_str().unwrap().contains("BankID"), "{status}");
+    d.wait_for(
+        "the welcome page",
+        "var r = document.getElementById('result'); return r && r.getAttribute('data-outcome') === 'completed'",
+        wait,
+    )
+    .await;
+    let text = d.text().await;
+    assert!(text.contains("Välkommen, Astrid Lindqvist"), "{text}");
+    d.shot("4-bankid-welcome-sv").await;
+
+    // 5. A redirect provider: approve on the simulator's page, come back, see the name.
+    start(&d, &url, "vipps", "sim:manual", "en").await;
+    d.wait_for(
+        "the provider link",
+        "return document.getElementById('provider-link') !== null",
+        wait,
+    )
+    .await;
+    d.shot("5-vipps-waiting").await;
+    d.click("#provider-link").await;
+    d.wait_for(
+        "the approval page",
+        "return document.querySelector('button.approve') !== null",
+        wait,
+    )
+    .await;
+    d.shot("6-simulator-approval").await;
+    d.click("button.approve").await;
+    d.wait_for(
+        "the welcome page",
+        "var r = document.getElementById('result'); return r && r.getAttribute('data-outcome') === 'completed'",
+        wait,
+    )
+    .await;
+    let text = d.text().await;
+    assert!(text.contains("Welcome, Ingrid Haugen"), "{text}");
+    d.shot("7-vipps-welcome").await;
+
+    // 6. Cancelling on the provider's page shows the cancel message.
+    start(&d, &url, "mitid", "sim:manual", "en").await;
+    d.wait_for(
+        "the provider link",
+        "return document.getElementById('provider-link') !== null",
+        wait,
+    )
+    .await;
+    d.click("#provider-link").await;
+    d.wait_for(
+        "the approval page",
+        "return document.querySelector('button.cancel') !== null",
+        wait,
+    )
+    .await;
+    d.click("button.cancel").await;
+    d.wait_for(
+        "the cancel page",
+        "var r = document.getElementById('result'); return r && r.getAttribute('data-outcome') === 'cancelled'",
+        wait,
+    )
+    .await;
+    let text = d.text().await;
+    assert!(text.contains("The login was cancelled."), "{text}");
+
+    // 7. Freja: the QR code of qrData, then the name.
+    start(&d, &url, "freja", "", "en").await;
+    d.wait_for(
+        "the Freja QR",
+        "var q = document.getElementById('qr'); return q && q.querySelector('svg') !== null",
+        wait,
+    )
+    .await;
+    d.shot("8-freja-qr").await;
+    d.wait_for(
+        "the welcome page",
+        "var r = document.getElementById('result'); return r && r.getAttribute('data-outcome') === 'completed'",
+        wait,
+    )
+    .await;
+    assert!(d.text().await.contains("Welcome, Astrid Lindqvist"));
+
+    // 8. A failure: the message of the hint.
+    start(&d, &url, "bankid-se", "sim:auth-failed", "en").await;
+    d.wait_for(
+        "the failure page",
+        "var r = document.getElementById('result'); return r && r.getAttribute('data-outcome') === 'failed'",
+        wait,
+    )
+    .await;
+    let text = d.text().await;
+    assert!(
+        text.contains("Login failed") && text.contains("blocked or too old"),
+        "{text}"
+    );
+    d.shot("9-failed").await;
+
+    assert_eq!(sim.rate_limit_violations(), 0);
+    d.session_call("DELETE", "", Value::Null).await;
+}
