@@ -517,6 +517,12 @@ impl<F: Family> Session<F> {
     /// [`Error::WaitTimeout`]. An unknown status ends it with
     /// [`Error::UnknownStatus`].
     ///
+    /// With a [`crate::Notifier`] on the client, a verified final callback
+    /// for this session ends the wait at once with the callback's result
+    /// (no further collect); collects then only serve as a fallback, the
+    /// first one a fallback interval (default 5 s) after the call, the next
+    /// ones as far apart.
+    ///
     /// Dropping the returned future stops polling at once; it does **not**
     /// cancel the session on the server (call [`Session::cancel`] for that).
     ///
@@ -533,7 +539,11 @@ impl<F: Family> Session<F> {
     /// The state changes of the session as a stream: the first state, every
     /// change of the BankID hint code, and the final state (then it ends).
     /// Polls like [`Session::wait`] with default [`WaitOptions`]; an error
-    /// is the last item. Dropping the stream stops polling.
+    /// is the last item. Dropping the stream stops polling. With a
+    /// [`crate::Notifier`], the first state is collected at once, later
+    /// collects follow at the notifier's fallback cadence (so hint changes
+    /// show up more slowly), and a verified final callback is the last item
+    /// as soon as it arrives.
     ///
     /// ```no_run
     /// # async fn run(session: identisure::Session<identisure::BankIdSe>) -> identisure::Result<()> {
