@@ -13,6 +13,14 @@ export CARGO_TERM_COLOR=never
 if ! command -v redis-server >/dev/null 2>&1; then
     echo "==> installing redis-server"
     export DEBIAN_FRONTEND=noninteractive
+    # Do not let the package start a system-wide redis on 6379 (the tests
+    # start their own); only when no policy is in place already.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod +x "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 fi

@@ -351,7 +351,8 @@ async fn a_start_whose_connection_was_refused_is_sent_again() {
         }
     });
     let base = format!("http://{addr}");
-    let session = start_client(&base, 3)
+    // Six retries (0.2 s, 0.4 s, … up to 3.2 s apart): room for a slow bind.
+    let session = start_client(&base, 6)
         .bankid_se()
         .auth(AuthRequest::default())
         .await
