@@ -120,7 +120,17 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     request_timeout: Duration,
     collect_limit: CollectLimit,
+    max_in_flight: usize,
+    start_connect_retries: u32,
+    notifier: Option<crate::Notifier>,
 }
+
+/// Default of [`ClientBuilder::max_in_flight`].
+///
+/// ```
+/// assert_eq!(identisure::DEFAULT_MAX_IN_FLIGHT, 64);
+/// ```
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 
 /// Which collects the one-request-per-second limit keeps apart.
 ///
@@ -153,6 +163,9 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             collect_limit: CollectLimit::PerSession,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            start_connect_retries: 2,
+            notifier: None,
         }
     }
 }
@@ -234,6 +247,52 @@ impl ClientBuilder {
         self
     }
 
+    /// At most this many requests of this client (and its clones) are in
+    /// flight at once (default [`DEFAULT_MAX_IN_FLIGHT`], 64); further
+    /// requests queue in order until one ends, so a burst of starts or
+    /// collects does not open thousands of sockets. The queueing time counts
+    /// toward no timeout. 0 is refused at [`ClientBuilder::build`].
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().credentials("a", "s").max_in_flight(256);
+    /// assert!(b.build().is_ok());
+    /// let err = identisure::Client::builder().credentials("a", "s").max_in_flight(0).build().unwrap_err();
+    /// assert!(matches!(err, identisure::Error::InvalidRequest { ref field, .. } if field == "maxInFlight"));
+    /// ```
+    pub fn max_in_flight(mut self, max: usize) -> Self {
+        self.max_in_flight = max;
+        self
+    }
+
+    /// How many times a start is sent again when its connection could not be
+    /// established (default 2; the request provably never left, e.g.
+    /// connection refused). Every other failure of a start (a reset, a
+    /// timeout, any answer) is returned and never retried, since the
+    /// session may have been created.
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().start_connect_retries(0);
+    /// # let _ = b;
+    /// ```
+    pub fn start_connect_retries(mut self, retries: u32) -> Self {
+        self.start_connect_retries = retries;
+        self
+    }
+
+    /// Ends `wait()` and `updates()` of this client's sessions as soon as a
+    /// verified callback arrives through `notifier` (see [`crate::notifier`]);
+    /// polling then goes on as a fallback at the notifier's slower cadence.
+    ///
+    /// ```
+    /// let notifier = identisure::Notifier::new("s".into());
+    /// let client = identisure::Client::builder().credentials("a", "s").notifier(notifier).build().unwrap();
+    /// assert_eq!(client.notifier().unwrap().fallback_poll_interval().as_secs(), 5);
+    /// ```
+    pub fn notifier(mut self, notifier: crate::Notifier) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
     /// Builds the client. Fails with [`Error::InvalidRequest`] naming the
     /// setting when credentials are missing or the base URL is not an absolute
     /// http(s) URL.
@@ -253,6 +312,9 @@ impl ClientBuilder {
             .ok_or_else(|| Error::invalid("accountId", "is required"))?;
         if account_id.contains(':') {
             return Err(Error::invalid("accountId", "must not contain `:`"));
+        }
+        if self.max_in_flight == 0 {
+            return Err(Error::invalid("maxInFlight", "must be at least 1"));
         }
         let secret_key = self
             .secret_key
@@ -295,6 +357,9 @@ impl ClientBuilder {
                 account_id,
                 collect_gate: (self.collect_limit == CollectLimit::PerClient)
                     .then(|| tokio::sync::Mutex::new(None)),
+                in_flight: tokio::sync::Semaphore::new(self.max_in_flight),
+                start_connect_retries: self.start_connect_retries,
+                notifier: self.notifier,
             }),
         })
     }
@@ -323,6 +388,9 @@ struct Inner {
     base: String,
     account_id: String,
     collect_gate: Option<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
+    in_flight: tokio::sync::Semaphore,
+    start_connect_retries: u32,
+    notifier: Option<crate::Notifier>,
 }
 
 impl fmt::Debug for Client {
@@ -445,6 +513,20 @@ impl Client {
         self.inner.collect_gate.as_ref()
     }
 
+    /// The notifier configured with [`ClientBuilder::notifier`].
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// assert!(client.notifier().is_none());
+    /// ```
+    pub fn notifier(&self) -> Option<&crate::Notifier> {
+        self.inner.notifier.as_ref()
+    }
+
+    pub(crate) fn start_connect_retries(&self) -> u32 {
+        self.inner.start_connect_retries
+    }
+
     /// Sends one request, exactly once, and reads the whole answer. Non-2xx
     /// answers become their typed error here.
     pub(crate) async fn send(&self, call: Call<'_>, body: Body<'_>) -> Result<Answer> {
@@ -477,6 +559,8 @@ impl Client {
                 Body::Json(value) => request.json(value),
                 Body::Multipart(form) => request.multipart(form),
             };
+            // The client-wide bound on requests in flight (never closed).
+            let _permit = this.inner.in_flight.acquire().await.ok();
             tracing::debug!("sending request");
             let response = match request.send().await {
                 Ok(r) => r,

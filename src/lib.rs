@@ -46,3 +46,8 @@ pub use poll::{MIN_COLLECT_INTERVAL, WaitOptions};
 pub use session::{
     AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, Session, State, Vipps,
 };
+
+// scale (issue 12)
+pub mod notifier;
+pub use client::DEFAULT_MAX_IN_FLIGHT;
+pub use notifier::Notifier;

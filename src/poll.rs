@@ -135,6 +135,11 @@ impl Pacer {
         attempt: u32,
         not_before: Option<Instant>,
     ) -> Result<State<F>> {
+        // A backoff or fallback delay is slept before taking the locks, so
+        // that it never holds up other sessions sharing a client-wide gate.
+        if let Some(at) = not_before {
+            tokio::time::sleep_until(at).await;
+        }
         let mut next = self.next_start.lock().await;
         // With `CollectLimit::PerClient`, every session of the client also
         // takes turns on one client-wide gate (always locked second).
@@ -142,7 +147,7 @@ impl Pacer {
             Some(gate) => Some(gate.lock().await),
             None => None,
         };
-        let at = [*next, gate.as_deref().copied().flatten(), not_before]
+        let at = [*next, gate.as_deref().copied().flatten()]
             .into_iter()
             .flatten()
             .max();
@@ -154,7 +159,8 @@ impl Pacer {
         // than a second after this start, and the server, which receives
         // each request a little after it starts, also never sees two less
         // than a second apart (a connect delay on the first one cannot
-        // shrink the gap).
+        // shrink the gap). With `CollectLimit::PerClient`, a 429 (and its
+        // Retry-After) thereby slows every session of the client.
         let mut wait = MIN_COLLECT_INTERVAL;
         if let Err(Error::RateLimited { retry_after }) = &result {
             wait = retry_after
@@ -197,14 +203,15 @@ async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Re
 }
 
 /// Collects until one call succeeds: waits out 429s, retries retryable
-/// failures with backoff within the budget.
+/// failures with backoff within the budget. The first collect starts no
+/// earlier than `not_before`.
 async fn collect_retrying<F: Family>(
     inner: &SessionInner<F>,
     options: &WaitOptions,
     attempt: &mut u32,
+    mut not_before: Option<Instant>,
 ) -> Result<State<F>> {
     let mut failures = 0u32;
-    let mut not_before = None;
     loop {
         *attempt += 1;
         match inner
@@ -290,6 +297,43 @@ async fn bounded<F: Family, T>(
     }
 }
 
+/// The next state: from a collect (no earlier than `not_before`) or, when
+/// the client has a notifier, from a verified final callback, whichever
+/// comes first. A callback ends the collect in flight (its answer is not
+/// needed).
+async fn next_state<F: Family>(
+    inner: &SessionInner<F>,
+    options: &WaitOptions,
+    attempt: &mut u32,
+    not_before: Option<Instant>,
+    watch: &mut Option<crate::notifier::Watch>,
+) -> Result<State<F>> {
+    let collect = collect_retrying(inner, options, attempt, not_before);
+    let Some(w) = watch.as_mut() else {
+        return collect.await;
+    };
+    let body = tokio::select! {
+        biased;
+        body = w.arrived() => body,
+        state = collect => return state,
+    };
+    tracing::debug!(session_id = %inner.id, "final state from a verified callback");
+    let state = crate::session::decode_state::<F>(reqwest::StatusCode::OK, &body)?;
+    if !state.is_final() {
+        // Only final callbacks are recorded; never spin on another one.
+        *watch = None;
+    }
+    Ok(state)
+}
+
+/// With a notifier, the cadence of the polling fallback.
+fn fallback<F: Family>(inner: &SessionInner<F>) -> Option<Duration> {
+    inner
+        .client
+        .notifier()
+        .map(crate::Notifier::fallback_poll_interval)
+}
+
 pub(crate) async fn wait<F: Family>(
     inner: &SessionInner<F>,
     options: &WaitOptions,
@@ -297,11 +341,14 @@ pub(crate) async fn wait<F: Family>(
     let deadline = options.timeout.map(|t| Instant::now() + t);
     let polling = async {
         let mut attempt = 0;
+        let mut watch = inner.client.notifier().map(|n| n.watch(&inner.id));
+        let pace = fallback(inner);
         loop {
-            if let Some(outcome) = collect_retrying(inner, options, &mut attempt)
-                .await?
-                .into_outcome()
-            {
+            // With a notifier even the first collect waits one fallback
+            // interval: the start already said PENDING.
+            let not_before = pace.map(|p| Instant::now() + p);
+            let state = next_state(inner, options, &mut attempt, not_before, &mut watch).await?;
+            if let Some(outcome) = state.into_outcome() {
                 return Ok(outcome);
             }
         }
@@ -316,6 +363,8 @@ struct Updates<F: Family> {
     last_hint: Option<Option<crate::HintCode>>,
     attempt: u32,
     done: bool,
+    watch: Option<crate::notifier::Watch>,
+    collected: bool,
 }
 
 pub(crate) fn updates<F: Family>(
@@ -323,6 +372,7 @@ pub(crate) fn updates<F: Family>(
     options: WaitOptions,
 ) -> impl futures_core::Stream<Item = Result<State<F>>> + Send + 'static {
     let deadline = options.timeout.map(|t| Instant::now() + t);
+    let watch = inner.client.notifier().map(|n| n.watch(&inner.id));
     let start = Updates {
         inner,
         options,
@@ -330,6 +380,8 @@ pub(crate) fn updates<F: Family>(
         last_hint: None,
         attempt: 0,
         done: false,
+        watch,
+        collected: false,
     };
     futures_util::stream::unfold(start, |mut st| async move {
         if st.done {
@@ -339,9 +391,16 @@ pub(crate) fn updates<F: Family>(
         let options = st.options.clone();
         let next = {
             let st = &mut st;
+            let pace = fallback(&inner);
             let polling = async {
                 loop {
-                    let state = collect_retrying(&inner, &options, &mut st.attempt).await?;
+                    // The first state is collected at once; after it, with a
+                    // notifier, collects follow at the fallback cadence.
+                    let not_before = pace.filter(|_| st.collected).map(|p| Instant::now() + p);
+                    let state =
+                        next_state(&inner, &options, &mut st.attempt, not_before, &mut st.watch)
+                            .await?;
+                    st.collected = true;
                     if state.is_final() {
                         return Ok(state);
                     }

@@ -399,24 +399,52 @@ impl<F: Family> Session<F> {
         }
     }
 
-    /// Starts a session: one POST, never retried.
+    /// Starts a session: one POST, sent again only when its connection
+    /// could not be established (it provably never left), at most
+    /// [`crate::ClientBuilder::start_connect_retries`] times.
     pub(crate) async fn start(
         client: &Client,
         flow: &'static Flow,
-        body: serde_json::Value,
+        mut body: serde_json::Value,
     ) -> Result<Self> {
-        let answer = client
-            .send(
-                Call {
-                    operation: flow.start_op,
-                    method: Method::POST,
-                    segments: flow.start,
-                    id: None,
-                    attempt: 1,
-                },
-                Body::Json(&body),
-            )
-            .await?;
+        if let (Some(url), Some(map)) = (
+            client.notifier().and_then(|n| n.callback_url()),
+            body.as_object_mut(),
+        ) && !map.contains_key("callbackUrl")
+        {
+            map.insert("callbackUrl".into(), url.into());
+        }
+        let mut attempt = 1;
+        let answer = loop {
+            let sent = client
+                .send(
+                    Call {
+                        operation: flow.start_op,
+                        method: Method::POST,
+                        segments: flow.start,
+                        id: None,
+                        attempt,
+                    },
+                    Body::Json(&body),
+                )
+                .await;
+            match sent {
+                Err(Error::Transport {
+                    kind: crate::TransportKind::Connect,
+                }) if attempt <= client.start_connect_retries() => {
+                    let delay = std::time::Duration::from_millis(200 << (attempt - 1).min(4));
+                    tracing::debug!(
+                        operation = flow.start_op,
+                        attempt,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "connection not established; the start never left, retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                other => break other?,
+            }
+        };
         let pending: F::Pending = crate::client::decode(&answer)?;
         let id = F::pending_id(&pending).to_string();
         if id.is_empty() {
@@ -489,6 +517,12 @@ impl<F: Family> Session<F> {
     /// [`Error::WaitTimeout`]. An unknown status ends it with
     /// [`Error::UnknownStatus`].
     ///
+    /// With a [`crate::Notifier`] on the client, a verified final callback
+    /// for this session ends the wait at once with the callback's result
+    /// (no further collect); collects then only serve as a fallback, the
+    /// first one a fallback interval (default 5 s) after the call, the next
+    /// ones as far apart.
+    ///
     /// Dropping the returned future stops polling at once; it does **not**
     /// cancel the session on the server (call [`Session::cancel`] for that).
     ///
@@ -505,7 +539,11 @@ impl<F: Family> Session<F> {
     /// The state changes of the session as a stream: the first state, every
     /// change of the BankID hint code, and the final state (then it ends).
     /// Polls like [`Session::wait`] with default [`WaitOptions`]; an error
-    /// is the last item. Dropping the stream stops polling.
+    /// is the last item. Dropping the stream stops polling. With a
+    /// [`crate::Notifier`], the first state is collected at once, later
+    /// collects follow at the notifier's fallback cadence (so hint changes
+    /// show up more slowly), and a verified final callback is the last item
+    /// as soon as it arrives.
     ///
     /// ```no_run
     /// # async fn run(session: identisure::Session<identisure::BankIdSe>) -> identisure::Result<()> {
