@@ -3,22 +3,15 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-
-/// The header that carries the signature.
-pub(crate) const SIGNATURE_HEADER: &str = "X-Signature-SHA256";
+use crate::callback::{CallbackSecret, SIGNATURE_HEADER, sign_callback};
 
 /// How many times a callback is tried in all.
 pub(crate) const ATTEMPTS: u32 = 4;
 
-/// base64 (standard, padded) of HMAC-SHA256(key = `secret`, message = `body`).
+/// base64 (standard, padded) of HMAC-SHA256(key = `secret`, message = `body`):
+/// the helpers' [`sign_callback`], so signing has one implementation.
 pub(crate) fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
-        .expect("HMAC accepts keys of any length");
-    mac.update(body);
-    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    sign_callback(&CallbackSecret::new(secret), body)
 }
 
 /// One callback to deliver.
@@ -60,6 +53,7 @@ pub(crate) fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn signature_is_standard_padded_base64_of_the_hmac() {

@@ -7,8 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod callback;
+mod connect;
+mod demo;
 mod id;
 mod qr;
+mod session;
 mod simulate;
 
 /// Identisure v3 eID API: Swedish BankID, Freja, Norwegian BankID, Vipps,
@@ -18,10 +21,22 @@ mod simulate;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: connect::Global,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a whole login (default: Swedish BankID against an in-process
+    /// simulator, no credentials needed).
+    Demo(demo::Args),
+    /// Start a session: PROVIDER/FLOW, e.g. bankid-se/auth, freja/sign,
+    /// vipps/backchannel/auth; prints the session JSON.
+    Start(session::StartArgs),
+    /// Read a session once: PROVIDER/FLOW ID; prints the session JSON.
+    Get(session::GetArgs),
+    /// Cancel a session: PROVIDER/FLOW ID.
+    Cancel(session::GetArgs),
     /// Serve the API simulator (all 55 operations) until interrupted.
     Simulate(simulate::Args),
     /// Compute or render QR codes (BankID animated QR, Freja qrData).
@@ -36,7 +51,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    let global = cli.global;
+    match cli.command {
+        Command::Demo(args) => demo::run(args, global),
+        Command::Start(args) => session::start(args, global),
+        Command::Get(args) => session::get(args, global),
+        Command::Cancel(args) => session::cancel(args, global),
         Command::Simulate(args) => simulate::run(args),
         Command::Qr(cmd) => qr::run(cmd),
         Command::Callback(cmd) => callback::run(cmd),

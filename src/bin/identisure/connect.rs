@@ -1,0 +1,318 @@
+//! What `demo`, `start`, `get` and `cancel` share: where the API is (the
+//! global `--env` / `--base-url`), the credentials, the exit codes, and how
+//! a result is printed without secrets.
+//!
+//! Where requests go:
+//! - `--base-url URL` (or `IDENTISURE_BASE_URL`): that server, e.g. a running
+//!   `identisure simulate`; credentials from `IDENTISURE_ACCOUNT_ID` /
+//!   `IDENTISURE_SECRET_KEY`, or the simulator's demo account when unset.
+//! - otherwise `--env` (or `IDENTISURE_ENV`), default `simulator`: a simulator
+//!   started inside this process with its demo account (nothing leaves the
+//!   machine). `staging` / `production` need the two credential variables.
+//!
+//! Exit codes: 0 completed (or started / read / cancelled), 1 the session
+//! FAILED, 2 input refused before anything was sent, 3 API, transport,
+//! decoding error or timeout. Every non-zero exit prints one line on stderr.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure::{Client, Environment, Error};
+
+/// The options every API command takes (global: before or after the subcommand).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// Which API: an in-process simulator (default, no credentials needed),
+    /// or the real staging / production service (needs IDENTISURE_ACCOUNT_ID
+    /// and IDENTISURE_SECRET_KEY).
+    #[arg(long, global = true, value_enum, env = "IDENTISURE_ENV")]
+    pub env: Option<Env>,
+    /// Base URL of the API instead of --env, e.g. http://127.0.0.1:7878 for a
+    /// running `identisure simulate` (the demo account is used when no
+    /// credentials are set).
+    #[arg(long, global = true, value_name = "URL", env = "IDENTISURE_BASE_URL")]
+    pub base_url: Option<String>,
+}
+
+/// `--env` values.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Env {
+    /// A simulator inside this process, with its demo account.
+    Simulator,
+    /// https://stgapi.idkollen.se
+    #[value(alias = "stage")]
+    Staging,
+    /// https://api.idkollen.se
+    #[value(alias = "prod")]
+    Production,
+}
+
+/// How a command ends: the exit code and, unless it succeeded, one line for
+/// stderr.
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub reason: Option<String>,
+}
+
+impl Exit {
+    pub const OK: Exit = Exit {
+        code: 0,
+        reason: None,
+    };
+
+    /// The session ended FAILED (its JSON is on stdout).
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// Input refused before anything was sent.
+    pub fn input(reason: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// API, transport or decoding error, or timeout.
+    pub fn api(reason: impl Into<String>) -> Self {
+        Self {
+            code: 3,
+            reason: Some(reason.into()),
+        }
+    }
+
+    /// Prints the reason (one line) and turns into the process exit code.
+    pub fn finish(self) -> ExitCode {
+        if let Some(reason) = &self.reason {
+            let line: String = reason.replace(['\n', '\r'], " ");
+            let prefix = if self.code == 1 { "failed" } else { "error" };
+            eprintln!("{prefix}: {line}");
+        }
+        ExitCode::from(self.code)
+    }
+}
+
+impl From<Error> for Exit {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidRequest { field, rule } => Exit::input(format!("{field}: {rule}")),
+            Error::WaitTimeout => Exit::api("timed out waiting for the session to finish"),
+            other => Exit::api(other.to_string()),
+        }
+    }
+}
+
+/// A connected client; keeps the in-process simulator alive while in use.
+pub struct Connection {
+    pub client: Client,
+    /// `Some` when the API is a simulator inside this process.
+    pub simulator: Option<RunningSimulator>,
+    /// Where requests go, for messages (no credentials in it).
+    pub target: String,
+}
+
+/// Reads a credential variable; empty counts as unset.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The credentials from the environment: both or neither.
+fn credentials() -> Result<Option<(String, String)>, Exit> {
+    match (var("IDENTISURE_ACCOUNT_ID"), var("IDENTISURE_SECRET_KEY")) {
+        (Some(id), Some(secret)) => Ok(Some((id, secret))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Exit::input(
+            "IDENTISURE_SECRET_KEY: is required when IDENTISURE_ACCOUNT_ID is set",
+        )),
+        (None, Some(_)) => Err(Exit::input(
+            "IDENTISURE_ACCOUNT_ID: is required when IDENTISURE_SECRET_KEY is set",
+        )),
+    }
+}
+
+/// Scheme, host and port of a URL, never its user info.
+fn display_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("");
+            match u.port() {
+                Some(p) => format!("{}://{host}:{p}", u.scheme()),
+                None => format!("{}://{host}", u.scheme()),
+            }
+        }
+        Err(_) => "the given base URL".to_string(),
+    }
+}
+
+/// Connects as the global options say. `timeout` bounds each request.
+/// `quiet_note` silences the note about unused credentials.
+pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Connection, Exit> {
+    let creds = credentials()?;
+    let request_timeout = timeout
+        .unwrap_or(Duration::from_secs(30))
+        .min(Duration::from_secs(30));
+    let builder = Client::builder()
+        .request_timeout(request_timeout)
+        .connect_timeout(request_timeout.min(Duration::from_secs(10)));
+
+    if let Some(url) = global.base_url.as_deref().filter(|u| !u.is_empty()) {
+        let (id, secret) =
+            creds.unwrap_or_else(|| (DEMO_ACCOUNT_ID.to_string(), DEMO_SECRET_KEY.to_string()));
+        let client = builder
+            .credentials(id, secret)
+            .base_url(url)
+            .build()
+            .map_err(|e| match e {
+                Error::InvalidRequest { field, rule } if field == "baseUrl" => {
+                    Exit::input(format!("--base-url: {rule}"))
+                }
+                other => Exit::from(other),
+            })?;
+        return Ok(Connection {
+            client,
+            simulator: None,
+            target: display_url(url),
+        });
+    }
+
+    match global.env.unwrap_or(Env::Simulator) {
+        Env::Simulator => {
+            let running = Simulator::new()
+                .spawn_local()
+                .await
+                .map_err(|e| Exit::api(format!("cannot start the in-process simulator: {e}")))?;
+            let client = builder
+                .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
+                .base_url(running.url())
+                .build()
+                .map_err(Exit::from)?;
+            let target = format!("in-process simulator at {}", running.url());
+            Ok(Connection {
+                client,
+                simulator: Some(running),
+                target,
+            })
+        }
+        env @ (Env::Staging | Env::Production) => {
+            let Some((id, secret)) = creds else {
+                return Err(Exit::input(
+                    "IDENTISURE_ACCOUNT_ID: is required for --env staging/production \
+                     (set IDENTISURE_ACCOUNT_ID and IDENTISURE_SECRET_KEY, or use --env simulator)",
+                ));
+            };
+            let environment = if env == Env::Staging {
+                Environment::Staging
+            } else {
+                Environment::Production
+            };
+            let target = environment.base_url().to_string();
+            let client = builder
+                .credentials(id, secret)
+                .environment(environment)
+                .build()
+                .map_err(Exit::from)?;
+            Ok(Connection {
+                client,
+                simulator: None,
+                target,
+            })
+        }
+    }
+}
+
+/// A transport failure names where it tried to go.
+pub fn with_target(exit: Exit, conn: &Connection) -> Exit {
+    match exit.reason {
+        Some(reason) if exit.code == 3 && reason.starts_with("transport error") => {
+            Exit::api(format!("{reason} ({})", conn.target))
+        }
+        reason => Exit {
+            code: exit.code,
+            reason,
+        },
+    }
+}
+
+/// Makes a session JSON safe to print: `qrStartSecret` is replaced, and
+/// personal numbers are kept only in a COMPLETED state (or a `verify`
+/// result, which is the answer the user asked for).
+pub fn redact(value: &mut serde_json::Value, keep_personal_numbers: bool) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                let secret = key == "qrStartSecret" || (key == "ssn" && !keep_personal_numbers);
+                if secret && !v.is_null() {
+                    *v = serde_json::Value::String("<redacted>".into());
+                } else {
+                    redact(v, keep_personal_numbers);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for v in items {
+                redact(v, keep_personal_numbers);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Serializes a session state (or result) for stdout, redacted, one line.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Exit> {
+    let mut v = serde_json::to_value(value)
+        .map_err(|_| Exit::api("cannot serialize the session as JSON"))?;
+    let completed =
+        v.get("status").and_then(|s| s.as_str()) == Some("COMPLETED") || v.get("status").is_none();
+    redact(&mut v, completed);
+    Ok(v.to_string())
+}
+
+/// Parses a duration in seconds (`30`, `0.5`).
+pub fn parse_secs(value: &str) -> Result<Duration, String> {
+    let secs: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds".to_string())?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err("expected a number of seconds between 0 and 86400".to_string());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A tokio runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Exit::api(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_completed_personal_numbers_only() {
+        let mut pending = serde_json::json!({"status":"PENDING","qrStartSecret":"s3","ssn":"1990"});
+        redact(&mut pending, false);
+        assert_eq!(pending["qrStartSecret"], "<redacted>");
+        assert_eq!(pending["ssn"], "<redacted>");
+        let mut done = serde_json::json!({"status":"COMPLETED","ssn":"1990"});
+        redact(&mut done, true);
+        assert_eq!(done["ssn"], "1990");
+    }
+
+    #[test]
+    fn urls_print_without_user_info() {
+        assert_eq!(
+            display_url("http://user:pw@127.0.0.1:9/x"),
+            "http://127.0.0.1:9"
+        );
+    }
+}

@@ -1,0 +1,703 @@
+//! `identisure start | get | cancel`: one session operation from the shell.
+//!
+//! `start PROVIDER/FLOW [--json BODY] [--wait] [--timeout SECS]` decodes the
+//! body into the generated request type (the spec's constraints apply),
+//! turns it into the library's builder and starts the session through
+//! [`identisure::Client`]; invalid input is refused before anything is sent
+//! (exit 2, `field: rule`). It prints the session JSON on stdout, with
+//! `qrStartSecret` redacted and personal numbers only in a COMPLETED result.
+//! `get PROVIDER/FLOW ID` collects once, `cancel PROVIDER/FLOW ID` cancels.
+//! Phone and backchannel flows may be named by their start path
+//! (`bankid-se/phone/auth`) or the flow they are collected through.
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use identisure::raw::types;
+use identisure::{Family, Outcome, Session, State, WaitOptions};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::connect::{self, Exit, Global};
+
+/// Options of `identisure start`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = start_help())]
+pub struct StartArgs {
+    /// PROVIDER/FLOW, e.g. bankid-se/auth (see the list below).
+    #[arg(value_name = "PROVIDER/FLOW")]
+    flow: String,
+    /// The request body as JSON (camelCase fields, as in the API), `@FILE`,
+    /// or `-` for stdin. Default `{}`.
+    #[arg(long, value_name = "BODY")]
+    json: Option<String>,
+    /// Poll until the session completes or fails (exit 0 / 1).
+    #[arg(long)]
+    wait: bool,
+    /// Bound on the whole command, every request included (exit 3 when hit).
+    #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
+    timeout: Option<Duration>,
+}
+
+/// Options of `identisure get` and `identisure cancel`.
+#[derive(clap::Args, Debug)]
+pub struct GetArgs {
+    /// PROVIDER/FLOW, e.g. bankid-se/auth or vipps/backchannel/auth.
+    #[arg(value_name = "PROVIDER/FLOW")]
+    flow: String,
+    /// The session id (from `start`).
+    id: String,
+    /// Bound on the whole command, every request included (exit 3 when hit).
+    #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
+    timeout: Option<Duration>,
+}
+
+/// Every start path, in the order of the API documentation.
+const START_PATHS: [&str; 23] = [
+    "bankid-se/auth",
+    "bankid-se/sign",
+    "bankid-se/phone/auth",
+    "bankid-se/phone/sign",
+    "bankid-se/age-verification",
+    "bankid-se/verify",
+    "freja/auth",
+    "freja/sign",
+    "freja/backchannel/auth",
+    "freja/backchannel/sign",
+    "freja/age-verification",
+    "bankid-no/auth",
+    "bankid-no/sign",
+    "bankid-no/backchannel/auth",
+    "bankid-no/age-verification",
+    "vipps/auth",
+    "vipps/backchannel/auth",
+    "mitid/auth",
+    "mitid/sign",
+    "mitid/backchannel/auth",
+    "mitid/age-verification",
+    "ftn/auth",
+    "ftn/age-verification",
+];
+
+fn start_help() -> String {
+    let mut help = String::from("Flows (PROVIDER/FLOW):\n");
+    let mut provider = "";
+    for path in START_PATHS {
+        let (p, flow) = path.split_once('/').unwrap_or((path, ""));
+        if p != provider {
+            if !provider.is_empty() {
+                help.push('\n');
+            }
+            help.push_str(&format!("  {:<10} ", format!("{p}/")));
+            provider = p;
+        } else {
+            help.push_str(", ");
+        }
+        help.push_str(flow);
+    }
+    help.push('\n');
+    help.push_str(
+        "\nExamples:\n  identisure start bankid-se/auth --wait\n  \
+         identisure start freja/sign --json '{\"ssn\":\"198704122384\",\"country\":\"SWEDEN\",\"text\":\"I agree\"}'\n  \
+         identisure start mitid/auth --json '{\"refId\":\"sim:user-cancel\"}' --wait   # exit 1\n\n\
+         Exit codes: 0 completed (or started, without --wait), 1 the session FAILED,\n\
+         2 input refused before sending, 3 API, transport or decoding error, or timeout.",
+    );
+    help
+}
+
+pub fn start(args: StartArgs, global: Global) -> ExitCode {
+    let timeout = args.timeout;
+    bounded(timeout, run_start(args, global, timeout))
+}
+
+pub fn get(args: GetArgs, global: Global) -> ExitCode {
+    let timeout = args.timeout;
+    bounded(timeout, run_by_id(args, global, timeout, Op::Get))
+}
+
+pub fn cancel(args: GetArgs, global: Global) -> ExitCode {
+    let timeout = args.timeout;
+    bounded(timeout, run_by_id(args, global, timeout, Op::Cancel))
+}
+
+/// Runs a command on a fresh runtime, within the whole-command timeout.
+fn bounded(timeout: Option<Duration>, fut: impl Future<Output = Exit>) -> ExitCode {
+    let runtime = match connect::runtime() {
+        Ok(rt) => rt,
+        Err(exit) => return exit.finish(),
+    };
+    let exit = runtime.block_on(async {
+        match timeout {
+            Some(t) => match tokio::time::timeout(t, fut).await {
+                Ok(exit) => exit,
+                Err(_) => Exit::api(format!("timed out after {} s", t.as_secs_f64())),
+            },
+            None => fut.await,
+        }
+    });
+    // Background tasks (an in-process simulator, idle connections) end here.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    exit.finish()
+}
+
+/// The body given with `--json`: inline, `@FILE` or `-` (stdin).
+fn read_body(json: Option<&str>) -> Result<serde_json::Value, Exit> {
+    let text = match json {
+        None => return Ok(serde_json::json!({})),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                .map_err(|e| Exit::input(format!("--json: cannot read stdin: {e}")))?;
+            s
+        }
+        Some(path) if path.starts_with('@') => std::fs::read_to_string(&path[1..])
+            .map_err(|e| Exit::input(format!("--json: cannot read {}: {e}", &path[1..])))?,
+        Some(inline) => inline.to_string(),
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Exit::input(format!(
+            "--json: not valid JSON (line {} column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(Exit::input("--json: must be a JSON object"));
+    }
+    Ok(value)
+}
+
+/// Decodes the body into the generated request type `T` (running the spec's
+/// constraints). Errors name the field and the rule, never the value; a
+/// field `T` does not know is refused too (a typo must not be dropped
+/// silently).
+fn decode<T: DeserializeOwned + Serialize>(body: &serde_json::Value) -> Result<T, Exit> {
+    let typed: T = serde_path_to_error::deserialize(body.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let (field, rule) = field_and_rule(&path, &message);
+        Exit::input(format!("{field}: {rule}"))
+    })?;
+    let back =
+        serde_json::to_value(&typed).map_err(|_| Exit::input("request: cannot be serialized"))?;
+    if let (Some(given), Some(known)) = (body.as_object(), back.as_object())
+        && let Some((key, _)) = given
+            .iter()
+            .find(|(k, v)| !v.is_null() && !known.contains_key(k.as_str()))
+    {
+        return Err(Exit::input(format!("{key}: unknown field")));
+    }
+    Ok(typed)
+}
+
+/// `field: rule` from a serde path and message, without the value.
+fn field_and_rule(path: &str, message: &str) -> (String, String) {
+    let quoted = |m: &str| m.split('`').nth(1).map(str::to_string);
+    let at_root = path == "." || path.is_empty();
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        let name = quoted(rest).unwrap_or_default();
+        let field = if at_root {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
+        return (field, "is required".into());
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let name = quoted(rest).unwrap_or_default();
+        let field = if at_root {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
+        return (field, "unknown field".into());
+    }
+    let field = if at_root {
+        "request".to_string()
+    } else {
+        path.to_string()
+    };
+    let expected = |m: &str| {
+        m.split(", expected ")
+            .nth(1)
+            .map(|e| e.trim().to_string())
+            .unwrap_or_else(|| "another type".into())
+    };
+    let number = |s: &str| {
+        s.split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    let rule = if message.starts_with("invalid type") {
+        format!("must be {}", expected(message))
+    } else if message.starts_with("unknown variant") {
+        format!(
+            "must be one of {}",
+            expected(message).replace("one of ", "")
+        )
+    } else if message.starts_with("invalid value") {
+        format!("must be {}", expected(message))
+    } else if let Some(n) = message.strip_prefix("longer than ").and_then(number) {
+        format!("must be at most {n} characters")
+    } else if let Some(n) = message.strip_prefix("shorter than ").and_then(number) {
+        if n <= 1 {
+            "must not be empty".into()
+        } else {
+            format!("must be at least {n} characters")
+        }
+    } else if let Some(p) = message.strip_prefix("doesn't match pattern ") {
+        format!("must match the pattern {}", p.trim_matches('"'))
+    } else if message.contains("must not be empty") {
+        "must not be empty".into()
+    } else if message.starts_with("data did not match any variant") {
+        "does not match the request shape".into()
+    } else {
+        // Generated messages carry no values; cut serde's position suffix.
+        message
+            .split(" at line ")
+            .next()
+            .unwrap_or(message)
+            .to_string()
+    };
+    (field, rule)
+}
+
+/// Session JSON on stdout; the exit code for the state.
+fn print_state<F>(state: &State<F>) -> Exit
+where
+    F: Family,
+    F::Pending: Serialize,
+    F::Completed: Serialize,
+    F::Failed: Serialize,
+{
+    let json = match state {
+        State::Pending(p) => connect::to_json(p),
+        State::Completed(c) => connect::to_json(c),
+        State::Failed { details, .. } => connect::to_json(details),
+    };
+    match json {
+        Ok(line) => println!("{line}"),
+        Err(exit) => return exit,
+    }
+    match state {
+        State::Failed { code, .. } => Exit::failed(format!("the session ended with {code}")),
+        _ => Exit::OK,
+    }
+}
+
+/// After a start: print the pending state, or wait for the end.
+async fn follow<F>(
+    started: identisure::Result<Session<F>>,
+    wait: bool,
+    deadline: Option<tokio::time::Instant>,
+) -> Exit
+where
+    F: Family,
+    F::Pending: Serialize,
+    F::Completed: Serialize,
+    F::Failed: Serialize,
+{
+    let session = match started {
+        Ok(s) => s,
+        Err(e) => return e.into(),
+    };
+    if !wait {
+        return match session.pending() {
+            Some(p) => print_state::<F>(&State::Pending(p.clone())),
+            None => Exit::api("the start answer carried no session"),
+        };
+    }
+    eprintln!("started session {}; waiting for it to end…", session.id());
+    let mut options = WaitOptions::default().no_timeout();
+    if let Some(deadline) = deadline {
+        // Leave a moment before the hard bound for the cancel at the deadline.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        options = options.timeout(
+            left.saturating_sub(Duration::from_millis(800))
+                .max(Duration::from_millis(1)),
+        );
+    }
+    match session.wait(options).await {
+        Ok(Outcome::Completed(c)) => print_state::<F>(&State::Completed(c)),
+        Ok(Outcome::Failed {
+            code,
+            hint_code,
+            details,
+        }) => print_state::<F>(&State::Failed {
+            code,
+            hint_code,
+            details,
+        }),
+        Err(identisure::Error::WaitTimeout) => {
+            Exit::api("timed out waiting for the session to finish (it was cancelled)")
+        }
+        Err(e) => e.into(),
+    }
+}
+
+async fn run_start(args: StartArgs, global: Global, timeout: Option<Duration>) -> Exit {
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    let flow = args.flow.trim_matches('/').to_ascii_lowercase();
+    if !START_PATHS.contains(&flow.as_str()) {
+        return Exit::input(format!(
+            "PROVIDER/FLOW: unknown flow `{}` (one of: {})",
+            args.flow.chars().take(60).collect::<String>(),
+            START_PATHS.join(", ")
+        ));
+    }
+    let body = match read_body(args.json.as_deref()) {
+        Ok(b) => b,
+        Err(exit) => return exit,
+    };
+    // Decoded before connecting: invalid input never reaches a server.
+    let request = match Request::decode(&flow, &body) {
+        Ok(r) => r,
+        Err(exit) => return exit,
+    };
+    let conn = match connect::connect(&global, timeout).await {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let exit = request.send(&conn.client, args.wait, deadline).await;
+    let exit = connect::with_target(exit, &conn);
+    if let Some(sim) = conn.simulator {
+        sim.shutdown().await;
+    }
+    exit
+}
+
+/// A decoded start request, one variant per start path.
+enum Request {
+    SeAuth(types::BankIdSeAuthRequest),
+    SeSign(types::BankIdSeSignRequest),
+    SePhoneAuth(types::BankIdSePhoneAuthRequest),
+    SePhoneSign(types::BankIdSePhoneSignRequest),
+    SeVerify(types::BankIdSeVerifyRequest),
+    FrejaAuth(types::FrejaAuthRequest),
+    FrejaSign(types::FrejaSignRequest),
+    FrejaBackchannelAuth(types::FrejaAuthRequest),
+    FrejaBackchannelSign(types::FrejaSignRequest),
+    NoAuth(types::BankIdNoAuthRequest),
+    NoTextSign(types::BankIdNoTextSignRequest),
+    NoDocumentSign(types::BankIdNoDocumentSignRequest),
+    NoBackchannelAuth(types::BankIdNoBackchannelAuthRequest),
+    VippsAuth(types::VippsAuthRequest),
+    VippsBackchannelAuth(types::VippsBackchannelAuthRequest),
+    MitIdAuth(types::MitIdAuthRequest),
+    MitIdSign(types::MitIdSignRequest),
+    MitIdBackchannelAuth(types::MitIdBackchannelAuthRequest),
+    FtnAuth(types::FtnAuthRequest),
+    Age(&'static str, types::AgeVerificationRequest),
+}
+
+impl Request {
+    fn decode(flow: &str, body: &serde_json::Value) -> Result<Self, Exit> {
+        Ok(match flow {
+            "bankid-se/auth" => Self::SeAuth(decode(body)?),
+            "bankid-se/sign" => Self::SeSign(decode(body)?),
+            "bankid-se/phone/auth" => Self::SePhoneAuth(decode(body)?),
+            "bankid-se/phone/sign" => Self::SePhoneSign(decode(body)?),
+            "bankid-se/verify" => Self::SeVerify(decode(body)?),
+            "freja/auth" => Self::FrejaAuth(decode(body)?),
+            "freja/sign" => Self::FrejaSign(decode(body)?),
+            "freja/backchannel/auth" => Self::FrejaBackchannelAuth(decode(body)?),
+            "freja/backchannel/sign" => Self::FrejaBackchannelSign(decode(body)?),
+            "bankid-no/auth" => Self::NoAuth(decode(body)?),
+            "bankid-no/sign" if body.get("documents").is_some() => {
+                Self::NoDocumentSign(decode(body)?)
+            }
+            "bankid-no/sign" => Self::NoTextSign(decode(body)?),
+            "bankid-no/backchannel/auth" => Self::NoBackchannelAuth(decode(body)?),
+            "vipps/auth" => Self::VippsAuth(decode(body)?),
+            "vipps/backchannel/auth" => Self::VippsBackchannelAuth(decode(body)?),
+            "mitid/auth" => Self::MitIdAuth(decode(body)?),
+            "mitid/sign" => Self::MitIdSign(decode(body)?),
+            "mitid/backchannel/auth" => Self::MitIdBackchannelAuth(decode(body)?),
+            "ftn/auth" => Self::FtnAuth(decode(body)?),
+            "bankid-se/age-verification" => Self::Age("bankid-se", decode(body)?),
+            "freja/age-verification" => Self::Age("freja", decode(body)?),
+            "bankid-no/age-verification" => Self::Age("bankid-no", decode(body)?),
+            "mitid/age-verification" => Self::Age("mitid", decode(body)?),
+            "ftn/age-verification" => Self::Age("ftn", decode(body)?),
+            other => {
+                return Err(Exit::input(format!(
+                    "PROVIDER/FLOW: unknown flow `{other}`"
+                )));
+            }
+        })
+    }
+
+    /// Sends the start through the library (which checks the builder again,
+    /// plus URLs and IP addresses) and follows the session.
+    async fn send(
+        self,
+        client: &identisure::Client,
+        wait: bool,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Exit {
+        match self {
+            Self::SeAuth(r) => {
+                follow(client.bankid_se().auth(r.into()).await, wait, deadline).await
+            }
+            Self::SeSign(r) => {
+                follow(client.bankid_se().sign(r.into()).await, wait, deadline).await
+            }
+            Self::SePhoneAuth(r) => {
+                follow(
+                    client.bankid_se().phone_auth(r.into()).await,
+                    wait,
+                    deadline,
+                )
+                .await
+            }
+            Self::SePhoneSign(r) => {
+                follow(
+                    client.bankid_se().phone_sign(r.into()).await,
+                    wait,
+                    deadline,
+                )
+                .await
+            }
+            Self::SeVerify(r) => match client.bankid_se().verify(r.into()).await {
+                Ok(result) => match connect::to_json(&result) {
+                    Ok(line) => {
+                        println!("{line}");
+                        Exit::OK
+                    }
+                    Err(exit) => exit,
+                },
+                Err(e) => e.into(),
+            },
+            Self::FrejaAuth(r) => follow(client.freja().auth(r.into()).await, wait, deadline).await,
+            Self::FrejaSign(r) => follow(client.freja().sign(r.into()).await, wait, deadline).await,
+            Self::FrejaBackchannelAuth(r) => {
+                follow(
+                    client.freja().backchannel_auth(r.into()).await,
+                    wait,
+                    deadline,
+                )
+                .await
+            }
+            Self::FrejaBackchannelSign(r) => {
+                follow(
+                    client.freja().backchannel_sign(r.into()).await,
+                    wait,
+                    deadline,
+                )
+                .await
+            }
+            Self::NoAuth(r) => {
+                follow(client.bankid_no().auth(r.into()).await, wait, deadline).await
+            }
+            Self::NoTextSign(r) => {
+                let request: identisure::providers::bankid_no::TextSignRequest = r.into();
+                follow(client.bankid_no().sign(request).await, wait, deadline).await
+            }
+            Self::NoDocumentSign(r) => {
+                let request: identisure::providers::bankid_no::DocumentSignRequest = r.into();
+                follow(client.bankid_no().sign(request).await, wait, deadline).await
+            }
+            Self::NoBackchannelAuth(r) => {
+                follow(
+                    client.bankid_no().backchannel_auth(r.into()).await,
+                    wait,
+                    deadline,
+                )
+                .await
+            }
+            Self::VippsAuth(r) => follow(client.vipps().auth(r.into()).await, wait, deadline).await,
+            Self::VippsBackchannelAuth(r) => {
+                follow(
+                    client.vipps().backchannel_auth(r.into()).await,
+                    wait,
+                    deadline,
+                )
+                .await
+            }
+            Self::MitIdAuth(r) => follow(client.mitid().auth(r.into()).await, wait, deadline).await,
+            Self::MitIdSign(r) => follow(client.mitid().sign(r.into()).await, wait, deadline).await,
+            Self::MitIdBackchannelAuth(r) => {
+                follow(
+                    client.mitid().backchannel_auth(r.into()).await,
+                    wait,
+                    deadline,
+                )
+                .await
+            }
+            Self::FtnAuth(r) => follow(client.ftn().auth(r.into()).await, wait, deadline).await,
+            Self::Age(provider, r) => {
+                let started = match provider {
+                    "bankid-se" => client.bankid_se().age_verification(r.into()).await,
+                    "freja" => client.freja().age_verification(r.into()).await,
+                    "bankid-no" => client.bankid_no().age_verification(r.into()).await,
+                    "mitid" => client.mitid().age_verification(r.into()).await,
+                    _ => client.ftn().age_verification(r.into()).await,
+                };
+                follow(started, wait, deadline).await
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Get,
+    Cancel,
+}
+
+async fn run_by_id(args: GetArgs, global: Global, timeout: Option<Duration>, op: Op) -> Exit {
+    let flow = args.flow.trim_matches('/').to_ascii_lowercase();
+    // Phone and backchannel sessions live under their auth / sign flow.
+    let session_flow = flow.replace("/phone/", "/").replace("/backchannel/", "/");
+    let known = [
+        "bankid-se/auth",
+        "bankid-se/sign",
+        "bankid-se/age-verification",
+        "freja/auth",
+        "freja/sign",
+        "freja/age-verification",
+        "bankid-no/auth",
+        "bankid-no/sign",
+        "bankid-no/age-verification",
+        "vipps/auth",
+        "mitid/auth",
+        "mitid/sign",
+        "mitid/age-verification",
+        "ftn/auth",
+        "ftn/age-verification",
+    ];
+    if !known.contains(&session_flow.as_str()) {
+        return Exit::input(format!(
+            "PROVIDER/FLOW: unknown session flow `{}` (one of: {})",
+            args.flow.chars().take(60).collect::<String>(),
+            known.join(", ")
+        ));
+    }
+    let conn = match connect::connect(&global, timeout).await {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let c = &conn.client;
+    let id = args.id.as_str();
+    let exit = match session_flow.as_str() {
+        "bankid-se/auth" => by_id(c.bankid_se().auth_session(id), op).await,
+        "bankid-se/sign" => by_id(c.bankid_se().sign_session(id), op).await,
+        "bankid-se/age-verification" => by_id(c.bankid_se().age_verification_session(id), op).await,
+        "freja/auth" => by_id(c.freja().auth_session(id), op).await,
+        "freja/sign" => by_id(c.freja().sign_session(id), op).await,
+        "freja/age-verification" => by_id(c.freja().age_verification_session(id), op).await,
+        "bankid-no/auth" => by_id(c.bankid_no().auth_session(id), op).await,
+        "bankid-no/sign" => by_id(c.bankid_no().sign_session(id), op).await,
+        "bankid-no/age-verification" => by_id(c.bankid_no().age_verification_session(id), op).await,
+        "vipps/auth" => by_id(c.vipps().auth_session(id), op).await,
+        "mitid/auth" => by_id(c.mitid().auth_session(id), op).await,
+        "mitid/sign" => by_id(c.mitid().sign_session(id), op).await,
+        "mitid/age-verification" => by_id(c.mitid().age_verification_session(id), op).await,
+        "ftn/auth" => by_id(c.ftn().auth_session(id), op).await,
+        _ => by_id(c.ftn().age_verification_session(id), op).await,
+    };
+    let exit = match exit {
+        Exit {
+            code: 3,
+            reason: Some(r),
+        } if conn.simulator.is_some() && r.contains("not found") => Exit::api(format!(
+            "{r} (the in-process simulator knows only sessions of this command; \
+                 use --base-url with a running `identisure simulate`)"
+        )),
+        other => connect::with_target(other, &conn),
+    };
+    if let Some(sim) = conn.simulator {
+        sim.shutdown().await;
+    }
+    exit
+}
+
+async fn by_id<F>(session: identisure::Result<Session<F>>, op: Op) -> Exit
+where
+    F: Family,
+    F::Pending: Serialize,
+    F::Completed: Serialize,
+    F::Failed: Serialize,
+{
+    let session = match session {
+        Ok(s) => s,
+        Err(e) => return e.into(),
+    };
+    match op {
+        Op::Get => {
+            // A new process knows nothing of earlier collects: a 429 is
+            // waited out (Retry-After, or 1 s) a few times, within --timeout.
+            let mut tries = 0;
+            loop {
+                match session.collect().await {
+                    Ok(state) => return print_state(&state),
+                    Err(identisure::Error::RateLimited { retry_after }) if tries < 3 => {
+                        tries += 1;
+                        let wait = retry_after
+                            .unwrap_or(identisure::MIN_COLLECT_INTERVAL)
+                            .max(identisure::MIN_COLLECT_INTERVAL);
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(e) => return e.into(),
+                }
+            }
+        }
+        Op::Cancel => match session.cancel().await {
+            Ok(()) => {
+                println!(
+                    "{}",
+                    serde_json::json!({ "id": session.id(), "cancelled": true })
+                );
+                Exit::OK
+            }
+            Err(e) => e.into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_errors_name_the_field_and_rule_not_the_value() {
+        let err = decode::<types::BankIdSeSignRequest>(&serde_json::json!({})).unwrap_err();
+        assert_eq!(err.reason.as_deref(), Some("text: is required"));
+        let err =
+            decode::<types::BankIdSeAuthRequest>(&serde_json::json!({"intent": "x".repeat(2001)}))
+                .unwrap_err();
+        assert_eq!(
+            err.reason.as_deref(),
+            Some("intent: must be at most 2000 characters")
+        );
+        let err =
+            decode::<types::BankIdSeAuthRequest>(&serde_json::json!({"ssn": 199001011234u64}))
+                .unwrap_err();
+        assert!(!err.reason.as_deref().unwrap().contains("1990"));
+        assert_eq!(err.code, 2);
+        let err = decode::<types::BankIdSeAuthRequest>(&serde_json::json!({"intnet": "typo"}))
+            .unwrap_err();
+        assert_eq!(err.reason.as_deref(), Some("intnet: unknown field"));
+        let err = decode::<types::FrejaAuthRequest>(
+            &serde_json::json!({"ssn": "198704122384", "country": "ATLANTIS"}),
+        )
+        .unwrap_err();
+        assert!(err.reason.unwrap().starts_with("country: must be one of"));
+    }
+
+    #[test]
+    fn every_start_path_decodes_to_a_request() {
+        for path in START_PATHS {
+            // `{}` is either a valid request or refused naming a field.
+            match Request::decode(path, &serde_json::json!({})) {
+                Ok(_) => {}
+                Err(exit) => {
+                    assert_eq!(exit.code, 2, "{path}");
+                    assert!(exit.reason.unwrap().contains(": "), "{path}");
+                }
+            }
+        }
+    }
+}
