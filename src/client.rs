@@ -123,6 +123,7 @@ pub struct ClientBuilder {
     max_in_flight: usize,
     start_connect_retries: u32,
     notifier: Option<crate::Notifier>,
+    max_response_bytes: usize,
 }
 
 /// Default of [`ClientBuilder::max_in_flight`].
@@ -131,6 +132,15 @@ pub struct ClientBuilder {
 /// assert_eq!(identisure::DEFAULT_MAX_IN_FLIGHT, 64);
 /// ```
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+
+/// The default cap on the size of one response body (1 MiB): the largest
+/// documented answer (a completed BankID SE session with its OCSP response)
+/// is a few kilobytes. See [`ClientBuilder::max_response_bytes`].
+///
+/// ```
+/// assert_eq!(identisure::DEFAULT_MAX_RESPONSE_BYTES, 1024 * 1024);
+/// ```
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1 << 20;
 
 /// Which collects the one-request-per-second limit keeps apart.
 ///
@@ -166,6 +176,7 @@ impl Default for ClientBuilder {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             start_connect_retries: 2,
             notifier: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -293,6 +304,25 @@ impl ClientBuilder {
         self
     }
 
+    /// The most bytes of one response body that are read (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 1 MiB; at least 1 KiB is kept).
+    ///
+    /// A success answer announcing or sending more fails with
+    /// [`Error::ResponseTooLarge`] as soon as the cap is passed, without
+    /// reading the rest; the connection is dropped. Of an error answer
+    /// (non-2xx) only the first bytes up to the cap are read and the status
+    /// maps as usual. A body that trickles in slowly is bounded by
+    /// [`ClientBuilder::request_timeout`], which covers reading the body.
+    ///
+    /// ```
+    /// let b = identisure::Client::builder().max_response_bytes(64 * 1024);
+    /// # let _ = b;
+    /// ```
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes.max(1024);
+        self
+    }
+
     /// Builds the client. Fails with [`Error::InvalidRequest`] naming the
     /// setting when credentials are missing or the base URL is not an absolute
     /// http(s) URL.
@@ -345,6 +375,10 @@ impl ClientBuilder {
             // A start must never be sent twice; the polling engine retries
             // collects itself, within the rate limit.
             .retry(reqwest::retry::never())
+            // Redirects are not followed: the Basic credentials must never
+            // reach another host, and a redirected start could be sent twice.
+            // A 3xx answer becomes `Error::Api` with its status.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::from)?;
         let raw = crate::raw::Client::new_with_client(&base, http.clone());
@@ -355,6 +389,7 @@ impl ClientBuilder {
                 base_url,
                 base,
                 account_id,
+                max_response_bytes: self.max_response_bytes,
                 collect_gate: (self.collect_limit == CollectLimit::PerClient)
                     .then(|| tokio::sync::Mutex::new(None)),
                 in_flight: tokio::sync::Semaphore::new(self.max_in_flight),
@@ -387,6 +422,7 @@ struct Inner {
     base_url: Url,
     base: String,
     account_id: String,
+    max_response_bytes: usize,
     collect_gate: Option<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
     in_flight: tokio::sync::Semaphore,
     start_connect_retries: u32,
@@ -573,10 +609,9 @@ impl Client {
             let status = response.status();
             tracing::Span::current().record("status", status.as_u16());
             let headers = response.headers().clone();
-            let body = match response.bytes().await {
+            let body = match read_capped(response, this.inner.max_response_bytes).await {
                 Ok(b) => b,
-                Err(e) => {
-                    let err = Error::from(e);
+                Err(err) => {
                     tracing::debug!(error = %err, "reading the answer failed");
                     return Err(err);
                 }
@@ -591,6 +626,32 @@ impl Client {
         .instrument(span)
         .await
     }
+}
+
+/// Reads a body, at most `limit` bytes. A success answer that is larger
+/// (announced by `Content-Length` or found while reading) is an
+/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
+    let status = response.status();
+    let too_large = || Error::ResponseTooLarge {
+        status: status.as_u16(),
+        limit,
+    };
+    if status.is_success() && response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(Error::from)? {
+        if body.len() + chunk.len() > limit {
+            if status.is_success() {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk[..limit - body.len()]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Decodes a success answer into `T`, naming the field that failed.

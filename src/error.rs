@@ -91,6 +91,16 @@ pub enum Error {
         /// A short redacted excerpt of the body.
         excerpt: Option<String>,
     },
+    /// A success answer's body was larger than
+    /// [`crate::ClientBuilder::max_response_bytes`] (default 1 MiB); reading
+    /// stopped at the cap. Not retried: the server (or a proxy) misbehaves.
+    #[error("response body larger than {limit} bytes (status {status})")]
+    ResponseTooLarge {
+        /// HTTP status code of the answer.
+        status: u16,
+        /// The configured cap, in bytes.
+        limit: usize,
+    },
     /// The session reported a `status` this crate does not know.
     #[error("unknown session status `{0}`")]
     UnknownStatus(String),

@@ -40,7 +40,9 @@ mod session;
 mod validate;
 pub use validate::{Text, text};
 
-pub use client::{Client, ClientBuilder, CollectLimit, Environment, SecretKey};
+pub use client::{
+    Client, ClientBuilder, CollectLimit, DEFAULT_MAX_RESPONSE_BYTES, Environment, SecretKey,
+};
 pub use error::{Error, Result, TransportKind};
 pub use poll::{MIN_COLLECT_INTERVAL, WaitOptions};
 pub use session::{
