@@ -68,17 +68,29 @@ fn cargo_build(root: &Path, target: &Path) -> Result<Built, String> {
     let seconds = round(started.elapsed(), 1);
     let log = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
-        let tail: Vec<&str> = log.lines().rev().take(20).collect();
-        return Err(format!(
-            "cargo build failed:\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        ));
+        return Err(format!("cargo build failed: {}", build_errors(&log)));
     }
     Ok(Built {
         seconds,
         compiled: compiled_crates(&log),
         ran_build_script: ran_own_build_script(&log),
     })
+}
+
+/// The `error` lines of a failed build (the verbose log is long), or its
+/// last lines when there are none.
+fn build_errors(log: &str) -> String {
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.trim_start().starts_with("error"))
+        .take(10)
+        .collect();
+    if errors.is_empty() {
+        let tail: Vec<&str> = log.lines().rev().take(5).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    } else {
+        errors.join("\n")
+    }
 }
 
 /// How many `Compiling` lines cargo printed.
@@ -124,6 +136,16 @@ mod tests {
         assert!(!ran_own_build_script(other));
         assert!(!ran_own_build_script(rustc));
         assert!(!ran_own_build_script("       Fresh identisure v0.1.0"));
+    }
+
+    #[test]
+    fn a_failed_build_reports_its_errors() {
+        let log = "     Running `rustc --crate-name a`\nerror: failed to write file x: No space left on device\n     Running `rustc b`\n";
+        assert_eq!(
+            build_errors(log),
+            "error: failed to write file x: No space left on device"
+        );
+        assert_eq!(build_errors("a\nb"), "a\nb");
     }
 
     #[test]
