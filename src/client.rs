@@ -574,7 +574,10 @@ impl Client {
             status = tracing::field::Empty,
         );
         let this = self.clone();
-        async move {
+        // Boxed: a request's state lives on the heap only while it runs, so
+        // a session waiting between collects keeps a small future (this
+        // matters with thousands of sessions waiting at once).
+        let request = async move {
             let mut url = this.inner.base_url.clone();
             {
                 let mut path = url
@@ -608,7 +611,13 @@ impl Client {
             };
             let status = response.status();
             tracing::Span::current().record("status", status.as_u16());
-            let headers = response.headers().clone();
+            // The headers matter only for an error (Retry-After …): taken
+            // then, never copied on the hot path of a successful collect.
+            let headers = if status.is_success() {
+                HeaderMap::new()
+            } else {
+                response.headers().clone()
+            };
             let body = match read_capped(response, this.inner.max_response_bytes).await {
                 Ok(b) => b,
                 Err(err) => {
@@ -623,8 +632,8 @@ impl Client {
                 Err(error::from_status(status, &headers, &body))
             }
         }
-        .instrument(span)
-        .await
+        .instrument(span);
+        Box::pin(request).await
     }
 }
 
@@ -656,7 +665,11 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<by
 
 /// Decodes a success answer into `T`, naming the field that failed.
 pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T> {
-    let mut de = serde_json::Deserializer::from_slice(&answer.body);
-    serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| error::decode_error(answer.status, &answer.body, e))
+    decode_body(answer.status, &answer.body)
+}
+
+/// [`decode`] of a body that is not in an [`Answer`] (no copy needed).
+pub(crate) fn decode_body<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| error::decode_error(status, body, e))
 }

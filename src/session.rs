@@ -294,18 +294,16 @@ pub(crate) fn decode_state<F: Family>(
     struct Peek {
         status: serde_json::Value,
     }
-    let answer = crate::client::Answer {
-        status,
-        body: bytes::Bytes::copy_from_slice(body),
-    };
+    use crate::client::decode_body;
     // First only the status (its absence or a wrong type is a Decode error
-    // naming `status`), then the variant it names, field by field.
-    let peek: Peek = crate::client::decode(&answer)?;
+    // naming `status`), then the variant it names, field by field. The body
+    // is read in place (no copy).
+    let peek: Peek = decode_body(status, body)?;
     let state = match peek.status.as_str() {
-        Some("PENDING") => State::Pending(crate::client::decode(&answer)?),
-        Some("COMPLETED") => State::Completed(crate::client::decode(&answer)?),
+        Some("PENDING") => State::Pending(decode_body(status, body)?),
+        Some("COMPLETED") => State::Completed(decode_body(status, body)?),
         Some("FAILED") => {
-            let details: F::Failed = crate::client::decode(&answer)?;
+            let details: F::Failed = decode_body(status, body)?;
             let (code, hint_code) = F::failure(&details);
             State::Failed {
                 code,

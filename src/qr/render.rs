@@ -173,13 +173,48 @@ impl QrImage {
     /// assert!(svg.contains(r#"viewBox="0 0 29 29""#));
     /// ```
     pub fn to_svg(&self) -> String {
-        self.code
-            .render::<qrcode::render::svg::Color<'_>>()
-            .quiet_zone(true)
-            .module_dimensions(1, 1)
-            .dark_color(qrcode::render::svg::Color("#000000"))
-            .light_color(qrcode::render::svg::Color("#ffffff"))
-            .build()
+        // One path of horizontal runs of dark modules (`M x y h n v1 h-n z`),
+        // written straight into one buffer: a frame is rendered every second
+        // for every QR code on screen, so this stays cheap.
+        let n = self.code.width();
+        let side = self.side();
+        let colors = self.code.to_colors();
+        let mut svg = String::with_capacity(256 + n * n * 6);
+        svg.push_str(r#"<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=""#);
+        push_number(&mut svg, side);
+        svg.push_str(r#"" height=""#);
+        push_number(&mut svg, side);
+        svg.push_str(r#"" viewBox="0 0 "#);
+        push_number(&mut svg, side);
+        svg.push(' ');
+        push_number(&mut svg, side);
+        svg.push_str(r#"" shape-rendering="crispEdges"><path d="M0 0h"#);
+        push_number(&mut svg, side);
+        svg.push('v');
+        push_number(&mut svg, side);
+        svg.push_str(r##"H0z" fill="#ffffff"/><path fill="#000000" d=""##);
+        for (y, row) in colors.chunks(n).enumerate() {
+            let mut x = 0;
+            while x < n {
+                if row[x] != Color::Dark {
+                    x += 1;
+                    continue;
+                }
+                let run = row[x..].iter().take_while(|&&c| c == Color::Dark).count();
+                svg.push('M');
+                push_number(&mut svg, x + QUIET_ZONE);
+                svg.push(' ');
+                push_number(&mut svg, y + QUIET_ZONE);
+                svg.push('h');
+                push_number(&mut svg, run);
+                svg.push_str("v1h-");
+                push_number(&mut svg, run);
+                svg.push('z');
+                x += run;
+            }
+        }
+        svg.push_str(r#""/></svg>"#);
+        svg
     }
 
     /// An 8-bit grayscale PNG, `module_px` pixels per module
@@ -293,6 +328,24 @@ impl super::BankIdQr {
     }
 }
 
+/// Appends `value` in decimal (no formatting machinery: this runs per run
+/// of modules).
+fn push_number(out: &mut String, mut value: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +441,47 @@ mod tests {
         );
         assert!(svg.contains("#000000") && svg.contains("#ffffff"));
         assert!(svg.trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn svg_path_covers_exactly_the_dark_modules() {
+        let image = QrImage::new(PAYLOAD).unwrap();
+        let svg = image.to_svg();
+        let side = image.modules() + 2 * QUIET_ZONE;
+        let d = svg
+            .split(r##"<path fill="#000000" d=""##)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        let mut painted = vec![false; side * side];
+        for run in d.split('z').filter(|r| !r.is_empty()) {
+            // M{x} {y}h{n}v1h-{n}
+            let rest = run.strip_prefix('M').unwrap();
+            let (x, rest) = rest.split_once(' ').unwrap();
+            let (y, rest) = rest.split_once('h').unwrap();
+            let (n, rest) = rest.split_once("v1h-").unwrap();
+            assert_eq!(n, rest, "{run}");
+            let (x, y, n): (usize, usize, usize) =
+                (x.parse().unwrap(), y.parse().unwrap(), n.parse().unwrap());
+            for dx in 0..n {
+                assert!(!painted[y * side + x + dx], "painted twice: {run}");
+                painted[y * side + x + dx] = true;
+            }
+        }
+        for y in 0..side {
+            for x in 0..side {
+                assert_eq!(painted[y * side + x], image.is_dark(x, y), "({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for value in [0, 7, 10, 45, 177, 1000, usize::MAX] {
+            let mut out = String::from("x");
+            push_number(&mut out, value);
+            assert_eq!(out, format!("x{value}"));
+        }
     }
 
     #[test]

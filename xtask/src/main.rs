@@ -1,6 +1,7 @@
 //! Maintainer tasks for the `identisure` crate, run as `cargo xtask <task>`.
 //! The workflow they support is described in MAINTAINING.md.
 
+mod bench;
 mod check;
 mod codegen;
 mod diff;
@@ -61,6 +62,17 @@ enum Task {
     /// Rewrite openapi.yaml in normal form (order and formatting only; the
     /// content is verified to stay the same).
     Normalize,
+    /// Run the benchmarks (issue 9): print a table against the goals and
+    /// write <target>/bench/report.json. See xtask/src/bench/mod.rs for how
+    /// to add a measurement.
+    Bench {
+        /// A short run (about two minutes): fewer iterations, no cold build.
+        #[arg(long)]
+        quick: bool,
+        /// Run only these modules (`suite`, `build`), comma-separated.
+        #[arg(long, value_delimiter = ',', value_name = "MODULE")]
+        only: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +92,7 @@ fn main() -> ExitCode {
         Task::Check { generated } => check::run(&repo, generated.as_deref()),
         Task::Codegen { out } => write_codegen(&repo, out),
         Task::Normalize => normalize_spec(&repo),
+        Task::Bench { quick, only } => bench::run(&repo, &bench::Options { quick, only }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,125 @@
+//! What the measurements share: the context, percentiles, memory, a PRNG.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Report entries of one measurement: key → JSON value.
+pub type Metrics = Vec<(String, serde_json::Value)>;
+
+/// The run: quick or full, and the rate-limit violations seen so far.
+pub struct Ctx {
+    pub quick: bool,
+    violations: AtomicU64,
+}
+
+impl Ctx {
+    pub fn new(quick: bool) -> Self {
+        Self {
+            quick,
+            violations: AtomicU64::new(0),
+        }
+    }
+
+    /// `quick` or `full`, whichever this run is.
+    pub fn pick<T>(&self, quick: T, full: T) -> T {
+        if self.quick { quick } else { full }
+    }
+
+    /// Adds the 429s a simulator counted (summed into `rate_limit_violations`).
+    pub fn add_violations(&self, n: u64) {
+        self.violations.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn violations(&self) -> u64 {
+        self.violations.load(Ordering::Relaxed)
+    }
+}
+
+/// A metric entry.
+pub fn metric(key: &str, value: impl Into<serde_json::Value>) -> (String, serde_json::Value) {
+    (key.to_string(), value.into())
+}
+
+/// A float rounded to `digits` decimals (keeps the report readable).
+pub fn round(value: f64, digits: i32) -> serde_json::Value {
+    let f = 10f64.powi(digits);
+    serde_json::json!((value * f).round() / f)
+}
+
+/// The `q` quantile (0..=1) of `values`, nearest rank; sorts them.
+pub fn quantile(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+    values[rank - 1]
+}
+
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Resident memory of this process in KiB (Linux `/proc/self/status`).
+pub fn vm_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Open sockets of this process (Linux `/proc/self/fd`).
+pub fn open_sockets() -> Option<usize> {
+    let dir = std::fs::read_dir("/proc/self/fd").ok()?;
+    Some(
+        dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter(|target| target.to_string_lossy().starts_with("socket:"))
+            .count(),
+    )
+}
+
+/// A small deterministic PRNG (xorshift64*), enough for random delays.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    pub fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A duration uniformly in `[low, high)`.
+    pub fn between(&mut self, low: Duration, high: Duration) -> Duration {
+        low + (high - low).mul_f64(self.next_f64())
+    }
+}
+
+/// A client of the simulator's demo account.
+pub fn demo_client(url: &str) -> Result<identisure::Client, String> {
+    identisure::Client::builder()
+        .credentials(
+            identisure::simulator::DEMO_ACCOUNT_ID,
+            identisure::simulator::DEMO_SECRET_KEY,
+        )
+        .base_url(url)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Simulator timings where nothing ends by itself during a benchmark.
+pub fn patient_timing() -> identisure::simulator::Timing {
+    identisure::simulator::Timing {
+        expire_after: Duration::from_secs(3600),
+        ..identisure::simulator::Timing::default()
+    }
+}

@@ -1,0 +1,184 @@
+//! The goals of the report keys, and the table printed after a run.
+
+use serde_json::{Map, Value};
+
+/// What a key should be.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    AtMost(f64),
+    AtLeast(f64),
+    Equals(f64),
+    IsFalse,
+}
+
+/// Goals by key (issue 9; other issues add theirs here).
+pub const GOALS: &[(&str, Goal)] = &[
+    ("collect_overhead_ratio", Goal::AtMost(1.05)),
+    ("completion_detect_ms_p50", Goal::AtMost(600.0)),
+    ("completion_detect_ms_p95", Goal::AtMost(1100.0)),
+    ("rate_limit_violations", Goal::Equals(0.0)),
+    ("qr_frame_ns", Goal::AtMost(1000.0)),
+    ("qr_svg_us", Goal::AtMost(100.0)),
+    ("concurrent_sessions", Goal::AtLeast(10000.0)),
+    ("rss_mb_per_1k_sessions", Goal::AtMost(2.0)),
+    ("incremental_build_reran_codegen", Goal::IsFalse),
+];
+
+impl Goal {
+    /// Whether `value` meets the goal; `None` when it is not comparable
+    /// (missing, null, not a number).
+    pub fn met(self, value: &Value) -> Option<bool> {
+        match self {
+            Goal::IsFalse => value.as_bool().map(|b| !b),
+            Goal::AtMost(g) => value.as_f64().map(|v| v <= g),
+            Goal::AtLeast(g) => value.as_f64().map(|v| v >= g),
+            Goal::Equals(g) => value.as_f64().map(|v| v == g),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Goal::AtMost(g) => format!("≤ {g}"),
+            Goal::AtLeast(g) => format!("≥ {g}"),
+            Goal::Equals(g) => format!("= {g}"),
+            Goal::IsFalse => "false".into(),
+        }
+    }
+}
+
+pub fn goal_of(key: &str) -> Option<Goal> {
+    GOALS.iter().find(|(k, _)| *k == key).map(|(_, g)| *g)
+}
+
+/// The table: keys with goals first (in goal order), then the rest sorted.
+pub fn table(report: &Map<String, Value>) -> String {
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for (key, goal) in GOALS {
+        let Some(value) = report.get(*key) else {
+            continue;
+        };
+        let verdict = match goal.met(value) {
+            Some(true) => "ok",
+            Some(false) => "MISSED",
+            None => "n/a",
+        };
+        rows.push([
+            key.to_string(),
+            show(value),
+            goal.describe(),
+            verdict.into(),
+        ]);
+    }
+    let mut rest: Vec<_> = report
+        .iter()
+        .filter(|(k, _)| goal_of(k).is_none())
+        .collect();
+    rest.sort_by(|a, b| a.0.cmp(b.0));
+    for (key, value) in rest {
+        rows.push([key.clone(), show(value), "-".into(), String::new()]);
+    }
+    let header = ["key", "value", "goal", ""].map(String::from);
+    let mut widths = [0usize; 4];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |row: &[String; 4]| {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        cells.join("  ").trim_end().to_string()
+    };
+    let mut out = vec![line(&header)];
+    out.push(
+        widths
+            .map(|w| "-".repeat(w))
+            .join("  ")
+            .trim_end()
+            .to_string(),
+    );
+    out.extend(rows.iter().map(line));
+    out.join("\n")
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => {
+            let s: String = s.chars().take(60).collect();
+            s.replace('\n', " ")
+        }
+        other => {
+            let s = other.to_string();
+            if s.chars().count() > 60 {
+                format!("{}…", s.chars().take(59).collect::<String>())
+            } else {
+                s
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn goals_compare_numbers_and_flags() {
+        assert_eq!(Goal::AtMost(1.05).met(&json!(1.04)), Some(true));
+        assert_eq!(Goal::AtMost(1.05).met(&json!(1.2)), Some(false));
+        assert_eq!(Goal::AtLeast(10000.0).met(&json!(10000)), Some(true));
+        assert_eq!(Goal::AtLeast(10000.0).met(&json!(9999)), Some(false));
+        assert_eq!(Goal::Equals(0.0).met(&json!(0)), Some(true));
+        assert_eq!(Goal::Equals(0.0).met(&json!(3)), Some(false));
+        assert_eq!(Goal::IsFalse.met(&json!(false)), Some(true));
+        assert_eq!(Goal::IsFalse.met(&json!(true)), Some(false));
+        assert_eq!(Goal::AtMost(1.0).met(&Value::Null), None);
+        assert_eq!(Goal::AtMost(1.0).met(&json!("fast")), None);
+    }
+
+    #[test]
+    fn every_goal_key_is_listed_once() {
+        let mut keys: Vec<_> = GOALS.iter().map(|(k, _)| *k).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), GOALS.len());
+    }
+
+    #[test]
+    fn table_marks_missed_goals_and_lists_other_keys() {
+        let report = json!({
+            "qr_frame_ns": 1500,
+            "collect_overhead_ratio": 1.01,
+            "simulator_collects_per_s": 12000,
+            "cold_build_s": null,
+        });
+        let table = table(report.as_object().unwrap());
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("key"));
+        let ratio = lines
+            .iter()
+            .position(|l| l.starts_with("collect_overhead_ratio"))
+            .unwrap();
+        let qr = lines
+            .iter()
+            .position(|l| l.starts_with("qr_frame_ns"))
+            .unwrap();
+        assert!(ratio < qr, "goal order kept:\n{table}");
+        assert!(lines[ratio].ends_with("ok"), "{table}");
+        assert!(lines[qr].ends_with("MISSED"), "{table}");
+        let other = lines
+            .iter()
+            .find(|l| l.starts_with("simulator_collects_per_s"))
+            .unwrap();
+        assert_eq!(
+            other.split_whitespace().collect::<Vec<_>>(),
+            ["simulator_collects_per_s", "12000", "-"],
+            "{table}"
+        );
+        assert!(table.contains("cold_build_s"), "{table}");
+    }
+}
