@@ -76,7 +76,15 @@ pub fn measure(quick: bool) -> Result<Vec<(String, Value)>, String> {
     if lock.is_file() {
         copy(&lock, &ours_dir.join("Cargo.lock"))?;
     }
+    let timings_dir = std::env::temp_dir().join("identisure-build-cost-timings");
     let ours = cold_build(&ours_dir, mode)?;
+    let ours_html = keep_timings(&ours, &timings_dir, "dependent.html");
+    eprintln!(
+        "build-cost: identisure dependent: {:.1} s, {} crates",
+        ours.seconds, ours.crates
+    );
+    // Free the disk before the second cold build.
+    let _ = std::fs::remove_dir_all(ours_dir.join("target"));
 
     let anchor_dir = work.path().join("anchor-dependent");
     write_binary_crate(
@@ -86,10 +94,11 @@ pub fn measure(quick: bool) -> Result<Vec<(String, Value)>, String> {
         ANCHOR_MAIN,
     )?;
     let anchor = cold_build(&anchor_dir, mode)?;
-
-    let timings_dir = std::env::temp_dir().join("identisure-build-cost-timings");
-    let ours_html = keep_timings(&ours, &timings_dir, "dependent.html");
     let anchor_html = keep_timings(&anchor, &timings_dir, "anchor-dependent.html");
+    eprintln!(
+        "build-cost: identisure-client dependent: {:.1} s, {} crates",
+        anchor.seconds, anchor.crates
+    );
 
     let ratio = if anchor.seconds > 0.0 {
         json!(round3(ours.seconds / anchor.seconds))
@@ -222,16 +231,27 @@ fn cold_build(dir: &Path, mode: &str) -> Result<Build, String> {
     )?;
     let seconds = started.elapsed().as_secs_f64();
     let crates = count_compiled(&String::from_utf8_lossy(&out.stderr));
-    let timings = target
-        .join("cargo-timings")
-        .join("cargo-timing.html")
-        .canonicalize()
-        .ok();
+    let timings = newest_timings(&target.join("cargo-timings"));
     Ok(Build {
         seconds,
         crates,
         timings,
     })
+}
+
+/// The newest `cargo-timing*.html` in `dir` (cargo writes a timestamped
+/// report, and in some versions also `cargo-timing.html`).
+fn newest_timings(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "html")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("cargo-timing"))
+        })
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
 }
 
 /// Crates compiled: cargo prints one `Compiling <name> <version>` (or
