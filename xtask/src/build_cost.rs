@@ -12,7 +12,9 @@
 //! `--offline`, so the figure is compile time only.
 //!
 //! Reported keys (seconds are wall-clock, on whatever else the machine is
-//! doing — compare within one run, not across runs):
+//! doing: the two builds run one after the other, so a change of load
+//! between them skews the ratio — measure on an otherwise idle machine and
+//! read the `--timings` reports beside the figures):
 //! - `dependent_build_s`, `dependent_crates_compiled`
 //! - `anchor_dependent_build_s`, `anchor_dependent_crates_compiled`
 //! - `dependent_build_ratio` (ours / anchor; the goal is ≤ 1.0)
