@@ -251,6 +251,7 @@ pub fn verify_callback<T: DeserializeOwned>(
 mod extract;
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use extract::{CallbackRejection, VerifiedCallback};
 
 #[cfg(test)]

@@ -2,7 +2,10 @@
 //! - `openapi.yaml` is not in normal form;
 //! - `build.rs` cannot generate the client from it;
 //! - an operation is neither generated nor on the prune list with a reason;
-//! - the generated surface or code differs from the committed snapshots.
+//! - the generated surface or code differs from the committed snapshots;
+//! - CHANGELOG.md has no entry for the version in Cargo.toml.
+
+mod changelog;
 
 use std::path::Path;
 
@@ -104,6 +107,10 @@ pub fn run(repo: &Repo, generated: Option<&Path>) -> Result<(), String> {
             );
             failed.push("the generated surface differs from the snapshots");
         }
+    }
+
+    if changelog::run(repo).is_err() {
+        failed.push("CHANGELOG.md has no entry for the crate's version");
     }
 
     if failed.is_empty() {

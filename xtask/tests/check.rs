@@ -63,6 +63,24 @@ fn check_passes_on_a_consistent_repository() {
 }
 
 #[test]
+fn check_fails_when_the_crate_version_has_no_changelog_entry() {
+    let (repo, generated) = good_repo();
+    let manifest = repo.path().join("Cargo.toml");
+    let bumped = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("version = \"0.1.0\"", "version = \"0.2.0\"");
+    std::fs::write(&manifest, bumped).unwrap();
+    let out = check(repo.path(), generated.path());
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAILED: no `## [0.2.0]` entry in CHANGELOG.md (entries: 0.1.0)"),
+        "{text}"
+    );
+    assert!(stderr(&out).contains("CHANGELOG.md has no entry for the crate's version"));
+}
+
+#[test]
 fn check_catches_surface_drift_with_a_diff() {
     let (repo, generated) = good_repo();
     let drifted = SURFACE.replace(

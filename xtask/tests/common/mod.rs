@@ -43,6 +43,11 @@ pub fn temp_repo(spec: &str) -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::write(dir.path().join("openapi.yaml"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("CHANGELOG.md"),
+        "# Changelog\n\n## [Unreleased]\n\n## [0.1.0] - 2026-11-27\n\n### Added\n- everything\n",
+    )
+    .unwrap();
     dir
 }
 

@@ -1,0 +1,50 @@
+//! Norwegian BankID: a redirect flow. The start answers a `url`; send the user's
+//! browser there, and collect until the user is back (or take the result
+//! from a callback, see the `callbacks` example).
+//!
+//! ```sh
+//! cargo run --example bankid_no --features simulator
+//! ```
+//!
+//! Without `IDENTISURE_ACCOUNT_ID` it runs against the embedded simulator:
+//! its test person completes after a few seconds by itself (the URL is the
+//! simulator's approval page, which you may open to approve or cancel).
+
+mod common;
+
+use identisure::WaitOptions;
+use identisure::providers::bankid_no::AuthRequest;
+
+#[tokio::main]
+async fn main() -> Result<(), common::BoxError> {
+    let backend = common::Backend::connect().await?;
+
+    let session = backend
+        .client
+        .bankid_no()
+        .auth(
+            AuthRequest::default()
+                .redirect_url(Some("https://rp.example/back".to_string()))
+                .request_email(Some(true)),
+        )
+        .await?;
+    let pending = session
+        .pending()
+        .ok_or("a started session has PENDING data")?;
+    let url = pending
+        .url
+        .as_deref()
+        .ok_or("BankID NO answered without a url")?;
+    println!("send the user to {url}");
+
+    let outcome = session.wait(WaitOptions::default()).await?;
+    common::report(outcome, |p| {
+        Some(format!(
+            "{} <{}>",
+            p.name.as_deref().unwrap_or("?"),
+            p.email.as_deref().unwrap_or("no e-mail")
+        ))
+    })?;
+    backend.shutdown().await;
+    Ok(())
+}
