@@ -44,7 +44,7 @@ fn main() {
     }
     let quick = args.iter().any(|a| a == "--quick");
     let report = runtime.block_on(run(quick));
-    println!("{}", Value::Object(report));
+    println!("IDENTISURE-BENCH {}", Value::Object(report));
 }
 
 async fn run(quick: bool) -> Map<String, Value> {

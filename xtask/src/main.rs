@@ -2,6 +2,7 @@
 //! The workflow they support is described in MAINTAINING.md.
 
 mod bench;
+mod build_cost;
 mod check;
 mod codegen;
 mod diff;
@@ -9,6 +10,7 @@ mod normalize;
 mod refresh;
 mod repo;
 mod report;
+mod semver;
 mod spec;
 
 use std::path::PathBuf;
@@ -69,9 +71,17 @@ enum Task {
         /// A short run (about two minutes): fewer iterations, no cold build.
         #[arg(long)]
         quick: bool,
-        /// Run only these modules (`suite`, `build`), comma-separated.
+        /// Run only these modules (`suite`, `scale`, `build`, `dependents`),
+        /// comma-separated.
         #[arg(long, value_delimiter = ',', value_name = "MODULE")]
         only: Vec<String>,
+    },
+    /// Run cargo-semver-checks against a git revision and print its verdict
+    /// beside the bump the spec report suggests.
+    Semver {
+        /// The git revision to compare with (e.g. the previous release tag).
+        #[arg(long, value_name = "REV")]
+        baseline: String,
     },
 }
 
@@ -93,6 +103,7 @@ fn main() -> ExitCode {
         Task::Codegen { out } => write_codegen(&repo, out),
         Task::Normalize => normalize_spec(&repo),
         Task::Bench { quick, only } => bench::run(&repo, &bench::Options { quick, only }),
+        Task::Semver { baseline } => semver::run(&repo, &baseline),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

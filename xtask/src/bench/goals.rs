@@ -22,6 +22,12 @@ pub const GOALS: &[(&str, Goal)] = &[
     ("concurrent_sessions", Goal::AtLeast(10000.0)),
     ("rss_mb_per_1k_sessions", Goal::AtMost(2.0)),
     ("incremental_build_reran_codegen", Goal::IsFalse),
+    ("callback_detect_ms_p50", Goal::AtMost(20.0)),
+    ("callback_detect_ms_p95", Goal::AtMost(50.0)),
+    ("redis_detect_ms_p50", Goal::AtMost(30.0)),
+    ("redis_detect_ms_p95", Goal::AtMost(60.0)),
+    ("burst_sessions_lost", Goal::Equals(0.0)),
+    ("dependent_build_ratio", Goal::AtMost(1.0)),
 ];
 
 impl Goal {

@@ -20,7 +20,9 @@
 //! merges its keys.
 
 mod build;
+mod dependents;
 mod goals;
+mod scale;
 mod suite;
 
 use std::path::{Path, PathBuf};
@@ -37,7 +39,12 @@ pub type Metrics = Vec<(String, Value)>;
 pub type Module = (&'static str, fn(&Ctx) -> Result<Metrics, String>);
 
 /// Every module, in the order they run.
-pub const MODULES: &[Module] = &[("suite", suite::run), ("build", build::run)];
+pub const MODULES: &[Module] = &[
+    ("suite", suite::run),
+    ("scale", scale::run),
+    ("build", build::run),
+    ("dependents", dependents::run),
+];
 
 /// What a module gets to work with.
 pub struct Ctx {

@@ -12,6 +12,12 @@ use super::{Ctx, Metrics};
 pub const MARKER: &str = "IDENTISURE-BENCH ";
 
 pub fn run(ctx: &Ctx) -> Result<Metrics, String> {
+    run_bench(ctx, "suite", "simulator qr")
+}
+
+/// Builds and runs one bench binary of the identisure package in release and
+/// takes the keys of its `IDENTISURE-BENCH {json}` line.
+pub fn run_bench(ctx: &Ctx, bench: &str, features: &str) -> Result<Metrics, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -21,9 +27,9 @@ pub fn run(ctx: &Ctx) -> Result<Metrics, String> {
             "--package",
             "identisure",
             "--bench",
-            "suite",
+            bench,
             "--features",
-            "simulator qr",
+            features,
             "--",
         ])
         .stdin(Stdio::null())
