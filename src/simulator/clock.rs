@@ -44,18 +44,15 @@ fn unix_seconds(t: SystemTime) -> i64 {
     }
 }
 
-/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+/// Days since 1970-01-01 to a civil date: the calendar arithmetic lives in
+/// one place, `identisure::national_id::Date`.
 fn civil_from_days(days: i64) -> Date {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    Date { year, month, day }
+    let d = crate::national_id::Date::from_days_since_epoch(days);
+    Date {
+        year: i32::from(d.year()),
+        month: u32::from(d.month()),
+        day: u32::from(d.day()),
+    }
 }
 
 /// `2026-11-27T09:58:12.123Z`.
