@@ -14,6 +14,7 @@
 //!   cancel; [`crate::Session::cancel`] and dropping the future stop polling;
 //! - an unknown status ends the wait with [`Error::UnknownStatus`].
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -154,7 +155,9 @@ impl Pacer {
         if let Some(at) = at {
             tokio::time::sleep_until(at).await;
         }
-        let result = collect_request(inner, attempt).await;
+        // Boxed: what a request needs lives on the heap only while it runs,
+        // so a session sleeping until its next collect keeps a small future.
+        let result = Box::pin(collect_request(inner, attempt)).await;
         // Counted from the end of this collect: the next start is then more
         // than a second after this start, and the server, which receives
         // each request a little after it starts, also never sees two less
@@ -166,7 +169,7 @@ impl Pacer {
             wait = retry_after
                 .unwrap_or(MIN_COLLECT_INTERVAL)
                 .max(MIN_COLLECT_INTERVAL);
-            tracing::debug!(session_id = %inner.id, wait_ms = wait.as_millis() as u64, "rate limited");
+            tracing::debug!(session_id = %inner.id(), wait_ms = wait.as_millis() as u64, "rate limited");
         }
         let until = Instant::now() + wait;
         *next = Some(until);
@@ -193,7 +196,7 @@ async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Re
                 operation: inner.flow.collect_op,
                 method: Method::GET,
                 segments: inner.flow.session,
-                id: Some(&inner.id),
+                id: Some(inner.id()),
                 attempt,
             },
             Body::None,
@@ -224,7 +227,7 @@ async fn collect_retrying<F: Family>(
             Err(e) if e.is_retryable() && failures < options.max_retries => {
                 failures += 1;
                 let delay = backoff(failures);
-                tracing::debug!(session_id = %inner.id, error = %e, retry_in_ms = delay.as_millis() as u64, "collect failed; retrying");
+                tracing::debug!(session_id = %inner.id(), error = %e, retry_in_ms = delay.as_millis() as u64, "collect failed; retrying");
                 not_before = Some(Instant::now() + delay);
             }
             Err(e) => return Err(e),
@@ -246,55 +249,63 @@ fn random_fraction() -> f64 {
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Resolves when the session is cancelled.
-async fn cancelled<F: Family>(inner: &SessionInner<F>) {
-    let mut rx = inner.cancelled.subscribe();
-    if rx.wait_for(|c| *c).await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
-
 /// Runs `fut` until it ends, the session is cancelled (→ `Cancelled`) or the
 /// deadline passes (→ `WaitTimeout`, after a best-effort cancel).
+///
+/// `fut` is pinned by the caller and only borrowed here: a future passed by
+/// value would be stored once more in every future it is moved into (that
+/// made a waiting session's future several kilobytes).
 async fn bounded<F: Family, T>(
     inner: &SessionInner<F>,
     options: &WaitOptions,
     deadline: Option<Instant>,
-    fut: impl Future<Output = Result<T>>,
+    fut: Pin<&mut impl Future<Output = Result<T>>>,
 ) -> Result<T> {
-    if *inner.cancelled.borrow() {
+    if inner.is_cancelled() {
         return Err(Error::Cancelled);
     }
-    let run = async {
-        tokio::select! {
-            r = fut => r,
-            () = cancelled(inner) => Err(Error::Cancelled),
+    // The deadline's timer is boxed: no room taken without a deadline.
+    let mut timer = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
+    let deadline_passed = async {
+        match timer.as_mut() {
+            Some(timer) => timer.await,
+            None => std::future::pending().await,
         }
     };
-    let Some(deadline) = deadline else {
-        return run.await;
-    };
-    match tokio::time::timeout_at(deadline, run).await {
-        Ok(r) => r,
-        Err(_) => {
-            tracing::debug!(session_id = %inner.id, "wait deadline reached");
-            if options.cancel_on_timeout {
-                inner.cancelled.send_replace(true);
-                match tokio::time::timeout(Duration::from_secs(5), cancel_request(inner)).await {
-                    Ok(Ok(())) => {
-                        tracing::debug!(session_id = %inner.id, "cancelled after timeout")
-                    }
-                    Ok(Err(e)) => {
-                        tracing::debug!(session_id = %inner.id, error = %e, "cancel after timeout failed")
-                    }
-                    Err(_) => {
-                        tracing::debug!(session_id = %inner.id, "cancel after timeout timed out")
-                    }
-                }
+    // Every branch but the deadline returns: nothing of the select (its
+    // futures, an answer) stays stored across the await below.
+    tokio::select! {
+        biased;
+        r = fut => return r,
+        () = inner.cancelled() => return Err(Error::Cancelled),
+        () = deadline_passed => {}
+    }
+    // Rare, and boxed so that it takes no room in a waiting future.
+    Box::pin(deadline_reached(inner, options)).await
+}
+
+/// The deadline passed: cancel (best effort, bounded by five seconds) when
+/// the options say so, and end with `WaitTimeout`.
+async fn deadline_reached<F: Family, T>(
+    inner: &SessionInner<F>,
+    options: &WaitOptions,
+) -> Result<T> {
+    tracing::debug!(session_id = %inner.id(), "wait deadline reached");
+    if options.cancel_on_timeout {
+        inner.mark_cancelled();
+        match tokio::time::timeout(Duration::from_secs(5), cancel_request(inner)).await {
+            Ok(Ok(())) => {
+                tracing::debug!(session_id = %inner.id(), "cancelled after timeout")
             }
-            Err(Error::WaitTimeout)
+            Ok(Err(e)) => {
+                tracing::debug!(session_id = %inner.id(), error = %e, "cancel after timeout failed")
+            }
+            Err(_) => {
+                tracing::debug!(session_id = %inner.id(), "cancel after timeout timed out")
+            }
         }
     }
+    Err(Error::WaitTimeout)
 }
 
 /// The next state: from a collect (no earlier than `not_before`) or, when
@@ -308,16 +319,34 @@ async fn next_state<F: Family>(
     not_before: Option<Instant>,
     watch: &mut Option<crate::notifier::Watch>,
 ) -> Result<State<F>> {
-    let collect = collect_retrying(inner, options, attempt, not_before);
+    if watch.is_none() {
+        return collect_retrying(inner, options, attempt, not_before).await;
+    }
+    // Boxed: the race with a callback takes room in a waiting future only
+    // when there is a notifier.
+    Box::pin(collect_or_callback(
+        inner, options, attempt, not_before, watch,
+    ))
+    .await
+}
+
+/// [`next_state`] with a notifier.
+async fn collect_or_callback<F: Family>(
+    inner: &SessionInner<F>,
+    options: &WaitOptions,
+    attempt: &mut u32,
+    not_before: Option<Instant>,
+    watch: &mut Option<crate::notifier::Watch>,
+) -> Result<State<F>> {
     let Some(w) = watch.as_mut() else {
-        return collect.await;
+        return collect_retrying(inner, options, attempt, not_before).await;
     };
     let body = tokio::select! {
         biased;
         body = w.arrived() => body,
-        state = collect => return state,
+        state = collect_retrying(inner, options, attempt, not_before) => return state,
     };
-    tracing::debug!(session_id = %inner.id, "final state from a verified callback");
+    tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
     let state = crate::session::decode_state::<F>(reqwest::StatusCode::OK, &body)?;
     if !state.is_final() {
         // Only final callbacks are recorded; never spin on another one.
@@ -339,9 +368,9 @@ pub(crate) async fn wait<F: Family>(
     options: &WaitOptions,
 ) -> Result<Outcome<F>> {
     let deadline = options.timeout.map(|t| Instant::now() + t);
-    let polling = async {
+    let polling = std::pin::pin!(async {
         let mut attempt = 0;
-        let mut watch = inner.client.notifier().map(|n| n.watch(&inner.id));
+        let mut watch = inner.client.notifier().map(|n| n.watch(inner.id()));
         let pace = fallback(inner);
         loop {
             // With a notifier even the first collect waits one fallback
@@ -352,7 +381,7 @@ pub(crate) async fn wait<F: Family>(
                 return Ok(outcome);
             }
         }
-    };
+    });
     bounded(inner, options, deadline, polling).await
 }
 
@@ -372,7 +401,7 @@ pub(crate) fn updates<F: Family>(
     options: WaitOptions,
 ) -> impl futures_core::Stream<Item = Result<State<F>>> + Send + 'static {
     let deadline = options.timeout.map(|t| Instant::now() + t);
-    let watch = inner.client.notifier().map(|n| n.watch(&inner.id));
+    let watch = inner.client.notifier().map(|n| n.watch(inner.id()));
     let start = Updates {
         inner,
         options,
@@ -392,7 +421,7 @@ pub(crate) fn updates<F: Family>(
         let next = {
             let st = &mut st;
             let pace = fallback(&inner);
-            let polling = async {
+            let polling = std::pin::pin!(async {
                 loop {
                     // The first state is collected at once; after it, with a
                     // notifier, collects follow at the fallback cadence.
@@ -410,7 +439,7 @@ pub(crate) fn updates<F: Family>(
                         return Ok(state);
                     }
                 }
-            };
+            });
             bounded(&inner, &options, st.deadline, polling).await
         };
         st.done = !matches!(next, Ok(State::Pending(_)));

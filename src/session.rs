@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -359,20 +360,83 @@ impl<F: Family> Clone for Session<F> {
     }
 }
 
+/// What clones of a session share. Kept small: one of these lives for every
+/// session an application holds (thousands at once in a busy service).
 pub(crate) struct SessionInner<F: Family> {
     pub client: Client,
     pub flow: &'static Flow,
-    pub id: String,
+    /// The id of a session attached by id; empty (no allocation) when
+    /// `pending` is there, whose `id` is the session id.
+    attached_id: String,
     pub pending: Option<F::Pending>,
     pub pacer: Pacer,
-    pub cancelled: tokio::sync::watch::Sender<bool>,
+    /// Set once by a cancel (never reset); `cancel_notify` wakes the waits.
+    /// A flag and a `Notify` inline instead of a `watch` channel, whose
+    /// shared state is a separate allocation of several hundred bytes.
+    cancelled: AtomicBool,
+    cancel_notify: tokio::sync::Notify,
+}
+
+impl<F: Family> SessionInner<F> {
+    pub(crate) fn new(
+        client: Client,
+        flow: &'static Flow,
+        id: String,
+        pending: Option<F::Pending>,
+    ) -> Self {
+        // The id of a started session is already in its PENDING data.
+        let attached_id = match &pending {
+            Some(p) if F::pending_id(p) == id => String::new(),
+            _ => id,
+        };
+        Self {
+            client,
+            flow,
+            attached_id,
+            pending,
+            pacer: Pacer::default(),
+            cancelled: AtomicBool::new(false),
+            cancel_notify: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// The session id.
+    pub(crate) fn id(&self) -> &str {
+        match &self.pending {
+            Some(p) if self.attached_id.is_empty() => F::pending_id(p),
+            _ => &self.attached_id,
+        }
+    }
+
+    /// Marks the session cancelled and wakes every wait of it.
+    pub(crate) fn mark_cancelled(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancel_notify.notify_waiters();
+    }
+
+    /// Whether the session was cancelled.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when the session is cancelled (at once if it already was).
+    pub(crate) async fn cancelled(&self) {
+        // Created before the flag is read: a cancel in between still
+        // completes it (`notify_waiters` reaches every `Notified` created
+        // before the call, polled or not).
+        let notified = self.cancel_notify.notified();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
+    }
 }
 
 impl<F: Family> fmt::Debug for Session<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("flow", &self.inner.flow.start_op)
-            .field("id", &self.inner.id)
+            .field("id", &self.inner.id())
             .field("pending", &self.inner.pending)
             .finish()
     }
@@ -386,14 +450,7 @@ impl<F: Family> Session<F> {
         pending: Option<F::Pending>,
     ) -> Self {
         Self {
-            inner: Arc::new(SessionInner {
-                client,
-                flow,
-                id,
-                pending,
-                pacer: Pacer::default(),
-                cancelled: tokio::sync::watch::Sender::new(false),
-            }),
+            inner: Arc::new(SessionInner::new(client, flow, id, pending)),
         }
     }
 
@@ -465,7 +522,7 @@ impl<F: Family> Session<F> {
     /// assert_eq!(session.id(), "abc");
     /// ```
     pub fn id(&self) -> &str {
-        &self.inner.id
+        self.inner.id()
     }
 
     /// The PENDING data the start answered with (QR tokens, URL, binding
@@ -504,7 +561,7 @@ impl<F: Family> Session<F> {
     /// # Ok(()) }
     /// ```
     pub async fn cancel(&self) -> Result<()> {
-        self.inner.cancelled.send_replace(true);
+        self.inner.mark_cancelled();
         cancel_request(&self.inner).await
     }
 
@@ -579,11 +636,62 @@ pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result
                 operation: inner.flow.cancel_op,
                 method: Method::DELETE,
                 segments: inner.flow.session,
-                id: Some(&inner.id),
+                id: Some(inner.id()),
                 attempt: 1,
             },
             Body::None,
         )
         .await
         .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inner(pending: Option<types::BankIdSePending>, id: &str) -> SessionInner<BankIdSe> {
+        let client = Client::builder().credentials("a", "s").build().unwrap();
+        SessionInner::new(
+            client,
+            &crate::providers::bankid_se::AUTH,
+            id.into(),
+            pending,
+        )
+    }
+
+    #[test]
+    fn the_id_is_kept_once() {
+        let pending: types::BankIdSePending =
+            serde_json::from_str(r#"{"id":"s-1","status":"PENDING"}"#).unwrap();
+        let started = inner(Some(pending.clone()), "s-1");
+        assert_eq!(started.id(), "s-1");
+        assert_eq!(started.attached_id.capacity(), 0, "no second copy");
+        let attached = inner(None, "s-2");
+        assert_eq!(attached.id(), "s-2");
+        // Should an id ever differ from the PENDING data, the one given wins.
+        assert_eq!(inner(Some(pending), "other").id(), "other");
+    }
+
+    #[tokio::test]
+    async fn cancelled_resolves_for_a_cancel_before_or_during_the_wait() {
+        let before = inner(None, "s");
+        before.mark_cancelled();
+        assert!(before.is_cancelled());
+        tokio::time::timeout(std::time::Duration::from_secs(5), before.cancelled())
+            .await
+            .expect("already cancelled");
+
+        let during = Arc::new(inner(None, "s"));
+        let waiting = tokio::spawn({
+            let during = during.clone();
+            async move { during.cancelled().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        during.mark_cancelled();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("woken by the cancel")
+            .unwrap();
+    }
 }

@@ -124,3 +124,20 @@ async fn a_thousand_concurrent_sessions_none_lost_or_crossed() {
     }
     sim.shutdown().await;
 }
+
+/// A waiting session is mostly its `wait` future (a spawned task holds it
+/// for minutes, thousands at once): it stays small. Futures passed by value
+/// through nested async functions once made it 3.3 KB; the request's own
+/// state is boxed and lives only while a collect runs.
+#[test]
+fn a_waiting_session_keeps_a_small_future() {
+    let client = Client::builder().credentials("a", "s").build().unwrap();
+    let session = client.bankid_se().auth_session("abc").unwrap();
+    let size = std::mem::size_of_val(&session.wait(WaitOptions::default()));
+    assert!(size <= 1024, "the wait future is {size} bytes");
+    // The session handle itself is one pointer.
+    assert_eq!(
+        std::mem::size_of_val(&session),
+        std::mem::size_of::<usize>()
+    );
+}
