@@ -312,23 +312,29 @@ async fn deadline_reached<F: Family, T>(
 /// the client has a notifier, from a verified final callback, whichever
 /// comes first. A callback ends the collect in flight (its answer is not
 /// needed).
-async fn next_state<F: Family>(
-    inner: &SessionInner<F>,
-    options: &WaitOptions,
-    attempt: &mut u32,
+fn next_state<'a, F: Family>(
+    inner: &'a SessionInner<F>,
+    options: &'a WaitOptions,
+    attempt: &'a mut u32,
     not_before: Option<Instant>,
-    watch: &mut Option<crate::notifier::Watch>,
-) -> Result<State<F>> {
+    watch: &'a mut Watching,
+) -> impl Future<Output = Result<State<F>>> + Send + 'a {
+    use futures_util::future::Either;
+    // A plain function choosing the future (not an `async fn` awaiting
+    // one): a waiting future stores the arguments once, not once per level.
     if watch.is_none() {
-        return collect_retrying(inner, options, attempt, not_before).await;
+        return Either::Left(collect_retrying(inner, options, attempt, not_before));
     }
     // Boxed: the race with a callback takes room in a waiting future only
     // when there is a notifier.
-    Box::pin(collect_or_callback(
+    Either::Right(Box::pin(collect_or_callback(
         inner, options, attempt, not_before, watch,
-    ))
-    .await
+    )))
 }
+
+/// The interest of a wait in its session's callback, with a notifier; boxed
+/// (a pointer in the waiting future, nothing without a notifier).
+type Watching = Option<Box<crate::notifier::Watch>>;
 
 /// [`next_state`] with a notifier.
 async fn collect_or_callback<F: Family>(
@@ -336,7 +342,7 @@ async fn collect_or_callback<F: Family>(
     options: &WaitOptions,
     attempt: &mut u32,
     not_before: Option<Instant>,
-    watch: &mut Option<crate::notifier::Watch>,
+    watch: &mut Watching,
 ) -> Result<State<F>> {
     let Some(w) = watch.as_mut() else {
         return collect_retrying(inner, options, attempt, not_before).await;
@@ -370,7 +376,10 @@ pub(crate) async fn wait<F: Family>(
     let deadline = options.timeout.map(|t| Instant::now() + t);
     let polling = std::pin::pin!(async {
         let mut attempt = 0;
-        let mut watch = inner.client.notifier().map(|n| n.watch(inner.id()));
+        let mut watch: Watching = inner
+            .client
+            .notifier()
+            .map(|n| Box::new(n.watch(inner.id())));
         let pace = fallback(inner);
         loop {
             // With a notifier even the first collect waits one fallback
@@ -392,7 +401,7 @@ struct Updates<F: Family> {
     last_hint: Option<Option<crate::HintCode>>,
     attempt: u32,
     done: bool,
-    watch: Option<crate::notifier::Watch>,
+    watch: Watching,
     collected: bool,
 }
 
@@ -401,7 +410,10 @@ pub(crate) fn updates<F: Family>(
     options: WaitOptions,
 ) -> impl futures_core::Stream<Item = Result<State<F>>> + Send + 'static {
     let deadline = options.timeout.map(|t| Instant::now() + t);
-    let watch = inner.client.notifier().map(|n| n.watch(inner.id()));
+    let watch = inner
+        .client
+        .notifier()
+        .map(|n| Box::new(n.watch(inner.id())));
     let start = Updates {
         inner,
         options,
