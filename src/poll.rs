@@ -14,7 +14,6 @@
 //!   cancel; [`crate::Session::cancel`] and dropping the future stop polling;
 //! - an unknown status ends the wait with [`Error::UnknownStatus`].
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,72 +119,56 @@ impl WaitOptions {
     }
 }
 
-/// Collect pacing of one session: when the next collect may start.
+/// Collect pacing of one session: when the next collect may start (see
+/// [`collect_once`]).
 #[derive(Debug, Default)]
 pub(crate) struct Pacer {
     next_start: tokio::sync::Mutex<Option<Instant>>,
 }
 
-impl Pacer {
-    /// One collect, started no earlier than the pacing (and `not_before`)
-    /// allow. The lock is held during the request, so clones of a session
-    /// cannot collect concurrently.
-    pub(crate) async fn collect_once_after<F: Family>(
-        &self,
-        inner: &SessionInner<F>,
-        attempt: u32,
-        not_before: Option<Instant>,
-    ) -> Result<State<F>> {
-        // A backoff or fallback delay is slept before taking the locks, so
-        // that it never holds up other sessions sharing a client-wide gate.
-        if let Some(at) = not_before {
-            tokio::time::sleep_until(at).await;
-        }
-        let mut next = self.next_start.lock().await;
-        // With `CollectLimit::PerClient`, every session of the client also
-        // takes turns on one client-wide gate (always locked second).
-        let mut gate = match inner.client.collect_gate() {
-            Some(gate) => Some(gate.lock().await),
-            None => None,
-        };
-        let at = [*next, gate.as_deref().copied().flatten()]
-            .into_iter()
-            .flatten()
-            .max();
-        if let Some(at) = at {
-            tokio::time::sleep_until(at).await;
-        }
-        // Boxed: what a request needs lives on the heap only while it runs,
-        // so a session sleeping until its next collect keeps a small future.
-        let result = Box::pin(collect_request(inner, attempt)).await;
-        // Counted from the end of this collect: the next start is then more
-        // than a second after this start, and the server, which receives
-        // each request a little after it starts, also never sees two less
-        // than a second apart (a connect delay on the first one cannot
-        // shrink the gap). With `CollectLimit::PerClient`, a 429 (and its
-        // Retry-After) thereby slows every session of the client.
-        let mut wait = MIN_COLLECT_INTERVAL;
-        if let Err(Error::RateLimited { retry_after }) = &result {
-            wait = retry_after
-                .unwrap_or(MIN_COLLECT_INTERVAL)
-                .max(MIN_COLLECT_INTERVAL);
-            tracing::debug!(session_id = %inner.id(), wait_ms = wait.as_millis() as u64, "rate limited");
-        }
-        let until = Instant::now() + wait;
-        *next = Some(until);
-        if let Some(gate) = gate.as_deref_mut() {
-            *gate = Some(until);
-        }
-        result
+/// One collect of `inner`, started no earlier than its pacing allows. The
+/// pacing lock is held during the request, so clones of a session cannot
+/// collect concurrently.
+pub(crate) async fn collect_once<F: Family>(
+    inner: &SessionInner<F>,
+    attempt: u32,
+) -> Result<State<F>> {
+    let mut next = inner.pacer.next_start.lock().await;
+    // With `CollectLimit::PerClient`, every session of the client also
+    // takes turns on one client-wide gate (always locked second).
+    let mut gate = match inner.client.collect_gate() {
+        Some(gate) => Some(gate.lock().await),
+        None => None,
+    };
+    let at = [*next, gate.as_deref().copied().flatten()]
+        .into_iter()
+        .flatten()
+        .max();
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
     }
-
-    pub(crate) async fn collect_once<F: Family>(
-        &self,
-        inner: &SessionInner<F>,
-        attempt: u32,
-    ) -> Result<State<F>> {
-        self.collect_once_after(inner, attempt, None).await
+    // Boxed: what a request needs lives on the heap only while it runs,
+    // so a session sleeping until its next collect keeps a small future.
+    let result = Box::pin(collect_request(inner, attempt)).await;
+    // Counted from the end of this collect: the next start is then more
+    // than a second after this start, and the server, which receives
+    // each request a little after it starts, also never sees two less
+    // than a second apart (a connect delay on the first one cannot
+    // shrink the gap). With `CollectLimit::PerClient`, a 429 (and its
+    // Retry-After) thereby slows every session of the client.
+    let mut wait = MIN_COLLECT_INTERVAL;
+    if let Err(Error::RateLimited { retry_after }) = &result {
+        wait = retry_after
+            .unwrap_or(MIN_COLLECT_INTERVAL)
+            .max(MIN_COLLECT_INTERVAL);
+        tracing::debug!(session_id = %inner.id(), wait_ms = wait.as_millis() as u64, "rate limited");
     }
+    let until = Instant::now() + wait;
+    *next = Some(until);
+    if let Some(gate) = gate.as_deref_mut() {
+        *gate = Some(until);
+    }
+    result
 }
 
 async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Result<State<F>> {
@@ -216,12 +199,13 @@ async fn collect_retrying<F: Family>(
 ) -> Result<State<F>> {
     let mut failures = 0u32;
     loop {
+        // A backoff or fallback delay is slept before taking the locks, so
+        // that it never holds up other sessions sharing a client-wide gate.
+        if let Some(at) = not_before.take() {
+            tokio::time::sleep_until(at).await;
+        }
         *attempt += 1;
-        match inner
-            .pacer
-            .collect_once_after(inner, *attempt, not_before.take())
-            .await
-        {
+        match collect_once(inner, *attempt).await {
             Ok(state) => return Ok(state),
             Err(Error::RateLimited { .. }) => continue,
             Err(e) if e.is_retryable() && failures < options.max_retries => {
@@ -249,39 +233,41 @@ fn random_fraction() -> f64 {
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Runs `fut` until it ends, the session is cancelled (→ `Cancelled`) or the
-/// deadline passes (→ `WaitTimeout`, after a best-effort cancel).
+/// Runs the future `$fut` until it ends, the session is cancelled
+/// (→ `Cancelled`) or `$deadline` passes (→ `WaitTimeout`, after a
+/// best-effort cancel); evaluates to its `Result`.
 ///
-/// `fut` is pinned by the caller and only borrowed here: a future passed by
-/// value would be stored once more in every future it is moved into (that
-/// made a waiting session's future several kilobytes).
-async fn bounded<F: Family, T>(
-    inner: &SessionInner<F>,
-    options: &WaitOptions,
-    deadline: Option<Instant>,
-    fut: Pin<&mut impl Future<Output = Result<T>>>,
-) -> Result<T> {
-    if inner.is_cancelled() {
-        return Err(Error::Cancelled);
-    }
-    // The deadline's timer is boxed: no room taken without a deadline.
-    let mut timer = deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
-    let deadline_passed = async {
-        match timer.as_mut() {
-            Some(timer) => timer.await,
-            None => std::future::pending().await,
+/// A macro, not an `async fn`: the future it runs is what a waiting task
+/// holds for minutes, thousands at once, and an `async fn` level stores its
+/// arguments (and a future passed by value, once per move) again; with
+/// three such levels a waiting session's future was 3.3 KB.
+macro_rules! bounded {
+    ($inner:expr, $options:expr, $deadline:expr, $fut:expr) => {
+        'bounded: {
+            let inner = $inner;
+            if inner.is_cancelled() {
+                break 'bounded Err(Error::Cancelled);
+            }
+            // The deadline's timer is boxed: no room taken without a deadline.
+            let mut timer = $deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
+            let deadline_passed = async {
+                match timer.as_mut() {
+                    Some(timer) => timer.await,
+                    None => std::future::pending().await,
+                }
+            };
+            // Every branch but the deadline ends the block: nothing of the
+            // select (its futures, an answer) is stored across the await below.
+            tokio::select! {
+                biased;
+                r = $fut => break 'bounded r,
+                () = inner.cancelled() => break 'bounded Err(Error::Cancelled),
+                () = deadline_passed => {}
+            }
+            // Rare, and boxed so that it takes no room in a waiting future.
+            Box::pin(deadline_reached(inner, $options)).await
         }
     };
-    // Every branch but the deadline returns: nothing of the select (its
-    // futures, an answer) stays stored across the await below.
-    tokio::select! {
-        biased;
-        r = fut => return r,
-        () = inner.cancelled() => return Err(Error::Cancelled),
-        () = deadline_passed => {}
-    }
-    // Rare, and boxed so that it takes no room in a waiting future.
-    Box::pin(deadline_reached(inner, options)).await
 }
 
 /// The deadline passed: cancel (best effort, bounded by five seconds) when
@@ -371,27 +357,28 @@ fn fallback<F: Family>(inner: &SessionInner<F>) -> Option<Duration> {
 
 pub(crate) async fn wait<F: Family>(
     inner: &SessionInner<F>,
-    options: &WaitOptions,
+    options: WaitOptions,
 ) -> Result<Outcome<F>> {
+    let options = &options;
     let deadline = options.timeout.map(|t| Instant::now() + t);
-    let polling = std::pin::pin!(async {
+    // The polling future is written in place (a binding moved into the
+    // select would be stored twice).
+    bounded!(inner, options, deadline, async {
         let mut attempt = 0;
         let mut watch: Watching = inner
             .client
             .notifier()
             .map(|n| Box::new(n.watch(inner.id())));
-        let pace = fallback(inner);
         loop {
             // With a notifier even the first collect waits one fallback
             // interval: the start already said PENDING.
-            let not_before = pace.map(|p| Instant::now() + p);
+            let not_before = fallback(inner).map(|p| Instant::now() + p);
             let state = next_state(inner, options, &mut attempt, not_before, &mut watch).await?;
             if let Some(outcome) = state.into_outcome() {
                 return Ok(outcome);
             }
         }
-    });
-    bounded(inner, options, deadline, polling).await
+    })
 }
 
 struct Updates<F: Family> {
@@ -433,7 +420,8 @@ pub(crate) fn updates<F: Family>(
         let next = {
             let st = &mut st;
             let pace = fallback(&inner);
-            let polling = std::pin::pin!(async {
+            let deadline = st.deadline;
+            bounded!(&inner, &options, deadline, async {
                 loop {
                     // The first state is collected at once; after it, with a
                     // notifier, collects follow at the fallback cadence.
@@ -451,8 +439,7 @@ pub(crate) fn updates<F: Family>(
                         return Ok(state);
                     }
                 }
-            });
-            bounded(&inner, &options, st.deadline, polling).await
+            })
         };
         st.done = !matches!(next, Ok(State::Pending(_)));
         Some((next, st))

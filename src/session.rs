@@ -548,7 +548,7 @@ impl<F: Family> Session<F> {
     /// # Ok(()) }
     /// ```
     pub async fn collect(&self) -> Result<State<F>> {
-        self.inner.pacer.collect_once(&self.inner, 1).await
+        crate::poll::collect_once(&self.inner, 1).await
     }
 
     /// Cancels the session on the server and stops every running
@@ -587,8 +587,13 @@ impl<F: Family> Session<F> {
     /// let outcome = session.wait(identisure::WaitOptions::default().timeout(Duration::from_secs(120))).await?;
     /// # let _ = outcome; Ok(()) }
     /// ```
-    pub async fn wait(&self, options: WaitOptions) -> Result<Outcome<F>> {
-        crate::poll::wait(&self.inner, &options).await
+    pub fn wait(
+        &self,
+        options: WaitOptions,
+    ) -> impl Future<Output = Result<Outcome<F>>> + Send + '_ {
+        // The engine's future itself (not one awaiting it): this future is
+        // what a waiting task holds, so it is kept small.
+        crate::poll::wait(&self.inner, options)
     }
 
     /// The state changes of the session as a stream: the first state, every

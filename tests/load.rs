@@ -128,7 +128,8 @@ async fn a_thousand_concurrent_sessions_none_lost_or_crossed() {
 /// A waiting session is mostly its `wait` future (a spawned task holds it
 /// for minutes, thousands at once): it stays small. Futures passed by value
 /// through nested async functions once made it 3.3 KB; the request's own
-/// state is boxed and lives only while a collect runs.
+/// state is boxed and lives only while a collect runs (512 bytes in release
+/// at the time of writing: a 640-byte tokio task cell).
 #[test]
 fn a_waiting_session_keeps_a_small_future() {
     let client = Client::builder().credentials("a", "s").build().unwrap();
