@@ -649,18 +649,30 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<by
     if status.is_success() && response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
+    // A small answer usually arrives as one chunk: that one is kept as it
+    // is (no copy); only a second chunk starts a buffer.
+    let mut whole: Option<bytes::Bytes> = None;
     let mut body = bytes::BytesMut::new();
+    let mut len = 0;
     while let Some(chunk) = response.chunk().await.map_err(Error::from)? {
-        if body.len() + chunk.len() > limit {
-            if status.is_success() {
-                return Err(too_large());
+        let take = chunk.len().min(limit - len);
+        if take < chunk.len() && status.is_success() {
+            return Err(too_large());
+        }
+        if len == 0 && take == chunk.len() {
+            whole = Some(chunk);
+        } else {
+            if let Some(first) = whole.take() {
+                body.extend_from_slice(&first);
             }
-            body.extend_from_slice(&chunk[..limit - body.len()]);
+            body.extend_from_slice(&chunk[..take]);
+        }
+        len += take;
+        if len == limit {
             break;
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok(whole.unwrap_or_else(|| body.freeze()))
 }
 
 /// Decodes a success answer into `T`, naming the field that failed.
