@@ -508,6 +508,14 @@ impl Client {
             (_, Some(env)) => match env.to_ascii_lowercase().as_str() {
                 "" | "production" | "prod" => Environment::Production,
                 "staging" | "stage" => Environment::Staging,
+                "simulator" | "sim" => {
+                    return Err(Error::invalid(
+                        "IDENTISURE_ENV",
+                        "must be `production` or `staging` here (`simulator` is the identisure \
+                         CLI's own choice: run `identisure simulate` and set IDENTISURE_BASE_URL \
+                         to the URL it prints)",
+                    ));
+                }
                 _ => {
                     return Err(Error::invalid(
                         "IDENTISURE_ENV",
