@@ -544,6 +544,12 @@ impl Client {
     /// the connection pool, timeouts and Basic auth of this client. Its errors
     /// convert into [`Error`] with `?`/`From`.
     ///
+    /// What it does not share: the cap on answer sizes
+    /// ([`ClientBuilder::max_response_bytes`]) and the bound on requests in
+    /// flight ([`ClientBuilder::max_in_flight`]) belong to this layer's own
+    /// sending; the generated code reads whole answers (bounded only by the
+    /// request timeout).
+    ///
     /// ```
     /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
     /// let _call = client.raw().bankid_se_auth_collect().id("some-session-id");
