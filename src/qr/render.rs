@@ -48,7 +48,10 @@ pub const QUIET_ZONE: usize = 4;
 /// ```
 #[derive(Clone)]
 pub struct QrImage {
-    code: QrCode,
+    /// Width (= height) in modules.
+    size: usize,
+    /// Row-major, `true` for dark; read per module by every rendering.
+    dark: Vec<bool>,
 }
 
 /// Why a text could not be turned into a QR image.
@@ -209,7 +212,16 @@ impl QrImage {
             None,  // mask: score all eight, keep the lowest penalty
             false, // keep level M even where a higher one would fit
         )
-        .map(|code| Self { code })
+        .map(|code| {
+            let size = code.size();
+            let dark = (0..size)
+                .flat_map(|y| (0..size).map(move |x| (x, y)))
+                .map(|(x, y)| code.get_module(x, y))
+                .collect();
+            // `size()` is 21..=177 (versions 1..=40).
+            let size = size.unsigned_abs() as usize;
+            Self { size, dark }
+        })
         .map_err(|_| too_long())
     }
 
@@ -220,8 +232,7 @@ impl QrImage {
     /// assert_eq!(image.modules(), 21);
     /// ```
     pub fn modules(&self) -> usize {
-        // `size()` is 21..=177 (versions 1..=40).
-        self.code.size().unsigned_abs() as usize
+        self.size
     }
 
     /// Whether the module at (`x`, `y`) is dark; coordinates include the
@@ -245,8 +256,7 @@ impl QrImage {
     /// The module at (`x`, `y`) of the symbol itself (no quiet zone), both
     /// below `modules()`.
     fn module(&self, x: usize, y: usize) -> bool {
-        // In range: both are below `modules()` <= 177.
-        self.code.get_module(x as i32, y as i32)
+        self.dark[y * self.size + x]
     }
 
     fn side(&self) -> usize {
@@ -280,14 +290,14 @@ impl QrImage {
         svg.push('v');
         push_number(&mut svg, side);
         svg.push_str(r##"H0z" fill="#ffffff"/><path fill="#000000" d=""##);
-        for y in 0..n {
+        for (y, row) in self.dark.chunks(n).enumerate() {
             let mut x = 0;
             while x < n {
-                if !self.module(x, y) {
+                if !row[x] {
                     x += 1;
                     continue;
                 }
-                let run = (x..n).take_while(|&i| self.module(i, y)).count();
+                let run = row[x..].iter().take_while(|&&dark| dark).count();
                 svg.push('M');
                 push_number(&mut svg, x + QUIET_ZONE);
                 svg.push(' ');
