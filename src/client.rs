@@ -508,6 +508,14 @@ impl Client {
             (_, Some(env)) => match env.to_ascii_lowercase().as_str() {
                 "" | "production" | "prod" => Environment::Production,
                 "staging" | "stage" => Environment::Staging,
+                "simulator" | "sim" => {
+                    return Err(Error::invalid(
+                        "IDENTISURE_ENV",
+                        "must be `production` or `staging` here (`simulator` is the identisure \
+                         CLI's own choice: run `identisure simulate` and set IDENTISURE_BASE_URL \
+                         to the URL it prints)",
+                    ));
+                }
                 _ => {
                     return Err(Error::invalid(
                         "IDENTISURE_ENV",
@@ -535,6 +543,12 @@ impl Client {
     /// The generated client, for anything this layer does not wrap. It shares
     /// the connection pool, timeouts and Basic auth of this client. Its errors
     /// convert into [`Error`] with `?`/`From`.
+    ///
+    /// What it does not share: the cap on answer sizes
+    /// ([`ClientBuilder::max_response_bytes`]) and the bound on requests in
+    /// flight ([`ClientBuilder::max_in_flight`]) belong to this layer's own
+    /// sending; the generated code reads whole answers (bounded only by the
+    /// request timeout).
     ///
     /// ```
     /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
@@ -649,18 +663,30 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<by
     if status.is_success() && response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
+    // A small answer usually arrives as one chunk: that one is kept as it
+    // is (no copy); only a second chunk starts a buffer.
+    let mut whole: Option<bytes::Bytes> = None;
     let mut body = bytes::BytesMut::new();
+    let mut len = 0;
     while let Some(chunk) = response.chunk().await.map_err(Error::from)? {
-        if body.len() + chunk.len() > limit {
-            if status.is_success() {
-                return Err(too_large());
+        let take = chunk.len().min(limit - len);
+        if take < chunk.len() && status.is_success() {
+            return Err(too_large());
+        }
+        if len == 0 && take == chunk.len() {
+            whole = Some(chunk);
+        } else {
+            if let Some(first) = whole.take() {
+                body.extend_from_slice(&first);
             }
-            body.extend_from_slice(&chunk[..limit - body.len()]);
+            body.extend_from_slice(&chunk[..take]);
+        }
+        len += take;
+        if len == limit {
             break;
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok(whole.unwrap_or_else(|| body.freeze()))
 }
 
 /// Decodes a success answer into `T`, naming the field that failed.

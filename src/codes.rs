@@ -10,12 +10,28 @@ macro_rules! code_enum {
         $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )* }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[derive(Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )*
-            /// A code this version of the crate does not know, kept verbatim.
+            /// A code this version of the crate does not know, kept verbatim
+            /// ([`as_str`](Self::as_str) gives it back); `Debug` and
+            /// `Display` show it cleaned (no control characters, long digit
+            /// runs masked, at most 200 characters), as the server is not
+            /// trusted to send only codes.
             Unknown(String),
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $( Self::$variant => f.write_str(stringify!($variant)), )*
+                    Self::Unknown(other) => f
+                        .debug_tuple("Unknown")
+                        .field(&crate::error::sanitize(other))
+                        .finish(),
+                }
+            }
         }
 
         impl $name {
@@ -38,7 +54,10 @@ macro_rules! code_enum {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                match self {
+                    Self::Unknown(other) => f.write_str(&crate::error::sanitize(other)),
+                    known => f.write_str(known.as_str()),
+                }
             }
         }
 
@@ -72,6 +91,12 @@ code_enum! {
     /// assert_eq!(FailureCode::parse("CANCELLED"), FailureCode::Cancelled);
     /// assert_eq!(FailureCode::parse("NEW_CODE"), FailureCode::Unknown("NEW_CODE".into()));
     /// assert_eq!(FailureCode::SessionTimeout.as_str(), "SESSION_TIMEOUT");
+    ///
+    /// // What a hostile server sends is kept, but shown cleaned.
+    /// let odd = FailureCode::parse("FAIL\u{1b}[2J 198112189876");
+    /// assert_eq!(odd.as_str(), "FAIL\u{1b}[2J 198112189876");
+    /// assert!(!format!("{odd} {odd:?}").contains('\u{1b}'));
+    /// assert!(!format!("{odd} {odd:?}").contains("198112189876"));
     /// ```
     FailureCode {
         /// The user could not be authenticated.

@@ -132,6 +132,8 @@
 
 pub mod callback;
 mod codes;
+#[cfg(any(feature = "simulator", feature = "web"))]
+mod html;
 pub mod launch;
 pub mod messages;
 pub mod national_id;

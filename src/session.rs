@@ -296,7 +296,26 @@ pub(crate) fn decode_state<F: Family>(
         status: serde_json::Value,
     }
     use crate::client::decode_body;
-    // First only the status (its absence or a wrong type is a Decode error
+    // Fast path, one pass for the common answer: each variant struct accepts
+    // only its own `status` value, so at most one of them parses, and a
+    // collect answer is nearly always PENDING (tried first; a parse of the
+    // wrong variant stops at its `status`).
+    if let Ok(pending) = serde_json::from_slice(body) {
+        return Ok(State::Pending(pending));
+    }
+    if let Ok(completed) = serde_json::from_slice(body) {
+        return Ok(State::Completed(completed));
+    }
+    if let Ok(details) = serde_json::from_slice::<F::Failed>(body) {
+        let (code, hint_code) = F::failure(&details);
+        return Ok(State::Failed {
+            code,
+            hint_code,
+            details,
+        });
+    }
+    // Slow path, only for a body that none of them accepts, to say why:
+    // first only the status (its absence or a wrong type is a Decode error
     // naming `status`), then the variant it names, field by field. The body
     // is read in place (no copy).
     let peek: Peek = decode_body(status, body)?;

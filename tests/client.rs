@@ -987,6 +987,17 @@ fn from_lookup_reads_credentials_and_environment() {
     ]))
     .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_ENV"));
+    // The CLI's `simulator` is refused with the way to reach one.
+    let e = identisure::Client::from_lookup(env(&[
+        ("IDENTISURE_ACCOUNT_ID", "a"),
+        ("IDENTISURE_SECRET_KEY", "s"),
+        ("IDENTISURE_ENV", "simulator"),
+    ]))
+    .unwrap_err();
+    assert!(
+        matches!(e, Error::InvalidRequest { ref field, ref rule } if field == "IDENTISURE_ENV" && rule.contains("IDENTISURE_BASE_URL")),
+        "{e}"
+    );
     let e = identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "a")])).unwrap_err();
     assert!(
         matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_SECRET_KEY")

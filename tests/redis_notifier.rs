@@ -7,13 +7,13 @@
 #![cfg(all(feature = "redis", feature = "simulator", feature = "axum"))]
 
 mod simulator_support;
+use simulator_support::{manual, until};
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use identisure::callback::{CallbackSecret, sign_callback};
-use identisure::providers::bankid_se::AuthRequest;
 use identisure::{Client, Notifier, Outcome, WaitOptions};
 use simulator_support::{ACCOUNT, SECRET};
 
@@ -126,20 +126,6 @@ async fn instance(
         .build()
         .unwrap();
     (client, notifier, own_url)
-}
-
-fn manual() -> AuthRequest {
-    AuthRequest::default().ref_id(Some("sim:manual".to_string()))
-}
-
-async fn until(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..1500 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 #[tokio::test]

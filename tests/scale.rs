@@ -4,6 +4,7 @@
 #![cfg(all(feature = "simulator", feature = "axum"))]
 
 mod simulator_support;
+use simulator_support::{manual, until};
 mod support;
 
 use std::sync::Arc;
@@ -42,20 +43,6 @@ async fn notified_client(sim_url: &str, fallback: Duration) -> (Client, Notifier
         .build()
         .unwrap();
     (client, notifier, callback_url)
-}
-
-fn manual() -> AuthRequest {
-    AuthRequest::default().ref_id(Some("sim:manual".to_string()))
-}
-
-async fn until(what: &str, mut cond: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if cond() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 #[tokio::test]

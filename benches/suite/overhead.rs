@@ -1,7 +1,8 @@
 //! `collect_overhead_ratio`: a typed collect through `Session::collect` ÷ the
 //! same GET with a bare reqwest client parsed into `serde_json::Value`, both
 //! against one tiny local server answering a fixed PENDING body (no rate
-//! limit), interleaved; medians.
+//! limit), interleaved; medians. Both are timed from the building of the
+//! request (URL, headers) to the decoded body.
 //!
 //! The server runs on its own thread and the clients on another
 //! current-thread runtime, so both sides of a pair see the same machine.
@@ -160,14 +161,17 @@ async fn measure(addr: std::net::SocketAddr, pairs: usize) -> Result<Samples, St
         }
         Ok::<Duration, String>(elapsed)
     };
+    // Timed from the building of the request, as the typed collect is (it
+    // builds its URL and headers inside `collect`).
     let bare_once = |bare: &reqwest::Client| {
-        let request = bare
-            .get(&url)
-            .basic_auth("bench", Some("bench-secret"))
-            .header(reqwest::header::ACCEPT, "application/json");
+        let bare = bare.clone();
+        let url = &url;
         async move {
             let start = Instant::now();
-            let value: serde_json::Value = request
+            let value: serde_json::Value = bare
+                .get(url)
+                .basic_auth("bench", Some("bench-secret"))
+                .header(reqwest::header::ACCEPT, "application/json")
                 .send()
                 .await
                 .map_err(|e| e.to_string())?

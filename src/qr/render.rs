@@ -4,6 +4,11 @@
 //! Freja's `qrData`. Every rendering has a quiet zone of four modules and is
 //! dark-on-light, as scanners expect.
 //!
+//! Encoding is done by the `qrcodegen` crate (Project Nayuki's reference
+//! implementation): error correction level M, the smallest version that
+//! fits, and the mask chosen by the specification's penalty rules (all
+//! eight masks scored over the complete symbol, the lowest wins).
+//!
 //! ```
 //! use identisure::qr::render::QrImage;
 //!
@@ -15,7 +20,7 @@
 
 use std::fmt;
 
-use qrcode::{Color, QrCode};
+use qrcodegen::{QrCode, QrCodeEcc, QrSegment, Version};
 
 /// Modules of blank margin around every rendering (the QR specification's
 /// recommended quiet zone).
@@ -29,8 +34,8 @@ use qrcode::{Color, QrCode};
 /// ```
 pub const QUIET_ZONE: usize = 4;
 
-/// A QR code ready to render, encoded by the `qrcode` crate (error correction
-/// level M).
+/// A QR code ready to render (error correction level M, mask chosen by the
+/// specification's penalty rules).
 ///
 /// `Debug` shows only the size: the encoded text stays out of logs.
 ///
@@ -43,7 +48,10 @@ pub const QUIET_ZONE: usize = 4;
 /// ```
 #[derive(Clone)]
 pub struct QrImage {
-    code: QrCode,
+    /// Width (= height) in modules.
+    size: usize,
+    /// Row-major, `true` for dark; read per module by every rendering.
+    dark: Vec<bool>,
 }
 
 /// Why a text could not be turned into a QR image.
@@ -52,13 +60,15 @@ pub struct QrImage {
 /// use identisure::qr::render::{QrImage, RenderError};
 ///
 /// let too_long = "x".repeat(5_000);
-/// assert!(matches!(QrImage::new(&too_long), Err(RenderError::Encode(_))));
+/// let err = QrImage::new(&too_long).unwrap_err();
+/// assert!(matches!(err, RenderError::Encode(ref e) if e.bytes() == 5_000));
+/// assert!(err.to_string().contains("does not fit in a QR code"));
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum RenderError {
-    /// The text does not fit in a QR code.
-    Encode(qrcode::types::QrError),
+    /// The text does not fit in a QR code at error correction level M.
+    Encode(TooLong),
     /// The PNG encoder failed.
     Png(png::EncodingError),
     /// The requested PNG module size is zero or makes the image too large.
@@ -87,6 +97,60 @@ impl std::error::Error for RenderError {
         }
     }
 }
+
+/// The text given to [`QrImage::new`] is longer than a QR code at error
+/// correction level M holds (version 40: 2331 bytes of general text, 3391
+/// characters of upper-case alphanumeric text, or 5596 digits).
+///
+/// Only the length is kept: the text itself stays out of errors and logs.
+///
+/// ```
+/// use identisure::qr::render::{QrImage, RenderError};
+///
+/// let Err(RenderError::Encode(e)) = QrImage::new(&"a".repeat(2332)) else {
+///     panic!("2332 bytes do not fit");
+/// };
+/// assert_eq!(e.bytes(), 2332);
+/// assert!(QrImage::new(&"a".repeat(2331)).is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooLong {
+    bytes: usize,
+}
+
+impl TooLong {
+    /// Length of the rejected text in bytes (UTF-8).
+    ///
+    /// ```
+    /// use identisure::qr::render::{QrImage, RenderError};
+    ///
+    /// let err = QrImage::new(&"9".repeat(6_000)).unwrap_err();
+    /// assert!(matches!(err, RenderError::Encode(e) if e.bytes() == 6_000));
+    /// ```
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl fmt::Display for TooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "a text of {} bytes does not fit in a QR code at error correction level M \
+             (at most {MAX_BYTES} bytes of general text, {MAX_ALPHANUMERIC} upper-case \
+             alphanumeric characters or {MAX_DIGITS} digits)",
+            self.bytes
+        )
+    }
+}
+
+impl std::error::Error for TooLong {}
+
+/// Capacities of version 40 at error correction level M (ISO/IEC 18004
+/// table 7): byte, alphanumeric and numeric mode.
+const MAX_BYTES: usize = 2331;
+const MAX_ALPHANUMERIC: usize = 3391;
+const MAX_DIGITS: usize = 5596;
 
 /// Largest accepted PNG module size in pixels.
 ///
@@ -121,16 +185,44 @@ pub enum TerminalBackground {
 }
 
 impl QrImage {
-    /// Encodes `text` (error correction level M, smallest version that fits).
+    /// Encodes `text`: one segment in the densest mode that holds all of it
+    /// (numeric, alphanumeric or byte), error correction level M (never
+    /// raised), the smallest version that fits, and the mask with the lowest
+    /// penalty under the specification's rules.
+    ///
+    /// A text that does not fit is an [`RenderError::Encode`] error.
     ///
     /// ```
     /// let image = identisure::qr::render::QrImage::new("frejaeid://x").unwrap();
     /// assert!(image.modules() >= 21);
     /// ```
     pub fn new(text: &str) -> Result<Self, RenderError> {
-        QrCode::new(text.as_bytes())
-            .map(|code| Self { code })
-            .map_err(RenderError::Encode)
+        let too_long = || RenderError::Encode(TooLong { bytes: text.len() });
+        // No mode packs more than MAX_DIGITS characters into a symbol: refuse
+        // longer texts before the encoder expands them into bits.
+        if text.len() > MAX_DIGITS {
+            return Err(too_long());
+        }
+        let segments = QrSegment::make_segments(text);
+        QrCode::encode_segments_advanced(
+            &segments,
+            QrCodeEcc::Medium,
+            Version::MIN,
+            Version::MAX,
+            None,  // mask: score all eight, keep the lowest penalty
+            false, // keep level M even where a higher one would fit
+        )
+        .map(|code| {
+            let size = code.size();
+            let dark = (0..size)
+                .flat_map(|y| (0..size).map(move |x| (x, y)))
+                .map(|(x, y)| code.get_module(x, y))
+                .collect();
+            // `size()` is 21..=177 (versions 1..=40).
+            let size = size.unsigned_abs() as usize;
+            Self { size, dark }
+        })
+        .map_err(|_| too_long())
     }
 
     /// Width (= height) of the code in modules, without the quiet zone.
@@ -140,7 +232,7 @@ impl QrImage {
     /// assert_eq!(image.modules(), 21);
     /// ```
     pub fn modules(&self) -> usize {
-        self.code.width()
+        self.size
     }
 
     /// Whether the module at (`x`, `y`) is dark; coordinates include the
@@ -154,15 +246,21 @@ impl QrImage {
     /// assert!(image.is_dark(QUIET_ZONE, QUIET_ZONE)); // finder pattern corner
     /// ```
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
-        let n = self.code.width();
+        let n = self.modules();
         if x < QUIET_ZONE || y < QUIET_ZONE || x >= n + QUIET_ZONE || y >= n + QUIET_ZONE {
             return false;
         }
-        self.code[(x - QUIET_ZONE, y - QUIET_ZONE)] == Color::Dark
+        self.module(x - QUIET_ZONE, y - QUIET_ZONE)
+    }
+
+    /// The module at (`x`, `y`) of the symbol itself (no quiet zone), both
+    /// below `modules()`.
+    fn module(&self, x: usize, y: usize) -> bool {
+        self.dark[y * self.size + x]
     }
 
     fn side(&self) -> usize {
-        self.code.width() + 2 * QUIET_ZONE
+        self.modules() + 2 * QUIET_ZONE
     }
 
     /// An SVG document (black on white, one user unit per module, scalable).
@@ -176,9 +274,8 @@ impl QrImage {
         // One path of horizontal runs of dark modules (`M x y h n v1 h-n z`),
         // written straight into one buffer: a frame is rendered every second
         // for every QR code on screen, so this stays cheap.
-        let n = self.code.width();
+        let n = self.modules();
         let side = self.side();
-        let colors = self.code.to_colors();
         let mut svg = String::with_capacity(256 + n * n * 6);
         svg.push_str(r#"<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=""#);
         push_number(&mut svg, side);
@@ -193,14 +290,14 @@ impl QrImage {
         svg.push('v');
         push_number(&mut svg, side);
         svg.push_str(r##"H0z" fill="#ffffff"/><path fill="#000000" d=""##);
-        for (y, row) in colors.chunks(n).enumerate() {
+        for (y, row) in self.dark.chunks(n).enumerate() {
             let mut x = 0;
             while x < n {
-                if row[x] != Color::Dark {
+                if !row[x] {
                     x += 1;
                     continue;
                 }
-                let run = row[x..].iter().take_while(|&&c| c == Color::Dark).count();
+                let run = row[x..].iter().take_while(|&&dark| dark).count();
                 svg.push('M');
                 push_number(&mut svg, x + QUIET_ZONE);
                 svg.push(' ');
@@ -487,6 +584,204 @@ mod tests {
     #[test]
     fn terminal_snapshot_of_the_reference_frame() {
         insta::assert_snapshot!(QrImage::new(PAYLOAD).unwrap().to_terminal());
+    }
+
+    /// Scans the image straight from `is_dark`, three pixels per module.
+    fn scan(image: &QrImage) -> String {
+        let side = image.modules() + 2 * QUIET_ZONE;
+        let scale = 3;
+        decode(side * scale, side * scale, |x, y| {
+            image.is_dark(x / scale, y / scale)
+        })
+    }
+
+    /// Error correction level bits and mask number from the format
+    /// information next to the top-left finder (ISO/IEC 18004 7.9).
+    fn format_info(image: &QrImage) -> (u32, u8) {
+        let m = |x: usize, y: usize| u32::from(image.is_dark(x + QUIET_ZONE, y + QUIET_ZONE));
+        let mut bits = 0;
+        for i in 0..6 {
+            bits |= m(8, i) << i;
+        }
+        bits |= m(8, 7) << 6 | m(8, 8) << 7 | m(7, 8) << 8;
+        for i in 9..15 {
+            bits |= m(14 - i, 8) << i;
+        }
+        let data = (bits ^ 0b101_0100_0001_0010) >> 10;
+        (data >> 3, (data & 7) as u8)
+    }
+
+    /// Mask penalty of a whole symbol (function patterns and format bits
+    /// included) by the four rules of ISO/IEC 18004 table 11, written
+    /// independently of the encoder. N3 counts a dark:light:dark:light:dark
+    /// run sequence in ratio 1:1:3:1:1 with light at least 4 units wide on
+    /// one side (and at least 1 unit on the other); outside the symbol is
+    /// light, as the quiet zone is.
+    fn penalty(n: usize, dark: impl Fn(usize, usize) -> bool) -> u32 {
+        const BORDER: usize = usize::MAX / 8;
+        let mut score = 0;
+        for transposed in [false, true] {
+            for i in 0..n {
+                let line: Vec<bool> = (0..n)
+                    .map(|j| if transposed { dark(i, j) } else { dark(j, i) })
+                    .collect();
+                // N1: five or more alike in a row: 3 + (length - 5).
+                for run in line.chunk_by(|a, b| a == b) {
+                    if run.len() >= 5 {
+                        score += 3 + (run.len() - 5) as u32;
+                    }
+                }
+                // Run lengths alternating light (even index) and dark,
+                // framed by the light border.
+                let mut runs = vec![BORDER];
+                for run in line.chunk_by(|a, b| a == b) {
+                    let last_dark = runs.len() % 2 == 0;
+                    match runs.last_mut() {
+                        Some(last) if run[0] == last_dark => *last += run.len(),
+                        _ => runs.push(run.len()),
+                    }
+                }
+                if runs.len() % 2 == 1 {
+                    let last = runs.len() - 1;
+                    runs[last] += BORDER;
+                } else {
+                    runs.push(BORDER);
+                }
+                // N3: 40 per finder-like pattern.
+                for k in (1..runs.len().saturating_sub(5)).step_by(2) {
+                    let u = runs[k];
+                    if runs[k + 1] == u
+                        && runs[k + 2] == 3 * u
+                        && runs[k + 3] == u
+                        && runs[k + 4] == u
+                    {
+                        let (before, after) = (runs[k - 1], runs[k + 5]);
+                        score += 40 * u32::from(before >= 4 * u && after >= u);
+                        score += 40 * u32::from(after >= 4 * u && before >= u);
+                    }
+                }
+            }
+        }
+        // N2: 3 per 2×2 block of one colour (overlapping blocks count).
+        for y in 0..n - 1 {
+            for x in 0..n - 1 {
+                let c = dark(x, y);
+                if c == dark(x + 1, y) && c == dark(x, y + 1) && c == dark(x + 1, y + 1) {
+                    score += 3;
+                }
+            }
+        }
+        // N4: 10 per full 5 % step of the dark share away from 50 %.
+        let total = n * n;
+        let dark_count = (0..total).filter(|&i| dark(i % n, i / n)).count();
+        let deviation = (20 * dark_count).abs_diff(10 * total);
+        score + 10 * (deviation.div_ceil(total).saturating_sub(1)) as u32
+    }
+
+    /// A spread of texts: BankID frames, Freja-style links of growing
+    /// length up to the byte capacity, and the other modes' capacities.
+    fn sample_texts() -> Vec<String> {
+        let qr = super::super::BankIdQr::new(
+            "67df3917-fa0d-44e5-b327-edcc928297f8",
+            crate::QrStartSecret::new("d28db9a7-4cde-429e-a983-359be676944c"),
+            std::time::Instant::now(),
+        );
+        let mut texts: Vec<String> = (0..30).map(|t| qr.payload_at(t * 3)).collect();
+        let link = "frejaeid://bindUserToTransaction?transactionReference=";
+        for len in [8, 40, 120, 300, 700, 1200, MAX_BYTES - link.len()] {
+            let reference: String = (0..len)
+                .map(|i| char::from(b"AZaz09+/="[(i * 7 + len) % 9]))
+                .collect();
+            texts.push(format!("{link}{reference}"));
+        }
+        texts
+            .push("A1 $%*+-./:".repeat(MAX_ALPHANUMERIC / 11) + &"Z".repeat(MAX_ALPHANUMERIC % 11));
+        texts.push("0123456789".repeat(MAX_DIGITS / 10) + &"7".repeat(MAX_DIGITS % 10));
+        texts.push("å".into());
+        texts
+    }
+
+    #[test]
+    fn texts_of_every_size_scan_back() {
+        for text in sample_texts() {
+            let image = QrImage::new(&text).unwrap();
+            assert_eq!(scan(&image), text, "{} modules", image.modules());
+        }
+    }
+
+    #[test]
+    fn level_is_m_and_the_mask_has_the_lowest_penalty() {
+        let mut versions = std::collections::BTreeSet::new();
+        for text in sample_texts() {
+            let image = QrImage::new(&text).unwrap();
+            let n = image.modules();
+            versions.insert((n - 17) / 4);
+            let (level, mask) = format_info(&image);
+            assert_eq!(level, 0b00, "level M, {n} modules");
+            // The same data under each of the eight masks.
+            let penalties: Vec<u32> = (0..8)
+                .map(|m| {
+                    let code = QrCode::encode_segments_advanced(
+                        &QrSegment::make_segments(&text),
+                        QrCodeEcc::Medium,
+                        Version::MIN,
+                        Version::MAX,
+                        Some(qrcodegen::Mask::new(m)),
+                        false,
+                    )
+                    .unwrap();
+                    if m == mask {
+                        let same = (0..n).all(|y| {
+                            (0..n)
+                                .all(|x| code.get_module(x as i32, y as i32) == image.module(x, y))
+                        });
+                        assert!(same, "mask {m} gives the same symbol");
+                    }
+                    penalty(n, |x, y| code.get_module(x as i32, y as i32))
+                })
+                .collect();
+            let lowest = *penalties.iter().min().unwrap();
+            assert_eq!(
+                penalties[usize::from(mask)],
+                lowest,
+                "{n} modules: {penalties:?}, mask {mask}"
+            );
+        }
+        assert!(
+            versions.len() >= 8 && versions.contains(&7) && versions.contains(&40),
+            "{versions:?}"
+        );
+    }
+
+    #[test]
+    fn too_long_texts_are_refused_with_their_length_only() {
+        for (text, bytes) in [
+            ("a".repeat(MAX_BYTES + 1), MAX_BYTES + 1),
+            ("A".repeat(MAX_ALPHANUMERIC + 1), MAX_ALPHANUMERIC + 1),
+            ("1".repeat(MAX_DIGITS + 1), MAX_DIGITS + 1),
+            ("ö".repeat(MAX_BYTES / 2 + 1), MAX_BYTES + 1),
+            ("secret".repeat(2_000_000), 12_000_000),
+        ] {
+            let err = QrImage::new(&text).unwrap_err();
+            assert!(
+                matches!(&err, RenderError::Encode(e) if e.bytes() == bytes),
+                "{err:?}"
+            );
+            let message = err.to_string();
+            assert!(message.contains(&format!("{bytes} bytes")), "{message}");
+            assert!(message.contains("level M"), "{message}");
+            assert!(
+                !message.contains("aaaa") && !message.contains("secret"),
+                "{message}"
+            );
+            assert!(std::error::Error::source(&err).is_some());
+        }
+    }
+
+    #[test]
+    fn debug_shows_the_size_only() {
+        let image = QrImage::new(PAYLOAD).unwrap();
+        assert_eq!(format!("{image:?}"), "QrImage { modules: 45 }");
     }
 
     #[test]

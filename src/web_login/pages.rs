@@ -4,24 +4,9 @@
 use super::store::{Failure, Login, Status, View};
 use super::text::T;
 use super::{Options, Provider};
+use crate::html::esc;
 use crate::messages::Lang;
 use crate::qr::render::QrImage;
-
-/// Escapes text for HTML (content and attribute values).
-pub(crate) fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn lang_tag(lang: Lang) -> &'static str {
     match lang {

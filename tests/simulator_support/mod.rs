@@ -118,3 +118,21 @@ pub async fn collect_until_done(url: &str, path: &str, max: usize) -> serde_json
     }
     panic!("{path} still pending after {max} collects");
 }
+
+/// A BankID SE auth request the simulator leaves pending until told
+/// (`sim:manual`).
+pub fn manual() -> identisure::providers::bankid_se::AuthRequest {
+    identisure::providers::bankid_se::AuthRequest::default().ref_id(Some("sim:manual".to_string()))
+}
+
+/// Waits until `cond` holds, checking every 10 ms, for at most 15 s (then
+/// panics naming `what`).
+pub async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..1500 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never happened: {what}");
+}

@@ -11,13 +11,21 @@
 //! happen before the clock starts (`cargo fetch`); the timed build runs
 //! `--offline`, so the figure is compile time only.
 //!
-//! Reported keys (seconds are wall-clock, on whatever else the machine is
-//! doing: the two builds run one after the other, so a change of load
-//! between them skews the ratio — measure on an otherwise idle machine and
-//! read the `--timings` reports beside the figures):
-//! - `dependent_build_s`, `dependent_crates_compiled`
-//! - `anchor_dependent_build_s`, `anchor_dependent_crates_compiled`
-//! - `dependent_build_ratio` (ours / anchor; the goal is ≤ 1.0)
+//! The builds run one after the other, so a change of load between them
+//! would skew a single pair: a full run therefore builds in the order ours,
+//! anchor, anchor, ours (a drift of load in time hits both sides alike) and
+//! reports the means; `--quick` builds each once. Beside the wall-clock
+//! seconds, the CPU seconds of each build (user + system of cargo and every
+//! compiler it ran) are reported: they barely move with other load on the
+//! machine, so their ratio is the steadier evidence.
+//!
+//! Reported keys:
+//! - `dependent_build_s`, `dependent_build_cpu_s`, `dependent_crates_compiled`
+//! - `anchor_dependent_build_s`, `anchor_dependent_build_cpu_s`,
+//!   `anchor_dependent_crates_compiled`
+//! - `dependent_build_ratio` (ours / anchor, wall-clock; the goal is ≤ 1.0)
+//!   and `dependent_build_cpu_ratio` (the same in CPU seconds)
+//! - `dependent_build_rounds` (builds per side)
 //! - `dependent_build_mode` (`build`, or `check` with `quick`)
 //! - `dependent_package_bytes` (size of the `.crate` file)
 //! - `dependent_timings_html`, `anchor_dependent_timings_html`: the
@@ -78,16 +86,6 @@ pub fn measure(quick: bool) -> Result<Vec<(String, Value)>, String> {
     if lock.is_file() {
         copy(&lock, &ours_dir.join("Cargo.lock"))?;
     }
-    let timings_dir = std::env::temp_dir().join("identisure-build-cost-timings");
-    let ours = cold_build(&ours_dir, mode)?;
-    let ours_html = keep_timings(&ours, &timings_dir, "dependent.html");
-    eprintln!(
-        "build-cost: identisure dependent: {:.1} s, {} crates",
-        ours.seconds, ours.crates
-    );
-    // Free the disk before the second cold build.
-    let _ = std::fs::remove_dir_all(ours_dir.join("target"));
-
     let anchor_dir = work.path().join("anchor-dependent");
     write_binary_crate(
         &anchor_dir,
@@ -95,31 +93,71 @@ pub fn measure(quick: bool) -> Result<Vec<(String, Value)>, String> {
         ANCHOR_DEPENDENCY,
         ANCHOR_MAIN,
     )?;
-    let anchor = cold_build(&anchor_dir, mode)?;
-    let anchor_html = keep_timings(&anchor, &timings_dir, "anchor-dependent.html");
-    eprintln!(
-        "build-cost: identisure-client dependent: {:.1} s, {} crates",
-        anchor.seconds, anchor.crates
-    );
-
-    let ratio = if anchor.seconds > 0.0 {
-        json!(round3(ours.seconds / anchor.seconds))
+    let timings_dir = std::env::temp_dir().join("identisure-build-cost-timings");
+    // ours, anchor (, anchor, ours): see the module documentation.
+    let order: &[bool] = if quick {
+        &[true, false]
     } else {
-        Value::Null
+        &[true, false, false, true]
+    };
+    let (mut ours_runs, mut anchor_runs) = (Vec::new(), Vec::new());
+    for &is_ours in order {
+        let (dir, name, runs) = if is_ours {
+            (&ours_dir, "dependent", &mut ours_runs)
+        } else {
+            (&anchor_dir, "anchor-dependent", &mut anchor_runs)
+        };
+        let build = cold_build(dir, mode)?;
+        eprintln!(
+            "build-cost: {name}: {:.1} s ({:.1} CPU s), {} crates",
+            build.seconds, build.cpu_seconds, build.crates
+        );
+        keep_timings(&build, &timings_dir, &format!("{name}.html"));
+        runs.push(build);
+        // Free the disk (and make the next build of this side cold again).
+        let _ = std::fs::remove_dir_all(dir.join("target"));
+    }
+    let ours = Build::mean(&ours_runs);
+    let anchor = Build::mean(&anchor_runs);
+    let ours_html = Some(timings_dir.join("dependent.html")).filter(|p| p.is_file());
+    let anchor_html = Some(timings_dir.join("anchor-dependent.html")).filter(|p| p.is_file());
+
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            json!(round3(a / b))
+        } else {
+            Value::Null
+        }
     };
     Ok(vec![
         ("dependent_build_mode".into(), json!(mode)),
+        ("dependent_build_rounds".into(), json!(ours_runs.len())),
         ("dependent_build_s".into(), json!(round3(ours.seconds))),
+        (
+            "dependent_build_cpu_s".into(),
+            json!(round3(ours.cpu_seconds)),
+        ),
         ("dependent_crates_compiled".into(), json!(ours.crates)),
         (
             "anchor_dependent_build_s".into(),
             json!(round3(anchor.seconds)),
         ),
         (
+            "anchor_dependent_build_cpu_s".into(),
+            json!(round3(anchor.cpu_seconds)),
+        ),
+        (
             "anchor_dependent_crates_compiled".into(),
             json!(anchor.crates),
         ),
-        ("dependent_build_ratio".into(), ratio),
+        (
+            "dependent_build_ratio".into(),
+            ratio(ours.seconds, anchor.seconds),
+        ),
+        (
+            "dependent_build_cpu_ratio".into(),
+            ratio(ours.cpu_seconds, anchor.cpu_seconds),
+        ),
         ("dependent_package_bytes".into(), json!(package_bytes)),
         ("dependent_timings_html".into(), path_value(ours_html)),
         (
@@ -132,8 +170,37 @@ pub fn measure(quick: bool) -> Result<Vec<(String, Value)>, String> {
 /// One cold build: seconds, crates compiled, where `--timings` wrote its report.
 struct Build {
     seconds: f64,
+    cpu_seconds: f64,
     crates: usize,
     timings: Option<PathBuf>,
+}
+
+impl Build {
+    /// The mean of some builds (their timings report is not carried).
+    fn mean(builds: &[Build]) -> Build {
+        let n = builds.len().max(1) as f64;
+        Build {
+            seconds: builds.iter().map(|b| b.seconds).sum::<f64>() / n,
+            cpu_seconds: builds.iter().map(|b| b.cpu_seconds).sum::<f64>() / n,
+            crates: builds.iter().map(|b| b.crates).max().unwrap_or(0),
+            timings: None,
+        }
+    }
+}
+
+/// CPU seconds (user + system) of this process's waited-for children and
+/// their waited-for descendants (cargo waits for every compiler it runs).
+fn children_cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes one plain struct that we own.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) != 0 {
+            return 0.0;
+        }
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 /// The identisure workspace (the parent of this xtask crate).
@@ -221,6 +288,7 @@ fn cold_build(dir: &Path, mode: &str) -> Result<Build, String> {
             .env("CARGO_TARGET_DIR", &target),
         &format!("cargo fetch in {}", dir.display()),
     )?;
+    let cpu_before = children_cpu_seconds();
     let started = Instant::now();
     let out = run(
         cargo()
@@ -232,10 +300,12 @@ fn cold_build(dir: &Path, mode: &str) -> Result<Build, String> {
         &format!("cargo {mode} in {}", dir.display()),
     )?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = children_cpu_seconds() - cpu_before;
     let crates = count_compiled(&String::from_utf8_lossy(&out.stderr));
     let timings = newest_timings(&target.join("cargo-timings"));
     Ok(Build {
         seconds,
+        cpu_seconds,
         crates,
         timings,
     })
