@@ -2,6 +2,8 @@
 //! of the hand-written layer goes through (tracing, status mapping).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -579,7 +581,16 @@ impl Client {
 
     /// Sends one request, exactly once, and reads the whole answer. Non-2xx
     /// answers become their typed error here.
-    pub(crate) async fn send(&self, call: Call<'_>, body: Body<'_>) -> Result<Answer> {
+    ///
+    /// Returns the request boxed (not an `async fn`): a request's state lives
+    /// on the heap only while it runs, so a session waiting between collects
+    /// keeps a small future (this matters with thousands of sessions waiting
+    /// at once), with one allocation per request.
+    pub(crate) fn send<'a>(
+        &'a self,
+        call: Call<'a>,
+        body: Body<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<Answer>> + Send + 'a>> {
         let span = tracing::debug_span!(
             "identisure.call",
             operation = call.operation,
@@ -587,10 +598,7 @@ impl Client {
             attempt = call.attempt,
             status = tracing::field::Empty,
         );
-        let this = self.clone();
-        // Boxed: a request's state lives on the heap only while it runs, so
-        // a session waiting between collects keeps a small future (this
-        // matters with thousands of sessions waiting at once).
+        let this = self;
         let request = async move {
             let mut url = this.inner.base_url.clone();
             {
@@ -647,7 +655,7 @@ impl Client {
             }
         }
         .instrument(span);
-        Box::pin(request).await
+        Box::pin(request)
     }
 }
 

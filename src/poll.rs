@@ -147,9 +147,10 @@ pub(crate) async fn collect_once<F: Family>(
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
     }
-    // Boxed: what a request needs lives on the heap only while it runs,
-    // so a session sleeping until its next collect keeps a small future.
-    let result = Box::pin(collect_request(inner, attempt)).await;
+    // What a request needs lives on the heap only while it runs
+    // (`Client::send` boxes it), so a session sleeping until its next
+    // collect keeps a small future.
+    let result = collect_request(inner, attempt).await;
     // Counted from the end of this collect: the next start is then more
     // than a second after this start, and the server, which receives
     // each request a little after it starts, also never sees two less
