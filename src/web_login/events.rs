@@ -64,7 +64,12 @@ pub(crate) fn events(
                     return Some((Ok(event), st));
                 }
                 frame = next_frame(&mut st.frames) => {
-                    let svg = qr_svg(&frame.payload);
+                    // Encoding a QR code takes a few hundred microseconds
+                    // (the mask choice): done off the async workers.
+                    let payload = frame.payload;
+                    let svg = tokio::task::spawn_blocking(move || qr_svg(&payload))
+                        .await
+                        .unwrap_or_default();
                     if svg.is_empty() {
                         continue;
                     }
