@@ -52,15 +52,19 @@ fn options() -> Options {
 }
 
 impl App {
-    /// Posts the start form; returns the waiting page's path.
-    async fn start(&self, form: &[(&str, &str)]) -> String {
-        let answer = self
-            .http
+    /// Posts the start form; returns the answer as it is.
+    async fn post_start(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
             .post(format!("{}/start", self.url))
             .form(form)
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Posts the start form; returns the waiting page's path.
+    async fn start(&self, form: &[(&str, &str)]) -> String {
+        let answer = self.post_start(form).await;
         assert_eq!(answer.status(), 303, "{:?}", answer.text().await);
         answer.headers()["location"].to_str().unwrap().to_string()
     }
@@ -387,16 +391,12 @@ async fn redirect_provider_sends_the_user_to_its_page_and_back() {
 async fn freja_shows_the_qr_of_qr_data_and_needs_a_personal_number() {
     let app = app_with(Simulator::new(), options()).await;
     let refused = app
-        .http
-        .post(format!("{}/start", app.url))
-        .form(&[
+        .post_start(&[
             ("provider", "freja"),
             ("lang", "en"),
             ("personal_number", ""),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(refused.status(), 400);
     assert!(
         refused
@@ -406,16 +406,12 @@ async fn freja_shows_the_qr_of_qr_data_and_needs_a_personal_number() {
             .contains("Enter a valid personal identity number")
     );
     let bad = app
-        .http
-        .post(format!("{}/start", app.url))
-        .form(&[
+        .post_start(&[
             ("provider", "freja"),
             ("lang", "en"),
             ("personal_number", "198704122385"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     let bad_page = bad.text().await.unwrap();
     assert!(!bad_page.contains("198704122385"), "the number is echoed");
     let path = app
@@ -442,13 +438,7 @@ async fn unknown_logins_and_unoffered_choices_are_refused() {
     assert_eq!(app.get("/login/nope").await.status(), 404);
     assert_eq!(app.get("/login/nope/events").await.status(), 404);
     assert_eq!(app.get("/login/nope/result").await.status(), 404);
-    let answer = app
-        .http
-        .post(format!("{}/start", app.url))
-        .form(&[("provider", "vipps")])
-        .send()
-        .await
-        .unwrap();
+    let answer = app.post_start(&[("provider", "vipps")]).await;
     assert_eq!(answer.status(), 400);
     // A refId that is not offered is not sent: the default scenario completes.
     let path = app
@@ -569,16 +559,12 @@ async fn a_login_belongs_to_the_browser_that_started_it() {
     };
     let app = app_with(Simulator::new(), options).await;
     let answer = app
-        .http
-        .post(format!("{}/start", app.url))
-        .form(&[
+        .post_start(&[
             ("provider", "bankid-se"),
             ("lang", "en"),
             ("test_identity", "sim:manual"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(answer.status(), 303);
     let path = answer.headers()["location"].to_str().unwrap().to_string();
     let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_string();
