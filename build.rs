@@ -26,7 +26,7 @@ use quote::ToTokens;
 const PRUNED_OPERATIONS: &[(&str, &str)] = &[(
     "document_upload",
     "multipart/form-data request bodies are not supported by progenitor 0.15; \
-     the upload is hand-written in src/documents.rs",
+     the upload is hand-written in src/providers/documents.rs",
 )];
 
 /// Schemas replaced by hand-written types, each with its reason.

@@ -12,8 +12,8 @@ mod common;
 
 use identisure::WaitOptions;
 use identisure::launch::{FrejaEnvironment, freja_app_link};
-use identisure::providers::freja::AuthRequest;
-use identisure::raw::types::{FrejaCountry, FrejaRegistrationLevel};
+use identisure::providers::freja::{AuthRequest, country};
+use identisure::raw::types::FrejaRegistrationLevel;
 
 #[tokio::main]
 async fn main() -> Result<(), common::BoxError> {
@@ -26,8 +26,8 @@ async fn main() -> Result<(), common::BoxError> {
         .freja()
         .auth(
             AuthRequest::default()
-                .ssn(ssn.as_str())
-                .country(FrejaCountry::Sweden)
+                .ssn(identisure::text(&ssn))
+                .country(identisure::text(country::SWEDEN))
                 .min_registration_level(FrejaRegistrationLevel::Extended),
         )
         .await?;

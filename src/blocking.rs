@@ -313,8 +313,8 @@ blocking_api! {
     FrejaApi = freja {
         start auth(freja::AuthRequest) -> Freja;
         start sign(freja::SignRequest) -> Freja;
-        start backchannel_auth(freja::AuthRequest) -> Freja;
-        start backchannel_sign(freja::SignRequest) -> Freja;
+        start backchannel_auth(freja::BackchannelAuthRequest) -> Freja;
+        start backchannel_sign(freja::BackchannelSignRequest) -> Freja;
         start age_verification(AgeVerificationRequest) -> AgeVerification;
         attach auth_session -> Freja;
         attach sign_session -> Freja;
@@ -424,16 +424,29 @@ impl DocumentsApi<'_> {
             .block_on(self.client.inner.documents().upload(pdf))
     }
 
-    /// Blocking [`crate::providers::DocumentsApi::get`].
+    /// Blocking [`crate::providers::DocumentsApi::download`].
     ///
     /// ```no_run
     /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
-    /// let doc = client.documents().get("doc-1")?;
-    /// # let _ = doc; Ok(()) }
+    /// let pdf = client.documents().download("doc-1")?;
+    /// # let _ = pdf; Ok(()) }
     /// ```
-    pub fn get(&self, id: &str) -> Result<types::Document> {
+    pub fn download(&self, id: &str) -> Result<bytes::Bytes> {
         self.client
             .rt
-            .block_on(self.client.inner.documents().get(id))
+            .block_on(self.client.inner.documents().download(id))
+    }
+
+    /// Blocking [`crate::providers::DocumentsApi::delete`].
+    ///
+    /// ```no_run
+    /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+    /// client.documents().delete("doc-1")?;
+    /// # Ok(()) }
+    /// ```
+    pub fn delete(&self, id: &str) -> Result<()> {
+        self.client
+            .rt
+            .block_on(self.client.inner.documents().delete(id))
     }
 }

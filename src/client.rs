@@ -461,7 +461,13 @@ pub(crate) struct Call<'a> {
     pub segments: &'a [&'a str],
     pub id: Option<&'a str>,
     pub attempt: u32,
+    /// The `Accept` header: JSON, or for a document download the PDF (with
+    /// JSON for an error answer).
+    pub accept: &'static str,
 }
+
+/// `Accept` of every JSON call.
+pub(crate) const ACCEPT_JSON: &str = "application/json";
 
 impl Client {
     /// Starts configuring a client.
@@ -605,7 +611,7 @@ impl Client {
                 let mut path = url
                     .path_segments_mut()
                     .map_err(|_| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
-                path.pop_if_empty().push("v3").extend(call.segments);
+                path.pop_if_empty().extend(call.segments);
                 if let Some(id) = call.id {
                     path.push(id);
                 }
@@ -614,7 +620,7 @@ impl Client {
                 .inner
                 .http
                 .request(call.method, url)
-                .header(reqwest::header::ACCEPT, "application/json");
+                .header(reqwest::header::ACCEPT, call.accept);
             request = match body {
                 Body::None => request,
                 Body::Json(value) => request.json(value),

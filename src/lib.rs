@@ -162,7 +162,7 @@ mod poll;
 pub mod providers;
 mod session;
 mod validate;
-pub use validate::{Text, text};
+pub use validate::{Age, Text, ZeroAge, age, text};
 
 pub use client::{
     Client, ClientBuilder, CollectLimit, DEFAULT_MAX_RESPONSE_BYTES, Environment, SecretKey,

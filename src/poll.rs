@@ -182,6 +182,7 @@ async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Re
                 segments: inner.flow.session,
                 id: Some(inner.id()),
                 attempt,
+                accept: crate::client::ACCEPT_JSON,
             },
             Body::None,
         )

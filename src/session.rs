@@ -142,6 +142,42 @@ family!(
     fhint: |_: &types::AgeVerificationFailed| None
 );
 
+/// An address as one line of text, whichever shape the service sent it in
+/// (decision `address-shape`: the provider's clients decode a string, our
+/// earlier reading was an object; both decode).
+///
+/// ```
+/// use identisure::raw::types::Address;
+/// let text: Address = serde_json::from_str(r#""Storgatan 12, 114 51 Stockholm""#).unwrap();
+/// assert_eq!(text.to_string(), "Storgatan 12, 114 51 Stockholm");
+/// let fields: Address = serde_json::from_str(r#"{"street":"Storgatan 12","postalCode":"114 51","city":"Stockholm"}"#).unwrap();
+/// assert_eq!(fields.to_string(), "Storgatan 12, 114 51 Stockholm");
+/// ```
+impl fmt::Display for types::Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            types::Address::AddressText(text) => f.write_str(text),
+            types::Address::StructuredAddress(a) => {
+                let town = [a.postal_code.as_deref(), a.city.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let parts: Vec<&str> = [
+                    a.street.as_deref(),
+                    Some(town.as_str()),
+                    a.country.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .filter(|p| !p.is_empty())
+                .collect();
+                f.write_str(&parts.join(", "))
+            }
+        }
+    }
+}
+
 /// Where a flow lives: the start path and the collect/cancel path (phone and
 /// backchannel flows are collected through their auth/sign flow).
 #[derive(Debug)]
@@ -498,6 +534,7 @@ impl<F: Family> Session<F> {
                         segments: flow.start,
                         id: None,
                         attempt,
+                        accept: crate::client::ACCEPT_JSON,
                     },
                     Body::Json(&body),
                 )
@@ -662,6 +699,7 @@ pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result
                 segments: inner.flow.session,
                 id: Some(inner.id()),
                 attempt: 1,
+                accept: crate::client::ACCEPT_JSON,
             },
             Body::None,
         )

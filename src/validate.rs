@@ -14,13 +14,58 @@ use crate::error::{Error, Result};
 /// constraints) and applies the hand checks; returns the JSON to send.
 pub(crate) fn request<B, T>(builder: B) -> Result<serde_json::Value>
 where
-    T: TryFrom<B, Error = crate::raw::types::error::ConversionError> + Serialize,
+    T: TryFrom<B, Error = crate::raw::types::error::ConversionError> + Serialize + Rules,
 {
     let typed = T::try_from(builder).map_err(|e| {
         let (field, rule) = split_builder_message(&e.to_string());
         Error::InvalidRequest { field, rule }
     })?;
+    typed.rules()?;
     checked(&typed)
+}
+
+/// The rules of a request type that the spec cannot express (between
+/// fields), checked after the generated ones.
+pub(crate) trait Rules {
+    /// Checks the rules; the default has none.
+    fn rules(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+macro_rules! no_rules_between_fields {
+    ($($t:ident),* $(,)?) => {
+        $( impl Rules for crate::raw::types::$t {} )*
+    };
+}
+
+no_rules_between_fields!(
+    BankIdSeAuthRequest,
+    BankIdSeSignRequest,
+    BankIdSePhoneAuthRequest,
+    BankIdSePhoneSignRequest,
+    BankIdSeVerifyRequest,
+    BankIdNoAuthRequest,
+    BankIdNoBackchannelAuthRequest,
+    BankIdNoTextSignRequest,
+    BankIdNoDocumentSignRequest,
+    FrejaAuthRequest,
+    FrejaSignRequest,
+    FrejaBackchannelAuthRequest,
+    FrejaBackchannelSignRequest,
+    MitIdAuthRequest,
+    MitIdSignRequest,
+    MitIdBackchannelAuthRequest,
+    FtnAuthRequest,
+    VippsAuthRequest,
+    VippsBackchannelAuthRequest,
+);
+
+impl Rules for crate::raw::types::AgeVerificationRequest {
+    fn rules(&self) -> Result<()> {
+        age_bounds(self.min_age.map(|n| n.get()), self.max_age.map(|n| n.get()))
+            .map_err(|(field, rule)| Error::invalid(field, rule))
+    }
 }
 
 /// Serializes an already typed request and applies the hand checks.
@@ -58,6 +103,20 @@ fn hand_checks(value: &serde_json::Value) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The bounds of an age verification: at least one, and `maxAge` not below
+/// `minAge` (the rule the provider's clients document; decision
+/// `age-verification-bounds`). Shared by the client and the simulator.
+pub(crate) fn age_bounds(
+    min_age: Option<u64>,
+    max_age: Option<u64>,
+) -> std::result::Result<(), (&'static str, &'static str)> {
+    match (min_age, max_age) {
+        (None, None) => Err(("minAge, maxAge", "at least one of them is required")),
+        (Some(min), Some(max)) if max < min => Err(("maxAge", "must not be less than minAge")),
+        _ => Ok(()),
+    }
 }
 
 /// A session or document id given by the caller: non-empty, at most 200
@@ -149,7 +208,7 @@ mod tests {
 
     fn invalid<B, T>(b: B) -> (String, String)
     where
-        T: TryFrom<B, Error = types::error::ConversionError> + Serialize,
+        T: TryFrom<B, Error = types::error::ConversionError> + Serialize + Rules,
     {
         match request::<B, T>(b) {
             Err(Error::InvalidRequest { field, rule }) => (field, rule),
@@ -172,14 +231,33 @@ mod tests {
                 "must be at most 50000 characters".to_string()
             )
         );
-        let b = builder::AgeVerificationRequest::default().min_age(18u64);
+        let b = builder::AgeVerificationRequest::default();
         assert_eq!(
             invalid::<_, types::AgeVerificationRequest>(b),
-            ("maxAge".to_string(), "is required".to_string())
+            (
+                "minAge, maxAge".to_string(),
+                "at least one of them is required".to_string()
+            )
         );
         let b = builder::AgeVerificationRequest::default()
-            .min_age(0u64)
-            .max_age(20u64);
+            .min_age(crate::age(30))
+            .max_age(crate::age(20));
+        assert_eq!(
+            invalid::<_, types::AgeVerificationRequest>(b),
+            (
+                "maxAge".to_string(),
+                "must not be less than minAge".to_string()
+            )
+        );
+        for only_one in [
+            builder::AgeVerificationRequest::default().min_age(crate::age(18)),
+            builder::AgeVerificationRequest::default().max_age(crate::age(17)),
+        ] {
+            assert!(request::<_, types::AgeVerificationRequest>(only_one).is_ok());
+        }
+        let b = builder::AgeVerificationRequest::default()
+            .min_age(crate::age(0))
+            .max_age(crate::age(20));
         assert_eq!(
             invalid::<_, types::AgeVerificationRequest>(b),
             ("minAge".to_string(), "must be at least 1".to_string())
@@ -189,10 +267,19 @@ mod tests {
             invalid::<_, types::MitIdSignRequest>(b),
             ("text".to_string(), "must not be empty".to_string())
         );
-        let b = builder::FrejaAuthRequest::default()
+        let b = builder::FrejaBackchannelAuthRequest::default()
             .ssn("")
-            .country(types::FrejaCountry::Sweden);
-        assert_eq!(invalid::<_, types::FrejaAuthRequest>(b).0, "ssn");
+            .country("SWEDEN");
+        assert_eq!(invalid::<_, types::FrejaBackchannelAuthRequest>(b).0, "ssn");
+        let b = builder::FrejaBackchannelAuthRequest::default().ssn("198704122384");
+        assert_eq!(
+            invalid::<_, types::FrejaBackchannelAuthRequest>(b),
+            ("country".to_string(), "is required".to_string())
+        );
+        // A QR start needs neither (decision `freja-qr-without-ssn-country`).
+        assert!(
+            request::<_, types::FrejaAuthRequest>(builder::FrejaAuthRequest::default()).is_ok()
+        );
     }
 
     #[test]
@@ -292,11 +379,61 @@ optional_text!(
     BankIdSeSignRequestDigest,
     BankIdSePhoneSignRequestDigest,
     MitIdAuthRequestReferenceText,
+    FrejaCountry,
 );
 
 impl TryFrom<Text<'_>> for Option<crate::PersonalNumber> {
     type Error = crate::EmptyPersonalNumber;
     fn try_from(value: Text<'_>) -> std::result::Result<Self, Self::Error> {
         crate::PersonalNumber::new(value.0).map(Some)
+    }
+}
+
+/// An age bound of an age verification (`minAge`, `maxAge`): both are
+/// optional, so the generated builder takes them as `Option<NonZeroU64>`;
+/// [`age`] turns a plain number into one, and a 0 is refused when the
+/// request is sent ([`Error::InvalidRequest`], `must be at least 1`).
+///
+/// ```
+/// # #[tokio::main] async fn main() {
+/// use identisure::{Error, age};
+/// use identisure::providers::AgeVerificationRequest;
+///
+/// let adults = AgeVerificationRequest::default().min_age(age(18));
+/// # let _ = adults;
+/// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+/// let err = client.ftn().age_verification(AgeVerificationRequest::default().min_age(age(0))).await.unwrap_err();
+/// assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "minAge" && rule == "must be at least 1"));
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Age(u64);
+
+/// An age bound in whole years; see [`Age`].
+///
+/// ```
+/// let teens = identisure::providers::AgeVerificationRequest::default()
+///     .min_age(identisure::age(13))
+///     .max_age(identisure::age(19));
+/// # let _ = teens;
+/// ```
+pub fn age(years: u64) -> Age {
+    Age(years)
+}
+
+/// The message of a zero [`Age`].
+#[derive(Debug)]
+pub struct ZeroAge;
+
+impl std::fmt::Display for ZeroAge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("out of range integral type conversion attempted")
+    }
+}
+
+impl TryFrom<Age> for Option<std::num::NonZeroU64> {
+    type Error = ZeroAge;
+    fn try_from(value: Age) -> std::result::Result<Self, Self::Error> {
+        std::num::NonZeroU64::new(value.0).map(Some).ok_or(ZeroAge)
     }
 }

@@ -314,9 +314,14 @@ fn refused_input_exits_2_naming_field_and_rule_and_sends_nothing() {
             "minAge:",
         ),
         (
-            "freja/auth",
-            r#"{"ssn":"198704122384","country":"ATLANTIS"}"#.into(),
-            "country: must be one of",
+            "freja/backchannel/auth",
+            r#"{"ssn":"198704122384","country":""}"#.into(),
+            "country:",
+        ),
+        (
+            "ftn/age-verification",
+            "{}".into(),
+            "minAge, maxAge: at least one of them is required",
         ),
         (
             "bankid-no/sign",

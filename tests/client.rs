@@ -624,14 +624,14 @@ async fn every_provider_starts_at_its_path_and_collects_through_its_flow() {
             .await;
     }
     use identisure::providers::{bankid_no, freja, mitid, vipps};
-    use identisure::raw::types::{BankIdNoDocumentSignRequestDocumentsItem as DocId, FrejaCountry};
+    use identisure::raw::types::BankIdNoDocumentSignRequestDocumentsItem as DocId;
     let c = client(&server.uri());
     let s = c
         .freja()
         .backchannel_sign(
-            freja::SignRequest::default()
+            freja::BackchannelSignRequest::default()
                 .ssn("190001019876")
-                .country(FrejaCountry::Sweden)
+                .country(freja::country::SWEDEN)
                 .text("ok"),
         )
         .await
@@ -663,8 +663,8 @@ async fn every_provider_starts_at_its_path_and_collects_through_its_flow() {
         .unwrap();
     assert!(s.collect().await.unwrap().is_final());
     let age = identisure::providers::AgeVerificationRequest::default()
-        .min_age(18u64)
-        .max_age(130u64);
+        .min_age(identisure::age(18))
+        .max_age(identisure::age(130));
     let s = c.ftn().age_verification(age.clone()).await.unwrap();
     assert!(
         matches!(s.wait(WaitOptions::default()).await.unwrap(), Outcome::Completed(ref a) if a.age_verified == Some(true))
@@ -713,7 +713,8 @@ async fn invalid_requests_are_refused_before_sending() {
         matches!(err, Error::InvalidRequest { ref field, .. } if field == "qrCode"),
         "{err:?}"
     );
-    assert!(c.documents().get("").await.is_err());
+    assert!(c.documents().download("").await.is_err());
+    assert!(c.documents().delete("").await.is_err());
     use identisure::text;
     let err = c
         .bankid_se()
@@ -759,8 +760,8 @@ async fn invalid_requests_are_refused_before_sending() {
         .bankid_se()
         .age_verification(
             identisure::providers::AgeVerificationRequest::default()
-                .min_age(0u64)
-                .max_age(20u64),
+                .min_age(identisure::age(0))
+                .max_age(identisure::age(20)),
         )
         .await
         .unwrap_err();
@@ -775,17 +776,27 @@ async fn invalid_requests_are_refused_before_sending() {
 }
 
 #[tokio::test]
-async fn documents_upload_is_one_multipart_pdf_and_get_reads_it_back() {
+async fn documents_upload_is_one_multipart_pdf_download_reads_the_bytes_and_delete_deletes() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path("/v3/document"))
+        .and(path("/document"))
         .respond_with(json(201, serde_json::json!({"id": "doc-1", "hash": "abc"})))
         .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/v3/document/doc-1"))
-        .respond_with(json(200, serde_json::json!({"id": "doc-1", "hash": "abc"})))
+        .and(path("/document/doc-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/pdf")
+                .set_body_bytes(b"%PDF-1.7 signed".to_vec()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/document/doc-1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
         .mount(&server)
         .await;
     let c = client(&server.uri());
@@ -813,10 +824,17 @@ async fn documents_upload_is_one_multipart_pdf_and_get_reads_it_back() {
         body.contains("application/pdf") && body.contains("%PDF-1.7"),
         "{body}"
     );
-    assert_eq!(
-        c.documents().get("doc-1").await.unwrap().hash.as_deref(),
-        Some("abc")
-    );
+    let pdf = c.documents().download("doc-1").await.unwrap();
+    assert_eq!(&pdf[..], b"%PDF-1.7 signed");
+    let accept = server.received_requests().await.unwrap()[1]
+        .headers
+        .get("accept")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(accept.starts_with("application/pdf"), "{accept}");
+    c.documents().delete("doc-1").await.unwrap();
 
     let big = [
         b"%PDF-".as_slice(),

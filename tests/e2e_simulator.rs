@@ -1,5 +1,5 @@
 //! End to end through the typed `identisure::Client` and the embedded
-//! simulator on 127.0.0.1: every provider and flow, all 55 operations (each
+//! simulator on 127.0.0.1: every provider and flow, all 56 operations (each
 //! seen with a success status in the client's own `identisure.call` spans),
 //! every scenario outcome, 429 behaviour, account isolation, and callbacks
 //! received by an axum server and verified with `verify_callback`.
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use identisure::providers::{bankid_no, bankid_se, freja, ftn, mitid, vipps};
-use identisure::raw::types::{CallInitiator, FrejaCountry};
+use identisure::raw::types::CallInitiator;
 use identisure::simulator::{RunningSimulator, Simulator, Timing, test_identities};
 use identisure::{Client, Error, FailureCode, Family, Outcome, Session, State, WaitOptions};
 
@@ -206,18 +206,18 @@ where
 }
 
 #[tokio::test]
-async fn all_55_operations_through_the_typed_client() {
+async fn all_56_operations_through_the_typed_client() {
     let recorder = Recorder::default();
     let _guard = tracing::subscriber::set_default(recorder.clone());
     let sim = simulator().await;
     let c = client(&sim);
     let age = || {
         identisure::providers::AgeVerificationRequest::default()
-            .min_age(18u64)
-            .max_age(130u64)
+            .min_age(identisure::age(18))
+            .max_age(identisure::age(130))
     };
 
-    // Documents: upload (POST) and read (GET); the hash is the PDF's SHA-256.
+    // Documents: upload (POST) and download (GET); the hash is the PDF's SHA-256.
     let pdf = b"%PDF-1.4\n% e2e test document\n".to_vec();
     let document = c.documents().upload(pdf.clone()).await.unwrap();
     let expected_hash: String = {
@@ -228,8 +228,15 @@ async fn all_55_operations_through_the_typed_client() {
             .collect()
     };
     assert_eq!(document.hash.as_deref(), Some(expected_hash.as_str()));
-    let read = c.documents().get(&document.id).await.unwrap();
-    assert_eq!(read.hash, document.hash);
+    let read = c.documents().download(&document.id).await.unwrap();
+    assert_eq!(&read[..], &pdf[..], "the same PDF bytes");
+    let scratch = c.documents().upload(pdf.clone()).await.unwrap();
+    c.documents().delete(&scratch.id).await.unwrap();
+    let gone = c.documents().download(&scratch.id).await.unwrap_err();
+    assert!(
+        matches!(gone, identisure::Error::SessionNotFound),
+        "{gone:?}"
+    );
 
     // BankID SE verify answers the ID card's person directly.
     let verified = c
@@ -281,8 +288,8 @@ async fn all_55_operations_through_the_typed_client() {
         let a = run_flow::<identisure::Freja, _>("freja auth", || {
             fre.auth(
                 freja::AuthRequest::default()
-                    .ssn("198704122384")
-                    .country(FrejaCountry::Sweden),
+                    .ssn(identisure::text("198704122384"))
+                    .country(identisure::text(freja::country::SWEDEN)),
             )
         })
         .await;
@@ -290,25 +297,25 @@ async fn all_55_operations_through_the_typed_client() {
         run_flow::<identisure::Freja, _>("freja sign", || {
             fre.sign(
                 freja::SignRequest::default()
-                    .ssn("198808087020")
-                    .country(FrejaCountry::Sweden)
+                    .ssn(identisure::text("198808087020"))
+                    .country(identisure::text(freja::country::SWEDEN))
                     .text("I agree"),
             )
         })
         .await;
         run_flow::<identisure::Freja, _>("freja backchannel auth", || {
             fre.backchannel_auth(
-                freja::AuthRequest::default()
+                freja::BackchannelAuthRequest::default()
                     .ssn("198704122384")
-                    .country(FrejaCountry::Sweden),
+                    .country(freja::country::SWEDEN),
             )
         })
         .await;
         run_flow::<identisure::Freja, _>("freja backchannel sign", || {
             fre.backchannel_sign(
-                freja::SignRequest::default()
+                freja::BackchannelSignRequest::default()
                     .ssn("198808087020")
-                    .country(FrejaCountry::Sweden)
+                    .country(freja::country::SWEDEN)
                     .text("I agree"),
             )
         })
@@ -390,13 +397,13 @@ async fn all_55_operations_through_the_typed_client() {
     let succeeded = recorder.succeeded();
     let seen: BTreeSet<String> = succeeded.keys().cloned().collect();
     let spec = spec_operation_ids();
-    assert_eq!(spec.len(), 55);
+    assert_eq!(spec.len(), 56);
     let missing: Vec<_> = spec.difference(&seen).collect();
     assert!(
         missing.is_empty(),
         "operations never answered 2xx: {missing:?}"
     );
-    assert_eq!(seen.len(), 55, "only the spec's operations: {seen:?}");
+    assert_eq!(seen.len(), 56, "only the spec's operations: {seen:?}");
     // The client never collected faster than the simulator allows.
     assert_eq!(sim.rate_limit_violations(), 0);
 }
@@ -495,8 +502,8 @@ async fn every_scenario_ends_as_its_test_identity_says() {
         .freja()
         .auth(
             freja::AuthRequest::default()
-                .ssn(cancel.ssn())
-                .country(FrejaCountry::Sweden),
+                .ssn(identisure::text(cancel.ssn()))
+                .country(identisure::text(freja::country::SWEDEN)),
         )
         .await
         .unwrap();

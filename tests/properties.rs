@@ -149,8 +149,6 @@ proptest! {
     fn freja_sign_text_must_not_be_empty(len in 0usize..4, seed in any::<u8>()) {
         let s = string(len, seed);
         let request = freja::SignRequest::default()
-            .ssn("190001019876")
-            .country(identisure::raw::types::FrejaCountry::Sweden)
             .text(s.as_str());
         let err = run(client().freja().sign(request));
         verdict(err, "text", len, 1, usize::MAX - 1)?;
@@ -183,15 +181,16 @@ proptest! {
         }
     }
 
-    /// `minAge` and `maxAge`: at least 1.
+    /// `minAge` and `maxAge`: at least 1, and `maxAge` not below `minAge`.
     #[test]
     fn age_limits_are_at_least_one(min in prop_oneof![Just(0u64), Just(1), any::<u64>()], max in prop_oneof![Just(0u64), Just(1), any::<u64>()]) {
-        let request = identisure::providers::AgeVerificationRequest::default().min_age(min).max_age(max);
+        let request = identisure::providers::AgeVerificationRequest::default().min_age(identisure::age(min)).max_age(identisure::age(max));
         let err = run(client().ftn().age_verification(request));
         match (min, max) {
             (0, 0) => prop_assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if (field == "minAge" || field == "maxAge") && rule == "must be at least 1"), "{err:?}"),
             (0, _) => prop_assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "minAge" && rule == "must be at least 1"), "{err:?}"),
             (_, 0) => prop_assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "maxAge" && rule == "must be at least 1"), "{err:?}"),
+            _ if max < min => prop_assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "maxAge" && rule == "must not be less than minAge"), "{err:?}"),
             _ => prop_assert!(matches!(err, Error::Transport { kind: TransportKind::Connect }), "{err:?}"),
         }
     }

@@ -1,4 +1,4 @@
-//! Every one of the 55 operations of openapi.yaml, hit through the generated
+//! Every one of the 56 operations of openapi.yaml, hit through the generated
 //! raw client (the document upload, which progenitor cannot generate, through
 //! reqwest multipart), and every answer parsed by the generated types.
 #![cfg(feature = "simulator")]
@@ -144,7 +144,7 @@ fn spec_operation_ids() -> BTreeSet<String> {
 }
 
 #[tokio::test]
-async fn all_55_operations_answer_and_parse_with_the_generated_types() {
+async fn all_56_operations_answer_and_parse_with_the_generated_types() {
     let sim = start().await;
     let url = sim.url();
     let raw = raw(url);
@@ -160,7 +160,7 @@ async fn all_55_operations_answer_and_parse_with_the_generated_types() {
             .unwrap(),
     );
     let upload = http()
-        .post(format!("{url}/v3/document"))
+        .post(format!("{url}/document"))
         .header("authorization", basic(ACCOUNT, SECRET))
         .multipart(form)
         .send()
@@ -175,10 +175,43 @@ async fn all_55_operations_answer_and_parse_with_the_generated_types() {
         .send()
         .await
         .unwrap()
+        .into_inner()
         .into_inner();
     hit.insert("document_get".to_string());
-    assert_eq!(fetched.id, document.id);
-    assert_eq!(fetched.hash, document.hash);
+    let fetched: Vec<u8> =
+        futures_util::TryStreamExt::try_concat(futures_util::TryStreamExt::map_ok(fetched, |b| {
+            b.to_vec()
+        }))
+        .await
+        .unwrap();
+    assert_eq!(fetched, pdf, "the PDF bytes come back");
+    let deleted = raw
+        .document_delete()
+        .id(document.id.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status().as_u16(), 204);
+    hit.insert("document_delete".to_string());
+    let gone = raw.document_get().id(document.id.as_str()).send().await;
+    assert!(
+        matches!(gone, Err(identisure::raw::Error::ErrorResponse(ref e)) if e.status().as_u16() == 404)
+    );
+    // Upload it again for the BankID NO document signature below.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf.clone()).file_name("contract.pdf"),
+    );
+    let document: types::Document = http()
+        .post(format!("{url}/document"))
+        .header("authorization", basic(ACCOUNT, SECRET))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     let verified = raw
         .bankid_se_verify()
@@ -323,7 +356,7 @@ async fn all_55_operations_answer_and_parse_with_the_generated_types() {
                 raw,
                 hit,
                 freja_backchannel_auth_start,
-                FrejaAuthRequest,
+                FrejaBackchannelAuthRequest,
                 json!({ "ssn": "18039040049", "country": "NORWAY" })
             ),
         ),
@@ -333,7 +366,7 @@ async fn all_55_operations_answer_and_parse_with_the_generated_types() {
                 raw,
                 hit,
                 freja_backchannel_sign_start,
-                FrejaSignRequest,
+                FrejaBackchannelSignRequest,
                 json!({ "ssn": "240991-1238", "country": "DENMARK", "text": "Jeg accepterer" })
             ),
         ),
@@ -433,7 +466,7 @@ async fn all_55_operations_answer_and_parse_with_the_generated_types() {
         );
     }
 
-    assert_eq!(hit.len(), 55, "operations hit: {hit:?}");
+    assert_eq!(hit.len(), 56, "operations hit: {hit:?}");
     assert_eq!(
         hit,
         spec_operation_ids(),

@@ -376,10 +376,10 @@ mod tests {
 
     #[test]
     fn converts_into_builder_ssn() {
-        let body = crate::raw::types::builder::FrejaAuthRequest::default()
+        let body = crate::raw::types::builder::FrejaBackchannelAuthRequest::default()
             .ssn(se::Personnummer::parse("199001010017").unwrap())
-            .country(crate::raw::types::FrejaCountry::Sweden);
-        let body: crate::raw::types::FrejaAuthRequest = body.try_into().unwrap();
+            .country("SWEDEN");
+        let body: crate::raw::types::FrejaBackchannelAuthRequest = body.try_into().unwrap();
         assert_eq!(body.ssn.expose(), "199001010017");
 
         let body = crate::raw::types::builder::BankIdSeAuthRequest::default()

@@ -159,7 +159,7 @@ impl BankIdSeApi<'_> {
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.bankid_se().age_verification(AgeVerificationRequest::default().min_age(18u64).max_age(130u64)).await?;
+        /// let session = client.bankid_se().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
         age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
@@ -207,9 +207,10 @@ impl BankIdSeApi<'_> {
                 Call {
                     operation: "bankid_se_verify",
                     method: Method::POST,
-                    segments: &["bankid-se", "verify"],
+                    segments: &["v3", "bankid-se", "verify"],
                     id: None,
                     attempt: 1,
+                    accept: crate::client::ACCEPT_JSON,
                 },
                 Body::Json(&body),
             )

@@ -1,5 +1,7 @@
 //! Documents to sign with Norwegian BankID: a hand-written multipart upload
-//! (the generator does not support multipart bodies) and a read.
+//! (the generator does not support multipart bodies), the download of the
+//! (signed) PDF and the delete. The paths are `/document…` without `/v3`, as
+//! the provider's clients use them (decision `document-paths`).
 
 use reqwest::Method;
 
@@ -16,8 +18,9 @@ pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
 #[cfg(test)]
 pub(crate) static OPERATIONS: &[(&str, &str, &str)] = &[
-    ("document_upload", "post", "/v3/document"),
-    ("document_get", "get", "/v3/document/{id}"),
+    ("document_upload", "post", "/document"),
+    ("document_get", "get", "/document/{id}"),
+    ("document_delete", "delete", "/document/{id}"),
 ];
 
 /// Document operations; from [`Client::documents`].
@@ -72,6 +75,7 @@ impl DocumentsApi<'_> {
                     segments: &["document"],
                     id: None,
                     attempt: 1,
+                    accept: crate::client::ACCEPT_JSON,
                 },
                 Body::Multipart(form),
             )
@@ -79,15 +83,18 @@ impl DocumentsApi<'_> {
         crate::client::decode(&answer)
     }
 
-    /// Reads an uploaded document's `id` and `hash` (one GET).
+    /// Downloads a document: the PDF bytes (after a BankID NO signature, the
+    /// signed PDF). One GET; the answer is capped like every answer
+    /// ([`crate::ClientBuilder::max_response_bytes`], so raise it for large
+    /// documents).
     ///
     /// ```no_run
     /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-    /// let document = client.documents().get("doc-1").await?;
-    /// println!("{:?}", document.hash);
+    /// let pdf = client.documents().download("doc-1").await?;
+    /// assert!(pdf.starts_with(b"%PDF-"));
     /// # Ok(()) }
     /// ```
-    pub async fn get(&self, id: &str) -> Result<types::Document> {
+    pub async fn download(&self, id: &str) -> Result<bytes::Bytes> {
         crate::validate::id(id)?;
         let answer = self
             .client
@@ -98,10 +105,36 @@ impl DocumentsApi<'_> {
                     segments: &["document"],
                     id: Some(id),
                     attempt: 1,
+                    accept: "application/pdf, application/json",
                 },
                 Body::None,
             )
             .await?;
-        crate::client::decode(&answer)
+        Ok(answer.body)
+    }
+
+    /// Deletes an uploaded document (one DELETE).
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// client.documents().delete("doc-1").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        crate::validate::id(id)?;
+        self.client
+            .send(
+                Call {
+                    operation: "document_delete",
+                    method: Method::DELETE,
+                    segments: &["document"],
+                    id: Some(id),
+                    attempt: 1,
+                    accept: crate::client::ACCEPT_JSON,
+                },
+                Body::None,
+            )
+            .await
+            .map(|_| ())
     }
 }

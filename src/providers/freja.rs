@@ -5,25 +5,65 @@ use crate::client::Client;
 use crate::raw::types::{self, builder};
 use crate::session::{AgeVerification, Flow, Freja};
 
-/// Start a Freja authentication (`ssn` and `country` required); also used
-/// for backchannel auth.
+/// Start a Freja authentication shown as a QR code (or launched on the same
+/// device). Every field is optional: `ssn` restricts it to one person. The
+/// API document marks `ssn` and `country` required; the provider's clients
+/// send neither, so this client does not require them (see MAINTAINING.md,
+/// decision `freja-qr-without-ssn-country`).
 ///
 /// ```
-/// use identisure::raw::types::FrejaCountry;
-/// let request = identisure::providers::freja::AuthRequest::default().ssn("199001011234").country(FrejaCountry::Sweden);
-/// # let _ = request;
+/// use identisure::providers::freja::{AuthRequest, country};
+/// let anyone = AuthRequest::default();
+/// let one_person = AuthRequest::default().ssn(identisure::text("199001011234")).country(Some(country::SWEDEN.try_into().unwrap()));
+/// # let _ = (anyone, one_person);
 /// ```
 pub type AuthRequest = builder::FrejaAuthRequest;
-/// Start a Freja signature (`ssn`, `country`, `text`); also used for
-/// backchannel sign.
+/// Start a Freja signature shown as a QR code (`text` required).
 ///
 /// ```
-/// use identisure::raw::types::FrejaCountry;
-/// let request = identisure::providers::freja::SignRequest::default()
-///     .ssn("199001011234").country(FrejaCountry::Sweden).text("I agree");
+/// let request = identisure::providers::freja::SignRequest::default().text("I agree");
 /// # let _ = request;
 /// ```
 pub type SignRequest = builder::FrejaSignRequest;
+/// Start a Freja authentication pushed to one person's app (`ssn` and
+/// `country` required).
+///
+/// ```
+/// use identisure::providers::freja::{BackchannelAuthRequest, country};
+/// let request = BackchannelAuthRequest::default().ssn("199001011234").country(country::SWEDEN);
+/// # let _ = request;
+/// ```
+pub type BackchannelAuthRequest = builder::FrejaBackchannelAuthRequest;
+/// Start a Freja signature pushed to one person's app (`ssn`, `country`,
+/// `text` required).
+///
+/// ```
+/// use identisure::providers::freja::{BackchannelSignRequest, country};
+/// let request = BackchannelSignRequest::default().ssn("199001011234").country(country::NORWAY).text("I agree");
+/// # let _ = request;
+/// ```
+pub type BackchannelSignRequest = builder::FrejaBackchannelSignRequest;
+
+/// Values of `country` (the country of the person's Freja identity document):
+/// upper-case English names. The API document lists these four; the official
+/// Rust client offers every country (`GERMANY`, `UNITED_KINGDOM` …), and any
+/// non-empty name is sent as it is.
+///
+/// ```
+/// use identisure::providers::freja::country;
+/// assert_eq!([country::SWEDEN, country::NORWAY, country::DENMARK, country::FINLAND],
+///            ["SWEDEN", "NORWAY", "DENMARK", "FINLAND"]);
+/// ```
+pub mod country {
+    /// Sweden.
+    pub const SWEDEN: &str = "SWEDEN";
+    /// Norway.
+    pub const NORWAY: &str = "NORWAY";
+    /// Denmark.
+    pub const DENMARK: &str = "DENMARK";
+    /// Finland.
+    pub const FINLAND: &str = "FINLAND";
+}
 
 pub(crate) static AUTH: Flow = flow!(
     "freja_auth_start",
@@ -77,13 +117,13 @@ pub struct FrejaApi<'a> {
 
 impl FrejaApi<'_> {
     starts! {
-        /// Starts an authentication (PENDING carries `autoStartToken`, `qrData`).
+        /// Starts an authentication (PENDING carries `autoStartToken`, `qrData`);
+        /// with `ssn`, only that person can answer.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::freja::AuthRequest;
-        /// use identisure::raw::types::FrejaCountry;
-        /// let session = client.freja().auth(AuthRequest::default().ssn("199001011234").country(FrejaCountry::Sweden)).await?;
+        /// let session = client.freja().auth(AuthRequest::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
         auth(AuthRequest => types::FrejaAuthRequest) -> Freja = AUTH;
@@ -92,9 +132,7 @@ impl FrejaApi<'_> {
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::freja::SignRequest;
-        /// use identisure::raw::types::FrejaCountry;
-        /// let request = SignRequest::default().ssn("199001011234").country(FrejaCountry::Sweden).text("I agree");
-        /// let session = client.freja().sign(request).await?;
+        /// let session = client.freja().sign(SignRequest::default().text("I agree")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
         sign(SignRequest => types::FrejaSignRequest) -> Freja = SIGN;
@@ -103,30 +141,29 @@ impl FrejaApi<'_> {
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-        /// use identisure::providers::freja::AuthRequest;
-        /// use identisure::raw::types::FrejaCountry;
-        /// let session = client.freja().backchannel_auth(AuthRequest::default().ssn("199001011234").country(FrejaCountry::Sweden)).await?;
+        /// use identisure::providers::freja::{BackchannelAuthRequest, country};
+        /// let request = BackchannelAuthRequest::default().ssn("199001011234").country(country::SWEDEN);
+        /// let session = client.freja().backchannel_auth(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(AuthRequest => types::FrejaAuthRequest) -> Freja = BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest => types::FrejaBackchannelAuthRequest) -> Freja = BACKCHANNEL_AUTH;
         /// Starts a backchannel (push) signature; collected and cancelled
         /// through the sign flow.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-        /// use identisure::providers::freja::SignRequest;
-        /// use identisure::raw::types::FrejaCountry;
-        /// let request = SignRequest::default().ssn("199001011234").country(FrejaCountry::Sweden).text("I agree");
+        /// use identisure::providers::freja::{BackchannelSignRequest, country};
+        /// let request = BackchannelSignRequest::default().ssn("199001011234").country(country::SWEDEN).text("I agree");
         /// let session = client.freja().backchannel_sign(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_sign(SignRequest => types::FrejaSignRequest) -> Freja = BACKCHANNEL_SIGN;
+        backchannel_sign(BackchannelSignRequest => types::FrejaBackchannelSignRequest) -> Freja = BACKCHANNEL_SIGN;
         /// Starts an age verification.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.freja().age_verification(AgeVerificationRequest::default().min_age(18u64).max_age(130u64)).await?;
+        /// let session = client.freja().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
         age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;

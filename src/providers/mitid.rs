@@ -106,7 +106,7 @@ impl MitIdApi<'_> {
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.mitid().age_verification(AgeVerificationRequest::default().min_age(18u64).max_age(130u64)).await?;
+        /// let session = client.mitid().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
         age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;

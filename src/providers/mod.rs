@@ -30,10 +30,13 @@ pub use ftn::FtnApi;
 pub use mitid::MitIdApi;
 pub use vipps::VippsApi;
 
-/// The request of every age verification (`minAge`, `maxAge`, …).
+/// The request of every age verification (`minAge` and/or `maxAge`, …).
 ///
 /// ```
-/// let request = identisure::providers::AgeVerificationRequest::default().min_age(18u64).max_age(130u64);
+/// // At least one bound; with both, `maxAge` must not be below `minAge`.
+/// let adults = identisure::providers::AgeVerificationRequest::default().min_age(identisure::age(18));
+/// let request = identisure::providers::AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130));
+/// # let _ = adults;
 /// # let _ = request;
 /// ```
 pub type AgeVerificationRequest = crate::raw::types::builder::AgeVerificationRequest;
@@ -46,7 +49,7 @@ pub(crate) async fn start<F, B, T>(
 ) -> Result<Session<F>>
 where
     F: Family,
-    T: TryFrom<B, Error = ConversionError> + Serialize,
+    T: TryFrom<B, Error = ConversionError> + Serialize + crate::validate::Rules,
 {
     let body = crate::validate::request::<B, T>(request)?;
     Session::start(client, flow, body).await
@@ -94,8 +97,8 @@ macro_rules! flow {
             start_op: $start_op,
             collect_op: $collect_op,
             cancel_op: $cancel_op,
-            start: &[$($start),+],
-            session: &[$($session),+],
+            start: &["v3", $($start),+],
+            session: &["v3", $($session),+],
         }
     };
 }
@@ -121,10 +124,11 @@ impl Client {
     ///
     /// ```
     /// # #[tokio::main] async fn main() {
-    /// use identisure::providers::freja::AuthRequest;
+    /// use identisure::providers::freja::BackchannelAuthRequest;
     /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let err = client.freja().auth(AuthRequest::default()).await.unwrap_err();
-    /// assert!(matches!(err, identisure::Error::InvalidRequest { .. }));
+    /// // A push to the app needs the person: `ssn` and `country`.
+    /// let err = client.freja().backchannel_auth(BackchannelAuthRequest::default()).await.unwrap_err();
+    /// assert!(matches!(err, identisure::Error::InvalidRequest { ref field, .. } if field == "country"));
     /// # }
     /// ```
     pub fn freja(&self) -> FrejaApi<'_> {
@@ -199,8 +203,8 @@ pub(crate) fn operations() -> Vec<(String, &'static str, String)> {
         .chain(mitid::FLOWS)
         .chain(ftn::FLOWS)
     {
-        let start = format!("/v3/{}", flow.start.join("/"));
-        let session = format!("/v3/{}/{{id}}", flow.session.join("/"));
+        let start = format!("/{}", flow.start.join("/"));
+        let session = format!("/{}/{{id}}", flow.session.join("/"));
         ops.push((flow.start_op.to_string(), "post", start));
         ops.push((flow.collect_op.to_string(), "get", session.clone()));
         ops.push((flow.cancel_op.to_string(), "delete", session));
@@ -240,7 +244,7 @@ mod tests {
             .into_iter()
             .map(|(a, b, c)| (a, b.to_string(), c))
             .collect();
-        assert_eq!(in_spec.len(), 55);
+        assert_eq!(in_spec.len(), 56);
         assert_eq!(ours, in_spec);
     }
 }

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use super::store::Store;
-use super::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Shared, Simulator, Timing};
+use super::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Reading, Shared, Simulator, Timing};
 
 /// Configures a [`Simulator`].
 ///
@@ -31,6 +31,7 @@ pub struct SimulatorBuilder {
     seed: Option<u64>,
     timing: Timing,
     rate_limit: RateLimit,
+    reading: Reading,
     max_body: Option<usize>,
     max_document: Option<usize>,
     log_requests: bool,
@@ -46,6 +47,7 @@ impl std::fmt::Debug for SimulatorBuilder {
             .field("seed", &self.seed)
             .field("timing", &self.timing)
             .field("rate_limit", &self.rate_limit)
+            .field("reading", &self.reading)
             .finish_non_exhaustive()
     }
 }
@@ -92,6 +94,18 @@ impl SimulatorBuilder {
     /// ```
     pub fn rate_limit(mut self, rate_limit: RateLimit) -> Self {
         self.rate_limit = rate_limit;
+        self
+    }
+
+    /// Sets which reading of the API decides where the API document and the
+    /// provider's clients disagree (see [`Reading`]; the document by default).
+    ///
+    /// ```
+    /// use identisure::simulator::{Reading, Simulator};
+    /// let _sim = Simulator::builder().reading(Reading::Clients).build();
+    /// ```
+    pub fn reading(mut self, reading: Reading) -> Self {
+        self.reading = reading;
         self
     }
 
@@ -150,6 +164,8 @@ impl SimulatorBuilder {
                 accounts,
                 timing: self.timing,
                 rate_limit: self.rate_limit,
+                reading: self.reading,
+                warnings: Mutex::new(std::collections::VecDeque::new()),
                 max_body: self.max_body.unwrap_or(1 << 20),
                 max_document: self.max_document.unwrap_or(10 << 20),
                 log_requests: self.log_requests,

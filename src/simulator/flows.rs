@@ -3,6 +3,7 @@
 
 use crate::raw::types;
 
+use super::Reading;
 use super::decode;
 use super::error::ApiError;
 use super::people::Country;
@@ -214,8 +215,13 @@ pub(crate) struct StartParams {
     pub(crate) ref_id: Option<String>,
     pub(crate) callback_url: Option<String>,
     pub(crate) redirect_url: Option<String>,
-    /// The number given and the country it must be valid for.
-    pub(crate) ssn: Option<(Country, String)>,
+    /// The personal number given, as sent.
+    pub(crate) ssn: Option<String>,
+    /// The country whose rules that number follows, when known (Freja with
+    /// a country outside the four Nordic ones has none).
+    pub(crate) ssn_country: Option<Country>,
+    /// Freja's `country`, as sent (echoed in the result).
+    pub(crate) freja_country: Option<String>,
     pub(crate) ip_address: Option<String>,
     pub(crate) org_number: Option<String>,
     pub(crate) request_address: bool,
@@ -230,23 +236,56 @@ pub(crate) struct StartParams {
     pub(crate) max_age: Option<u64>,
     pub(crate) binding_message: Option<String>,
     pub(crate) phone: Option<String>,
+    /// Rules of the simulator's own that the request broke: logged as
+    /// warnings, never refused (the API document does not state them).
+    pub(crate) warnings: Vec<String>,
 }
 
-fn freja_country(c: types::FrejaCountry) -> Country {
-    match c {
-        types::FrejaCountry::Sweden => Country::Sweden,
-        types::FrejaCountry::Norway => Country::Norway,
-        types::FrejaCountry::Denmark => Country::Denmark,
-        types::FrejaCountry::Finland => Country::Finland,
+impl StartParams {
+    fn set_ssn(&mut self, country: Country, pn: crate::PersonalNumber) {
+        self.ssn = Some(pn.expose().to_string());
+        self.ssn_country = Some(country);
     }
 }
 
-fn ssn(country: Country, pn: crate::PersonalNumber) -> Option<(Country, String)> {
-    Some((country, pn.expose().to_string()))
+/// Freja's `ssn` and `country`: required and Nordic in the API document,
+/// optional and free in the provider's clients (decisions
+/// `freja-qr-without-ssn-country`, `freja-country-values`).
+fn freja_person(
+    p: &mut StartParams,
+    reading: Reading,
+    ssn: Option<crate::PersonalNumber>,
+    country: Option<types::FrejaCountry>,
+) -> Result<(), ApiError> {
+    if reading == Reading::Document {
+        let why = "by the API document (the provider's clients leave it out of QR starts; \
+                   a simulator with the clients' reading accepts that)";
+        if ssn.is_none() {
+            return Err(ApiError::field("ssn", format!("is required {why}")));
+        }
+        if country.is_none() {
+            return Err(ApiError::field("country", format!("is required {why}")));
+        }
+    }
+    let nordic = country.as_deref().map(|c| Country::from_wire(c));
+    if reading == Reading::Document && nordic.is_some_and(|c| c.is_none()) {
+        return Err(ApiError::field(
+            "country",
+            "must be SWEDEN, NORWAY, DENMARK or FINLAND by the API document \
+             (the provider's clients send any country; a simulator with the clients' reading accepts it)",
+        ));
+    }
+    p.freja_country = country.map(String::from);
+    if let Some(pn) = ssn {
+        p.ssn = Some(pn.expose().to_string());
+        // Without a country, a Swedish number is the likeliest.
+        p.ssn_country = nordic.unwrap_or(Some(Country::Sweden));
+    }
+    Ok(())
 }
 
 /// Decodes the body of `start` with its generated request type.
-pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> {
+pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<StartParams, ApiError> {
     use Start::*;
     let mut p = StartParams::default();
     match start {
@@ -254,7 +293,9 @@ pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> 
             let r: types::BankIdSeAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = r.ssn.and_then(|n| ssn(Country::Sweden, n));
+            if let Some(n) = r.ssn {
+                p.set_ssn(Country::Sweden, n);
+            }
             p.ip_address = r.ip_address;
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
@@ -263,7 +304,9 @@ pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> 
             let r: types::BankIdSeSignRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = r.ssn.and_then(|n| ssn(Country::Sweden, n));
+            if let Some(n) = r.ssn {
+                p.set_ssn(Country::Sweden, n);
+            }
             p.ip_address = r.ip_address;
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
@@ -273,7 +316,7 @@ pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> 
             let r: types::BankIdSePhoneAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = ssn(Country::Sweden, r.ssn);
+            p.set_ssn(Country::Sweden, r.ssn);
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
         }
@@ -281,21 +324,20 @@ pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> 
             let r: types::BankIdSePhoneSignRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = ssn(Country::Sweden, r.ssn);
+            p.set_ssn(Country::Sweden, r.ssn);
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
             p.sign_text = Some(r.text.to_string());
         }
         AgeVerification(_) => {
             let r: types::AgeVerificationRequest = decode::json(body)?;
-            if r.max_age < r.min_age {
-                return Err(ApiError::field("maxAge", "must not be less than minAge"));
-            }
+            p.min_age = r.min_age.map(|n| n.get());
+            p.max_age = r.max_age.map(|n| n.get());
+            crate::validate::age_bounds(p.min_age, p.max_age)
+                .map_err(|(field, rule)| ApiError::field(field, rule))?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
             p.redirect_url = r.redirect_url;
-            p.min_age = Some(r.min_age.get());
-            p.max_age = Some(r.max_age.get());
         }
         BankIdNoAuth => {
             let r: types::BankIdNoAuthRequest = decode::json(body)?;
@@ -313,22 +355,39 @@ pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> 
             let r: types::BankIdNoBackchannelAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = ssn(Country::Norway, r.ssn);
+            p.set_ssn(Country::Norway, r.ssn);
             p.request_ssn = true;
         }
-        FrejaAuth | FrejaBackchannelAuth => {
+        FrejaAuth => {
             let r: types::FrejaAuthRequest = decode::json(body)?;
+            freja_person(&mut p, reading, r.ssn, r.country)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = ssn(freja_country(r.country), r.ssn);
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
         }
-        FrejaSign | FrejaBackchannelSign => {
-            let r: types::FrejaSignRequest = decode::json(body)?;
+        FrejaBackchannelAuth => {
+            let r: types::FrejaBackchannelAuthRequest = decode::json(body)?;
+            freja_person(&mut p, reading, Some(r.ssn), Some(r.country))?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = ssn(freja_country(r.country), r.ssn);
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+        }
+        FrejaSign => {
+            let r: types::FrejaSignRequest = decode::json(body)?;
+            freja_person(&mut p, reading, r.ssn, r.country)?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
+            p.org_number = r.org_number;
+            p.request_address = r.request_address.unwrap_or(false);
+            p.sign_text = Some(r.text.to_string());
+        }
+        FrejaBackchannelSign => {
+            let r: types::FrejaBackchannelSignRequest = decode::json(body)?;
+            freja_person(&mut p, reading, Some(r.ssn), Some(r.country))?;
+            p.ref_id = r.ref_id;
+            p.callback_url = r.callback_url;
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
             p.sign_text = Some(r.text.to_string());
@@ -355,7 +414,7 @@ pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> 
             let r: types::MitIdBackchannelAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
-            p.ssn = ssn(Country::Denmark, r.ssn);
+            p.set_ssn(Country::Denmark, r.ssn);
             p.request_ssn = true;
             p.binding_message = Some(r.binding_message.to_string());
         }
@@ -392,10 +451,12 @@ pub(crate) fn parse(start: Start, body: &[u8]) -> Result<StartParams, ApiError> 
                 || national.len() > 15
                 || !national.chars().all(|c| c.is_ascii_digit())
             {
-                return Err(ApiError::field(
-                    "phone",
-                    "must be a phone number in international format, e.g. +4790881716",
-                ));
+                // Not a rule of the API document: a warning only.
+                p.warnings.push(
+                    "phone: not a phone number in international format (e.g. +4790881716); \
+                     accepted"
+                        .into(),
+                );
             }
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;

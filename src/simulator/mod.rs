@@ -2,10 +2,13 @@
 //! for tests and demos without credentials or network: think stripe-mock,
 //! but sessions progress, expire, get cancelled and call you back.
 //!
-//! - All 55 operations of `openapi.yaml`. Request bodies are decoded by the
+//! - All 56 operations of `openapi.yaml`. Request bodies are decoded by the
 //!   same generated types the client uses ([`crate::raw::types`]), so the
 //!   spec's constraints are enforced by one piece of code; a violation answers
-//!   400 `{"message": "<field>: <rule>"}`. Malformed JSON (400), oversized
+//!   400 `{"message": "<field>: <rule>"}`. Where the API document is stricter
+//!   than the provider's clients, the document decides unless the simulator
+//!   follows the clients' [`Reading`]. Rules of the simulator's own (check
+//!   digits, phone formats) are only warnings ([`Simulator::warnings`]). Malformed JSON (400), oversized
 //!   bodies (413), unknown paths (404) and wrong methods (405) answer JSON too.
 //! - HTTP Basic auth against the configured accounts; by default the demo
 //!   account [`DEMO_ACCOUNT_ID`] / [`DEMO_SECRET_KEY`] (`demo` / `demo-secret`).
@@ -29,6 +32,9 @@
 //! - With `callbackUrl`, the final session JSON (the collect shape) is POSTed
 //!   there with `X-Signature-SHA256` = base64(HMAC-SHA256(account secret, raw
 //!   body)), tried up to 4 times with doubling backoff.
+//! - Documents (`/document`, also at the official Rust client's
+//!   `/v3/document`): upload a PDF (201 `{id, hash}`), download its bytes
+//!   (`application/pdf`), delete it (204).
 //! - Seeded ([`SimulatorBuilder::seed`]), every id and token repeats.
 //!
 //! # Test identities
@@ -57,10 +63,13 @@
 //! completes with that number as the default person of its country:
 //! Astrid Lindqvist (SE, `198704122384`), Ingrid Haugen (NO, `18039040049`,
 //! BankID NO and Vipps), Mette Sørensen (DK, `240991-1238`, MitID), Aino
-//! Virtanen (FI, `230586-264K`, FTN). A number with a wrong check digit
-//! answers 400. Age verification compares the person's [`TestPerson::age`]
-//! with `minAge..=maxAge`. BankID SE `verify` knows one ID card,
-//! [`VERIFY_QR_CODE`] (Astrid Lindqvist); any other code answers 400.
+//! Virtanen (FI, `230586-264K`, FTN). A number with a wrong check digit is
+//! accepted with a warning (the API document states no such rule) and
+//! completes as the default person under that number. Age verification
+//! compares the person's [`TestPerson::age`] with `minAge..=maxAge` (either
+//! bound may be left out). BankID SE `verify` accepts any non-empty code:
+//! [`VERIFY_QR_CODE`] verifies as Astrid Lindqvist, any other code as a
+//! Swedish test person chosen by the code (the same code, the same person).
 //!
 //! # Example
 //!
@@ -155,6 +164,32 @@ pub enum RateLimit {
     PerSession,
     /// One collect per second for each account, whatever the session.
     PerAccount,
+}
+
+/// Which reading of the API the simulator follows where the API document
+/// and the provider's own clients disagree about what a request may hold.
+///
+/// The document decides by default. The disagreements are few and each is
+/// a recorded decision (MAINTAINING.md, "Decisions"): Freja QR starts
+/// without `ssn`/`country` (decision `freja-qr-without-ssn-country`) and a
+/// Freja `country` outside the four Nordic ones (`freja-country-values`).
+/// With [`Reading::Clients`] the simulator accepts what the clients send.
+/// Checks of the simulator's own (check digits, phone formats) never refuse
+/// in either reading: they are warnings ([`Simulator::warnings`]).
+///
+/// ```
+/// use identisure::simulator::{Reading, Simulator};
+///
+/// assert_eq!(Reading::default(), Reading::Document);
+/// let _lenient = Simulator::builder().reading(Reading::Clients).build();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reading {
+    /// What the API document says (the default).
+    #[default]
+    Document,
+    /// What the provider's clients send, where it is more than the document allows.
+    Clients,
 }
 
 /// How fast sessions move. Tests use short steps; the 1 s collect rule stays.

@@ -48,6 +48,18 @@ impl Country {
         }
     }
 
+    /// The country of a Freja `country` value, when it is one of the four.
+    pub(crate) fn from_wire(wire: &str) -> Option<Country> {
+        [
+            Country::Sweden,
+            Country::Norway,
+            Country::Denmark,
+            Country::Finland,
+        ]
+        .into_iter()
+        .find(|c| c.wire() == wire)
+    }
+
     pub(crate) fn code(self) -> &'static str {
         match self {
             Country::Sweden => "SE",
@@ -59,6 +71,16 @@ impl Country {
 }
 
 impl TestPerson {
+    /// The registered address as one line, the shape the provider's clients
+    /// decode (decision `address-shape`).
+    ///
+    /// ```
+    /// assert_eq!(identisure::simulator::test_persons()[0].address(), "Storgatan 12, 114 51 Stockholm");
+    /// ```
+    pub fn address(&self) -> String {
+        format!("{}, {} {}", self.street, self.postal_code, self.city)
+    }
+
     /// Given name and surname.
     ///
     /// ```
@@ -316,6 +338,23 @@ pub(crate) fn default_person(country: Country) -> &'static TestPerson {
     }
 }
 
+/// Whom a BankID ID-card code verifies as: [`super::VERIFY_QR_CODE`] is
+/// Astrid Lindqvist; any other code picks a Swedish test person by its
+/// SHA-256, so the same code always gives the same person.
+pub(crate) fn for_verify_code(code: &str) -> &'static TestPerson {
+    use sha2::{Digest, Sha256};
+    if code == super::VERIFY_QR_CODE {
+        return &PERSONS[0];
+    }
+    let swedish: Vec<&'static TestPerson> = PERSONS
+        .iter()
+        .filter(|p| p.country == Country::Sweden)
+        .collect();
+    let digest = Sha256::digest(code.as_bytes());
+    let pick = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    swedish[(pick % swedish.len() as u64) as usize]
+}
+
 /// The person whose number is `ssn` (already normalised), if built in.
 pub(crate) fn by_ssn(ssn: &str) -> Option<&'static TestPerson> {
     PERSONS.iter().find(|p| p.ssn == ssn)
@@ -331,6 +370,19 @@ mod tests {
         for p in &PERSONS {
             let normalised = ids::normalise(p.country, p.ssn);
             assert_eq!(normalised.as_deref(), Ok(p.ssn), "{}", p.name());
+        }
+    }
+
+    #[test]
+    fn any_verify_code_gives_the_same_swedish_person_every_time() {
+        assert_eq!(
+            for_verify_code(super::super::VERIFY_QR_CODE).ssn,
+            PERSONS[0].ssn
+        );
+        for code in ["qrdata", "qr", "bankid-idcard.x", "ä"] {
+            let p = for_verify_code(code);
+            assert_eq!(p.country, Country::Sweden);
+            assert_eq!(p.ssn, for_verify_code(code).ssn);
         }
     }
 

@@ -46,8 +46,12 @@ fn pending(s: &Session, m: &mut Map<String, Value>, now: Instant, timing: &Timin
     let t = &s.tokens;
     let channel = s.start.channel();
     if s.family() == Family::AgeVerification {
-        m.insert("minAge".into(), json!(s.params.min_age));
-        m.insert("maxAge".into(), json!(s.params.max_age));
+        if let Some(min) = s.params.min_age {
+            m.insert("minAge".into(), json!(min));
+        }
+        if let Some(max) = s.params.max_age {
+            m.insert("maxAge".into(), json!(max));
+        }
         m.insert("url".into(), json!(approval_url(base_url, &s.id)));
         return;
     }
@@ -102,12 +106,6 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
     let ssn = s.ssn.as_deref().unwrap_or(p.ssn);
     let provider = s.provider();
     let sign = s.family() == Family::Sign;
-    let address = json!({
-        "street": p.street,
-        "postalCode": p.postal_code,
-        "city": p.city,
-        "country": p.country.code(),
-    });
 
     let nordic_ssn =
         provider == Provider::BankIdSe || provider == Provider::Freja || s.params.request_ssn;
@@ -133,24 +131,20 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
                 .clone()
                 .unwrap_or_else(|| "127.0.0.1".into());
             m.insert("device".into(), json!({ "ipAddress": ip, "uhi": t.uhi }));
-            m.insert("stepUp".into(), json!({ "mrtd": false }));
-            if let Some(org) = &s.params.org_number {
-                m.insert(
-                    "companySignatoryText".into(),
-                    json!(format!(
-                        "{} is authorised to sign for organisation {org}",
-                        p.name()
-                    )),
-                );
-            }
+            m.insert("stepUp".into(), json!({ "mrtd": false, "face": false }));
         }
         Provider::Freja => {
-            let country = s.params.ssn.as_ref().map_or(p.country, |(c, _)| *c);
-            m.insert("country".into(), json!(country.wire()));
+            let country = s
+                .params
+                .freja_country
+                .clone()
+                .unwrap_or_else(|| p.country.wire().to_string());
+            m.insert("country".into(), json!(country));
         }
         Provider::BankIdNo | Provider::MitId | Provider::Ftn | Provider::Vipps => {
             m.insert("birthDate".into(), json!(p.birth_date()));
             m.insert("pid".into(), json!(t.pid));
+            m.insert("bankId".into(), json!(t.bank_id));
             if s.params.request_phone || s.params.phone.is_some() {
                 let phone = s
                     .params
@@ -167,8 +161,21 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
             }
         }
     }
+    if matches!(provider, Provider::BankIdSe | Provider::Freja)
+        && let Some(org) = &s.params.org_number
+    {
+        m.insert(
+            "companySignatoryText".into(),
+            json!(format!(
+                "{} is authorised to sign for organisation {org}",
+                p.name()
+            )),
+        );
+    }
     if s.params.request_address {
-        m.insert("address".into(), address);
+        // One line of text, as the provider's clients decode it (decision
+        // `address-shape`).
+        m.insert("address".into(), json!(p.address()));
     }
     let when = rfc3339(s.wall(at));
     m.insert(

@@ -1,4 +1,4 @@
-//! The HTTP surface: 55 operations plus the approval page.
+//! The HTTP surface: 56 operations plus the approval page.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -65,11 +65,22 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let log = shared.log_requests;
     router
         .route("/v3/bankid-se/verify", post(verify))
+        // `/document` (the spec, and all but one of the provider's clients)
+        // and `/v3/document` (the official Rust client): decision
+        // `document-paths`.
+        .route(
+            "/document",
+            post(upload_document).layer(DefaultBodyLimit::max(document_limit)),
+        )
         .route(
             "/v3/document",
             post(upload_document).layer(DefaultBodyLimit::max(document_limit)),
         )
-        .route("/v3/document/{id}", get(get_document))
+        .route("/document/{id}", get(get_document).delete(delete_document))
+        .route(
+            "/v3/document/{id}",
+            get(get_document).delete(delete_document),
+        )
         .route(
             "/sim/approve/{id}",
             get(approval_page).post(approval_answer),
@@ -146,22 +157,41 @@ async fn start_session(
 ) -> ApiResult {
     let account = authenticate(&sh, &headers)?;
     let body = body.map_err(body_error)?;
-    let params = flows::parse(start, &body)?;
-    let by_ref = scenario::from_ref_id(params.ref_id.as_deref())?;
-    let ssn = match &params.ssn {
-        Some((country, raw)) => {
-            Some(ids::normalise(*country, raw).map_err(|rule| ApiError::field("ssn", rule))?)
-        }
-        None => None,
+    // The PHP client sends a request without fields as `[]` (an empty PHP
+    // array); the document says nothing against it, so it means `{}`.
+    let body: &[u8] = if body.trim_ascii() == b"[]" {
+        sh.warn(format!(
+            "{}: body `[]` read as an empty object `{{}}`",
+            start.path()
+        ));
+        b"{}"
+    } else {
+        &body
     };
+    let params = flows::parse(start, body, sh.reading)?;
+    for warning in &params.warnings {
+        sh.warn(format!("{}: {warning}", start.path()));
+    }
+    let by_ref = scenario::from_ref_id(params.ref_id.as_deref())?;
+    // Check digits are the simulator's own rule, not the API document's:
+    // a wrong one is a warning, and the number is kept as it was sent.
+    let ssn = params.ssn.as_deref().map(|raw| {
+        let Some(country) = params.ssn_country else {
+            return raw.trim().to_string();
+        };
+        ids::normalise(country, raw).unwrap_or_else(|rule| {
+            sh.warn(format!(
+                "{}: ssn {rule}; accepted (the real service may refuse it)",
+                start.path()
+            ));
+            raw.trim().to_string()
+        })
+    });
     let by_ssn = ssn.as_deref().and_then(scenario::from_ssn);
     let scenario = by_ref
         .or(by_ssn)
         .map_or(scenario::Scenario::Complete, |e| e.scenario);
-    let country = params
-        .ssn
-        .as_ref()
-        .map_or(start.provider().country(), |(c, _)| *c);
+    let country = params.ssn_country.unwrap_or(start.provider().country());
     let person = ssn
         .as_deref()
         .and_then(people::by_ssn)
@@ -323,13 +353,10 @@ async fn verify(
     authenticate(&sh, &headers)?;
     let body = body.map_err(body_error)?;
     let request: types::BankIdSeVerifyRequest = decode::json(&body)?;
-    if request.qr_code.as_str() != super::VERIFY_QR_CODE {
-        return Err(ApiError::field(
-            "qrCode",
-            "not a valid BankID ID card code (the simulator knows only simulator::VERIFY_QR_CODE)",
-        ));
-    }
-    Ok(axum::Json(render::verified(&people::PERSONS[0])).into_response())
+    // Any code verifies (decision `verify-any-qr-code`): the documented one
+    // as Astrid Lindqvist, any other as a Swedish test person it picks.
+    let person = people::for_verify_code(request.qr_code.as_str());
+    Ok(axum::Json(render::verified(person)).into_response())
 }
 
 async fn upload_document(
@@ -377,17 +404,37 @@ async fn upload_document(
         super::store::Document {
             account,
             hash: hash.clone(),
+            bytes: file,
+            uploaded: Instant::now(),
         },
     );
     Ok(created(serde_json::json!({ "id": id, "hash": hash })))
 }
 
+/// The document's PDF bytes (decision `document-download-bytes`).
 async fn get_document(AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
     let account = authenticate(&sh, &headers)?;
     let store = sh.lock();
     match store.documents.get(&id) {
         Some(d) if d.account == account => {
-            Ok(axum::Json(serde_json::json!({ "id": id, "hash": d.hash })).into_response())
+            Ok(([(header::CONTENT_TYPE, "application/pdf")], d.bytes.clone()).into_response())
+        }
+        _ => Err(ApiError::not_found("document")),
+    }
+}
+
+/// Deletes a document (decision `document-delete`).
+async fn delete_document(
+    AxumState(sh): Sh,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let account = authenticate(&sh, &headers)?;
+    let mut store = sh.lock();
+    match store.documents.get(&id) {
+        Some(d) if d.account == account => {
+            store.documents.remove(&id);
+            Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(ApiError::not_found("document")),
     }

@@ -89,6 +89,24 @@ impl Simulator {
         self.shared.violations.load(Ordering::Relaxed)
     }
 
+    /// The latest warnings (oldest first, at most 256): requests the
+    /// simulator accepted although they broke a rule of its own that the
+    /// API document does not state, e.g. a personal number with a wrong
+    /// check digit. They never contain personal data.
+    ///
+    /// ```
+    /// assert!(identisure::simulator::Simulator::new().warnings().is_empty());
+    /// ```
+    pub fn warnings(&self) -> Vec<String> {
+        self.shared
+            .warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     /// Completes a pending session right now, whatever its scenario, and
     /// returns the instant it completed (for latency measurements); `None`
     /// when no pending session has this id. Its callback is sent.

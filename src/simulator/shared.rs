@@ -5,13 +5,16 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use super::store::Store;
-use super::{RateLimit, Timing, callbacks, render};
+use super::{RateLimit, Reading, Timing, callbacks, render};
 
 /// State shared by the server tasks and the handles.
 pub(crate) struct Shared {
     pub(crate) accounts: Vec<(String, String)>,
     pub(crate) timing: Timing,
     pub(crate) rate_limit: RateLimit,
+    pub(crate) reading: Reading,
+    /// The latest warnings (at most [`WARNINGS_KEPT`]).
+    pub(crate) warnings: Mutex<std::collections::VecDeque<String>>,
     pub(crate) max_body: usize,
     pub(crate) max_document: usize,
     pub(crate) log_requests: bool,
@@ -24,7 +27,27 @@ pub(crate) struct Shared {
     pub(crate) runtime: OnceLock<tokio::runtime::Handle>,
 }
 
+/// How many warnings a simulator keeps.
+pub(crate) const WARNINGS_KEPT: usize = 256;
+
 impl Shared {
+    /// Records a warning: a request broke a rule of the simulator's own,
+    /// which is not a rule of the API document, so it was accepted. Printed
+    /// with the request log. Never holds personal data.
+    pub(crate) fn warn(&self, message: String) {
+        if self.log_requests {
+            eprintln!("warning: {message}");
+        }
+        let mut warnings = self
+            .warnings
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if warnings.len() == WARNINGS_KEPT {
+            warnings.pop_front();
+        }
+        warnings.push_back(message);
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
         // A panic elsewhere must not take the simulator down with it.
         self.store

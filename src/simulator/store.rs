@@ -34,6 +34,7 @@ pub(crate) struct Tokens {
     pub(crate) ocsp_response: String,
     pub(crate) uhi: String,
     pub(crate) pid: String,
+    pub(crate) bank_id: String,
     pub(crate) end_user_signature: String,
     pub(crate) merchant_seal: String,
 }
@@ -152,10 +153,12 @@ impl Session {
 /// At most this many collect arrivals are kept per session.
 pub(crate) const COLLECT_LOG_LIMIT: usize = 10_000;
 
-/// An uploaded PDF.
+/// An uploaded PDF, kept for [`Timing::retention`] after its upload.
 pub(crate) struct Document {
     pub(crate) account: String,
     pub(crate) hash: String,
+    pub(crate) bytes: bytes::Bytes,
+    pub(crate) uploaded: Instant,
 }
 
 /// Everything the simulator remembers.
@@ -222,6 +225,7 @@ impl Store {
             ocsp_response: self.base64(96),
             uhi: self.base64(21),
             pid: self.uuid(),
+            bank_id: format!("sim-{}", self.uuid()),
             end_user_signature: self.base64(96),
             merchant_seal: self.base64(96),
         }
@@ -239,8 +243,11 @@ impl Store {
     }
 
     /// Forgets sessions that ended longer than `retention` ago (collects then
-    /// answer 404, like an expired id on the real service).
+    /// answer 404, like an expired id on the real service), and documents
+    /// uploaded longer than `retention` ago.
     pub(crate) fn purge(&mut self, now: Instant, retention: Duration) {
+        self.documents
+            .retain(|_, d| now.saturating_duration_since(d.uploaded) < retention);
         self.sessions.retain(|_, s| match s.state {
             State::Pending => true,
             State::Completed { at } | State::Failed { at, .. } => {
@@ -276,6 +283,7 @@ mod tests {
                 ocsp_response: token(),
                 uhi: token(),
                 pid: token(),
+                bank_id: token(),
                 end_user_signature: token(),
                 merchant_seal: token(),
             },

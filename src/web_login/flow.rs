@@ -138,8 +138,8 @@ pub(crate) async fn start(
                     message: T::NeedPersonalNumber.get(lang).to_string(),
                 })?;
             let body = crate::providers::freja::AuthRequest::default()
-                .ssn(number)
-                .country(types::FrejaCountry::Sweden)
+                .ssn(crate::text(number))
+                .country(crate::text(crate::providers::freja::country::SWEDEN))
                 .ref_id(ref_id)
                 .callback_url(callback);
             let session = client.freja().auth(body).await.map_err(err)?;

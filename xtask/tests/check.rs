@@ -218,5 +218,5 @@ fn codegen_runs_the_real_build_script() {
         .output()
         .unwrap();
     let report = stdout(&check);
-    assert!(report.contains("ok: 55 operations"), "{report}");
+    assert!(report.contains("ok: 56 operations"), "{report}");
 }

@@ -19,7 +19,6 @@ use futures_util::StreamExt;
 use identisure::messages::{Lang, LaunchMethod, MessageContext, UserMessage};
 use identisure::qr::BankIdQr;
 use identisure::qr::render::{QrImage, TerminalBackground};
-use identisure::raw::types::FrejaCountry;
 use identisure::{Family, Session, State, WaitOptions, text};
 use serde::Serialize;
 
@@ -178,8 +177,8 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
         Provider::Freja => {
             let ssn = args.ssn.as_deref().unwrap_or(DEMO_SSN);
             let request = freja::AuthRequest::default()
-                .ssn(ssn)
-                .country(FrejaCountry::Sweden);
+                .ssn(identisure::text(ssn))
+                .country(identisure::text(freja::country::SWEDEN));
             let session = match client.freja().auth(request).await {
                 Ok(s) => s,
                 Err(e) => return e.into(),
