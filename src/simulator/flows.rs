@@ -284,6 +284,25 @@ fn freja_person(
     Ok(())
 }
 
+/// `callInitiator` is `USER` or `RP` in the API document; five of the
+/// provider's clients send `user` in their tests (decision
+/// `call-initiator-case`). With the clients' reading, any case is accepted.
+fn call_initiator_any_case(body: &[u8], reading: Reading) -> std::borrow::Cow<'_, [u8]> {
+    if reading == Reading::Document {
+        return body.into();
+    }
+    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice(body) else {
+        return body.into();
+    };
+    match map.get_mut("callInitiator") {
+        Some(serde_json::Value::String(v)) if *v != v.to_ascii_uppercase() => {
+            *v = v.to_ascii_uppercase();
+            serde_json::to_vec(&map).map_or(body.into(), Into::into)
+        }
+        _ => body.into(),
+    }
+}
+
 /// Decodes the body of `start` with its generated request type.
 pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<StartParams, ApiError> {
     use Start::*;
@@ -313,7 +332,8 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.sign_text = Some(r.text.to_string());
         }
         BankIdSePhoneAuth => {
-            let r: types::BankIdSePhoneAuthRequest = decode::json(body)?;
+            let body = call_initiator_any_case(body, reading);
+            let r: types::BankIdSePhoneAuthRequest = decode::json(&body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
             p.set_ssn(Country::Sweden, r.ssn);
@@ -321,7 +341,8 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_address = r.request_address.unwrap_or(false);
         }
         BankIdSePhoneSign => {
-            let r: types::BankIdSePhoneSignRequest = decode::json(body)?;
+            let body = call_initiator_any_case(body, reading);
+            let r: types::BankIdSePhoneSignRequest = decode::json(&body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
             p.set_ssn(Country::Sweden, r.ssn);

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Simulator, Timing};
+use identisure::simulator::{
+    DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Reading, Simulator, Timing,
+};
 
 /// Options of `identisure simulate`.
 #[derive(clap::Args, Debug)]
@@ -22,6 +24,11 @@ pub struct Args {
     /// Whether the 1 request/second collect limit counts per session or per account.
     #[arg(long, value_enum, default_value = "per-session")]
     rate_limit: RateLimitArg,
+    /// Where the API document and the provider's clients disagree (Freja QR
+    /// starts without ssn/country, any Freja country): follow the document
+    /// (refuse) or the clients (accept).
+    #[arg(long, value_enum, default_value = "document")]
+    reading: ReadingArg,
     /// Milliseconds per progress step (a session completes after 3 steps).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
     step_ms: u64,
@@ -68,6 +75,12 @@ fn parse_account(value: &str) -> Result<Account, String> {
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ReadingArg {
+    Document,
+    Clients,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum RateLimitArg {
     PerSession,
     PerAccount,
@@ -91,6 +104,10 @@ async fn serve(args: Args) -> ExitCode {
         .rate_limit(match args.rate_limit {
             RateLimitArg::PerSession => RateLimit::PerSession,
             RateLimitArg::PerAccount => RateLimit::PerAccount,
+        })
+        .reading(match args.reading {
+            ReadingArg::Document => Reading::Document,
+            ReadingArg::Clients => Reading::Clients,
         })
         .timing(Timing {
             step: Duration::from_millis(args.step_ms),
