@@ -41,6 +41,12 @@ const REPLACED_SCHEMAS: &[(&str, &str, &str)] = &[
         "crate::QrStartSecret",
         "secret: the hand-written type redacts Debug and Display",
     ),
+    (
+        "CallInitiator",
+        "crate::providers::bankid_se::CallInitiator",
+        "decision call-initiator-case: reads USER/RP in any case (five official \
+         clients' tests send `user`), always sends the document's USER or RP",
+    ),
 ];
 
 /// Headers the generated client puts on every request that the API does not

@@ -559,7 +559,7 @@ async fn updates_report_hint_changes_and_the_end() {
         .await;
     let request = identisure::providers::bankid_se::PhoneAuthRequest::default()
         .ssn("190001019876")
-        .call_initiator(identisure::raw::types::CallInitiator::Rp);
+        .call_initiator(identisure::providers::bankid_se::CallInitiator::Rp);
     let session = client(&server.uri())
         .bankid_se()
         .phone_auth(request)

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::join_all;
+use identisure::providers::bankid_se::CallInitiator;
 use identisure::providers::{bankid_no, bankid_se, freja, ftn, mitid, vipps};
-use identisure::raw::types::CallInitiator;
 use identisure::simulator::{RunningSimulator, Simulator, Timing, test_identities};
 use identisure::{Client, Error, FailureCode, Family, Outcome, Session, State, WaitOptions};
 

@@ -137,7 +137,7 @@ async fn canaries_appear_in_no_error_debug_output_or_trace_log() {
 
     let phone = PhoneAuthRequest::default()
         .ssn(SSN)
-        .call_initiator(identisure::raw::types::CallInitiator::Rp);
+        .call_initiator(identisure::providers::bankid_se::CallInitiator::Rp);
     printed.push(format!("{phone:?}"));
     let mut errors = vec![client.bankid_se().phone_auth(phone).await.unwrap_err()];
     for id in ["broken", "typed", "html"] {
@@ -405,7 +405,7 @@ async fn canaries_stay_out_of_the_simulate_command_output() {
         .phone_auth(
             PhoneAuthRequest::default()
                 .ssn("198507099806")
-                .call_initiator(identisure::raw::types::CallInitiator::User),
+                .call_initiator(identisure::providers::bankid_se::CallInitiator::User),
         )
         .await;
     let _ = child.kill();

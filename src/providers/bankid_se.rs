@@ -30,7 +30,7 @@ pub type SignRequest = builder::BankIdSeSignRequest;
 /// Start a BankID authentication over the phone (`ssn`, `callInitiator`).
 ///
 /// ```
-/// use identisure::raw::types::CallInitiator;
+/// use identisure::providers::bankid_se::CallInitiator;
 /// let request = identisure::providers::bankid_se::PhoneAuthRequest::default()
 ///     .ssn("199001011234")
 ///     .call_initiator(CallInitiator::Rp);
@@ -40,7 +40,7 @@ pub type PhoneAuthRequest = builder::BankIdSePhoneAuthRequest;
 /// Start a BankID signature over the phone (`ssn`, `text`, `callInitiator`).
 ///
 /// ```
-/// use identisure::raw::types::CallInitiator;
+/// use identisure::providers::bankid_se::CallInitiator;
 /// let request = identisure::providers::bankid_se::PhoneSignRequest::default()
 ///     .ssn("199001011234")
 ///     .text("I agree")
@@ -55,6 +55,61 @@ pub type PhoneSignRequest = builder::BankIdSePhoneSignRequest;
 /// # let _ = request;
 /// ```
 pub type VerifyRequest = builder::BankIdSeVerifyRequest;
+
+/// Who placed the phone call of a phone auth or sign (`callInitiator`):
+/// the user (`USER`) or the relying party (`RP`).
+///
+/// Sent as the API document writes it; read in any case, because five of the
+/// provider's clients send `user` in their tests (decision
+/// `call-initiator-case`), so a body written that way is never refused here.
+///
+/// ```
+/// use identisure::providers::bankid_se::CallInitiator;
+/// assert_eq!(serde_json::to_string(&CallInitiator::User).unwrap(), r#""USER""#);
+/// let read: CallInitiator = serde_json::from_str(r#""user""#).unwrap();
+/// assert_eq!(read, CallInitiator::User);
+/// assert!(serde_json::from_str::<CallInitiator>(r#""BOTH""#).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum CallInitiator {
+    /// The user called (`USER`).
+    #[serde(rename = "USER")]
+    User,
+    /// The relying party called the user (`RP`).
+    #[serde(rename = "RP")]
+    Rp,
+}
+
+impl std::fmt::Display for CallInitiator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CallInitiator::User => "USER",
+            CallInitiator::Rp => "RP",
+        })
+    }
+}
+
+impl std::str::FromStr for CallInitiator {
+    type Err = String;
+    fn from_str(value: &str) -> std::result::Result<Self, Self::Err> {
+        if value.eq_ignore_ascii_case("USER") {
+            Ok(CallInitiator::User)
+        } else if value.eq_ignore_ascii_case("RP") {
+            Ok(CallInitiator::Rp)
+        } else {
+            Err(format!(
+                "unknown variant `{value}`, expected `USER` or `RP`"
+            ))
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CallInitiator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        value.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 pub(crate) static AUTH: Flow = flow!(
     "bankid_se_auth_start",
@@ -136,7 +191,7 @@ impl BankIdSeApi<'_> {
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::bankid_se::PhoneAuthRequest;
-        /// use identisure::raw::types::CallInitiator;
+        /// use identisure::providers::bankid_se::CallInitiator;
         /// let request = PhoneAuthRequest::default().ssn("199001011234").call_initiator(CallInitiator::Rp);
         /// let session = client.bankid_se().phone_auth(request).await?;
         /// # let _ = session; Ok(()) }
@@ -148,7 +203,7 @@ impl BankIdSeApi<'_> {
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::bankid_se::PhoneSignRequest;
-        /// use identisure::raw::types::CallInitiator;
+        /// use identisure::providers::bankid_se::CallInitiator;
         /// let request = PhoneSignRequest::default().ssn("199001011234").text("I agree").call_initiator(CallInitiator::User);
         /// let session = client.bankid_se().phone_sign(request).await?;
         /// # let _ = session; Ok(()) }

@@ -286,20 +286,27 @@ fn freja_person(
 
 /// `callInitiator` is `USER` or `RP` in the API document; five of the
 /// provider's clients send `user` in their tests (decision
-/// `call-initiator-case`). With the clients' reading, any case is accepted.
-fn call_initiator_any_case(body: &[u8], reading: Reading) -> std::borrow::Cow<'_, [u8]> {
-    if reading == Reading::Document {
-        return body.into();
+/// `call-initiator-case`). The generated type reads any case; the document's
+/// reading refuses anything but the exact values.
+fn call_initiator_as_documented(body: &[u8], reading: Reading) -> Result<(), ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        #[serde(rename = "callInitiator")]
+        call_initiator: Option<serde_json::Value>,
     }
-    let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice(body) else {
-        return body.into();
-    };
-    match map.get_mut("callInitiator") {
-        Some(serde_json::Value::String(v)) if *v != v.to_ascii_uppercase() => {
-            *v = v.to_ascii_uppercase();
-            serde_json::to_vec(&map).map_or(body.into(), Into::into)
-        }
-        _ => body.into(),
+    if reading == Reading::Clients {
+        return Ok(());
+    }
+    match serde_json::from_slice::<Peek>(body)
+        .ok()
+        .and_then(|p| p.call_initiator)
+    {
+        Some(serde_json::Value::String(v)) if v != "USER" && v != "RP" => Err(ApiError::field(
+            "callInitiator",
+            "must be USER or RP by the API document (the provider's clients also send `user`; \
+             a simulator with the clients' reading accepts any case)",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -332,8 +339,8 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.sign_text = Some(r.text.to_string());
         }
         BankIdSePhoneAuth => {
-            let body = call_initiator_any_case(body, reading);
-            let r: types::BankIdSePhoneAuthRequest = decode::json(&body)?;
+            let r: types::BankIdSePhoneAuthRequest = decode::json(body)?;
+            call_initiator_as_documented(body, reading)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
             p.set_ssn(Country::Sweden, r.ssn);
@@ -341,8 +348,8 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_address = r.request_address.unwrap_or(false);
         }
         BankIdSePhoneSign => {
-            let body = call_initiator_any_case(body, reading);
-            let r: types::BankIdSePhoneSignRequest = decode::json(&body)?;
+            let r: types::BankIdSePhoneSignRequest = decode::json(body)?;
+            call_initiator_as_documented(body, reading)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
             p.set_ssn(Country::Sweden, r.ssn);
