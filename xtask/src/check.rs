@@ -3,9 +3,12 @@
 //! - `build.rs` cannot generate the client from it;
 //! - an operation is neither generated nor on the prune list with a reason;
 //! - the generated surface or code differs from the committed snapshots;
-//! - CHANGELOG.md has no entry for the version in Cargo.toml.
+//! - CHANGELOG.md has no entry for the version in Cargo.toml;
+//! - a decision of MAINTAINING.md's table is missing from `openapi.yaml`,
+//!   or an annotation of the spec from the table.
 
 mod changelog;
+pub mod decisions;
 
 use std::path::Path;
 
@@ -107,6 +110,12 @@ pub fn run(repo: &Repo, generated: Option<&Path>) -> Result<(), String> {
             );
             failed.push("the generated surface differs from the snapshots");
         }
+    }
+
+    if let Some(doc) = &doc
+        && decisions::run(repo, doc).is_err()
+    {
+        failed.push("decisions are missing");
     }
 
     if changelog::run(repo).is_err() {

@@ -69,6 +69,22 @@ pub fn run(repo: &Repo, opts: &Options) -> Result<(), String> {
         "{}",
         report::render(&changes, repo.crate_version().as_deref())
     );
+    // Our decisions live in annotations upstream does not have: name every
+    // one the new spec lost (stderr, beside the regeneration summary).
+    let kept: Vec<String> = crate::check::decisions::annotations(&new)
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    for lost in crate::check::decisions::annotations(&old_doc)
+        .into_iter()
+        .filter(|a| !kept.contains(&a.id))
+    {
+        eprintln!(
+            "refresh-spec: DECISION LOST: `{}` was at {}; re-apply it (MAINTAINING.md, \
+             Decisions) or `cargo xtask check` fails",
+            lost.id, lost.at
+        );
+    }
 
     if !opts.regenerate {
         eprintln!("refresh-spec: not regenerating (--no-regenerate); run `cargo xtask check`");

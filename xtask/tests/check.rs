@@ -81,6 +81,29 @@ fn check_fails_when_the_crate_version_has_no_changelog_entry() {
 }
 
 #[test]
+fn check_fails_when_a_refresh_dropped_a_recorded_decision() {
+    let (repo, generated) = good_repo();
+    let table = "# Maintaining\n\n## Decisions\n\n\
+        | decision | recorded in | document | clients | chosen |\n|---|---|---|---|---|\n\
+        | `address-shape` | openapi.yaml (`Address`) | silent | a string | both |\n\
+        | `verify-any-qr-code` | the simulator | silent | any code | any code |\n";
+    std::fs::write(repo.path().join("MAINTAINING.md"), table).unwrap();
+    // The spec (as upstream would publish it) carries no annotation.
+    let out = check(repo.path(), generated.path());
+    assert!(!out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAILED: decision `address-shape` is not in openapi.yaml"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("verify-any-qr-code"),
+        "simulator decisions live elsewhere: {text}"
+    );
+    assert!(stderr(&out).contains("decisions are missing"));
+}
+
+#[test]
 fn check_catches_surface_drift_with_a_diff() {
     let (repo, generated) = good_repo();
     let drifted = SURFACE.replace(

@@ -192,3 +192,26 @@ fn refresh_without_from_says_where_the_upstream_url_is_configured() {
         stderr(&out)
     );
 }
+
+#[test]
+fn refresh_names_every_decision_the_upstream_spec_drops() {
+    // Ours carries a decision; upstream's copy of the same API does not.
+    let ours = changed(&[(
+        "    ThingPending:\n      type: object\n",
+        "    ThingPending:\n      type: object\n      x-identisure-decision:\n        id: thing-shape\n        document: silent\n        clients: a string\n        chosen: both\n",
+    )]);
+    let repo = temp_repo(&ours);
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(upstream.path(), BASE).unwrap();
+    let from = upstream.path().to_str().unwrap();
+    let out = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", from, "--no-regenerate"],
+    );
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("DECISION LOST: `thing-shape` was at components/schemas/ThingPending"),
+        "{err}"
+    );
+}

@@ -38,7 +38,7 @@ enum Command {
     Get(session::GetArgs),
     /// Cancel a session: PROVIDER/FLOW ID.
     Cancel(session::GetArgs),
-    /// Serve the API simulator (all 55 operations) until interrupted.
+    /// Serve the API simulator (all 56 operations) until interrupted.
     Simulate(simulate::Args),
     /// Compute or render QR codes (BankID animated QR, Freja qrData).
     #[command(subcommand)]
