@@ -185,8 +185,45 @@ pub fn operation_ids(doc: &Value) -> Vec<Result<String, String>> {
     out
 }
 
+/// The name of the method progenitor generates for an operationId: the id
+/// in snake_case (`documentUpload` → `document_upload`), made a valid Rust
+/// identifier the way progenitor 0.15 does it.
+pub fn method_name(operation_id: &str) -> String {
+    use heck::ToSnakeCase;
+    let cleaned: String = operation_id
+        .replace('\'', "")
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = cleaned.to_snake_case();
+    if name.is_empty() {
+        name = "x".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+        "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
+        "true", "type", "unsafe", "use", "where", "while",
+    ];
+    if KEYWORDS.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
+}
+
 /// Every operation of the spec must be a generated method or be pruned with
-/// a reason; every method and prune entry must belong to an operation.
+/// a reason; every method and prune entry must belong to an operation. A
+/// generated method is matched by its name, the operationId in snake_case
+/// ([`method_name`]); a prune entry by the operationId as written.
 pub fn coverage(doc: &Value, g: &Generated) -> Vec<String> {
     let methods = codegen::surface_methods(&g.surface);
     let mut problems = Vec::new();
@@ -197,8 +234,9 @@ pub fn coverage(doc: &Value, g: &Generated) -> Vec<String> {
             Err(e) => problems.push(e),
         }
     }
+    let method_names: Vec<String> = ids.iter().map(|id| method_name(id)).collect();
     for id in &ids {
-        let generated = methods.contains(id);
+        let generated = methods.contains(&method_name(id));
         let pruned = g.pruned.iter().find(|(p, _)| p == id);
         match (generated, pruned) {
             (true, None) => {}
@@ -214,7 +252,7 @@ pub fn coverage(doc: &Value, g: &Generated) -> Vec<String> {
             )),
         }
     }
-    for m in methods.iter().filter(|m| !ids.contains(m)) {
+    for m in methods.iter().filter(|m| !method_names.contains(m)) {
         problems.push(format!(
             "generated method `{m}` is not an operation of openapi.yaml"
         ));
@@ -313,6 +351,27 @@ mod tests {
                 "pruned operation `gone` is not in openapi.yaml",
             ]
         );
+    }
+
+    #[test]
+    fn camel_case_operation_ids_match_their_snake_case_methods() {
+        for (id, method) in [
+            ("documentUpload", "document_upload"),
+            ("bankIdSeAuthStart", "bank_id_se_auth_start"),
+            ("bankid_se_auth_start", "bankid_se_auth_start"),
+            ("get-thing", "get_thing"),
+            ("Type", "type_"),
+            ("2fa", "_2fa"),
+        ] {
+            assert_eq!(method_name(id), method, "{id}");
+        }
+        let spec = "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get: {operationId: thingCollect, responses: {}}\n  /u:\n    post: {operationId: documentUpload, responses: {}}\n";
+        let doc: Value = serde_norway::from_str(spec).unwrap();
+        let g = generated(
+            "# methods\nthing_collect(id: X) -> R\n\n# types\n",
+            &[("documentUpload", "multipart")],
+        );
+        assert_eq!(coverage(&doc, &g), Vec::<String>::new());
     }
 
     #[test]

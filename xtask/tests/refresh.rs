@@ -215,3 +215,90 @@ fn refresh_names_every_decision_the_upstream_spec_drops() {
         "{err}"
     );
 }
+
+/// Copies what `cargo build -p identisure` needs into `dir` (a workspace of
+/// its own).
+fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
+    fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    for file in [
+        "build.rs",
+        "openapi.yaml",
+        "Cargo.lock",
+        "README.md",
+        "CHANGELOG.md",
+    ] {
+        std::fs::copy(root.join(file), dir.join(file)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members = manifest
+        .lines()
+        .find(|l| l.starts_with("members = "))
+        .expect("a workspace members line");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        manifest.replace(members, "members = [\".\"]"),
+    )
+    .unwrap();
+    // The manifest names examples and benches: they must be there too.
+    for tree in ["src", "examples", "benches", "tests/snapshots"] {
+        copy_tree(&root.join(tree), &dir.join(tree));
+    }
+}
+
+/// A new upstream operation with a camelCase operationId (progenitor names
+/// its method in snake_case) is reported, generated and compiled: no false
+/// "neither generated nor pruned".
+#[test]
+fn refresh_regenerates_a_spec_with_camel_case_operation_ids() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    copy_crate(root, repo.path());
+    let mut spec: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
+            .unwrap();
+    let operation: serde_norway::Value = serde_norway::from_str(
+        "get:\n  operationId: bankIdSeServiceStatus\n  summary: Service status\n  description: Whether BankID answers.\n  responses:\n    '204':\n      description: It does.\n",
+    )
+    .unwrap();
+    spec["paths"]
+        .as_mapping_mut()
+        .unwrap()
+        .insert("/v3/bankid-se/status".into(), operation);
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(upstream.path(), serde_norway::to_string(&spec).unwrap()).unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["refresh-spec", "--from"])
+        .arg(upstream.path())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("IDENTISURE_REPO")
+        .output()
+        .unwrap();
+    let (report, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{report}\n{err}");
+    assert!(
+        report.contains("+ GET /v3/bankid-se/status (bankIdSeServiceStatus)"),
+        "{report}"
+    );
+    assert!(!err.contains("NOT GENERATED"), "{err}");
+    assert!(
+        err.contains("+bank_id_se_service_status() -> Result<ResponseValue<()>"),
+        "the new method in the surface diff: {err}"
+    );
+    assert!(!err.contains("no longer compiles"), "{err}");
+}
