@@ -43,7 +43,7 @@ const REPLACED_SCHEMAS: &[(&str, &str, &str)] = &[
     ),
     (
         "CallInitiator",
-        "crate::providers::bankid_se::CallInitiator",
+        "crate::wire::CallInitiator",
         "decision call-initiator-case: reads USER/RP in any case (five official \
          clients' tests send `user`), always sends the document's USER or RP",
     ),

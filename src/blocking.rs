@@ -21,7 +21,7 @@ use futures_util::StreamExt as _;
 use crate::error::{Error, Result};
 use crate::providers::{AgeVerificationRequest, bankid_no, bankid_se, freja, ftn, mitid, vipps};
 use crate::raw::types;
-use crate::session::{
+use crate::state::{
     AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, State, Vipps,
 };
 use crate::{TransportKind, WaitOptions};

@@ -1,19 +1,16 @@
-//! The client: configuration, credentials, and the one function every call
-//! of the hand-written layer goes through (tracing, status mapping).
+//! The client: configuration and credentials. Every call of the hand-written
+//! layer goes through its [`Transport`] (`transport.rs`).
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
-use serde::de::DeserializeOwned;
-use tracing::Instrument as _;
 
-use crate::error::{self, Error, Result};
+use crate::error::{Error, Result};
+use crate::transport::Transport;
 
 /// Where the API lives.
 ///
@@ -370,7 +367,7 @@ impl ClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
 
-        let http = crate::http_client_builder()
+        let http = crate::transport::http_client_builder()
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
@@ -386,15 +383,17 @@ impl ClientBuilder {
         let raw = crate::raw::Client::new_with_client(&base, http.clone());
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport: Transport {
+                    http,
+                    base_url,
+                    in_flight: tokio::sync::Semaphore::new(self.max_in_flight),
+                    max_response_bytes: self.max_response_bytes,
+                },
                 raw,
-                base_url,
                 base,
                 account_id,
-                max_response_bytes: self.max_response_bytes,
                 collect_gate: (self.collect_limit == CollectLimit::PerClient)
                     .then(|| tokio::sync::Mutex::new(None)),
-                in_flight: tokio::sync::Semaphore::new(self.max_in_flight),
                 start_connect_retries: self.start_connect_retries,
                 notifier: self.notifier,
             }),
@@ -419,14 +418,11 @@ pub struct Client {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     raw: crate::raw::Client,
-    base_url: Url,
     base: String,
     account_id: String,
-    max_response_bytes: usize,
     collect_gate: Option<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
-    in_flight: tokio::sync::Semaphore,
     start_connect_retries: u32,
     notifier: Option<crate::Notifier>,
 }
@@ -440,34 +436,6 @@ impl fmt::Debug for Client {
             .finish()
     }
 }
-
-/// A response read to the end.
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: bytes::Bytes,
-}
-
-/// The body of a request.
-pub(crate) enum Body<'a> {
-    None,
-    Json(&'a serde_json::Value),
-    Multipart(reqwest::multipart::Form),
-}
-
-/// One call: which operation, where, and for tracing which session and attempt.
-pub(crate) struct Call<'a> {
-    pub operation: &'static str,
-    pub method: Method,
-    pub segments: &'a [&'a str],
-    pub id: Option<&'a str>,
-    pub attempt: u32,
-    /// The `Accept` header: JSON, or for a document download the PDF (with
-    /// JSON for an error answer).
-    pub accept: &'static str,
-}
-
-/// `Accept` of every JSON call.
-pub(crate) const ACCEPT_JSON: &str = "application/json";
 
 impl Client {
     /// Starts configuring a client.
@@ -585,131 +553,8 @@ impl Client {
         self.inner.start_connect_retries
     }
 
-    /// Sends one request, exactly once, and reads the whole answer. Non-2xx
-    /// answers become their typed error here.
-    ///
-    /// Returns the request boxed (not an `async fn`): a request's state lives
-    /// on the heap only while it runs, so a session waiting between collects
-    /// keeps a small future (this matters with thousands of sessions waiting
-    /// at once), with one allocation per request.
-    pub(crate) fn send<'a>(
-        &'a self,
-        call: Call<'a>,
-        body: Body<'a>,
-    ) -> Pin<Box<dyn Future<Output = Result<Answer>> + Send + 'a>> {
-        let span = tracing::debug_span!(
-            "identisure.call",
-            operation = call.operation,
-            session_id = call.id.unwrap_or(""),
-            attempt = call.attempt,
-            status = tracing::field::Empty,
-        );
-        let this = self;
-        let request = async move {
-            let mut url = this.inner.base_url.clone();
-            {
-                let mut path = url
-                    .path_segments_mut()
-                    .map_err(|_| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
-                path.pop_if_empty().extend(call.segments);
-                if let Some(id) = call.id {
-                    path.push(id);
-                }
-            }
-            let mut request = this
-                .inner
-                .http
-                .request(call.method, url)
-                .header(reqwest::header::ACCEPT, call.accept);
-            request = match body {
-                Body::None => request,
-                Body::Json(value) => request.json(value),
-                Body::Multipart(form) => request.multipart(form),
-            };
-            // The client-wide bound on requests in flight (never closed).
-            let _permit = this.inner.in_flight.acquire().await.ok();
-            tracing::debug!("sending request");
-            let response = match request.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    let err = Error::from(e);
-                    tracing::debug!(error = %err, "request failed");
-                    return Err(err);
-                }
-            };
-            let status = response.status();
-            tracing::Span::current().record("status", status.as_u16());
-            // The headers matter only for an error (Retry-After …): taken
-            // then, never copied on the hot path of a successful collect.
-            let headers = if status.is_success() {
-                HeaderMap::new()
-            } else {
-                response.headers().clone()
-            };
-            let body = match read_capped(response, this.inner.max_response_bytes).await {
-                Ok(b) => b,
-                Err(err) => {
-                    tracing::debug!(error = %err, "reading the answer failed");
-                    return Err(err);
-                }
-            };
-            tracing::debug!(status = status.as_u16(), "answer received");
-            if status.is_success() {
-                Ok(Answer { status, body })
-            } else {
-                Err(error::from_status(status, &headers, &body))
-            }
-        }
-        .instrument(span);
-        Box::pin(request)
+    /// How this client's calls are sent.
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
     }
-}
-
-/// Reads a body, at most `limit` bytes. A success answer that is larger
-/// (announced by `Content-Length` or found while reading) is an
-/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit.
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
-    let status = response.status();
-    let too_large = || Error::ResponseTooLarge {
-        status: status.as_u16(),
-        limit,
-    };
-    if status.is_success() && response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    // A small answer usually arrives as one chunk: that one is kept as it
-    // is (no copy); only a second chunk starts a buffer.
-    let mut whole: Option<bytes::Bytes> = None;
-    let mut body = bytes::BytesMut::new();
-    let mut len = 0;
-    while let Some(chunk) = response.chunk().await.map_err(Error::from)? {
-        let take = chunk.len().min(limit - len);
-        if take < chunk.len() && status.is_success() {
-            return Err(too_large());
-        }
-        if len == 0 && take == chunk.len() {
-            whole = Some(chunk);
-        } else {
-            if let Some(first) = whole.take() {
-                body.extend_from_slice(&first);
-            }
-            body.extend_from_slice(&chunk[..take]);
-        }
-        len += take;
-        if len == limit {
-            break;
-        }
-    }
-    Ok(whole.unwrap_or_else(|| body.freeze()))
-}
-
-/// Decodes a success answer into `T`, naming the field that failed.
-pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T> {
-    decode_body(answer.status, &answer.body)
-}
-
-/// [`decode`] of a body that is not in an [`Answer`] (no copy needed).
-pub(crate) fn decode_body<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Result<T> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| error::decode_error(status, body, e))
 }

@@ -28,7 +28,7 @@ macro_rules! code_enum {
                     $( Self::$variant => f.write_str(stringify!($variant)), )*
                     Self::Unknown(other) => f
                         .debug_tuple("Unknown")
-                        .field(&crate::error::sanitize(other))
+                        .field(&crate::sensitive::sanitize(other))
                         .finish(),
                 }
             }
@@ -55,7 +55,7 @@ macro_rules! code_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 match self {
-                    Self::Unknown(other) => f.write_str(&crate::error::sanitize(other)),
+                    Self::Unknown(other) => f.write_str(&crate::sensitive::sanitize(other)),
                     known => f.write_str(known.as_str()),
                 }
             }

@@ -1,67 +1,6 @@
-//! Rust client for the Identisure v3 eID API: Swedish BankID, Freja eID,
-//! Norwegian BankID, Vipps MobilePay, Danish MitID and the Finnish Trust
-//! Network, behind one HTTP API.
+#![doc = include_str!("../README.md")]
 //!
-//! # Quick start
-//!
-//! Log a person in with Swedish BankID and wait for the result. This example
-//! runs as a test against the embedded simulator (feature `simulator`); with
-//! real credentials, build the client with [`Client::from_env`] or
-//! [`Client::builder`] and nothing else changes.
-//!
-//! ```
-//! # #[cfg(feature = "simulator")]
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let sim = identisure::simulator::Simulator::builder()
-//! #     .account("my-account", "my-secret")
-//! #     .timing(identisure::simulator::Timing {
-//! #         step: std::time::Duration::from_millis(200),
-//! #         ..Default::default()
-//! #     })
-//! #     .build()
-//! #     .spawn_local()
-//! #     .await?;
-//! use identisure::providers::bankid_se::AuthRequest;
-//! use identisure::{Client, Outcome, WaitOptions};
-//!
-//! let client = Client::builder()
-//!     .credentials("my-account", "my-secret")
-//! #   .base_url(sim.url())
-//!     .build()?;
-//!
-//! // Start: the PENDING answer carries what the user's app needs.
-//! let session = client
-//!     .bankid_se()
-//!     .auth(AuthRequest::default().intent(identisure::text("Log in to Example")))
-//!     .await?;
-//! let pending = session.pending().expect("a started session");
-//! let auto_start = pending.auto_start_token.as_deref().unwrap_or_default();
-//! println!("open {}", identisure::launch::bankid_desktop_link(auto_start));
-//!
-//! // Collect until it ends (at most one collect per second).
-//! match session.wait(WaitOptions::default()).await? {
-//!     Outcome::Completed(person) => {
-//!         println!("hello {}", person.name.as_deref().unwrap_or("?"));
-//! #       assert_eq!(person.name.as_deref(), Some("Astrid Lindqvist"));
-//!     }
-//!     Outcome::Failed { code, hint_code, .. } => {
-//!         println!("failed: {code} ({hint_code:?})");
-//! #       unreachable!("the simulator's default person completes");
-//!     }
-//! }
-//! # sim.shutdown().await;
-//! # Ok(())
-//! # }
-//! # #[cfg(not(feature = "simulator"))]
-//! # fn main() {}
-//! ```
-//!
-//! Runnable programs for every provider family, the blocking API and
-//! callbacks are in the repository's `examples/` directory; each runs against
-//! the simulator with `cargo run --example <name> --features simulator`.
-//!
-//! # Concepts
+//! # API concepts
 //!
 //! **Sessions.** Every flow (authentication, signature, phone, age
 //! verification …) is a *session* on the service: a start (POST) answers
@@ -110,70 +49,77 @@
 //! the secret key and the QR secret never appear in `Debug`, `Display`, logs
 //! or errors ([`PersonalNumber`], [`QrStartSecret`], [`SecretKey`]).
 //!
-//! # Features
-//!
-//! | feature | what it adds |
-//! |---|---|
-//! | `blocking` | [`blocking::Client`](crate::blocking): the same calls for synchronous code |
-//! | `qr` | QR rendering (`qr::render`: SVG, PNG, terminal) |
-//! | `axum` | `callback::VerifiedCallback`, an axum extractor that verifies callbacks |
-//! | `simulator` | `simulator`: the embedded simulator of the whole API, for tests and demos |
-//! | `cli` | the `identisure` command-line tool (`qr`, `callback`, `id`, `simulate`) |
-//!
-//! # Layers
-//!
-//! The path of a request through this crate:
-//! `openapi.yaml` → `build.rs` (progenitor) → [`raw`] (the generated client)
-//! → the hand-written layer ([`Client`], [`providers`], [`Session`]) → you.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Missing docs on a public item fail the build (generated code in `raw`
 // allows them there).
 #![deny(missing_docs)]
 
+// The modules by layer, from the bottom: each imports only modules of the
+// layers below it (so the core has no import cycle).
+
+// 1. Leaves, importing no module of the crate: the error type, redaction,
+//    the hand-written wire types, the table of flows and the collect limit,
+//    callback signatures.
 pub mod callback;
-mod codes;
+mod error;
 #[cfg(any(feature = "simulator", feature = "web"))]
 mod html;
-pub mod launch;
-pub mod messages;
-pub mod national_id;
-pub mod qr;
-pub mod raw;
+mod operations;
 mod sensitive;
+mod wire;
+
+// 2. Over the leaves: the API's codes, how answers map into errors, the
+//    generated client (`openapi.yaml` → `build.rs` → `OUT_DIR/codegen.rs`),
+//    national identity numbers, the callback notifier.
+mod codes;
+mod decode;
+pub mod national_id;
+pub mod notifier;
+pub mod raw;
+
+// 3. Reading and checking: the states of a session, request rules, QR codes.
+pub mod qr;
+mod state;
+mod validate;
+
+// 4. Sending: the HTTP path of every call, then the client that owns it;
+//    app links.
+mod client;
+pub mod launch;
+mod transport;
+
+// 5. Sessions: the polling engine, the handles above it, the provider APIs;
+//    the user-facing messages.
+pub mod messages;
+mod poll;
+pub mod providers;
+mod session;
+
+// 6. Built on all of it: the blocking client, the simulator, the web login.
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 #[cfg(feature = "simulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
 pub mod simulator;
-mod transport;
 #[cfg(feature = "web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub mod web_login;
 
-pub use codes::{FailureCode, HintCode};
-pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};
-pub use transport::{USER_AGENT, http_client_builder};
-
-// client layer (issue 4)
-#[cfg(feature = "blocking")]
-#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
-pub mod blocking;
-mod client;
-mod error;
-mod poll;
-pub mod providers;
-mod session;
-mod validate;
-pub use validate::{Age, Text, ZeroAge, age, text};
-
 pub use client::{
-    Client, ClientBuilder, CollectLimit, DEFAULT_MAX_RESPONSE_BYTES, Environment, SecretKey,
+    Client, ClientBuilder, CollectLimit, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES,
+    Environment, SecretKey,
 };
+pub use codes::{FailureCode, HintCode};
 pub use error::{Error, Result, TransportKind};
-pub use poll::{MIN_COLLECT_INTERVAL, WaitOptions};
-pub use session::{
-    AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, Session, State, Vipps,
-};
-
-// scale (issue 12)
-pub mod notifier;
-pub use client::DEFAULT_MAX_IN_FLIGHT;
 pub use notifier::Notifier;
+pub use operations::MIN_COLLECT_INTERVAL;
+pub use poll::WaitOptions;
+pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};
+pub use session::Session;
+pub use state::{
+    AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, State, Vipps,
+};
+pub use transport::{USER_AGENT, http_client_builder};
+pub use validate::{Age, Text, ZeroAge, age, text};
+pub use wire::CallInitiator;

@@ -138,7 +138,7 @@ impl NotifierBuilder {
     /// assert_eq!(n.fallback_poll_interval(), identisure::MIN_COLLECT_INTERVAL);
     /// ```
     pub fn fallback_poll_interval(mut self, interval: Duration) -> Self {
-        self.fallback = interval.max(crate::MIN_COLLECT_INTERVAL);
+        self.fallback = interval.max(crate::operations::MIN_COLLECT_INTERVAL);
         self
     }
 

@@ -15,21 +15,17 @@
 //! - an unknown status ends the wait with [`Error::UnknownStatus`].
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
 use tokio::time::Instant;
 
-use crate::client::{Body, Call};
+use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::session::{Family, Outcome, SessionInner, State, cancel_request, decode_state};
-
-/// The smallest gap between the starts of two collects of one session.
-///
-/// ```
-/// assert_eq!(identisure::MIN_COLLECT_INTERVAL, std::time::Duration::from_secs(1));
-/// ```
-pub const MIN_COLLECT_INTERVAL: Duration = Duration::from_secs(1);
+use crate::operations::{Flow, MIN_COLLECT_INTERVAL};
+use crate::state::{Family, Outcome, State, decode_state};
+use crate::transport::{Body, Call};
 
 /// How [`crate::Session::wait`] and [`crate::Session::updates`] poll.
 ///
@@ -119,6 +115,97 @@ impl WaitOptions {
     }
 }
 
+/// What clones of a session share. Kept small: one of these lives for every
+/// session an application holds (thousands at once in a busy service).
+pub(crate) struct SessionInner<F: Family> {
+    pub client: Client,
+    pub flow: &'static Flow,
+    /// The id of a session attached by id; empty (no allocation) when
+    /// `pending` is there, whose `id` is the session id.
+    attached_id: String,
+    pub pending: Option<F::Pending>,
+    pub pacer: Pacer,
+    /// Set once by a cancel (never reset); `cancel_notify` wakes the waits.
+    /// A flag and a `Notify` inline instead of a `watch` channel, whose
+    /// shared state is a separate allocation of several hundred bytes.
+    cancelled: AtomicBool,
+    cancel_notify: tokio::sync::Notify,
+}
+
+impl<F: Family> SessionInner<F> {
+    pub(crate) fn new(
+        client: Client,
+        flow: &'static Flow,
+        id: String,
+        pending: Option<F::Pending>,
+    ) -> Self {
+        // The id of a started session is already in its PENDING data.
+        let attached_id = match &pending {
+            Some(p) if F::pending_id(p) == id => String::new(),
+            _ => id,
+        };
+        Self {
+            client,
+            flow,
+            attached_id,
+            pending,
+            pacer: Pacer::default(),
+            cancelled: AtomicBool::new(false),
+            cancel_notify: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// The session id.
+    pub(crate) fn id(&self) -> &str {
+        match &self.pending {
+            Some(p) if self.attached_id.is_empty() => F::pending_id(p),
+            _ => &self.attached_id,
+        }
+    }
+
+    /// Marks the session cancelled and wakes every wait of it.
+    pub(crate) fn mark_cancelled(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.cancel_notify.notify_waiters();
+    }
+
+    /// Whether the session was cancelled.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when the session is cancelled (at once if it already was).
+    pub(crate) async fn cancelled(&self) {
+        // Created before the flag is read: a cancel in between still
+        // completes it (`notify_waiters` reaches every `Notified` created
+        // before the call, polled or not).
+        let notified = self.cancel_notify.notified();
+        if self.is_cancelled() {
+            return;
+        }
+        notified.await;
+    }
+}
+
+pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result<()> {
+    inner
+        .client
+        .transport()
+        .send(
+            Call {
+                operation: inner.flow.cancel_op,
+                method: Method::DELETE,
+                segments: inner.flow.session,
+                id: Some(inner.id()),
+                attempt: 1,
+                accept: crate::transport::ACCEPT_JSON,
+            },
+            Body::None,
+        )
+        .await
+        .map(|_| ())
+}
+
 /// Collect pacing of one session: when the next collect may start (see
 /// [`collect_once`]).
 #[derive(Debug, Default)]
@@ -175,6 +262,7 @@ pub(crate) async fn collect_once<F: Family>(
 async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Result<State<F>> {
     let answer = inner
         .client
+        .transport()
         .send(
             Call {
                 operation: inner.flow.collect_op,
@@ -182,7 +270,7 @@ async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Re
                 segments: inner.flow.session,
                 id: Some(inner.id()),
                 attempt,
-                accept: crate::client::ACCEPT_JSON,
+                accept: crate::transport::ACCEPT_JSON,
             },
             Body::None,
         )
@@ -341,7 +429,7 @@ async fn collect_or_callback<F: Family>(
         state = collect_retrying(inner, options, attempt, not_before) => return state,
     };
     tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
-    let state = crate::session::decode_state::<F>(reqwest::StatusCode::OK, &body)?;
+    let state = decode_state::<F>(reqwest::StatusCode::OK, &body)?;
     if !state.is_final() {
         // Only final callbacks are recorded; never spin on another one.
         *watch = None;
@@ -446,4 +534,57 @@ pub(crate) fn updates<F: Family>(
         st.done = !matches!(next, Ok(State::Pending(_)));
         Some((next, st))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raw::types;
+    use crate::state::BankIdSe;
+
+    fn inner(pending: Option<types::BankIdSePending>, id: &str) -> SessionInner<BankIdSe> {
+        let client = Client::builder().credentials("a", "s").build().unwrap();
+        SessionInner::new(
+            client,
+            &crate::providers::bankid_se::AUTH,
+            id.into(),
+            pending,
+        )
+    }
+
+    #[test]
+    fn the_id_is_kept_once() {
+        let pending: types::BankIdSePending =
+            serde_json::from_str(r#"{"id":"s-1","status":"PENDING"}"#).unwrap();
+        let started = inner(Some(pending.clone()), "s-1");
+        assert_eq!(started.id(), "s-1");
+        assert_eq!(started.attached_id.capacity(), 0, "no second copy");
+        let attached = inner(None, "s-2");
+        assert_eq!(attached.id(), "s-2");
+        // Should an id ever differ from the PENDING data, the one given wins.
+        assert_eq!(inner(Some(pending), "other").id(), "other");
+    }
+
+    #[tokio::test]
+    async fn cancelled_resolves_for_a_cancel_before_or_during_the_wait() {
+        let before = inner(None, "s");
+        before.mark_cancelled();
+        assert!(before.is_cancelled());
+        tokio::time::timeout(std::time::Duration::from_secs(5), before.cancelled())
+            .await
+            .expect("already cancelled");
+
+        let during = Arc::new(inner(None, "s"));
+        let waiting = tokio::spawn({
+            let during = during.clone();
+            async move { during.cancelled().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        during.mark_cancelled();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("woken by the cancel")
+            .unwrap();
+    }
 }

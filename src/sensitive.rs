@@ -1,7 +1,9 @@
 //! Wrappers for values that must never be printed: personal numbers and the
 //! BankID QR secret. `build.rs` substitutes them for the spec's
 //! `PersonalNumber` and `QrStartSecret` schemas, so every generated type that
-//! carries one redacts it in `Debug` and `Display`.
+//! carries one redacts it in `Debug` and `Display`. And the redaction of
+//! server texts before they reach an error, a log or a screen
+//! ([`sanitize`], [`excerpt`]): nothing prints a response body as is.
 
 use std::fmt;
 
@@ -146,5 +148,108 @@ impl fmt::Debug for QrStartSecret {
 impl fmt::Display for QrStartSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted qr start secret>")
+    }
+}
+
+/// A server text made safe to print: at most 200 characters, control
+/// characters dropped, and every run of six or more digits (a personal
+/// number echoed back) masked.
+pub(crate) fn sanitize(text: &str) -> String {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    let mut out = String::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_digit() || chars[i] == '-' || chars[i] == '+')
+            {
+                i += 1;
+            }
+            let run = &chars[start..i];
+            if run.iter().filter(|c| c.is_ascii_digit()).count() >= 6 {
+                out.extend(
+                    run.iter()
+                        .map(|c| if c.is_ascii_digit() { '#' } else { *c }),
+                );
+            } else {
+                out.extend(run);
+            }
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A short excerpt of a body that could not be decoded, with personal data
+/// removed: JSON keeps its keys and shape but every string and number value
+/// is replaced; other text keeps at most 80 characters with digits masked.
+pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    const MAX: usize = 160;
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => redact_json(v).to_string(),
+        Err(_) => mask_tokens(
+            &String::from_utf8_lossy(body)
+                .chars()
+                .take(80)
+                .collect::<String>(),
+        ),
+    };
+    let mut short: String = text.chars().take(MAX).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    Some(short)
+}
+
+/// Masks every word (run of letters, digits, `-`, `_`) that contains a
+/// digit: personal numbers, tokens and secrets, while `Bad Gateway` stays.
+fn mask_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.chars().any(|c| c.is_ascii_digit()) {
+            out.extend(std::iter::repeat_n('#', word.chars().count()));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if c.is_alphanumeric() || c == '-' || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+fn redact_json(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(_) | Value::Number(_) => Value::String("…".into()),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    // `status` is no personal data and is what tells states apart.
+                    let v = if k == "status" && v.is_string() {
+                        v
+                    } else {
+                        redact_json(v)
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
     }
 }

@@ -1,4 +1,20 @@
-//! The HTTP client underneath: reqwest with rustls (ring), no OpenSSL.
+//! The HTTP path of every call: the reqwest client underneath (rustls with
+//! `ring`, no OpenSSL), one request sent exactly once within the client's
+//! bound on requests in flight, its answer read up to a size cap, a
+//! non-success status mapped into [`Error`], and the errors of the generated
+//! client mapped the same way.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+use crate::decode::{decode_body, from_status, missing_field};
+use crate::error::{Error, Result};
+use crate::sensitive::{excerpt, sanitize};
 
 /// A `reqwest::ClientBuilder` ready for this crate: rustls with the `ring`
 /// crypto provider (installed as the process default when none is set yet),
@@ -19,3 +35,217 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
 
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("identisure-rs/", env!("CARGO_PKG_VERSION"));
+
+/// A response read to the end.
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub body: bytes::Bytes,
+}
+
+/// The body of a request.
+pub(crate) enum Body<'a> {
+    None,
+    Json(&'a serde_json::Value),
+    Multipart(reqwest::multipart::Form),
+}
+
+/// One call: which operation, where, and for tracing which session and attempt.
+pub(crate) struct Call<'a> {
+    pub operation: &'static str,
+    pub method: Method,
+    pub segments: &'a [&'a str],
+    pub id: Option<&'a str>,
+    pub attempt: u32,
+    /// The `Accept` header: JSON, or for a document download the PDF (with
+    /// JSON for an error answer).
+    pub accept: &'static str,
+}
+
+/// `Accept` of every JSON call.
+pub(crate) const ACCEPT_JSON: &str = "application/json";
+
+/// What sends a call: the HTTP client (credentials in its default headers),
+/// the base URL, the bound on requests in flight and the answer size cap.
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: Url,
+    pub(crate) in_flight: tokio::sync::Semaphore,
+    pub(crate) max_response_bytes: usize,
+}
+
+impl Transport {
+    /// Sends one request, exactly once, and reads the whole answer. Non-2xx
+    /// answers become their typed error here.
+    ///
+    /// Returns the request boxed (not an `async fn`): a request's state lives
+    /// on the heap only while it runs, so a session waiting between collects
+    /// keeps a small future (this matters with thousands of sessions waiting
+    /// at once), with one allocation per request.
+    pub(crate) fn send<'a>(
+        &'a self,
+        call: Call<'a>,
+        body: Body<'a>,
+    ) -> Pin<Box<dyn Future<Output = Result<Answer>> + Send + 'a>> {
+        let span = tracing::debug_span!(
+            "identisure.call",
+            operation = call.operation,
+            session_id = call.id.unwrap_or(""),
+            attempt = call.attempt,
+            status = tracing::field::Empty,
+        );
+        let this = self;
+        let request = async move {
+            let mut url = this.base_url.clone();
+            {
+                let mut path = url
+                    .path_segments_mut()
+                    .map_err(|_| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
+                path.pop_if_empty().extend(call.segments);
+                if let Some(id) = call.id {
+                    path.push(id);
+                }
+            }
+            let mut request = this
+                .http
+                .request(call.method, url)
+                .header(reqwest::header::ACCEPT, call.accept);
+            request = match body {
+                Body::None => request,
+                Body::Json(value) => request.json(value),
+                Body::Multipart(form) => request.multipart(form),
+            };
+            // The client-wide bound on requests in flight (never closed).
+            let _permit = this.in_flight.acquire().await.ok();
+            tracing::debug!("sending request");
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let err = Error::from(e);
+                    tracing::debug!(error = %err, "request failed");
+                    return Err(err);
+                }
+            };
+            let status = response.status();
+            tracing::Span::current().record("status", status.as_u16());
+            // The headers matter only for an error (Retry-After …): taken
+            // then, never copied on the hot path of a successful collect.
+            let headers = if status.is_success() {
+                HeaderMap::new()
+            } else {
+                response.headers().clone()
+            };
+            let body = match read_capped(response, this.max_response_bytes).await {
+                Ok(b) => b,
+                Err(err) => {
+                    tracing::debug!(error = %err, "reading the answer failed");
+                    return Err(err);
+                }
+            };
+            tracing::debug!(status = status.as_u16(), "answer received");
+            if status.is_success() {
+                Ok(Answer { status, body })
+            } else {
+                Err(from_status(status, &headers, &body))
+            }
+        }
+        .instrument(span);
+        Box::pin(request)
+    }
+}
+
+/// Reads a body, at most `limit` bytes. A success answer that is larger
+/// (announced by `Content-Length` or found while reading) is an
+/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
+    let status = response.status();
+    let too_large = || Error::ResponseTooLarge {
+        status: status.as_u16(),
+        limit,
+    };
+    if status.is_success() && response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    // A small answer usually arrives as one chunk: that one is kept as it
+    // is (no copy); only a second chunk starts a buffer.
+    let mut whole: Option<bytes::Bytes> = None;
+    let mut body = bytes::BytesMut::new();
+    let mut len = 0;
+    while let Some(chunk) = response.chunk().await.map_err(Error::from)? {
+        let take = chunk.len().min(limit - len);
+        if take < chunk.len() && status.is_success() {
+            return Err(too_large());
+        }
+        if len == 0 && take == chunk.len() {
+            whole = Some(chunk);
+        } else {
+            if let Some(first) = whole.take() {
+                body.extend_from_slice(&first);
+            }
+            body.extend_from_slice(&chunk[..take]);
+        }
+        len += take;
+        if len == limit {
+            break;
+        }
+    }
+    Ok(whole.unwrap_or_else(|| body.freeze()))
+}
+
+/// Decodes a success answer into `T`, naming the field that failed.
+pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T> {
+    decode_body(answer.status, &answer.body)
+}
+
+/// Maps every error of the generated client ([`crate::raw::Client`]), for
+/// code that calls it directly.
+///
+/// ```
+/// let raw_err: identisure::raw::Error<identisure::raw::types::ErrorResponse> =
+///     identisure::raw::Error::InvalidRequest("id was not initialized".into());
+/// let err = identisure::Error::from(raw_err);
+/// assert!(matches!(err, identisure::Error::InvalidRequest { .. }));
+/// ```
+impl From<progenitor_client::Error<crate::raw::types::ErrorResponse>> for Error {
+    fn from(e: progenitor_client::Error<crate::raw::types::ErrorResponse>) -> Self {
+        use progenitor_client::Error as P;
+        match e {
+            P::InvalidRequest(msg) => {
+                let (field, rule) = crate::validate::split_builder_message(&msg);
+                Error::InvalidRequest { field, rule }
+            }
+            P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => e.into(),
+            P::ErrorResponse(rv) => {
+                let status = rv.status();
+                let message = rv.message.as_deref().map(sanitize);
+                let body = serde_json::to_vec(&serde_json::json!({ "message": message }))
+                    .unwrap_or_default();
+                from_status(status, rv.headers(), &body)
+            }
+            P::InvalidResponsePayload(bytes, err) => {
+                // The generated client does not keep the status here.
+                if let Some(status) = crate::state::peek_unknown_status(&bytes) {
+                    return Error::UnknownStatus(status);
+                }
+                let detail = match err.classify() {
+                    serde_json::error::Category::Eof if bytes.is_empty() => "empty body",
+                    serde_json::error::Category::Data => "invalid data",
+                    _ => "not JSON",
+                };
+                Error::Decode {
+                    status: 0,
+                    field: missing_field(&err.to_string()),
+                    detail: detail.to_string(),
+                    excerpt: excerpt(&bytes),
+                }
+            }
+            P::UnexpectedResponse(response) => {
+                let status = response.status();
+                from_status(status, response.headers(), &[])
+            }
+            P::Custom(msg) => Error::Api {
+                status: 0,
+                message: Some(msg),
+            },
+        }
+    }
+}

@@ -3,8 +3,10 @@
 use super::{flow, sessions, starts};
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::operations::Flow;
 use crate::raw::types::{self, builder};
-use crate::session::{AgeVerification, BankIdNo, Flow, Session};
+use crate::session::Session;
+use crate::state::{AgeVerification, BankIdNo};
 
 /// Start a BankID NO authentication (redirect flow).
 ///

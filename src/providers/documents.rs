@@ -5,9 +5,10 @@
 
 use reqwest::Method;
 
-use crate::client::{Body, Call, Client};
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::raw::types;
+use crate::transport::{Body, Call};
 
 /// The largest PDF [`DocumentsApi::upload`] sends (10 MiB).
 ///
@@ -68,6 +69,7 @@ impl DocumentsApi<'_> {
         let form = reqwest::multipart::Form::new().part("file", part);
         let answer = self
             .client
+            .transport()
             .send(
                 Call {
                     operation: "document_upload",
@@ -75,12 +77,12 @@ impl DocumentsApi<'_> {
                     segments: &["document"],
                     id: None,
                     attempt: 1,
-                    accept: crate::client::ACCEPT_JSON,
+                    accept: crate::transport::ACCEPT_JSON,
                 },
                 Body::Multipart(form),
             )
             .await?;
-        crate::client::decode(&answer)
+        crate::transport::decode(&answer)
     }
 
     /// Downloads a document: the PDF bytes (after a BankID NO signature, the
@@ -98,6 +100,7 @@ impl DocumentsApi<'_> {
         crate::validate::id(id)?;
         let answer = self
             .client
+            .transport()
             .send(
                 Call {
                     operation: "document_get",
@@ -123,6 +126,7 @@ impl DocumentsApi<'_> {
     pub async fn delete(&self, id: &str) -> Result<()> {
         crate::validate::id(id)?;
         self.client
+            .transport()
             .send(
                 Call {
                     operation: "document_delete",
@@ -130,7 +134,7 @@ impl DocumentsApi<'_> {
                     segments: &["document"],
                     id: Some(id),
                     attempt: 1,
-                    accept: crate::client::ACCEPT_JSON,
+                    accept: crate::transport::ACCEPT_JSON,
                 },
                 Body::None,
             )

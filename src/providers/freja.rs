@@ -2,8 +2,9 @@
 
 use super::{flow, sessions, starts};
 use crate::client::Client;
+use crate::operations::Flow;
 use crate::raw::types::{self, builder};
-use crate::session::{AgeVerification, Flow, Freja};
+use crate::state::{AgeVerification, Freja};
 
 /// Start a Freja authentication shown as a QR code (or launched on the same
 /// device). Every field is optional: `ssn` restricts it to one person. The

@@ -2,8 +2,9 @@
 
 use super::{flow, sessions, starts};
 use crate::client::Client;
+use crate::operations::Flow;
 use crate::raw::types::{self, builder};
-use crate::session::{AgeVerification, Flow, Ftn};
+use crate::state::{AgeVerification, Ftn};
 
 /// Start an FTN authentication (redirect flow).
 ///

@@ -2,8 +2,9 @@
 
 use super::{flow, sessions, starts};
 use crate::client::Client;
+use crate::operations::Flow;
 use crate::raw::types::{self, builder};
-use crate::session::{AgeVerification, Flow, MitId};
+use crate::state::{AgeVerification, MitId};
 
 /// Start a MitID authentication (redirect flow; `referenceText` ≤ 130 chars).
 ///

@@ -11,8 +11,10 @@ use serde::Serialize;
 
 use crate::client::Client;
 use crate::error::Result;
+use crate::operations::Flow;
 use crate::raw::types::error::ConversionError;
-use crate::session::{Family, Flow, Session};
+use crate::session::Session;
+use crate::state::Family;
 
 pub mod bankid_no;
 pub mod bankid_se;
@@ -93,7 +95,7 @@ pub(crate) use {sessions, starts};
 
 macro_rules! flow {
     ($start_op:literal, $collect_op:literal, $cancel_op:literal, [$($start:literal),+], [$($session:literal),+]) => {
-        $crate::session::Flow {
+        $crate::operations::Flow {
             start_op: $start_op,
             collect_op: $collect_op,
             cancel_op: $cancel_op,

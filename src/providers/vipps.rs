@@ -2,8 +2,9 @@
 
 use super::{flow, sessions, starts};
 use crate::client::Client;
+use crate::operations::Flow;
 use crate::raw::types::{self, builder};
-use crate::session::{Flow, Vipps};
+use crate::state::Vipps;
 
 /// Start a Vipps login (redirect flow).
 ///

@@ -1,0 +1,110 @@
+//! How an HTTP answer maps into [`Error`]: a non-success status with its
+//! headers and body ([`from_status`]), and a success body that does not
+//! decode ([`decode_body`], naming the field that failed, never its value).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+use crate::sensitive::{excerpt, sanitize};
+
+/// Maps a non-success answer (status, headers, body bytes).
+pub(crate) fn from_status(
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+) -> Error {
+    let message = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(sanitize));
+    match status.as_u16() {
+        401 => Error::Unauthorized,
+        404 => Error::SessionNotFound,
+        429 => Error::RateLimited {
+            retry_after: retry_after(headers),
+        },
+        400 if message.as_deref().is_some_and(is_in_progress_message) => Error::AlreadyInProgress,
+        status => Error::Api { status, message },
+    }
+}
+
+fn is_in_progress_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("in progress") || m.contains("already")
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by this API and
+/// reads as absent).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    let secs: f64 = v.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
+}
+
+/// Decodes a success body into `T`, naming the field that failed.
+pub(crate) fn decode_body<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &[u8],
+) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| decode_error(status, body, e))
+}
+
+/// Maps a success answer whose body could not be decoded into `T`.
+pub(crate) fn decode_error(
+    status: StatusCode,
+    body: &[u8],
+    err: serde_path_to_error::Error<serde_json::Error>,
+) -> Error {
+    let path = err.path().to_string();
+    let inner = err.inner();
+    let detail = match inner.classify() {
+        serde_json::error::Category::Eof if body.is_empty() => "empty body".to_string(),
+        serde_json::error::Category::Eof => "truncated JSON".to_string(),
+        serde_json::error::Category::Syntax => "not JSON".to_string(),
+        serde_json::error::Category::Io => "read failure".to_string(),
+        serde_json::error::Category::Data => data_detail(&inner.to_string()),
+    };
+    let field = match (path.as_str(), missing_field(&inner.to_string())) {
+        (".", Some(f)) => Some(f),
+        (".", None) => None,
+        (p, Some(f)) => Some(format!("{p}.{f}")),
+        (p, None) => Some(p.to_string()),
+    };
+    Error::Decode {
+        status: status.as_u16(),
+        field,
+        detail,
+        excerpt: excerpt(body),
+    }
+}
+
+/// The kind of a serde data error, without the offending value.
+fn data_detail(message: &str) -> String {
+    for known in [
+        "missing field",
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+        "unknown field",
+        "duplicate field",
+    ] {
+        if message.starts_with(known) {
+            return known.to_string();
+        }
+    }
+    "invalid data".to_string()
+}
+
+/// serde reports a missing field as "missing field `name`" at the parent path.
+pub(crate) fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
