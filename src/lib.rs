@@ -113,7 +113,7 @@ pub use client::{
 pub use codes::{FailureCode, HintCode};
 pub use error::{Error, Result, TransportKind};
 pub use notifier::Notifier;
-pub use operations::MIN_COLLECT_INTERVAL;
+pub use operations::{MIN_COLLECT_INTERVAL, Provider};
 pub use poll::WaitOptions;
 pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};
 pub use session::Session;

@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use reqwest::Method;
 use tokio::time::Instant;
 
 use crate::client::Client;
@@ -193,9 +192,7 @@ pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result
         .transport()
         .send(
             Call {
-                operation: inner.flow.cancel_op,
-                method: Method::DELETE,
-                segments: inner.flow.session,
+                operation: inner.flow.cancel,
                 id: Some(inner.id()),
                 attempt: 1,
                 accept: crate::transport::ACCEPT_JSON,
@@ -265,9 +262,7 @@ async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Re
         .transport()
         .send(
             Call {
-                operation: inner.flow.collect_op,
-                method: Method::GET,
-                segments: inner.flow.session,
+                operation: inner.flow.collect,
                 id: Some(inner.id()),
                 attempt,
                 accept: crate::transport::ACCEPT_JSON,
@@ -546,7 +541,7 @@ mod tests {
         let client = Client::builder().credentials("a", "s").build().unwrap();
         SessionInner::new(
             client,
-            &crate::providers::bankid_se::AUTH,
+            &crate::operations::BANKID_SE_AUTH,
             id.into(),
             pending,
         )

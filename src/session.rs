@@ -5,8 +5,6 @@
 use std::fmt;
 use std::sync::Arc;
 
-use reqwest::Method;
-
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::operations::Flow;
@@ -48,7 +46,7 @@ impl<F: Family> Clone for Session<F> {
 impl<F: Family> fmt::Debug for Session<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
-            .field("flow", &self.inner.flow.start_op)
+            .field("flow", &self.inner.flow.start.id)
             .field("id", &self.inner.id())
             .field("pending", &self.inner.pending)
             .finish()
@@ -88,9 +86,7 @@ impl<F: Family> Session<F> {
                 .transport()
                 .send(
                     Call {
-                        operation: flow.start_op,
-                        method: Method::POST,
-                        segments: flow.start,
+                        operation: flow.start,
                         id: None,
                         attempt,
                         accept: crate::transport::ACCEPT_JSON,
@@ -104,7 +100,7 @@ impl<F: Family> Session<F> {
                 }) if attempt <= client.start_connect_retries() => {
                     let delay = std::time::Duration::from_millis(200 << (attempt - 1).min(4));
                     tracing::debug!(
-                        operation = flow.start_op,
+                        operation = flow.start.id,
                         attempt,
                         retry_in_ms = delay.as_millis() as u64,
                         "connection not established; the start never left, retrying"
@@ -125,7 +121,7 @@ impl<F: Family> Session<F> {
                 excerpt: None,
             });
         }
-        tracing::debug!(operation = flow.start_op, session_id = %id, "session started");
+        tracing::debug!(operation = flow.start.id, session_id = %id, "session started");
         Ok(Self::new(client.clone(), flow, id, Some(pending)))
     }
 

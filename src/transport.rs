@@ -8,12 +8,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use reqwest::header::HeaderMap;
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::decode::{decode_body, from_status, missing_field};
 use crate::error::{Error, Result};
+use crate::operations::Operation;
 use crate::sensitive::{excerpt, sanitize};
 
 /// A `reqwest::ClientBuilder` ready for this crate: rustls with the `ring`
@@ -49,11 +50,11 @@ pub(crate) enum Body<'a> {
     Multipart(reqwest::multipart::Form),
 }
 
-/// One call: which operation, where, and for tracing which session and attempt.
+/// One call: which operation of the spec (its method and path), the id its
+/// path takes, and for tracing which attempt.
 pub(crate) struct Call<'a> {
-    pub operation: &'static str,
-    pub method: Method,
-    pub segments: &'a [&'a str],
+    pub operation: &'static Operation,
+    /// The `{id}` of the path (a session or document id).
     pub id: Option<&'a str>,
     pub attempt: u32,
     /// The `Accept` header: JSON, or for a document download the PDF (with
@@ -88,7 +89,7 @@ impl Transport {
     ) -> Pin<Box<dyn Future<Output = Result<Answer>> + Send + 'a>> {
         let span = tracing::debug_span!(
             "identisure.call",
-            operation = call.operation,
+            operation = call.operation.id,
             session_id = call.id.unwrap_or(""),
             attempt = call.attempt,
             status = tracing::field::Empty,
@@ -100,14 +101,22 @@ impl Transport {
                 let mut path = url
                     .path_segments_mut()
                     .map_err(|_| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
-                path.pop_if_empty().extend(call.segments);
-                if let Some(id) = call.id {
-                    path.push(id);
+                path.pop_if_empty();
+                // The spec's path template; `{id}` takes the id (encoded as
+                // one path segment).
+                for segment in call.operation.path.split('/').filter(|s| !s.is_empty()) {
+                    match (segment, call.id) {
+                        ("{id}", Some(id)) => path.push(id),
+                        ("{id}", None) => {
+                            return Err(Error::invalid("id", "is required"));
+                        }
+                        (segment, _) => path.push(segment),
+                    };
                 }
             }
             let mut request = this
                 .http
-                .request(call.method, url)
+                .request(call.operation.method.clone(), url)
                 .header(reqwest::header::ACCEPT, call.accept);
             request = match body {
                 Body::None => request,

@@ -1,9 +1,11 @@
 //! Norwegian BankID.
 
-use super::{flow, sessions, starts};
+use super::{sessions, starts};
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::operations::Flow;
+use crate::operations::{
+    BANKID_NO_AGE_VERIFICATION, BANKID_NO_AUTH, BANKID_NO_BACKCHANNEL_AUTH, BANKID_NO_SIGN,
+};
 use crate::raw::types::{self, builder};
 use crate::session::Session;
 use crate::state::{AgeVerification, BankIdNo};
@@ -66,37 +68,6 @@ impl From<DocumentSignRequest> for SignRequest {
     }
 }
 
-pub(crate) static AUTH: Flow = flow!(
-    "bankid_no_auth_start",
-    "bankid_no_auth_collect",
-    "bankid_no_auth_cancel",
-    ["bankid-no", "auth"],
-    ["bankid-no", "auth"]
-);
-pub(crate) static SIGN: Flow = flow!(
-    "bankid_no_sign_start",
-    "bankid_no_sign_collect",
-    "bankid_no_sign_cancel",
-    ["bankid-no", "sign"],
-    ["bankid-no", "sign"]
-);
-pub(crate) static BACKCHANNEL_AUTH: Flow = flow!(
-    "bankid_no_backchannel_auth_start",
-    "bankid_no_auth_collect",
-    "bankid_no_auth_cancel",
-    ["bankid-no", "backchannel", "auth"],
-    ["bankid-no", "auth"]
-);
-pub(crate) static AGE: Flow = flow!(
-    "bankid_no_age_verification_start",
-    "bankid_no_age_verification_collect",
-    "bankid_no_age_verification_cancel",
-    ["bankid-no", "age-verification"],
-    ["bankid-no", "age-verification"]
-);
-#[cfg(test)]
-pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &SIGN, &BACKCHANNEL_AUTH, &AGE];
-
 /// Norwegian BankID operations; from [`Client::bankid_no`].
 ///
 /// ```
@@ -118,7 +89,7 @@ impl BankIdNoApi<'_> {
         /// let session = client.bankid_no().auth(Default::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::BankIdNoAuthRequest) -> BankIdNo = AUTH;
+        auth(AuthRequest => types::BankIdNoAuthRequest) -> BankIdNo = BANKID_NO_AUTH;
         /// Starts a backchannel authentication; collected and cancelled
         /// through the auth flow.
         ///
@@ -128,7 +99,7 @@ impl BankIdNoApi<'_> {
         /// let session = client.bankid_no().backchannel_auth(BackchannelAuthRequest::default().ssn("20123931743")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::BankIdNoBackchannelAuthRequest) -> BankIdNo = BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest => types::BankIdNoBackchannelAuthRequest) -> BankIdNo = BANKID_NO_BACKCHANNEL_AUTH;
         /// Starts an age verification.
         ///
         /// ```no_run
@@ -137,7 +108,7 @@ impl BankIdNoApi<'_> {
         /// let session = client.bankid_no().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = BANKID_NO_AGE_VERIFICATION;
     }
 
     /// Starts a signature of a text or of uploaded documents (one POST,
@@ -164,7 +135,7 @@ impl BankIdNoApi<'_> {
                 body
             }
         };
-        Session::start(self.client, &SIGN, body).await
+        Session::start(self.client, &BANKID_NO_SIGN, body).await
     }
 
     sessions! {
@@ -174,20 +145,20 @@ impl BankIdNoApi<'_> {
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.bankid_no().auth_session("id-1").is_ok());
         /// ```
-        auth_session -> BankIdNo = AUTH;
+        auth_session -> BankIdNo = BANKID_NO_AUTH;
         /// A sign session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.bankid_no().sign_session("id-1").is_ok());
         /// ```
-        sign_session -> BankIdNo = SIGN;
+        sign_session -> BankIdNo = BANKID_NO_SIGN;
         /// An age verification session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.bankid_no().age_verification_session("id-1").is_ok());
         /// ```
-        age_verification_session -> AgeVerification = AGE;
+        age_verification_session -> AgeVerification = BANKID_NO_AGE_VERIFICATION;
     }
 }

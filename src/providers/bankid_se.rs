@@ -1,11 +1,12 @@
 //! Swedish BankID.
 
-use reqwest::Method;
-
-use super::{flow, sessions, starts};
+use super::{sessions, starts};
 use crate::client::Client;
 use crate::error::Result;
-use crate::operations::Flow;
+use crate::operations::{
+    BANKID_SE_AGE_VERIFICATION, BANKID_SE_AUTH, BANKID_SE_PHONE_AUTH, BANKID_SE_PHONE_SIGN,
+    BANKID_SE_SIGN,
+};
 use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, BankIdSe};
 use crate::transport::{Body, Call};
@@ -60,47 +61,6 @@ pub type VerifyRequest = builder::BankIdSeVerifyRequest;
 
 pub use crate::wire::CallInitiator;
 
-pub(crate) static AUTH: Flow = flow!(
-    "bankid_se_auth_start",
-    "bankid_se_auth_collect",
-    "bankid_se_auth_cancel",
-    ["bankid-se", "auth"],
-    ["bankid-se", "auth"]
-);
-pub(crate) static SIGN: Flow = flow!(
-    "bankid_se_sign_start",
-    "bankid_se_sign_collect",
-    "bankid_se_sign_cancel",
-    ["bankid-se", "sign"],
-    ["bankid-se", "sign"]
-);
-pub(crate) static PHONE_AUTH: Flow = flow!(
-    "bankid_se_phone_auth_start",
-    "bankid_se_auth_collect",
-    "bankid_se_auth_cancel",
-    ["bankid-se", "phone", "auth"],
-    ["bankid-se", "auth"]
-);
-pub(crate) static PHONE_SIGN: Flow = flow!(
-    "bankid_se_phone_sign_start",
-    "bankid_se_sign_collect",
-    "bankid_se_sign_cancel",
-    ["bankid-se", "phone", "sign"],
-    ["bankid-se", "sign"]
-);
-pub(crate) static AGE: Flow = flow!(
-    "bankid_se_age_verification_start",
-    "bankid_se_age_verification_collect",
-    "bankid_se_age_verification_cancel",
-    ["bankid-se", "age-verification"],
-    ["bankid-se", "age-verification"]
-);
-#[cfg(test)]
-pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &SIGN, &PHONE_AUTH, &PHONE_SIGN, &AGE];
-#[cfg(test)]
-pub(crate) static OTHER_OPERATIONS: &[(&str, &str, &str)] =
-    &[("bankid_se_verify", "post", "/v3/bankid-se/verify")];
-
 /// Swedish BankID operations; from [`Client::bankid_se`].
 ///
 /// ```
@@ -124,7 +84,7 @@ impl BankIdSeApi<'_> {
         /// let outcome = session.wait(Default::default()).await?;
         /// # let _ = outcome; Ok(()) }
         /// ```
-        auth(AuthRequest => types::BankIdSeAuthRequest) -> BankIdSe = AUTH;
+        auth(AuthRequest => types::BankIdSeAuthRequest) -> BankIdSe = BANKID_SE_AUTH;
         /// Starts a signature.
         ///
         /// ```no_run
@@ -133,7 +93,7 @@ impl BankIdSeApi<'_> {
         /// let session = client.bankid_se().sign(SignRequest::default().text("I agree")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        sign(SignRequest => types::BankIdSeSignRequest) -> BankIdSe = SIGN;
+        sign(SignRequest => types::BankIdSeSignRequest) -> BankIdSe = BANKID_SE_SIGN;
         /// Starts an authentication over the phone; collected and cancelled
         /// through the auth flow.
         ///
@@ -145,7 +105,7 @@ impl BankIdSeApi<'_> {
         /// let session = client.bankid_se().phone_auth(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        phone_auth(PhoneAuthRequest => types::BankIdSePhoneAuthRequest) -> BankIdSe = PHONE_AUTH;
+        phone_auth(PhoneAuthRequest => types::BankIdSePhoneAuthRequest) -> BankIdSe = BANKID_SE_PHONE_AUTH;
         /// Starts a signature over the phone; collected and cancelled
         /// through the sign flow.
         ///
@@ -157,7 +117,7 @@ impl BankIdSeApi<'_> {
         /// let session = client.bankid_se().phone_sign(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        phone_sign(PhoneSignRequest => types::BankIdSePhoneSignRequest) -> BankIdSe = PHONE_SIGN;
+        phone_sign(PhoneSignRequest => types::BankIdSePhoneSignRequest) -> BankIdSe = BANKID_SE_PHONE_SIGN;
         /// Starts an age verification.
         ///
         /// ```no_run
@@ -166,7 +126,7 @@ impl BankIdSeApi<'_> {
         /// let session = client.bankid_se().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = BANKID_SE_AGE_VERIFICATION;
     }
 
     sessions! {
@@ -176,21 +136,21 @@ impl BankIdSeApi<'_> {
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert_eq!(client.bankid_se().auth_session("id-1").unwrap().id(), "id-1");
         /// ```
-        auth_session -> BankIdSe = AUTH;
+        auth_session -> BankIdSe = BANKID_SE_AUTH;
         /// A sign (or phone sign) session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.bankid_se().sign_session("id-1").is_ok());
         /// ```
-        sign_session -> BankIdSe = SIGN;
+        sign_session -> BankIdSe = BANKID_SE_SIGN;
         /// An age verification session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.bankid_se().age_verification_session("id-1").is_ok());
         /// ```
-        age_verification_session -> AgeVerification = AGE;
+        age_verification_session -> AgeVerification = BANKID_SE_AGE_VERIFICATION;
     }
 
     /// Verifies the content of a scanned Swedish ID-card QR code (one POST,
@@ -210,9 +170,7 @@ impl BankIdSeApi<'_> {
             .transport()
             .send(
                 Call {
-                    operation: "bankid_se_verify",
-                    method: Method::POST,
-                    segments: &["v3", "bankid-se", "verify"],
+                    operation: &crate::operations::BANKID_SE_VERIFY,
                     id: None,
                     attempt: 1,
                     accept: crate::transport::ACCEPT_JSON,

@@ -3,8 +3,6 @@
 //! (signed) PDF and the delete. The paths are `/document…` without `/v3`, as
 //! the provider's clients use them (decision `document-paths`).
 
-use reqwest::Method;
-
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::raw::types;
@@ -16,13 +14,6 @@ use crate::transport::{Body, Call};
 /// assert_eq!(identisure::providers::documents::MAX_DOCUMENT_BYTES, 10 * 1024 * 1024);
 /// ```
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
-
-#[cfg(test)]
-pub(crate) static OPERATIONS: &[(&str, &str, &str)] = &[
-    ("document_upload", "post", "/document"),
-    ("document_get", "get", "/document/{id}"),
-    ("document_delete", "delete", "/document/{id}"),
-];
 
 /// Document operations; from [`Client::documents`].
 ///
@@ -72,9 +63,7 @@ impl DocumentsApi<'_> {
             .transport()
             .send(
                 Call {
-                    operation: "document_upload",
-                    method: Method::POST,
-                    segments: &["document"],
+                    operation: &crate::operations::DOCUMENT_UPLOAD,
                     id: None,
                     attempt: 1,
                     accept: crate::transport::ACCEPT_JSON,
@@ -103,9 +92,7 @@ impl DocumentsApi<'_> {
             .transport()
             .send(
                 Call {
-                    operation: "document_get",
-                    method: Method::GET,
-                    segments: &["document"],
+                    operation: &crate::operations::DOCUMENT_GET,
                     id: Some(id),
                     attempt: 1,
                     accept: "application/pdf, application/json",
@@ -129,9 +116,7 @@ impl DocumentsApi<'_> {
             .transport()
             .send(
                 Call {
-                    operation: "document_delete",
-                    method: Method::DELETE,
-                    segments: &["document"],
+                    operation: &crate::operations::DOCUMENT_DELETE,
                     id: Some(id),
                     attempt: 1,
                     accept: crate::transport::ACCEPT_JSON,

@@ -1,8 +1,10 @@
 //! Freja eID.
 
-use super::{flow, sessions, starts};
+use super::{sessions, starts};
 use crate::client::Client;
-use crate::operations::Flow;
+use crate::operations::{
+    FREJA_AGE_VERIFICATION, FREJA_AUTH, FREJA_BACKCHANNEL_AUTH, FREJA_BACKCHANNEL_SIGN, FREJA_SIGN,
+};
 use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, Freja};
 
@@ -66,44 +68,6 @@ pub mod country {
     pub const FINLAND: &str = "FINLAND";
 }
 
-pub(crate) static AUTH: Flow = flow!(
-    "freja_auth_start",
-    "freja_auth_collect",
-    "freja_auth_cancel",
-    ["freja", "auth"],
-    ["freja", "auth"]
-);
-pub(crate) static SIGN: Flow = flow!(
-    "freja_sign_start",
-    "freja_sign_collect",
-    "freja_sign_cancel",
-    ["freja", "sign"],
-    ["freja", "sign"]
-);
-pub(crate) static BACKCHANNEL_AUTH: Flow = flow!(
-    "freja_backchannel_auth_start",
-    "freja_auth_collect",
-    "freja_auth_cancel",
-    ["freja", "backchannel", "auth"],
-    ["freja", "auth"]
-);
-pub(crate) static BACKCHANNEL_SIGN: Flow = flow!(
-    "freja_backchannel_sign_start",
-    "freja_sign_collect",
-    "freja_sign_cancel",
-    ["freja", "backchannel", "sign"],
-    ["freja", "sign"]
-);
-pub(crate) static AGE: Flow = flow!(
-    "freja_age_verification_start",
-    "freja_age_verification_collect",
-    "freja_age_verification_cancel",
-    ["freja", "age-verification"],
-    ["freja", "age-verification"]
-);
-#[cfg(test)]
-pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &SIGN, &BACKCHANNEL_AUTH, &BACKCHANNEL_SIGN, &AGE];
-
 /// Freja eID operations; from [`Client::freja`].
 ///
 /// ```
@@ -127,7 +91,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().auth(AuthRequest::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::FrejaAuthRequest) -> Freja = AUTH;
+        auth(AuthRequest => types::FrejaAuthRequest) -> Freja = FREJA_AUTH;
         /// Starts a signature.
         ///
         /// ```no_run
@@ -136,7 +100,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().sign(SignRequest::default().text("I agree")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        sign(SignRequest => types::FrejaSignRequest) -> Freja = SIGN;
+        sign(SignRequest => types::FrejaSignRequest) -> Freja = FREJA_SIGN;
         /// Starts a backchannel (push) authentication; collected and cancelled
         /// through the auth flow.
         ///
@@ -147,7 +111,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().backchannel_auth(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::FrejaBackchannelAuthRequest) -> Freja = BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest => types::FrejaBackchannelAuthRequest) -> Freja = FREJA_BACKCHANNEL_AUTH;
         /// Starts a backchannel (push) signature; collected and cancelled
         /// through the sign flow.
         ///
@@ -158,7 +122,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().backchannel_sign(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_sign(BackchannelSignRequest => types::FrejaBackchannelSignRequest) -> Freja = BACKCHANNEL_SIGN;
+        backchannel_sign(BackchannelSignRequest => types::FrejaBackchannelSignRequest) -> Freja = FREJA_BACKCHANNEL_SIGN;
         /// Starts an age verification.
         ///
         /// ```no_run
@@ -167,7 +131,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = FREJA_AGE_VERIFICATION;
     }
 
     sessions! {
@@ -177,20 +141,20 @@ impl FrejaApi<'_> {
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.freja().auth_session("id-1").is_ok());
         /// ```
-        auth_session -> Freja = AUTH;
+        auth_session -> Freja = FREJA_AUTH;
         /// A sign (or backchannel sign) session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.freja().sign_session("id-1").is_ok());
         /// ```
-        sign_session -> Freja = SIGN;
+        sign_session -> Freja = FREJA_SIGN;
         /// An age verification session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.freja().age_verification_session("id-1").is_ok());
         /// ```
-        age_verification_session -> AgeVerification = AGE;
+        age_verification_session -> AgeVerification = FREJA_AGE_VERIFICATION;
     }
 }

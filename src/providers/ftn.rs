@@ -1,8 +1,8 @@
 //! Finnish Trust Network.
 
-use super::{flow, sessions, starts};
+use super::{sessions, starts};
 use crate::client::Client;
-use crate::operations::Flow;
+use crate::operations::{FTN_AGE_VERIFICATION, FTN_AUTH};
 use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, Ftn};
 
@@ -13,23 +13,6 @@ use crate::state::{AgeVerification, Ftn};
 /// # let _ = request;
 /// ```
 pub type AuthRequest = builder::FtnAuthRequest;
-
-pub(crate) static AUTH: Flow = flow!(
-    "ftn_auth_start",
-    "ftn_auth_collect",
-    "ftn_auth_cancel",
-    ["ftn", "auth"],
-    ["ftn", "auth"]
-);
-pub(crate) static AGE: Flow = flow!(
-    "ftn_age_verification_start",
-    "ftn_age_verification_collect",
-    "ftn_age_verification_cancel",
-    ["ftn", "age-verification"],
-    ["ftn", "age-verification"]
-);
-#[cfg(test)]
-pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &AGE];
 
 /// Finnish Trust Network operations; from [`Client::ftn`].
 ///
@@ -52,7 +35,7 @@ impl FtnApi<'_> {
         /// let session = client.ftn().auth(Default::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::FtnAuthRequest) -> Ftn = AUTH;
+        auth(AuthRequest => types::FtnAuthRequest) -> Ftn = FTN_AUTH;
         /// Starts an age verification.
         ///
         /// ```no_run
@@ -61,7 +44,7 @@ impl FtnApi<'_> {
         /// let session = client.ftn().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = FTN_AGE_VERIFICATION;
     }
 
     sessions! {
@@ -71,13 +54,13 @@ impl FtnApi<'_> {
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.ftn().auth_session("id-1").is_ok());
         /// ```
-        auth_session -> Ftn = AUTH;
+        auth_session -> Ftn = FTN_AUTH;
         /// An age verification session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.ftn().age_verification_session("id-1").is_ok());
         /// ```
-        age_verification_session -> AgeVerification = AGE;
+        age_verification_session -> AgeVerification = FTN_AGE_VERIFICATION;
     }
 }

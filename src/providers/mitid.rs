@@ -1,8 +1,8 @@
 //! MitID (Denmark).
 
-use super::{flow, sessions, starts};
+use super::{sessions, starts};
 use crate::client::Client;
-use crate::operations::Flow;
+use crate::operations::{MITID_AGE_VERIFICATION, MITID_AUTH, MITID_BACKCHANNEL_AUTH, MITID_SIGN};
 use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, MitId};
 
@@ -29,37 +29,6 @@ pub type SignRequest = builder::MitIdSignRequest;
 /// ```
 pub type BackchannelAuthRequest = builder::MitIdBackchannelAuthRequest;
 
-pub(crate) static AUTH: Flow = flow!(
-    "mitid_auth_start",
-    "mitid_auth_collect",
-    "mitid_auth_cancel",
-    ["mitid", "auth"],
-    ["mitid", "auth"]
-);
-pub(crate) static SIGN: Flow = flow!(
-    "mitid_sign_start",
-    "mitid_sign_collect",
-    "mitid_sign_cancel",
-    ["mitid", "sign"],
-    ["mitid", "sign"]
-);
-pub(crate) static BACKCHANNEL_AUTH: Flow = flow!(
-    "mitid_backchannel_auth_start",
-    "mitid_auth_collect",
-    "mitid_auth_cancel",
-    ["mitid", "backchannel", "auth"],
-    ["mitid", "auth"]
-);
-pub(crate) static AGE: Flow = flow!(
-    "mitid_age_verification_start",
-    "mitid_age_verification_collect",
-    "mitid_age_verification_cancel",
-    ["mitid", "age-verification"],
-    ["mitid", "age-verification"]
-);
-#[cfg(test)]
-pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &SIGN, &BACKCHANNEL_AUTH, &AGE];
-
 /// MitID operations; from [`Client::mitid`].
 ///
 /// ```
@@ -81,7 +50,7 @@ impl MitIdApi<'_> {
         /// let session = client.mitid().auth(Default::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::MitIdAuthRequest) -> MitId = AUTH;
+        auth(AuthRequest => types::MitIdAuthRequest) -> MitId = MITID_AUTH;
         /// Starts a signature.
         ///
         /// ```no_run
@@ -90,7 +59,7 @@ impl MitIdApi<'_> {
         /// let session = client.mitid().sign(SignRequest::default().text("I agree")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        sign(SignRequest => types::MitIdSignRequest) -> MitId = SIGN;
+        sign(SignRequest => types::MitIdSignRequest) -> MitId = MITID_SIGN;
         /// Starts a backchannel authentication; collected and cancelled
         /// through the auth flow.
         ///
@@ -101,7 +70,7 @@ impl MitIdApi<'_> {
         /// let session = client.mitid().backchannel_auth(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::MitIdBackchannelAuthRequest) -> MitId = BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest => types::MitIdBackchannelAuthRequest) -> MitId = MITID_BACKCHANNEL_AUTH;
         /// Starts an age verification.
         ///
         /// ```no_run
@@ -110,7 +79,7 @@ impl MitIdApi<'_> {
         /// let session = client.mitid().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = AGE;
+        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = MITID_AGE_VERIFICATION;
     }
 
     sessions! {
@@ -120,20 +89,20 @@ impl MitIdApi<'_> {
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.mitid().auth_session("id-1").is_ok());
         /// ```
-        auth_session -> MitId = AUTH;
+        auth_session -> MitId = MITID_AUTH;
         /// A sign session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.mitid().sign_session("id-1").is_ok());
         /// ```
-        sign_session -> MitId = SIGN;
+        sign_session -> MitId = MITID_SIGN;
         /// An age verification session by id.
         ///
         /// ```
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.mitid().age_verification_session("id-1").is_ok());
         /// ```
-        age_verification_session -> AgeVerification = AGE;
+        age_verification_session -> AgeVerification = MITID_AGE_VERIFICATION;
     }
 }

@@ -93,19 +93,6 @@ macro_rules! sessions {
 
 pub(crate) use {sessions, starts};
 
-macro_rules! flow {
-    ($start_op:literal, $collect_op:literal, $cancel_op:literal, [$($start:literal),+], [$($session:literal),+]) => {
-        $crate::operations::Flow {
-            start_op: $start_op,
-            collect_op: $collect_op,
-            cancel_op: $cancel_op,
-            start: &["v3", $($start),+],
-            session: &["v3", $($session),+],
-        }
-    };
-}
-pub(crate) use flow;
-
 impl Client {
     /// Swedish BankID: auth, sign, phone auth/sign, verify, age verification.
     ///
@@ -189,64 +176,5 @@ impl Client {
     /// ```
     pub fn documents(&self) -> DocumentsApi<'_> {
         DocumentsApi { client: self }
-    }
-}
-
-/// Every operation of the hand-written layer, `(operationId, method, path)`,
-/// checked against `openapi.yaml` in the tests.
-#[cfg(test)]
-pub(crate) fn operations() -> Vec<(String, &'static str, String)> {
-    let mut ops = Vec::new();
-    for flow in bankid_se::FLOWS
-        .iter()
-        .chain(freja::FLOWS)
-        .chain(bankid_no::FLOWS)
-        .chain(vipps::FLOWS)
-        .chain(mitid::FLOWS)
-        .chain(ftn::FLOWS)
-    {
-        let start = format!("/{}", flow.start.join("/"));
-        let session = format!("/{}/{{id}}", flow.session.join("/"));
-        ops.push((flow.start_op.to_string(), "post", start));
-        ops.push((flow.collect_op.to_string(), "get", session.clone()));
-        ops.push((flow.cancel_op.to_string(), "delete", session));
-    }
-    ops.extend(
-        bankid_se::OTHER_OPERATIONS
-            .iter()
-            .map(|(a, b, c)| (a.to_string(), *b, c.to_string())),
-    );
-    ops.extend(
-        documents::OPERATIONS
-            .iter()
-            .map(|(a, b, c)| (a.to_string(), *b, c.to_string())),
-    );
-    ops.sort();
-    ops.dedup();
-    ops
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_operation_of_the_spec_is_reachable_with_its_method_and_path() {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
-        let spec: serde_json::Value = serde_norway::from_str(&text).unwrap();
-        let mut in_spec = Vec::new();
-        for (path, item) in spec["paths"].as_object().unwrap() {
-            for (method, op) in item.as_object().unwrap() {
-                if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
-                    in_spec.push((id.to_string(), method.clone(), path.clone()));
-                }
-            }
-        }
-        in_spec.sort();
-        let ours: Vec<(String, String, String)> = super::operations()
-            .into_iter()
-            .map(|(a, b, c)| (a, b.to_string(), c))
-            .collect();
-        assert_eq!(in_spec.len(), 56);
-        assert_eq!(ours, in_spec);
     }
 }

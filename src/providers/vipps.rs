@@ -1,8 +1,8 @@
 //! Vipps MobilePay.
 
-use super::{flow, sessions, starts};
+use super::{sessions, starts};
 use crate::client::Client;
-use crate::operations::Flow;
+use crate::operations::{VIPPS_AUTH, VIPPS_BACKCHANNEL_AUTH};
 use crate::raw::types::{self, builder};
 use crate::state::Vipps;
 
@@ -22,23 +22,6 @@ pub type AuthRequest = builder::VippsAuthRequest;
 /// # let _ = request;
 /// ```
 pub type BackchannelAuthRequest = builder::VippsBackchannelAuthRequest;
-
-pub(crate) static AUTH: Flow = flow!(
-    "vipps_auth_start",
-    "vipps_auth_collect",
-    "vipps_auth_cancel",
-    ["vipps", "auth"],
-    ["vipps", "auth"]
-);
-pub(crate) static BACKCHANNEL_AUTH: Flow = flow!(
-    "vipps_backchannel_auth_start",
-    "vipps_auth_collect",
-    "vipps_auth_cancel",
-    ["vipps", "backchannel", "auth"],
-    ["vipps", "auth"]
-);
-#[cfg(test)]
-pub(crate) static FLOWS: &[&Flow] = &[&AUTH, &BACKCHANNEL_AUTH];
 
 /// Vipps MobilePay operations; from [`Client::vipps`].
 ///
@@ -62,7 +45,7 @@ impl VippsApi<'_> {
         /// println!("{:?}", session.pending().unwrap().url);
         /// # Ok(()) }
         /// ```
-        auth(AuthRequest => types::VippsAuthRequest) -> Vipps = AUTH;
+        auth(AuthRequest => types::VippsAuthRequest) -> Vipps = VIPPS_AUTH;
         /// Starts a backchannel login (push to the phone); collected and
         /// cancelled through the auth flow.
         ///
@@ -72,7 +55,7 @@ impl VippsApi<'_> {
         /// let session = client.vipps().backchannel_auth(BackchannelAuthRequest::default().phone("+4790881716".to_string())).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::VippsBackchannelAuthRequest) -> Vipps = BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest => types::VippsBackchannelAuthRequest) -> Vipps = VIPPS_BACKCHANNEL_AUTH;
     }
 
     sessions! {
@@ -82,6 +65,6 @@ impl VippsApi<'_> {
         /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
         /// assert!(client.vipps().auth_session("id-1").is_ok());
         /// ```
-        auth_session -> Vipps = AUTH;
+        auth_session -> Vipps = VIPPS_AUTH;
     }
 }

@@ -39,7 +39,7 @@ button {{ font-size: 1rem; padding: .6rem 1.4rem; border-radius: 8px; border: 0;
 
 /// The page for a session: buttons while pending, the outcome after.
 pub(crate) fn render(s: &Session, base_path: &str) -> String {
-    let provider = s.provider().display_name();
+    let provider = s.provider().name();
     let what = match s.family() {
         Family::Auth => "log in".to_string(),
         Family::Sign => "sign".to_string(),

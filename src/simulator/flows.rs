@@ -8,48 +8,16 @@ use super::decode;
 use super::error::ApiError;
 use super::people::Country;
 
-/// An eID provider (first path segment after `/v3/`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Provider {
-    BankIdSe,
-    BankIdNo,
-    Freja,
-    MitId,
-    Ftn,
-    Vipps,
-}
+pub(crate) use crate::Provider;
+use crate::operations::{FLOWS, Flow, Operation};
 
-impl Provider {
-    pub(crate) fn segment(self) -> &'static str {
-        match self {
-            Provider::BankIdSe => "bankid-se",
-            Provider::BankIdNo => "bankid-no",
-            Provider::Freja => "freja",
-            Provider::MitId => "mitid",
-            Provider::Ftn => "ftn",
-            Provider::Vipps => "vipps",
-        }
-    }
-
-    pub(crate) fn display_name(self) -> &'static str {
-        match self {
-            Provider::BankIdSe => "Swedish BankID",
-            Provider::BankIdNo => "Norwegian BankID",
-            Provider::Freja => "Freja eID",
-            Provider::MitId => "MitID",
-            Provider::Ftn => "Finnish Trust Network",
-            Provider::Vipps => "Vipps MobilePay",
-        }
-    }
-
-    /// The country of the provider's default person.
-    pub(crate) fn country(self) -> Country {
-        match self {
-            Provider::BankIdSe | Provider::Freja => Country::Sweden,
-            Provider::BankIdNo | Provider::Vipps => Country::Norway,
-            Provider::MitId => Country::Denmark,
-            Provider::Ftn => Country::Finland,
-        }
+/// The country of a provider's default person.
+pub(crate) fn default_country(provider: Provider) -> Country {
+    match provider {
+        Provider::BankIdSe | Provider::Freja => Country::Sweden,
+        Provider::BankIdNo | Provider::Vipps => Country::Norway,
+        Provider::MitId => Country::Denmark,
+        Provider::Ftn => Country::Finland,
     }
 }
 
@@ -59,16 +27,6 @@ pub(crate) enum Family {
     Auth,
     Sign,
     AgeVerification,
-}
-
-impl Family {
-    pub(crate) fn segment(self) -> &'static str {
-        match self {
-            Family::Auth => "auth",
-            Family::Sign => "sign",
-            Family::AgeVerification => "age-verification",
-        }
-    }
 }
 
 /// How the user is reached.
@@ -84,128 +42,80 @@ pub(crate) enum Channel {
     Phone,
 }
 
-/// A start operation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Start {
-    BankIdSeAuth,
-    BankIdSeSign,
-    BankIdSePhoneAuth,
-    BankIdSePhoneSign,
-    AgeVerification(Provider),
-    BankIdNoAuth,
-    BankIdNoSign,
-    BankIdNoBackchannelAuth,
-    FrejaAuth,
-    FrejaSign,
-    FrejaBackchannelAuth,
-    FrejaBackchannelSign,
-    MitIdAuth,
-    MitIdSign,
-    MitIdBackchannelAuth,
-    FtnAuth,
-    VippsAuth,
-    VippsBackchannelAuth,
+/// A start operation: a flow of the table generated from `openapi.yaml`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Start(pub(crate) &'static Flow);
+
+impl PartialEq for Start {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
 }
 
-/// Every start operation (22; with verify and the document upload, 24 POSTs).
-pub(crate) const STARTS: [Start; 22] = [
-    Start::BankIdSeAuth,
-    Start::BankIdSeSign,
-    Start::AgeVerification(Provider::BankIdSe),
-    Start::BankIdSePhoneAuth,
-    Start::BankIdSePhoneSign,
-    Start::BankIdNoAuth,
-    Start::BankIdNoSign,
-    Start::AgeVerification(Provider::BankIdNo),
-    Start::BankIdNoBackchannelAuth,
-    Start::FrejaAuth,
-    Start::FrejaSign,
-    Start::AgeVerification(Provider::Freja),
-    Start::FrejaBackchannelAuth,
-    Start::FrejaBackchannelSign,
-    Start::MitIdAuth,
-    Start::MitIdSign,
-    Start::AgeVerification(Provider::MitId),
-    Start::MitIdBackchannelAuth,
-    Start::FtnAuth,
-    Start::AgeVerification(Provider::Ftn),
-    Start::VippsAuth,
-    Start::VippsBackchannelAuth,
-];
+impl Eq for Start {}
 
-/// Every collect/cancel path (15 GET + 15 DELETE).
-pub(crate) const FAMILIES: [(Provider, Family); 15] = [
-    (Provider::BankIdSe, Family::Auth),
-    (Provider::BankIdSe, Family::Sign),
-    (Provider::BankIdSe, Family::AgeVerification),
-    (Provider::BankIdNo, Family::Auth),
-    (Provider::BankIdNo, Family::Sign),
-    (Provider::BankIdNo, Family::AgeVerification),
-    (Provider::Freja, Family::Auth),
-    (Provider::Freja, Family::Sign),
-    (Provider::Freja, Family::AgeVerification),
-    (Provider::MitId, Family::Auth),
-    (Provider::MitId, Family::Sign),
-    (Provider::MitId, Family::AgeVerification),
-    (Provider::Ftn, Family::Auth),
-    (Provider::Ftn, Family::AgeVerification),
-    (Provider::Vipps, Family::Auth),
-];
+/// Every start operation of the spec.
+pub(crate) fn starts() -> impl Iterator<Item = Start> {
+    FLOWS.iter().map(|f| Start(f))
+}
+
+/// Every collect and cancel operation (phone and backchannel flows share
+/// their family's), each once, with the provider and family of its sessions.
+pub(crate) fn families() -> Vec<(Provider, Family, &'static Operation, &'static Operation)> {
+    let mut out: Vec<(Provider, Family, &'static Operation, &'static Operation)> = Vec::new();
+    for start in starts() {
+        if !out
+            .iter()
+            .any(|(_, _, collect, _)| std::ptr::eq(*collect, start.0.collect))
+        {
+            out.push((
+                start.provider(),
+                start.family(),
+                start.0.collect,
+                start.0.cancel,
+            ));
+        }
+    }
+    out
+}
 
 impl Start {
+    /// The start with this operationId (tests).
+    #[cfg(test)]
+    pub(crate) fn of(operation_id: &str) -> Start {
+        Start(Flow::by_start(operation_id).expect("a start operation of the spec"))
+    }
+
     pub(crate) fn provider(self) -> Provider {
-        use Start::*;
-        match self {
-            BankIdSeAuth | BankIdSeSign | BankIdSePhoneAuth | BankIdSePhoneSign => {
-                Provider::BankIdSe
-            }
-            AgeVerification(p) => p,
-            BankIdNoAuth | BankIdNoSign | BankIdNoBackchannelAuth => Provider::BankIdNo,
-            FrejaAuth | FrejaSign | FrejaBackchannelAuth | FrejaBackchannelSign => Provider::Freja,
-            MitIdAuth | MitIdSign | MitIdBackchannelAuth => Provider::MitId,
-            FtnAuth => Provider::Ftn,
-            VippsAuth | VippsBackchannelAuth => Provider::Vipps,
-        }
+        self.0.provider
     }
 
     pub(crate) fn family(self) -> Family {
-        use Start::*;
-        match self {
-            AgeVerification(_) => Family::AgeVerification,
-            BankIdSeSign | BankIdSePhoneSign | BankIdNoSign | FrejaSign | FrejaBackchannelSign
-            | MitIdSign => Family::Sign,
+        match self.0.family {
+            "sign" => Family::Sign,
+            "age_verification" => Family::AgeVerification,
             _ => Family::Auth,
         }
     }
 
     pub(crate) fn channel(self) -> Channel {
-        use Start::*;
-        match self {
-            BankIdSeAuth | BankIdSeSign | FrejaAuth | FrejaSign => Channel::App,
-            BankIdSePhoneAuth | BankIdSePhoneSign => Channel::Phone,
-            BankIdNoBackchannelAuth
-            | FrejaBackchannelAuth
-            | FrejaBackchannelSign
-            | MitIdBackchannelAuth
-            | VippsBackchannelAuth => Channel::Backchannel,
-            _ => Channel::Redirect,
+        let name = self.0.name;
+        if name.starts_with("phone_") {
+            Channel::Phone
+        } else if name.starts_with("backchannel_") {
+            Channel::Backchannel
+        } else if matches!(self.provider(), Provider::BankIdSe | Provider::Freja)
+            && self.family() != Family::AgeVerification
+        {
+            Channel::App
+        } else {
+            Channel::Redirect
         }
     }
 
-    /// The start path, e.g. `/v3/bankid-se/phone/auth`.
-    pub(crate) fn path(self) -> String {
-        use Start::*;
-        let tail = match self {
-            BankIdSePhoneAuth => "phone/auth",
-            BankIdSePhoneSign => "phone/sign",
-            BankIdNoBackchannelAuth
-            | FrejaBackchannelAuth
-            | MitIdBackchannelAuth
-            | VippsBackchannelAuth => "backchannel/auth",
-            FrejaBackchannelSign => "backchannel/sign",
-            _ => self.family().segment(),
-        };
-        format!("/v3/{}/{tail}", self.provider().segment())
+    /// The start path, e.g. `/v3/bankid-se/phone/auth` (from the spec).
+    pub(crate) fn path(self) -> &'static str {
+        self.0.start.path
     }
 }
 
@@ -312,10 +222,9 @@ fn call_initiator_as_documented(body: &[u8], reading: Reading) -> Result<(), Api
 
 /// Decodes the body of `start` with its generated request type.
 pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<StartParams, ApiError> {
-    use Start::*;
     let mut p = StartParams::default();
-    match start {
-        BankIdSeAuth => {
+    match start.0.start.id {
+        "bankid_se_auth_start" => {
             let r: types::BankIdSeAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
@@ -326,7 +235,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
         }
-        BankIdSeSign => {
+        "bankid_se_sign_start" => {
             let r: types::BankIdSeSignRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
@@ -338,7 +247,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_address = r.request_address.unwrap_or(false);
             p.sign_text = Some(r.text.to_string());
         }
-        BankIdSePhoneAuth => {
+        "bankid_se_phone_auth_start" => {
             let r: types::BankIdSePhoneAuthRequest = decode::json(body)?;
             call_initiator_as_documented(body, reading)?;
             p.ref_id = r.ref_id;
@@ -347,7 +256,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
         }
-        BankIdSePhoneSign => {
+        "bankid_se_phone_sign_start" => {
             let r: types::BankIdSePhoneSignRequest = decode::json(body)?;
             call_initiator_as_documented(body, reading)?;
             p.ref_id = r.ref_id;
@@ -357,7 +266,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_address = r.request_address.unwrap_or(false);
             p.sign_text = Some(r.text.to_string());
         }
-        AgeVerification(_) => {
+        id if id.ends_with("_age_verification_start") => {
             let r: types::AgeVerificationRequest = decode::json(body)?;
             p.min_age = r.min_age.map(|n| n.get());
             p.max_age = r.max_age.map(|n| n.get());
@@ -367,7 +276,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.callback_url = r.callback_url;
             p.redirect_url = r.redirect_url;
         }
-        BankIdNoAuth => {
+        "bankid_no_auth_start" => {
             let r: types::BankIdNoAuthRequest = decode::json(body)?;
             check_uri("appCallbackUri", r.app_callback_uri.as_deref())?;
             p.ref_id = r.ref_id;
@@ -378,15 +287,15 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_email = r.request_email.unwrap_or(false);
             p.request_address = r.request_address.unwrap_or(false);
         }
-        BankIdNoSign => parse_bankid_no_sign(body, &mut p)?,
-        BankIdNoBackchannelAuth => {
+        "bankid_no_sign_start" => parse_bankid_no_sign(body, &mut p)?,
+        "bankid_no_backchannel_auth_start" => {
             let r: types::BankIdNoBackchannelAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
             p.set_ssn(Country::Norway, r.ssn);
             p.request_ssn = true;
         }
-        FrejaAuth => {
+        "freja_auth_start" => {
             let r: types::FrejaAuthRequest = decode::json(body)?;
             freja_person(&mut p, reading, r.ssn, r.country)?;
             p.ref_id = r.ref_id;
@@ -394,7 +303,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
         }
-        FrejaBackchannelAuth => {
+        "freja_backchannel_auth_start" => {
             let r: types::FrejaBackchannelAuthRequest = decode::json(body)?;
             freja_person(&mut p, reading, Some(r.ssn), Some(r.country))?;
             p.ref_id = r.ref_id;
@@ -402,7 +311,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.org_number = r.org_number;
             p.request_address = r.request_address.unwrap_or(false);
         }
-        FrejaSign => {
+        "freja_sign_start" => {
             let r: types::FrejaSignRequest = decode::json(body)?;
             freja_person(&mut p, reading, r.ssn, r.country)?;
             p.ref_id = r.ref_id;
@@ -411,7 +320,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_address = r.request_address.unwrap_or(false);
             p.sign_text = Some(r.text.to_string());
         }
-        FrejaBackchannelSign => {
+        "freja_backchannel_sign_start" => {
             let r: types::FrejaBackchannelSignRequest = decode::json(body)?;
             freja_person(&mut p, reading, Some(r.ssn), Some(r.country))?;
             p.ref_id = r.ref_id;
@@ -420,7 +329,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_address = r.request_address.unwrap_or(false);
             p.sign_text = Some(r.text.to_string());
         }
-        MitIdAuth => {
+        "mitid_auth_start" => {
             let r: types::MitIdAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
@@ -430,7 +339,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_email = r.request_email.unwrap_or(false);
             p.request_address = r.request_address.unwrap_or(false);
         }
-        MitIdSign => {
+        "mitid_sign_start" => {
             let r: types::MitIdSignRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
@@ -438,7 +347,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_ssn = true;
             p.sign_text = Some(r.text.to_string());
         }
-        MitIdBackchannelAuth => {
+        "mitid_backchannel_auth_start" => {
             let r: types::MitIdBackchannelAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
@@ -446,7 +355,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_ssn = true;
             p.binding_message = Some(r.binding_message.to_string());
         }
-        FtnAuth => {
+        "ftn_auth_start" => {
             let r: types::FtnAuthRequest = decode::json(body)?;
             p.ref_id = r.ref_id;
             p.callback_url = r.callback_url;
@@ -456,7 +365,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_email = r.request_email.unwrap_or(false);
             p.request_address = r.request_address.unwrap_or(false);
         }
-        VippsAuth => {
+        "vipps_auth_start" => {
             let r: types::VippsAuthRequest = decode::json(body)?;
             check_uri("appCallbackUri", r.app_callback_uri.as_deref())?;
             p.ref_id = r.ref_id;
@@ -467,7 +376,7 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_email = r.request_email.unwrap_or(false);
             p.request_address = r.request_address.unwrap_or(false);
         }
-        VippsBackchannelAuth => {
+        "vipps_backchannel_auth_start" => {
             let r: types::VippsBackchannelAuthRequest = decode::json(body)?;
             let digits: String = r
                 .phone
@@ -492,6 +401,12 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             p.request_ssn = r.request_ssn.unwrap_or(false);
             p.request_email = r.request_email.unwrap_or(false);
             p.request_address = r.request_address.unwrap_or(false);
+        }
+        other => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::NOT_IMPLEMENTED,
+                format!("the simulator cannot read the body of `{other}` yet"),
+            ));
         }
     }
     check_uri("callbackUrl", p.callback_url.as_deref())?;

@@ -1,4 +1,5 @@
-//! The HTTP surface: 56 operations plus the approval page.
+//! The HTTP surface: every operation of `openapi.yaml` (from the table
+//! build.rs generates), plus the approval page.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, Form, Multipart, Path, Request, State as A
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
@@ -20,6 +21,7 @@ use super::error::ApiError;
 use super::flows::{self, Family, Provider, Start};
 use super::store::{Session, State};
 use super::{RateLimit, Shared, approve, decode, ids, people, render, scenario};
+use crate::operations;
 use crate::raw::types;
 
 type Sh = AxumState<Arc<Shared>>;
@@ -27,9 +29,11 @@ type ApiResult = Result<Response, ApiError>;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new();
-    for start in flows::STARTS {
+    // Every path and method comes from the table build.rs generates from
+    // openapi.yaml: a path changed in the spec moves here too.
+    for start in flows::starts() {
         router = router.route(
-            &start.path(),
+            start.path(),
             post(
                 move |AxumState(sh): Sh,
                       headers: HeaderMap,
@@ -41,18 +45,20 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             ),
         );
     }
-    for (provider, family) in flows::FAMILIES {
-        let path = format!("/v3/{}/{}/{{id}}", provider.segment(), family.segment());
+    for (provider, family, collect_op, cancel_op) in flows::families() {
         router = router.route(
-            &path,
+            collect_op.path,
             get(
                 move |AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>| async move {
                     collect(sh, provider, family, headers, id)
                         .await
                         .into_response()
                 },
-            )
-            .delete(
+            ),
+        );
+        router = router.route(
+            cancel_op.path,
+            delete(
                 move |AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>| async move {
                     cancel(sh, provider, family, headers, id)
                         .await
@@ -63,23 +69,20 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
     let document_limit = shared.max_document.saturating_add(64 * 1024);
     let log = shared.log_requests;
+    let upload = || post(upload_document).layer(DefaultBodyLimit::max(document_limit));
+    // The documents also answer under `/v3` (the official Rust client's
+    // paths): decision `document-paths`.
+    let under_v3 = |path: &str| format!("/v3{path}");
     router
-        .route("/v3/bankid-se/verify", post(verify))
-        // `/document` (the spec, and all but one of the provider's clients)
-        // and `/v3/document` (the official Rust client): decision
-        // `document-paths`.
+        .route(operations::BANKID_SE_VERIFY.path, post(verify))
+        .route(operations::DOCUMENT_UPLOAD.path, upload())
+        .route(&under_v3(operations::DOCUMENT_UPLOAD.path), upload())
+        .route(operations::DOCUMENT_GET.path, get(get_document))
+        .route(&under_v3(operations::DOCUMENT_GET.path), get(get_document))
+        .route(operations::DOCUMENT_DELETE.path, delete(delete_document))
         .route(
-            "/document",
-            post(upload_document).layer(DefaultBodyLimit::max(document_limit)),
-        )
-        .route(
-            "/v3/document",
-            post(upload_document).layer(DefaultBodyLimit::max(document_limit)),
-        )
-        .route("/document/{id}", get(get_document).delete(delete_document))
-        .route(
-            "/v3/document/{id}",
-            get(get_document).delete(delete_document),
+            &under_v3(operations::DOCUMENT_DELETE.path),
+            delete(delete_document),
         )
         .route(
             "/sim/approve/{id}",
@@ -191,7 +194,9 @@ async fn start_session(
     let scenario = by_ref
         .or(by_ssn)
         .map_or(scenario::Scenario::Complete, |e| e.scenario);
-    let country = params.ssn_country.unwrap_or(start.provider().country());
+    let country = params
+        .ssn_country
+        .unwrap_or(flows::default_country(start.provider()));
     let person = ssn
         .as_deref()
         .and_then(people::by_ssn)

@@ -308,7 +308,7 @@ mod tests {
     #[test]
     fn hint_codes_follow_the_steps_and_the_session_completes_after_three() {
         let t = timing();
-        let mut s = session(Start::BankIdSeAuth, Scenario::Complete);
+        let mut s = session(Start::of("bankid_se_auth_start"), Scenario::Complete);
         let t0 = s.started;
         let at = |ms| t0 + MS(ms);
         assert_eq!(s.hint_code(at(0), &t), "outstandingTransaction");
@@ -325,14 +325,14 @@ mod tests {
     #[test]
     fn phone_sessions_ask_to_confirm_the_call() {
         let t = timing();
-        let s = session(Start::BankIdSePhoneSign, Scenario::Complete);
+        let s = session(Start::of("bankid_se_phone_sign_start"), Scenario::Complete);
         assert_eq!(s.hint_code(s.started + MS(1500), &t), "userCallConfirm");
     }
 
     #[test]
     fn slow_failing_expiring_and_manual_sessions() {
         let t = timing();
-        let mut slow = session(Start::FrejaAuth, Scenario::Slow);
+        let mut slow = session(Start::of("freja_auth_start"), Scenario::Slow);
         assert_eq!(
             slow.hint_code(slow.started + MS(4900), &t),
             "outstandingTransaction"
@@ -341,7 +341,7 @@ mod tests {
         assert!(slow.advance(slow.started + MS(15_000), &t));
 
         let mut failing = session(
-            Start::MitIdAuth,
+            Start::of("mitid_auth_start"),
             Scenario::Fail {
                 code: "AUTH_FAILED",
                 hint: "certificateErr",
@@ -356,7 +356,7 @@ mod tests {
             }
         ));
 
-        let mut expiring = session(Start::BankIdSeAuth, Scenario::Expire);
+        let mut expiring = session(Start::of("bankid_se_auth_start"), Scenario::Expire);
         assert_eq!(
             expiring.hint_code(expiring.started + MS(59_000), &t),
             "userSign"
@@ -377,7 +377,7 @@ mod tests {
             expire_after: Duration::from_secs(10),
             ..t
         };
-        let mut too_slow = session(Start::BankIdSeAuth, Scenario::Slow);
+        let mut too_slow = session(Start::of("bankid_se_auth_start"), Scenario::Slow);
         assert!(too_slow.advance(too_slow.started + MS(15_000), &short));
         assert!(matches!(
             too_slow.state,
@@ -387,7 +387,7 @@ mod tests {
             }
         ));
 
-        let mut manual = session(Start::BankIdSeAuth, Scenario::Manual);
+        let mut manual = session(Start::of("bankid_se_auth_start"), Scenario::Manual);
         assert!(!manual.advance(manual.started + MS(30_000), &t));
         assert_eq!(
             manual.hint_code(manual.started + MS(30_000), &t),
@@ -413,7 +413,7 @@ mod tests {
             expire_after: Duration::MAX,
             ..timing()
         };
-        let mut s = session(Start::BankIdSeAuth, Scenario::Slow);
+        let mut s = session(Start::of("bankid_se_auth_start"), Scenario::Slow);
         assert!(!s.advance(s.started + MS(1_000_000), &t));
         assert_eq!(s.hint_code(s.started + MS(1), &t), "outstandingTransaction");
     }
