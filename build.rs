@@ -202,7 +202,7 @@ fn operation_table(spec: &OpenAPI) -> Result<String, Vec<String>> {
     }
     let _ = writeln!(
         out,
-        "\n/// Every operation of `openapi.yaml`.\n#[allow(dead_code)] // read by the simulator and the tests\npub(crate) static OPERATIONS: [&Operation; {}] = [{}];\n",
+        "\n/// Every operation of `openapi.yaml`.\npub(crate) static OPERATIONS: [&Operation; {}] = [{}];\n",
         ops.len(),
         ops.iter()
             .map(|(id, _, _)| format!("&{}", id.to_uppercase()))
@@ -320,7 +320,7 @@ fn operation_table(spec: &OpenAPI) -> Result<String, Vec<String>> {
     }
     let _ = writeln!(
         out,
-        "\n/// Every flow: a start with the collect and cancel of its session.\n#[allow(dead_code)] // read by the simulator, the CLI and the tests\npub(crate) static FLOWS: [&Flow; {}] = [{}];",
+        "\n/// Every flow: a start with the collect and cancel of its session.\npub(crate) static FLOWS: [&Flow; {}] = [{}];",
         flows.len(),
         flows
             .iter()

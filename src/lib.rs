@@ -64,7 +64,7 @@ pub mod callback;
 mod error;
 #[cfg(any(feature = "simulator", feature = "web"))]
 mod html;
-mod operations;
+pub mod operations;
 mod sensitive;
 mod wire;
 

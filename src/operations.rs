@@ -14,29 +14,111 @@ use std::time::Duration;
 /// ```
 pub const MIN_COLLECT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// One operation of the spec.
+/// One operation of `openapi.yaml`: its operationId, method and path.
+///
+/// ```
+/// let verify = identisure::operations::operations()
+///     .find(|o| o.id() == "bankid_se_verify")
+///     .unwrap();
+/// assert_eq!((verify.method(), verify.path()), ("POST", "/v3/bankid-se/verify"));
+/// ```
 #[derive(Debug)]
-pub(crate) struct Operation {
+pub struct Operation {
     /// Its operationId (snake_case, as the generated method is named).
-    pub id: &'static str,
-    pub method: reqwest::Method,
+    pub(crate) id: &'static str,
+    pub(crate) method: reqwest::Method,
     /// The path template, e.g. `/v3/bankid-se/auth/{id}`.
-    pub path: &'static str,
+    pub(crate) path: &'static str,
 }
 
-/// A start operation and the collect/cancel operations of its session
-/// (phone and backchannel flows are collected through their auth/sign flow).
+impl Operation {
+    /// The operationId, e.g. `bankid_se_auth_start`.
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
+    /// The HTTP method, e.g. `POST`.
+    pub fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    /// The path template, e.g. `/v3/bankid-se/auth/{id}`.
+    pub fn path(&self) -> &'static str {
+        self.path
+    }
+}
+
+/// A flow of the API: a start operation and the collect and cancel
+/// operations of its sessions (phone and backchannel flows are collected
+/// through their auth/sign flow).
+///
+/// ```
+/// use identisure::Provider;
+/// let phone = identisure::operations::flows()
+///     .find(|f| f.start().id() == "bankid_se_phone_sign_start")
+///     .unwrap();
+/// assert_eq!(phone.provider(), Provider::BankIdSe);
+/// assert_eq!((phone.name(), phone.family()), ("phone_sign", "sign"));
+/// assert_eq!(phone.collect().path(), "/v3/bankid-se/sign/{id}");
+/// ```
 #[derive(Debug)]
-#[cfg_attr(not(feature = "simulator"), allow(dead_code))]
-pub(crate) struct Flow {
-    pub provider: Provider,
+pub struct Flow {
+    pub(crate) provider: Provider,
+    pub(crate) name: &'static str,
+    pub(crate) family: &'static str,
+    pub(crate) start: &'static Operation,
+    pub(crate) collect: &'static Operation,
+    pub(crate) cancel: &'static Operation,
+}
+
+impl Flow {
+    /// The provider.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
     /// The flow, e.g. `auth`, `phone_sign`, `age_verification`.
-    pub name: &'static str,
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// The flow its sessions are collected through, e.g. `sign` for `phone_sign`.
-    pub family: &'static str,
-    pub start: &'static Operation,
-    pub collect: &'static Operation,
-    pub cancel: &'static Operation,
+    pub fn family(&self) -> &'static str {
+        self.family
+    }
+
+    /// The start operation (POST).
+    pub fn start(&self) -> &'static Operation {
+        self.start
+    }
+
+    /// The collect operation of its sessions (GET).
+    pub fn collect(&self) -> &'static Operation {
+        self.collect
+    }
+
+    /// The cancel operation of its sessions (DELETE).
+    pub fn cancel(&self) -> &'static Operation {
+        self.cancel
+    }
+}
+
+/// Every operation of `openapi.yaml`, ordered by operationId.
+///
+/// ```
+/// assert_eq!(identisure::operations::operations().count(), 56);
+/// ```
+pub fn operations() -> impl Iterator<Item = &'static Operation> {
+    OPERATIONS.iter().copied()
+}
+
+/// Every flow (one per start operation), ordered by operationId.
+///
+/// ```
+/// assert_eq!(identisure::operations::flows().count(), 22);
+/// ```
+pub fn flows() -> impl Iterator<Item = &'static Flow> {
+    FLOWS.iter().copied()
 }
 
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));

@@ -55,97 +55,52 @@ mod text;
 
 pub use store::Person;
 
-/// The identity providers a login page can offer.
+pub use crate::Provider;
+
+/// The providers in the order the page lists them.
 ///
 /// ```
-/// use identisure::web_login::Provider;
-///
-/// assert_eq!(Provider::BankIdSe.slug(), "bankid-se");
-/// assert_eq!(Provider::from_slug("vipps"), Some(Provider::Vipps));
-/// assert_eq!(Provider::ALL.len(), 6);
+/// use identisure::web_login::{PAGE_ORDER, Provider};
+/// assert_eq!(PAGE_ORDER[0], Provider::BankIdSe);
+/// assert_eq!(PAGE_ORDER.len(), 6);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Provider {
-    /// Swedish BankID (animated QR code, autostart link).
-    BankIdSe,
-    /// Freja eID (QR code of `qrData`, app link). Needs the user's personal number.
-    Freja,
-    /// Norwegian BankID (redirect).
-    BankIdNo,
-    /// Vipps MobilePay (redirect).
-    Vipps,
-    /// MitID (redirect).
-    MitId,
-    /// Finnish Trust Network (redirect).
-    Ftn,
+pub const PAGE_ORDER: [Provider; 6] = [
+    Provider::BankIdSe,
+    Provider::Freja,
+    Provider::BankIdNo,
+    Provider::Vipps,
+    Provider::MitId,
+    Provider::Ftn,
+];
+
+/// The name the page shows for a provider (shorter than
+/// [`Provider::name`], in the user's language where it matters).
+///
+/// ```
+/// use identisure::web_login::{Provider, label};
+/// assert_eq!(label(Provider::MitId), "MitID");
+/// assert_eq!(label(Provider::BankIdNo), "BankID (Norge)");
+/// ```
+pub fn label(provider: Provider) -> &'static str {
+    match provider {
+        Provider::BankIdSe => "BankID",
+        Provider::Freja => "Freja eID",
+        Provider::BankIdNo => "BankID (Norge)",
+        Provider::Vipps => "Vipps MobilePay",
+        Provider::MitId => "MitID",
+        Provider::Ftn => "FTN (Suomi)",
+    }
 }
 
-impl Provider {
-    /// Every provider, in the order the page lists them.
-    ///
-    /// ```
-    /// assert_eq!(identisure::web_login::Provider::ALL[0], identisure::web_login::Provider::BankIdSe);
-    /// ```
-    pub const ALL: [Provider; 6] = [
-        Provider::BankIdSe,
-        Provider::Freja,
-        Provider::BankIdNo,
-        Provider::Vipps,
-        Provider::MitId,
-        Provider::Ftn,
-    ];
-
-    /// The name shown to users.
-    ///
-    /// ```
-    /// assert_eq!(identisure::web_login::Provider::MitId.display_name(), "MitID");
-    /// ```
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Provider::BankIdSe => "BankID",
-            Provider::Freja => "Freja eID",
-            Provider::BankIdNo => "BankID (Norge)",
-            Provider::Vipps => "Vipps MobilePay",
-            Provider::MitId => "MitID",
-            Provider::Ftn => "FTN (Suomi)",
-        }
-    }
-
-    /// The form value (the API's path segment).
-    ///
-    /// ```
-    /// assert_eq!(identisure::web_login::Provider::Ftn.slug(), "ftn");
-    /// ```
-    pub fn slug(self) -> &'static str {
-        match self {
-            Provider::BankIdSe => "bankid-se",
-            Provider::Freja => "freja",
-            Provider::BankIdNo => "bankid-no",
-            Provider::Vipps => "vipps",
-            Provider::MitId => "mitid",
-            Provider::Ftn => "ftn",
-        }
-    }
-
-    /// The provider of a form value.
-    ///
-    /// ```
-    /// assert_eq!(identisure::web_login::Provider::from_slug("nope"), None);
-    /// ```
-    pub fn from_slug(slug: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.slug() == slug)
-    }
-
-    /// Whether the user finishes on the provider's own page (redirect flows).
-    ///
-    /// ```
-    /// use identisure::web_login::Provider;
-    /// assert!(Provider::Vipps.is_redirect());
-    /// assert!(!Provider::BankIdSe.is_redirect());
-    /// ```
-    pub fn is_redirect(self) -> bool {
-        !matches!(self, Provider::BankIdSe | Provider::Freja)
-    }
+/// Whether the user finishes on the provider's own page (redirect flows).
+///
+/// ```
+/// use identisure::web_login::{Provider, is_redirect};
+/// assert!(is_redirect(Provider::Vipps));
+/// assert!(!is_redirect(Provider::BankIdSe));
+/// ```
+pub fn is_redirect(provider: Provider) -> bool {
+    !matches!(provider, Provider::BankIdSe | Provider::Freja)
 }
 
 /// A choice of the simulator's test identities on the start page: the label
@@ -229,7 +184,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            providers: Provider::ALL.to_vec(),
+            providers: PAGE_ORDER.to_vec(),
             default_lang: Lang::Sv,
             intent: "Log in".to_string(),
             public_url: None,

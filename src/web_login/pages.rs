@@ -103,8 +103,8 @@ pub(crate) fn start(options: &Options, lang: Lang, mount: &str) -> String {
         body.push_str(&format!(
             r#"<label class="choice"><input type="radio" name="provider" value="{slug}" id="provider-{slug}"{checked} required> {name}</label>
 "#,
-            slug = p.slug(),
-            name = esc(p.display_name()),
+            slug = p.segment(),
+            name = esc(crate::web_login::label(*p)),
             checked = if i == 0 { " checked" } else { "" },
         ));
     }
@@ -179,7 +179,11 @@ pub(crate) struct WaitingLinks {
 pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
     let lang = login.lang;
     let provider = login.provider;
-    let title = format!("{} {}", T::LogInWith.get(lang), provider.display_name());
+    let title = format!(
+        "{} {}",
+        T::LogInWith.get(lang),
+        crate::web_login::label(provider)
+    );
     let message = match &*login.status.borrow() {
         Status::Pending(m) => m.clone(),
         _ => String::new(),
@@ -241,7 +245,7 @@ pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
                     "<a id=\"provider-link\" class=\"button\" href=\"{}\">{} {}</a>\n",
                     esc(url),
                     esc(T::GoTo.get(lang)),
-                    esc(provider.display_name())
+                    esc(crate::web_login::label(provider))
                 ));
             }
         }
@@ -299,7 +303,7 @@ pub(crate) fn result(login: &Login, mount: &str) -> String {
 "#,
                 esc(&title),
                 esc(T::LoggedInWith.get(lang)),
-                esc(person.provider.display_name()),
+                esc(crate::web_login::label(person.provider)),
                 esc(&again),
                 esc(T::LogInAgain.get(lang)),
             );
@@ -380,11 +384,11 @@ mod tests {
             ..Options::default()
         };
         let html = start(&options, Lang::En, "/login");
-        for p in Provider::ALL {
+        for p in crate::web_login::PAGE_ORDER {
             assert!(
-                html.contains(&format!("value=\"{}\"", p.slug())),
+                html.contains(&format!("value=\"{}\"", p.segment())),
                 "{}",
-                p.slug()
+                p.segment()
             );
         }
         assert!(html.contains("action=\"/login/start\""));

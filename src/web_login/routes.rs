@@ -124,7 +124,7 @@ async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -
     let provider = form
         .provider
         .as_deref()
-        .and_then(Provider::from_slug)
+        .and_then(Provider::from_segment)
         .filter(|p| sh.options.providers.contains(p));
     let Some(provider) = provider else {
         let message = T::Choose.get(lang);

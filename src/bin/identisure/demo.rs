@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use identisure::Provider;
 use identisure::messages::{Lang, LaunchMethod, MessageContext, UserMessage};
 use identisure::qr::BankIdQr;
 use identisure::qr::render::{QrImage, TerminalBackground};
@@ -34,8 +35,8 @@ pub struct Args {
     /// With `--web`: the address to serve the login page on.
     #[arg(long, default_value = "127.0.0.1:8080", requires = "web")]
     addr: std::net::SocketAddr,
-    /// Which eID to log in with.
-    #[arg(long, value_enum, default_value = "bankid-se")]
+    /// Which eID to log in with: bankid-se, bankid-no, freja, mitid, ftn or vipps.
+    #[arg(long, default_value = "bankid-se", value_parser = parse_provider)]
     provider: Provider,
     /// The personal number Freja asks for (default: the simulator's test
     /// person, Astrid Lindqvist). Never printed unmasked on a terminal.
@@ -49,33 +50,12 @@ pub struct Args {
     background: Background,
 }
 
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    /// Swedish BankID (animated QR code).
-    BankidSe,
-    /// Freja eID (QR code).
-    Freja,
-    /// Norwegian BankID (redirect).
-    BankidNo,
-    /// Vipps MobilePay (redirect).
-    Vipps,
-    /// MitID (redirect).
-    Mitid,
-    /// Finnish Trust Network (redirect).
-    Ftn,
-}
-
-impl Provider {
-    fn label(self) -> &'static str {
-        match self {
-            Provider::BankidSe => "Swedish BankID",
-            Provider::Freja => "Freja eID",
-            Provider::BankidNo => "Norwegian BankID",
-            Provider::Vipps => "Vipps MobilePay",
-            Provider::Mitid => "MitID",
-            Provider::Ftn => "Finnish Trust Network",
-        }
-    }
+/// `--provider`: a path segment of the spec (`bankid-se`, `freja`, …).
+fn parse_provider(value: &str) -> Result<Provider, String> {
+    Provider::from_segment(value).ok_or_else(|| {
+        let known: Vec<&str> = Provider::ALL.iter().map(|p| p.segment()).collect();
+        format!("one of {}", known.join(", "))
+    })
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy)]
@@ -140,7 +120,7 @@ async fn demo(args: Args, global: Global) -> Exit {
     };
     ui.progress(&format!(
         "Identisure demo: {} login against the {}",
-        args.provider.label(),
+        args.provider.name(),
         if conn.simulator.is_some() {
             conn.target.clone()
         } else {
@@ -161,7 +141,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
     let options = WaitOptions::default().timeout(args.timeout);
     let simulated = conn.simulator.is_some();
     match args.provider {
-        Provider::BankidSe => {
+        Provider::BankIdSe => {
             let request = bankid_se::AuthRequest::default().intent(text(INTENT));
             let session = match client.bankid_se().auth(request).await {
                 Ok(s) => s,
@@ -189,7 +169,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
                 .map_or(Prompt::Nothing, Prompt::Static);
             follow(session, prompt, ui, options, simulated).await
         }
-        Provider::BankidNo => {
+        Provider::BankIdNo => {
             let request = bankid_no::AuthRequest::default().request_ssn(Some(true));
             match client.bankid_no().auth(request).await {
                 Ok(s) => {
@@ -209,7 +189,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
                 Err(e) => e.into(),
             }
         }
-        Provider::Mitid => {
+        Provider::MitId => {
             let request = mitid::AuthRequest::default().reference_text(text(INTENT));
             match client.mitid().auth(request).await {
                 Ok(s) => {
@@ -226,6 +206,10 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             }
             Err(e) => e.into(),
         },
+        other => Exit::input(format!(
+            "--provider: {} is in the spec, but this demo cannot log in with it yet",
+            other.name()
+        )),
     }
 }
 
