@@ -126,3 +126,43 @@ pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.ancestors().nth(3).unwrap().to_path_buf()
 }
+
+/// Copies what `cargo build -p identisure` needs into `dir` (a workspace of
+/// its own).
+pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
+    fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    for file in [
+        "build.rs",
+        "openapi.yaml",
+        "Cargo.lock",
+        "README.md",
+        "CHANGELOG.md",
+    ] {
+        std::fs::copy(root.join(file), dir.join(file)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let members = manifest
+        .lines()
+        .find(|l| l.starts_with("members = "))
+        .expect("a workspace members line");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        manifest.replace(members, "members = [\".\"]"),
+    )
+    .unwrap();
+    // The manifest names examples and benches: they must be there too.
+    for tree in ["src", "examples", "benches", "tests/snapshots"] {
+        copy_tree(&root.join(tree), &dir.join(tree));
+    }
+}
