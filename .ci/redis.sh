@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 12: installs redis-server (Debian package) and runs the tests of the
+# Installs redis-server (Debian package) and runs the tests of the
 # notifier shared through Redis with it. The tests start their own
 # redis-server processes on free 127.0.0.1 ports (--save '' --appendonly no)
 # and stop them; IDENTISURE_REQUIRE_REDIS=1 turns "binary absent, skipped"

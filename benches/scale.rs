@@ -1,4 +1,4 @@
-//! Scale measurements of issue 12, for `cargo xtask bench`: prints ONE JSON
+//! Scale measurements (callbacks, Redis, bursts, memory) for `cargo xtask bench`: prints ONE JSON
 //! object on stdout (progress goes to stderr).
 //!
 //! `cargo bench --bench scale --features simulator,axum[,redis] -- [--quick]`

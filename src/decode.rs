@@ -108,3 +108,113 @@ pub(crate) fn missing_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("missing field `")?;
     Some(rest.split('`').next()?.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    fn headers(retry_after: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(v) = retry_after {
+            h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn statuses_map_to_their_variants() {
+        let none = headers(None);
+        assert!(matches!(
+            from_status(StatusCode::UNAUTHORIZED, &none, b""),
+            Error::Unauthorized
+        ));
+        assert!(matches!(
+            from_status(StatusCode::NOT_FOUND, &none, b"<html>"),
+            Error::SessionNotFound
+        ));
+        assert!(matches!(
+            from_status(
+                StatusCode::BAD_REQUEST,
+                &none,
+                br#"{"message":"A session is already in progress"}"#
+            ),
+            Error::AlreadyInProgress
+        ));
+        match from_status(
+            StatusCode::BAD_REQUEST,
+            &none,
+            br#"{"message":"ssn 199001011234 bad"}"#,
+        ) {
+            Error::Api {
+                status: 400,
+                message: Some(m),
+            } => {
+                assert!(!m.contains("199001011234"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A bodiless or HTML error keeps its status, without a message.
+        assert!(matches!(
+            from_status(StatusCode::BAD_GATEWAY, &none, b"<html>Bad Gateway</html>"),
+            Error::Api {
+                status: 502,
+                message: None
+            }
+        ));
+    }
+
+    #[test]
+    fn a_bodiless_429_keeps_its_retry_after() {
+        let e = from_status(StatusCode::TOO_MANY_REQUESTS, &headers(Some("2")), b"");
+        assert!(
+            matches!(e, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2))
+        );
+        let e = from_status(StatusCode::TOO_MANY_REQUESTS, &headers(None), b"");
+        assert!(matches!(e, Error::RateLimited { retry_after: None }));
+        assert_eq!(
+            retry_after(&headers(Some("0.5"))),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(retry_after(&headers(Some("-1"))), None);
+        assert_eq!(
+            retry_after(&headers(Some("Wed, 21 Oct 2015 07:28:00 GMT"))),
+            None
+        );
+        assert_eq!(
+            retry_after(&headers(Some("99999"))),
+            Some(Duration::from_secs(3600))
+        );
+    }
+
+    #[test]
+    fn a_body_that_does_not_decode_names_the_field_not_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Person {
+            id: String,
+            age: u32,
+        }
+        let e = decode_body::<Person>(StatusCode::OK, br#"{"id":"199001011234","age":"x"}"#)
+            .unwrap_err();
+        match e {
+            Error::Decode {
+                status: 200,
+                field,
+                detail,
+                excerpt,
+            } => {
+                assert_eq!(field.as_deref(), Some("age"));
+                assert_eq!(detail, "invalid type");
+                assert!(!excerpt.unwrap_or_default().contains("199001011234"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = decode_body::<Person>(StatusCode::OK, br#"{"age":1}"#).unwrap_err();
+        assert!(matches!(e, Error::Decode { field: Some(ref f), .. } if f == "id"));
+        let e = decode_body::<Person>(StatusCode::OK, b"").unwrap_err();
+        assert!(matches!(e, Error::Decode { ref detail, .. } if detail == "empty body"));
+        let e = decode_body::<Person>(StatusCode::OK, b"<html>").unwrap_err();
+        assert!(matches!(e, Error::Decode { ref detail, .. } if detail == "not JSON"));
+    }
+}

@@ -582,4 +582,48 @@ mod tests {
             .expect("woken by the cancel")
             .unwrap();
     }
+
+    #[test]
+    fn backoff_grows_from_one_second_to_thirty_with_jitter() {
+        for failures in 1..10u32 {
+            let base =
+                Duration::from_secs(1u64 << (failures - 1).min(5)).min(Duration::from_secs(30));
+            let d = backoff(failures);
+            assert!(d >= base / 2 && d <= base, "{failures}: {d:?} of {base:?}");
+        }
+    }
+
+    #[test]
+    fn wait_options_default_to_ten_minutes_five_retries_and_a_cancel() {
+        let o = WaitOptions::default();
+        assert_eq!(o.get_timeout(), Some(Duration::from_secs(600)));
+        assert_eq!(o.max_retries, 5);
+        assert!(o.cancel_on_timeout);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_collects_of_one_session_start_at_least_a_second_apart() {
+        // Nothing listens on port 1: each collect fails at once, which is
+        // enough to see when the next one may start.
+        let client = Client::builder()
+            .credentials("a", "s")
+            .base_url("http://127.0.0.1:1")
+            .build()
+            .unwrap();
+        let s = SessionInner::<BankIdSe>::new(
+            client,
+            &crate::operations::BANKID_SE_AUTH,
+            "s".into(),
+            None,
+        );
+        let t0 = Instant::now();
+        let _ = collect_once(&s, 1).await;
+        let first_done = Instant::now();
+        let _ = collect_once(&s, 2).await;
+        assert!(Instant::now() - first_done >= MIN_COLLECT_INTERVAL);
+        assert!(
+            first_done - t0 < MIN_COLLECT_INTERVAL,
+            "the first one does not wait"
+        );
+    }
 }

@@ -189,7 +189,7 @@ async fn canaries_appear_in_no_error_debug_output_or_trace_log() {
     assert_clean("TRACE log", &log);
 }
 
-// ---- issue 8: the simulator's logs, the CLI, the new error paths ----------
+// ---- the simulator's logs, the CLI, the error paths ----------
 
 #[path = "hostile/server.rs"]
 mod server;

@@ -1,4 +1,4 @@
-//! Issue 12: the notifier shared through a real Redis (feature `redis`).
+//! The notifier shared through a real Redis (feature `redis`).
 //!
 //! Each test starts its own `redis-server` on a free 127.0.0.1 port
 //! (`--save '' --appendonly no`). Without the binary the tests print why and

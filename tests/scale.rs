@@ -1,4 +1,4 @@
-//! Issue 12: completion by callback (in-process notifier), the client-wide
+//! Completion by callback (in-process notifier), the client-wide
 //! collect limit under 429, the bound on requests in flight, and which
 //! start failures are retried.
 #![cfg(all(feature = "simulator", feature = "axum"))]

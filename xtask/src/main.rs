@@ -64,7 +64,7 @@ enum Task {
     /// Rewrite openapi.yaml in normal form (order and formatting only; the
     /// content is verified to stay the same).
     Normalize,
-    /// Run the benchmarks (issue 9): print a table against the goals and
+    /// Run the benchmarks: print a table against the goals and
     /// write <target>/bench/report.json. See xtask/src/bench/mod.rs for how
     /// to add a measurement.
     Bench {

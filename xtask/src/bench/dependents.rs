@@ -1,4 +1,4 @@
-//! Issue 13's figures: what a dependent crate pays to build us, beside the
+//! The dependent-build figures: what a dependent crate pays to build us, beside the
 //! official client `identisure-client` 0.1.0, in the same run
 //! (see `crate::build_cost`).
 

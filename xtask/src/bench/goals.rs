@@ -11,7 +11,7 @@ pub enum Goal {
     IsFalse,
 }
 
-/// Goals by key (issue 9; other issues add theirs here).
+/// Goals by key (a new measurement adds its goal here).
 pub const GOALS: &[(&str, Goal)] = &[
     ("collect_overhead_ratio", Goal::AtMost(1.05)),
     ("completion_detect_ms_p50", Goal::AtMost(600.0)),

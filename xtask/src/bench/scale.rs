@@ -1,4 +1,4 @@
-//! Issue 12's figures: completion by callback (in-process and through Redis),
+//! The scale figures: completion by callback (in-process and through Redis),
 //! collects per session with and without callbacks, and a burst of starts
 //! against a simulator in another process — the bench binary `benches/scale.rs`.
 
