@@ -5,22 +5,20 @@
 //! - `operations.rs`: the one table of operations, flows and providers,
 //!   included by `src/operations.rs` (every path and method comes from the
 //!   spec, so a changed path reaches the client, the simulator and the CLI);
-//! - `pruned.txt`: the operations left out of generation, `id<TAB>reason`;
-//! - `surface.txt`: a compact listing of what was generated (one line per
-//!   method, one block per type), snapshot-tested so that every change of the
-//!   generated API shows up in review.
+//! - `pruned.txt`: the operations left out of generation, `id<TAB>reason`.
 //!
-//! The spec is checked before generation, so that a broken spec fails the build
-//! with a message naming the operation or schema, not a panic backtrace from
-//! inside the generator. Nothing here reads outside the crate directory or
-//! touches the network.
+//! It only generates: the transforms (prune, replace) and the checks the
+//! generator needs, so that a spec it cannot take fails the build with a
+//! message naming the operation or schema instead of a panic backtrace from
+//! inside it. Reviewing the spec (descriptions) and listing the generated
+//! surface are maintainers' work, in `cargo xtask check`. Nothing here reads
+//! outside the crate directory or touches the network.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use openapiv3::{OpenAPI, ReferenceOr};
-use quote::ToTokens;
 
 /// Operations removed from the spec before generation, each with its reason.
 /// They stay in `openapi.yaml` (they are part of the API) and are hand-written
@@ -80,14 +78,9 @@ fn main() {
     let spec_path = manifest_dir.join("openapi.yaml");
 
     match generate(&spec_path) {
-        Ok(Generated {
-            code,
-            surface,
-            table,
-        }) => {
+        Ok(Generated { code, table }) => {
             write(&out_dir.join("codegen.rs"), &code);
             write(&out_dir.join("operations.rs"), &table);
-            write(&out_dir.join("surface.txt"), &surface);
             let pruned: String = PRUNED_OPERATIONS
                 .iter()
                 .map(|(id, why)| format!("{id}\t{why}\n"))
@@ -114,7 +107,6 @@ fn write(path: &std::path::Path, text: &str) {
 
 struct Generated {
     code: String,
-    surface: String,
     table: String,
 }
 
@@ -164,13 +156,8 @@ fn generate(spec_path: &std::path::Path) -> Result<Generated, Vec<String>> {
     };
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| vec![format!("generated code does not parse: {e}")])?;
-    let surface = surface(&file);
     let code = prettyplease::unparse(&file);
-    Ok(Generated {
-        code,
-        surface,
-        table,
-    })
+    Ok(Generated { code, table })
 }
 
 // ---------------------------------------------------------------- table
@@ -425,9 +412,6 @@ fn lint(spec: &OpenAPI) -> Vec<String> {
             pruned_found.insert(id);
             continue;
         }
-        if op.description.is_none() && op.summary.is_none() {
-            problems.push(format!("operation `{id}` ({here}): no description"));
-        }
         if let Some(body) = &op.request_body {
             match body {
                 ReferenceOr::Reference { reference } => problems.push(format!(
@@ -579,215 +563,4 @@ fn prune(spec: &mut OpenAPI) {
         ReferenceOr::Item(i) => i.iter().next().is_some(),
         ReferenceOr::Reference { .. } => true,
     });
-}
-
-// ---------------------------------------------------------------- surface
-
-/// Compact, diff-friendly listing of the generated API.
-fn surface(file: &syn::File) -> String {
-    let mut methods = Vec::new();
-    let mut builders: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
-    let mut types = String::new();
-
-    for item in &file.items {
-        match item {
-            syn::Item::Impl(imp) if type_name(&imp.self_ty) == "Client" && imp.trait_.is_none() => {
-                for it in &imp.items {
-                    if let syn::ImplItem::Fn(f) = it
-                        && let syn::ReturnType::Type(_, ty) = &f.sig.output
-                    {
-                        methods.push((f.sig.ident.to_string(), type_name(ty)));
-                    }
-                }
-            }
-            syn::Item::Mod(m) if m.ident == "builder" => {
-                for it in m.content.iter().flat_map(|(_, items)| items) {
-                    collect_builder(it, &mut builders);
-                }
-            }
-            syn::Item::Mod(m) if m.ident == "types" => {
-                for it in m.content.iter().flat_map(|(_, items)| items) {
-                    describe_type(it, &mut types);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    let mut out =
-        String::from("# methods of raw::Client (builder style; arguments are builder setters)\n");
-    for (name, builder) in &methods {
-        // Constructors return `Self`; only operations have a builder.
-        if let Some((args, result)) = builders.get(builder) {
-            let _ = writeln!(out, "{name}({}) -> {result}", args.join(", "));
-        }
-    }
-    out.push_str("\n# types\n");
-    out.push_str(&types);
-    out
-}
-
-fn collect_builder(item: &syn::Item, builders: &mut BTreeMap<String, (Vec<String>, String)>) {
-    match item {
-        syn::Item::Struct(s) => {
-            let args = s
-                .fields
-                .iter()
-                .filter_map(|f| {
-                    let name = f.ident.as_ref()?.to_string();
-                    if name == "client" {
-                        return None;
-                    }
-                    let ty = tidy(&f.ty.to_token_stream().to_string());
-                    let ty = ty
-                        .strip_prefix("Result<")
-                        .and_then(|t| t.strip_suffix(", String>"))
-                        .map(str::to_string)
-                        .unwrap_or(ty);
-                    Some(format!("{name}: {ty}"))
-                })
-                .collect();
-            builders.entry(s.ident.to_string()).or_default().0 = args;
-        }
-        syn::Item::Impl(imp) => {
-            for it in &imp.items {
-                if let syn::ImplItem::Fn(f) = it
-                    && f.sig.ident == "send"
-                    && let syn::ReturnType::Type(_, ty) = &f.sig.output
-                {
-                    builders.entry(type_name(&imp.self_ty)).or_default().1 =
-                        tidy(&ty.to_token_stream().to_string());
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-fn describe_type(item: &syn::Item, out: &mut String) {
-    match item {
-        syn::Item::Struct(s) => {
-            let _ = write!(out, "struct {}{}", s.ident, serde_container_attrs(&s.attrs));
-            match &s.fields {
-                syn::Fields::Named(named) => {
-                    out.push_str(" {\n");
-                    for f in &named.named {
-                        let rename = serde_rename(&f.attrs)
-                            .map(|r| format!(" as \"{r}\""))
-                            .unwrap_or_default();
-                        let _ = writeln!(
-                            out,
-                            "    {}{rename}: {}",
-                            f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default(),
-                            tidy(&f.ty.to_token_stream().to_string())
-                        );
-                    }
-                    out.push_str("}\n");
-                }
-                syn::Fields::Unnamed(fields) => {
-                    let tys: Vec<String> = fields
-                        .unnamed
-                        .iter()
-                        .map(|f| tidy(&f.ty.to_token_stream().to_string()))
-                        .collect();
-                    let _ = writeln!(out, "({})", tys.join(", "));
-                }
-                syn::Fields::Unit => out.push('\n'),
-            }
-        }
-        syn::Item::Enum(e) => {
-            let tagging = serde_container_attrs(&e.attrs);
-            let _ = writeln!(out, "enum {}{tagging} {{", e.ident);
-            for v in &e.variants {
-                let rename = serde_rename(&v.attrs)
-                    .map(|r| format!(" as \"{r}\""))
-                    .unwrap_or_default();
-                let fields = match &v.fields {
-                    syn::Fields::Unit => String::new(),
-                    other => tidy(&other.to_token_stream().to_string()),
-                };
-                let _ = writeln!(out, "    {}{fields}{rename}", v.ident);
-            }
-            out.push_str("}\n");
-        }
-        _ => {}
-    }
-}
-
-fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("serde"))
-        .find_map(|a| {
-            let text = a.meta.to_token_stream().to_string();
-            let start = text.find("rename = \"")? + "rename = \"".len();
-            let end = text[start..].find('"')?;
-            Some(text[start..start + end].to_string())
-        })
-}
-
-fn serde_container_attrs(attrs: &[syn::Attribute]) -> String {
-    let mut tags = Vec::new();
-    for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        let text = tidy(&a.meta.to_token_stream().to_string());
-        for key in ["untagged", "tag", "deny_unknown_fields"] {
-            if text.contains(key) {
-                tags.push(
-                    text.trim_start_matches("serde(")
-                        .trim_end_matches(')')
-                        .to_string(),
-                );
-                break;
-            }
-        }
-    }
-    if tags.is_empty() {
-        String::new()
-    } else {
-        format!(" #[serde({})]", tags.join(", "))
-    }
-}
-
-fn type_name(ty: &syn::Type) -> String {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default(),
-        other => tidy(&other.to_token_stream().to_string()),
-    }
-}
-
-/// Token strings come with spaces everywhere; make them read like Rust.
-fn tidy(s: &str) -> String {
-    let mut t = s
-        .replace(" :: ", "::")
-        .replace(":: ", "::")
-        .replace(" < ", "<")
-        .replace("< ", "<")
-        .replace(" <", "<")
-        .replace(" >", ">")
-        .replace(" ,", ",")
-        .replace("( ", "(")
-        .replace(" )", ")")
-        .replace("& ", "&")
-        .replace(" (", "(")
-        .replace(",>", ">");
-    t = t
-        .replace("::std::", "")
-        .replace("::serde_json::", "serde_json::");
-    for prefix in [
-        "option::",
-        "string::",
-        "vec::",
-        "num::",
-        "collections::",
-        "result::",
-    ] {
-        t = t.replace(prefix, "");
-    }
-    t = t.replace("super::", "");
-    t
 }

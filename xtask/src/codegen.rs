@@ -90,12 +90,9 @@ pub fn generate(root: &Path) -> Result<Generated, Failure> {
         .arg("build")
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
-        .args([
-            "-p",
-            "identisure",
-            "--lib",
-            "--message-format=json-render-diagnostics",
-        ])
+        // The manifest's own package (not `-p identisure`: a copy of the
+        // crate under another package name is built the same way).
+        .args(["--lib", "--message-format=json-render-diagnostics"])
         .output()
         .map_err(|e| Failure::Other(format!("cannot run {}: {e}", cargo.to_string_lossy())))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -122,22 +119,31 @@ pub fn generate(root: &Path) -> Result<Generated, Failure> {
         )));
     };
     let mut g = read_dir(&out_dir)?;
+    // build.rs writes no listing: it is made here, from the code.
+    g.surface = crate::surface::listing(&g.code).map_err(Failure::Other)?;
     if !output.status.success() {
         g.crate_errors = stderr.into_owned();
     }
     Ok(g)
 }
 
-/// Reads generated output from a directory: the build script's `OUT_DIR`,
-/// or one written by `cargo xtask codegen --out DIR`.
+/// Reads generated output from a directory written by `cargo xtask codegen
+/// --out DIR` (or the build script's `OUT_DIR`).
 pub fn read_dir(dir: &Path) -> Result<Generated, Failure> {
     let read = |name: &str| {
         std::fs::read_to_string(dir.join(name))
             .map_err(|e| Failure::Other(format!("cannot read {}: {e}", dir.join(name).display())))
     };
+    let code = read("codegen.rs")?;
+    // `codegen --out` writes the listing beside the code (and the tests give
+    // one of their own); without it, it is made from the code.
+    let surface = match read("surface.txt") {
+        Ok(listing) => listing,
+        Err(_) => crate::surface::listing(&code).map_err(Failure::Other)?,
+    };
     Ok(Generated {
-        code: read("codegen.rs")?,
-        surface: read("surface.txt")?,
+        code,
+        surface,
         pruned: parse_pruned(&read("pruned.txt")?),
         crate_errors: String::new(),
         out_dir: dir.to_path_buf(),

@@ -12,6 +12,7 @@ mod repo;
 mod report;
 mod semver;
 mod spec;
+mod surface;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

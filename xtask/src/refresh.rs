@@ -96,7 +96,7 @@ pub fn run(repo: &Repo, opts: &Options) -> Result<(), String> {
 /// Runs build.rs on the new spec and tells what the generated surface now
 /// looks like against the committed snapshot.
 fn regenerate(repo: &Repo, doc: &serde_norway::Value) -> Result<(), String> {
-    eprintln!("refresh-spec: regenerating (cargo build -p identisure)…");
+    eprintln!("refresh-spec: regenerating (cargo build of the crate)…");
     let g =
         codegen::generate(repo.root()).map_err(|e| format!("openapi.yaml was written, but {e}"))?;
     let problems = check::coverage(doc, &g);

@@ -151,16 +151,23 @@ pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
     ] {
         std::fs::copy(root.join(file), dir.join(file)).unwrap();
     }
+    // A package of another name (its library still `identisure`): it then
+    // builds beside the repository's own in a shared target directory
+    // instead of overwriting its artifacts.
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     let members = manifest
         .lines()
         .find(|l| l.starts_with("members = "))
         .expect("a workspace members line");
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        manifest.replace(members, "members = [\".\"]"),
-    )
-    .unwrap();
+    let manifest = manifest
+        .replace(members, "members = [\".\"]")
+        .replacen("name = \"identisure\"\n", "name = \"identisure-copy\"\n", 1)
+        .replacen(
+            "[package.metadata.docs.rs]",
+            "[lib]\nname = \"identisure\"\npath = \"src/lib.rs\"\n\n[package.metadata.docs.rs]",
+            1,
+        );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     // The manifest names examples and benches: they must be there too.
     for tree in ["src", "examples", "benches", "tests/snapshots"] {
         copy_tree(&root.join(tree), &dir.join(tree));
