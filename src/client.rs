@@ -123,6 +123,7 @@ pub struct ClientBuilder {
     start_connect_retries: u32,
     notifier: Option<crate::Notifier>,
     max_response_bytes: usize,
+    allow_plain_http: bool,
 }
 
 /// Default of [`ClientBuilder::max_in_flight`].
@@ -176,6 +177,7 @@ impl Default for ClientBuilder {
             start_connect_retries: 2,
             notifier: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            allow_plain_http: false,
         }
     }
 }
@@ -303,6 +305,25 @@ impl ClientBuilder {
         self
     }
 
+    /// Allows a plain `http://` base URL to a host other than this machine.
+    /// Off by default: the Basic credentials (the secret key) would cross
+    /// the network readable by anyone on the path. `http://` to a loopback
+    /// address or `localhost` (a simulator, a local proxy) is always allowed.
+    ///
+    /// ```
+    /// use identisure::{Client, Error};
+    /// let refused = Client::builder().credentials("a", "s").base_url("http://api.example").build();
+    /// assert!(matches!(refused, Err(Error::InvalidRequest { ref field, .. }) if field == "baseUrl"));
+    /// let allowed = Client::builder().credentials("a", "s").base_url("http://api.example")
+    ///     .allow_plain_http(true).build();
+    /// assert!(allowed.is_ok());
+    /// assert!(Client::builder().credentials("a", "s").base_url("http://127.0.0.1:7878").build().is_ok());
+    /// ```
+    pub fn allow_plain_http(mut self, allow: bool) -> Self {
+        self.allow_plain_http = allow;
+        self
+    }
+
     /// The most bytes of one response body that are read (default
     /// [`DEFAULT_MAX_RESPONSE_BYTES`], 1 MiB; at least 1 KiB is kept).
     ///
@@ -358,6 +379,20 @@ impl ClientBuilder {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
             .ok_or_else(|| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
+        if !base_url.username().is_empty() || base_url.password().is_some() {
+            // Credentials belong in `credentials(..)`, where they are redacted.
+            return Err(Error::invalid(
+                "baseUrl",
+                "must not carry a user or password (give them to `credentials`)",
+            ));
+        }
+        if base_url.scheme() == "http" && !self.allow_plain_http && !is_loopback(&base_url) {
+            return Err(Error::invalid(
+                "baseUrl",
+                "must be https:// (the secret key would cross the network in clear text); \
+                 `allow_plain_http(true)` allows http:// to another host",
+            ));
+        }
 
         let token = base64::engine::general_purpose::STANDARD
             .encode(format!("{account_id}:{}", secret_key.expose()));
@@ -399,6 +434,18 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// Whether a URL's host is this machine: `localhost` or a loopback address.
+fn is_loopback(url: &Url) -> bool {
+    url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 /// The Identisure API client. Cheap to clone (one shared connection pool).

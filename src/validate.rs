@@ -120,10 +120,14 @@ pub(crate) fn age_bounds(
 }
 
 /// A session or document id given by the caller: non-empty, at most 200
-/// characters, no control characters.
+/// characters, no control characters, and not `.` or `..` (which a URL
+/// would read as a path step, reaching another resource than the id's).
 pub(crate) fn id(id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::invalid("id", "must not be empty"));
+    }
+    if id == "." || id == ".." {
+        return Err(Error::invalid("id", "must not be `.` or `..`"));
     }
     if id.chars().count() > 200 || id.chars().any(char::is_control) {
         return Err(Error::invalid(

@@ -480,3 +480,25 @@ async fn wait_timeout_exits_3_and_cancels_the_session() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(stdout_json(&out)["error"], "CANCELLED");
 }
+
+#[test]
+fn a_plain_http_base_url_to_another_host_needs_allow_http() {
+    let out = cli("http://api.example", &["get", "bankid-se/auth", "some-id"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("--base-url: must be https://") && said.contains("--allow-http"),
+        "{said}"
+    );
+    assert!(!said.contains(DEMO_SECRET_KEY), "{said}");
+    let out = cli(
+        "https://user:pw@api.example",
+        &["get", "bankid-se/auth", "some-id"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("pw@"), "{}", stderr(&out));
+}

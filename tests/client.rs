@@ -1049,3 +1049,61 @@ async fn a_client_wide_collect_limit_spaces_collects_of_all_sessions() {
     assert_eq!(collects.times().len(), 3);
     assert_spaced(&collects.gaps(), SECOND);
 }
+
+#[tokio::test]
+async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    let c = client(&server.uri());
+    for id in [".", ".."] {
+        let err = c.bankid_se().auth_session(id).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "id" && rule.contains("`.`")),
+            "{err:?}"
+        );
+        assert!(c.documents().download(id).await.is_err());
+        assert!(c.documents().delete(id).await.is_err());
+    }
+    // Credentials belong in `credentials(..)`, never in the URL.
+    let err = identisure::Client::builder()
+        .credentials("a", "s")
+        .base_url("https://user:hunter2@api.example")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "baseUrl" && rule.contains("user")),
+        "{err:?}"
+    );
+    assert!(!format!("{err:?} {err}").contains("hunter2"), "{err:?}");
+    // Plain http only to this machine, unless allowed.
+    let err = identisure::Client::builder()
+        .credentials("a", "s")
+        .base_url("http://api.example")
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "baseUrl" && rule.contains("allow_plain_http")),
+        "{err:?}"
+    );
+    for local in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
+        assert!(
+            identisure::Client::builder()
+                .credentials("a", "s")
+                .base_url(local)
+                .build()
+                .is_ok(),
+            "{local}"
+        );
+    }
+    assert!(
+        identisure::Client::builder()
+            .credentials("a", "s")
+            .base_url("http://api.example")
+            .allow_plain_http(true)
+            .build()
+            .is_ok()
+    );
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "nothing was sent"
+    );
+}

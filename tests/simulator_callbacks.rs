@@ -278,3 +278,54 @@ async fn complete_now_from_another_thread_sends_the_callback() {
     let body: Value = serde_json::from_slice(&got.body).unwrap();
     assert_eq!(body["status"], "COMPLETED");
 }
+
+/// A receiver answering 307 to another URL: the signed body (personal data)
+/// must never be re-posted there; the redirect counts as a failed delivery.
+#[tokio::test]
+async fn a_redirecting_receiver_is_not_followed() {
+    let sim = start().await;
+    let url = sim.url();
+    let (elsewhere, mut elsewhere_rx) = receiver(0).await;
+    let redirects = Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/callback",
+        axum::routing::post({
+            let redirects = redirects.clone();
+            let elsewhere = elsewhere.clone();
+            move || {
+                redirects.fetch_add(1, Ordering::SeqCst);
+                let elsewhere = elsewhere.clone();
+                async move {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [(axum::http::header::LOCATION, elsewhere)],
+                    )
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirecting = format!("http://{}/callback", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let (_, s) = post(url, "/v3/vipps/auth", json!({ "callbackUrl": redirecting })).await;
+    let done = collect_until_done(
+        url,
+        &format!("/v3/vipps/auth/{}", s["id"].as_str().unwrap()),
+        3,
+    )
+    .await;
+    assert_eq!(done["status"], "COMPLETED");
+    // Every try (4, with backoff) reached the redirecting receiver only.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while redirects.load(Ordering::SeqCst) < 4 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(redirects.load(Ordering::SeqCst), 4, "retried as a failure");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), elsewhere_rx.recv())
+            .await
+            .is_err(),
+        "nothing reached the redirect target"
+    );
+}

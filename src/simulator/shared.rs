@@ -108,7 +108,14 @@ impl Shared {
         };
         let http = self
             .http
-            .get_or_init(|| crate::http_client_builder().build().ok());
+            // Never follows a redirect: a 307 would re-post the signed body
+            // (personal data) to wherever the answer points.
+            .get_or_init(|| {
+                crate::http_client_builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .ok()
+            });
         let Some(http) = http else { return };
         for d in deliveries {
             callbacks::spawn(&runtime, http.clone(), d, self.timing.callback_backoff);

@@ -33,6 +33,10 @@ pub struct Global {
     /// credentials are set).
     #[arg(long, global = true, value_name = "URL", env = "IDENTISURE_BASE_URL")]
     pub base_url: Option<String>,
+    /// Allow a plain http:// --base-url to another host than this machine
+    /// (the secret key then crosses the network in clear text).
+    #[arg(long, global = true)]
+    pub allow_http: bool,
 }
 
 /// `--env` values.
@@ -166,10 +170,14 @@ pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Conne
         let client = builder
             .credentials(id, secret)
             .base_url(url)
+            .allow_plain_http(global.allow_http)
             .build()
             .map_err(|e| match e {
                 Error::InvalidRequest { field, rule } if field == "baseUrl" => {
-                    Exit::input(format!("--base-url: {rule}"))
+                    Exit::input(format!(
+                        "--base-url: {}",
+                        rule.replace("`allow_plain_http(true)`", "--allow-http")
+                    ))
                 }
                 other => Exit::from(other),
             })?;
