@@ -452,6 +452,49 @@ async fn unknown_logins_and_unoffered_choices_are_refused() {
     assert!(html.contains("Welcome, Astrid Lindqvist"), "{html}");
 }
 
+/// Login CSRF: another site cannot post the start form (its `Origin` or
+/// `Sec-Fetch-Site` gives it away), and no session is started for it.
+#[tokio::test]
+async fn a_start_from_another_site_is_refused() {
+    let app = app_with(Simulator::new(), options()).await;
+    let host = app.url.trim_start_matches("http://").to_string();
+    let form = [("provider", "bankid-se"), ("lang", "en")];
+    let post = |headers: Vec<(&'static str, String)>| {
+        let mut request = app.http.post(format!("{}/start", app.url)).form(&form);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    for refused in [
+        vec![("origin", "https://evil.example".to_string())],
+        vec![("origin", "null".to_string())],
+        vec![("sec-fetch-site", "cross-site".to_string())],
+        vec![
+            ("sec-fetch-site", "same-site".to_string()),
+            ("origin", format!("http://{host}")),
+        ],
+        vec![("origin", format!("http://{host}.evil.example"))],
+    ] {
+        let answer = post(refused.clone()).await.unwrap();
+        assert_eq!(answer.status(), 403, "{refused:?}");
+        let html = answer.text().await.unwrap();
+        assert!(html.contains("must be started from this page"), "{html}");
+    }
+    // The page's own form (same origin, as a browser sends it) starts.
+    for allowed in [
+        vec![
+            ("origin", format!("http://{host}")),
+            ("sec-fetch-site", "same-origin".to_string()),
+        ],
+        vec![("sec-fetch-site", "none".to_string())],
+        vec![],
+    ] {
+        let answer = post(allowed.clone()).await.unwrap();
+        assert_eq!(answer.status(), 303, "{allowed:?}");
+    }
+}
+
 /// The integration of examples/axum_login.rs: the router nested under
 /// `/login` in an app of its own, with a callback endpoint that verifies
 /// `X-Signature-SHA256` (a forged callback is refused with 401).

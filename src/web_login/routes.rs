@@ -118,9 +118,46 @@ struct StartForm {
     test_identity: Option<String>,
 }
 
+/// Whether a start comes from another site (login CSRF: a page elsewhere
+/// posting the form so that the visitor logs in as someone the attacker
+/// controls). Browsers say where a request comes from: `Sec-Fetch-Site`
+/// must be `same-origin` (or `none`, typed by the user), and `Origin`, when
+/// sent, must be this login's own origin (`public_url`, else the `Host`).
+/// A client that sends neither header (no browser) is not refused.
+fn cross_site(shared: &Shared, headers: &HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
+    }
+    let Some(origin) = text(header::ORIGIN.as_str()) else {
+        return false;
+    };
+    let authority = |url: &str| {
+        url.split_once("://").map(|(_, rest)| {
+            rest.split('/')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        })
+    };
+    let ours = match &shared.options.public_url {
+        Some(url) => authority(url),
+        None => text(header::HOST.as_str()).map(str::to_ascii_lowercase),
+    };
+    authority(origin).is_none() || authority(origin) != ours
+}
+
 async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -> Response {
     let lang = pick_lang(&sh, form.lang.as_deref());
     let mount = mount(&sh).to_string();
+    if cross_site(&sh, &headers) {
+        return html(
+            StatusCode::FORBIDDEN,
+            pages::problem(lang, T::StartFailedTitle, T::CrossSite.get(lang), &mount),
+        );
+    }
     let provider = form
         .provider
         .as_deref()

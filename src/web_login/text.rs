@@ -37,6 +37,7 @@ pub(crate) enum T {
     TimedOutText,
     StartFailedTitle,
     StartFailedText,
+    CrossSite,
     NeedPersonalNumber,
     Busy,
     NotFound,
@@ -124,6 +125,10 @@ impl T {
             T::StartFailedText => (
                 "Tjänsten för legitimering svarade inte som väntat. Försök igen om en stund.",
                 "The identification service did not answer as expected. Please try again shortly.",
+            ),
+            T::CrossSite => (
+                "Inloggningen måste startas från den här sidan.",
+                "The login must be started from this page.",
             ),
             T::NeedPersonalNumber => (
                 "Ange ett giltigt personnummer för Freja eID (12 siffror).",
