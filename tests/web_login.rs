@@ -112,6 +112,20 @@ impl App {
     }
 }
 
+/// The `href` of a redirect provider's button on the waiting page.
+fn provider_link(page: &str) -> &str {
+    let start = page
+        .find("id=\"provider-link\" class=\"button\" href=\"")
+        .unwrap_or_else(|| panic!("no provider link: {page}"));
+    page[start..]
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+}
+
 /// The `qr` events of a stream: (second, svg).
 fn qr_events(stream: &str) -> Vec<(u64, String)> {
     let mut out = Vec::new();
@@ -351,17 +365,7 @@ async fn redirect_provider_sends_the_user_to_its_page_and_back() {
     let page = app.text(&path).await;
     let id = path.rsplit('/').next().unwrap();
     // The link goes to the simulator's approval page.
-    let start = page
-        .find("id=\"provider-link\" class=\"button\" href=\"")
-        .unwrap();
-    let rest = &page[start..];
-    let href = rest
-        .split("href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let href = provider_link(&page);
     assert!(
         href.starts_with(&format!("{}/sim/approve/", app.sim.url())),
         "{href}"
@@ -380,7 +384,11 @@ async fn redirect_provider_sends_the_user_to_its_page_and_back() {
         .unwrap();
     assert_eq!(approved.status(), 303);
     let back = approved.headers()["location"].to_str().unwrap().to_string();
-    assert_eq!(back, format!("{}/login/{id}/return", app.url));
+    let key = back
+        .strip_prefix(&format!("{}/login/{id}/return/", app.url))
+        .unwrap_or_else(|| panic!("{back}"));
+    assert_eq!(key.len(), 32, "a 128-bit one-time secret: {back}");
+    assert_ne!(key, id);
     let answer = app.http.get(&back).send().await.unwrap();
     assert_eq!(answer.headers()["location"], path.as_str());
     let html = app.result(&path).await;
@@ -488,6 +496,12 @@ async fn a_start_from_another_site_is_refused() {
             ("sec-fetch-site", "same-origin".to_string()),
         ],
         vec![("sec-fetch-site", "none".to_string())],
+        // What Chromium sends when the page's referrer policy hides the
+        // origin: `Sec-Fetch-Site` decides.
+        vec![
+            ("origin", "null".to_string()),
+            ("sec-fetch-site", "same-origin".to_string()),
+        ],
         vec![],
     ] {
         let answer = post(allowed.clone()).await.unwrap();
@@ -619,7 +633,7 @@ async fn a_login_belongs_to_the_browser_that_started_it() {
     let pair = cookie.split(';').next().unwrap().to_string();
 
     // Someone else holding the URL sees nothing and cannot cancel.
-    for sub in ["", "/events", "/result", "/return"] {
+    for sub in ["", "/events", "/result", "/return/0123"] {
         let other = app.get(&format!("{path}{sub}")).await;
         assert_eq!(other.status(), 403, "{sub}");
         assert!(
@@ -687,4 +701,126 @@ async fn opening_bankid_on_this_device_switches_to_the_autostart_messages() {
     let page = app.text(&path).await;
     assert!(page.contains("Trying to start your BankID app."), "{page}");
     assert!(page.contains("sendBeacon"));
+}
+
+/// A browser of the relay tests: the cookie the start set, sent by hand.
+struct Jar(String);
+
+impl Jar {
+    async fn get(&self, app: &App, url: &str) -> reqwest::Response {
+        let url = if url.starts_with("http") {
+            url.to_string()
+        } else {
+            format!("{}{url}", app.url)
+        };
+        let request = app.http.get(url).header("cookie", &self.0);
+        request.send().await.unwrap()
+    }
+}
+
+/// Starts a Norwegian BankID login in a fresh browser: its cookie, the
+/// waiting page's path and the provider link.
+async fn redirect_login(app: &App) -> (Jar, String, String) {
+    let answer = app
+        .post_start(&[("provider", "bankid-no"), ("lang", "en")])
+        .await;
+    assert_eq!(answer.status(), 303);
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap();
+    let jar = Jar(cookie.split(';').next().unwrap().to_string());
+    let page = jar.get(app, &path).await.text().await.unwrap();
+    let link = provider_link(&page).to_string();
+    (jar, path, link)
+}
+
+/// Options with the browser binding on, a short timeout and a counting hook.
+fn bound_options(hooked: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Options {
+    let count = hooked.clone();
+    Options {
+        bind_to_browser: true,
+        timeout: Duration::from_secs(3),
+        on_success: Some(std::sync::Arc::new(move |_| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })),
+        ..options()
+    }
+}
+
+#[tokio::test]
+async fn a_relayed_provider_link_never_logs_the_relayer_in() {
+    let hooked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = app_with(Simulator::new(), bound_options(&hooked)).await;
+    // The attacker starts a login and sends the provider link to a victim.
+    let (attacker, path, link) = redirect_login(&app).await;
+    // The victim approves on the provider's page, in their own browser.
+    let approved = app
+        .http
+        .post(&link)
+        .form(&[("action", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 303);
+    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let victim = Jar(String::new());
+    assert_eq!(victim.get(&app, &back).await.status(), 403);
+    // The attacker's browser holds the cookie but not the return secret.
+    let guessed = format!("{path}/return/{}", "0".repeat(32));
+    let wrong = attacker.get(&app, &guessed).await;
+    assert_eq!(wrong.status(), 403);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("link back from the provider")
+    );
+    // The session completed upstream, yet the attacker's pages wait, then fail.
+    let events = attacker.get(&app, &format!("{path}/events")).await;
+    let mut stream = String::new();
+    let mut events = events;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, events.chunk()).await {
+        stream.push_str(&String::from_utf8_lossy(&chunk));
+        if stream.contains("event: done") {
+            break;
+        }
+    }
+    assert!(stream.contains("Waiting for you to come back"), "{stream}");
+    assert!(!stream.contains("Ingrid"), "{stream}");
+    let result = attacker.get(&app, &format!("{path}/result")).await;
+    assert_eq!(result.status(), 200);
+    let html = result.text().await.unwrap();
+    assert!(html.contains("never came back"), "{html}");
+    assert!(!html.contains("Ingrid"), "{html}");
+    assert_eq!(hooked.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn the_browser_that_comes_back_gets_the_person_and_the_hook_runs_once() {
+    let hooked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = app_with(Simulator::new(), bound_options(&hooked)).await;
+    let (user, path, link) = redirect_login(&app).await;
+    let approved = app
+        .http
+        .post(&link)
+        .form(&[("action", "approve")])
+        .send()
+        .await
+        .unwrap();
+    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let answer = user.get(&app, &back).await;
+    assert_eq!(answer.status(), 303);
+    assert_eq!(answer.headers()["location"], path.as_str());
+    let mut html = String::new();
+    for _ in 0..100 {
+        let answer = user.get(&app, &format!("{path}/result")).await;
+        if answer.status() == 200 {
+            html = answer.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("Welcome, Ingrid Haugen"), "{html}");
+    assert_eq!(hooked.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -21,8 +21,10 @@ pub(crate) struct StartRequest {
     pub lang: Lang,
     pub personal_number: Option<String>,
     pub ref_id: Option<String>,
-    /// Where redirect providers send the user back.
+    /// Where redirect providers send the user back: carries `return_key`.
     pub return_url: String,
+    /// The one-time secret in `return_url`.
+    pub return_key: String,
 }
 
 /// Why a login could not start: the message to show.
@@ -278,6 +280,21 @@ pub(crate) fn cancelled_here(provider: Provider, lang: Lang) -> Failure {
     }
 }
 
+/// Waits (at most `wait`) until the browser that started a redirect login
+/// comes back through its return URL; false when it does not, or when the
+/// login ended meanwhile (cancelled on the page).
+async fn came_back(login: &Login, lang: Lang, wait: std::time::Duration) -> bool {
+    let mut returned = login.returned.subscribe();
+    if !*returned.borrow() {
+        login.set_pending_message(T::ComeBack.get(lang).to_string());
+    }
+    let mut status = login.status.subscribe();
+    tokio::select! {
+        back = tokio::time::timeout(wait, returned.wait_for(|r| *r)) => matches!(back, Ok(Ok(_))),
+        _ = status.wait_for(Status::is_final) => false,
+    }
+}
+
 /// Registers the login and spawns the task that collects its session.
 fn follow<F: Family>(
     shared: &Arc<Shared>,
@@ -307,12 +324,15 @@ where
         status: watch::Sender::new(Status::Pending(first)),
         cancel,
         browser_key: super::store::new_id(),
+        return_key: super::is_redirect(provider).then(|| request.return_key.clone()),
+        returned: watch::Sender::new(false),
         autostarted: std::sync::atomic::AtomicBool::new(false),
         last_hint: std::sync::Mutex::new(first_hint),
     });
     let task_login = login.clone();
     let options = WaitOptions::default().timeout(shared.options.timeout);
     let hook = shared.options.on_success.clone();
+    let return_wait = shared.options.timeout;
     tokio::spawn(async move {
         let login = task_login;
         let mut updates = std::pin::pin!(session.updates_with(options));
@@ -332,6 +352,11 @@ where
                     continue;
                 }
                 Ok(State::Completed(c)) => {
+                    if login.return_key.is_some() && !came_back(&login, lang, return_wait).await {
+                        let text = T::NotReturned.get(lang).to_string();
+                        login.finish(Status::Ended(Failure::Failed(text)));
+                        break;
+                    }
                     let person = c.to_person(provider);
                     if let Some(hook) = &hook {
                         hook(&person);

@@ -9,7 +9,14 @@
 //!   ([`crate::launch`]).
 //! - **Freja eID**: the QR code of `qrData` and an app link.
 //! - **Redirect providers** (Norwegian BankID, Vipps, MitID, FTN): a button to
-//!   the provider's page; the provider sends the user back to this router.
+//!   the provider's page; the provider sends the user back to this router,
+//!   through a return URL holding a one-time secret. A completed login shows
+//!   its person (result page, event stream, [`Options::on_success`]) only
+//!   after the browser that started it came back through that URL, so a
+//!   provider link relayed to someone else never logs the relayer in as them.
+//!   The return must be a top-level `GET` in the same browser (the cookie is
+//!   `SameSite=Lax`); a user who approves on another device and never comes
+//!   back sees "approved, but you never came back" after [`Options::timeout`].
 //! - The login ends on a page with the person's name, or with a clear
 //!   message for every failure (cancelled, timed out, refused, errors).
 //!
@@ -19,7 +26,7 @@
 //!
 //! Routes (below [`Options::mount_path`]): `GET /` (choose a provider),
 //! `POST /start`, `GET /login/{id}` (the waiting page), `GET /login/{id}/events`
-//! (the event stream), `POST /login/{id}/cancel`, `GET /login/{id}/return`
+//! (the event stream), `POST /login/{id}/cancel`, `GET /login/{id}/return/{key}`
 //! (where redirect providers send the user back) and `GET /login/{id}/result`.
 //!
 //! Logins live in memory (bounded by [`Options::max_logins`], forgotten after

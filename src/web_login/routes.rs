@@ -28,13 +28,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/login/{id}/events", get(events))
         .route("/login/{id}/cancel", post(cancel))
         .route("/login/{id}/autostart", post(autostart))
-        .route("/login/{id}/return", get(back))
+        .route("/login/{id}/return/{key}", get(back))
         .route("/login/{id}/result", get(result))
         .with_state(shared)
 }
 
 /// An HTML answer with the headers every page gets: no caching, no framing,
-/// no referrer, and a content security policy allowing only inline styles
+/// no referrer to other sites (the login's URL stays here; this server's
+/// own form posts keep their `Origin`), and a content security policy allowing only inline styles
 /// and scripts, `data:` images and this server.
 fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, Html(body)).into_response();
@@ -42,7 +43,7 @@ fn html(status: StatusCode, body: String) -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -120,16 +121,16 @@ struct StartForm {
 
 /// Whether a start comes from another site (login CSRF: a page elsewhere
 /// posting the form so that the visitor logs in as someone the attacker
-/// controls). Browsers say where a request comes from: `Sec-Fetch-Site`
-/// must be `same-origin` (or `none`, typed by the user), and `Origin`, when
-/// sent, must be this login's own origin (`public_url`, else the `Host`).
-/// A client that sends neither header (no browser) is not refused.
+/// controls). Browsers say where a request comes from. `Sec-Fetch-Site`,
+/// which pages cannot forge, decides when sent: it must be `same-origin` (or
+/// `none`, typed by the user). Older browsers send only `Origin`, which must
+/// then be this login's own origin (`public_url`, else the `Host`; `null`
+/// is foreign). A client that sends neither header (no browser) is not
+/// refused.
 fn cross_site(shared: &Shared, headers: &HeaderMap) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = text("sec-fetch-site")
-        && !matches!(site, "same-origin" | "none")
-    {
-        return true;
+    if let Some(site) = text("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
     }
     let Some(origin) = text(header::ORIGIN.as_str()) else {
         return false;
@@ -185,12 +186,17 @@ async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -
         );
     }
     let id = store::new_id();
+    let return_key = store::new_id();
     let request = StartRequest {
         provider,
         lang,
         personal_number: form.personal_number,
         ref_id,
-        return_url: format!("{}{mount}/login/{id}/return", public_base(&sh, &headers)),
+        return_url: format!(
+            "{}{mount}/login/{id}/return/{return_key}",
+            public_base(&sh, &headers)
+        ),
+        return_key,
     };
     match flow::start(&sh, &request).await {
         Ok(login) => {
@@ -354,11 +360,31 @@ async fn autostart(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) ->
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn back(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    match find(&sh, &id, &headers) {
-        Ok(_) => see_other(&format!("{}/login/{id}", mount(&sh))),
-        Err(response) => *response,
+/// The browser comes back from a redirect provider's page. It must hold the
+/// login's cookie (see `find`) and the one-time secret of the return URL;
+/// only then does a completed login show its person (see `flow::came_back`).
+async fn back(
+    State(sh): Sh,
+    Path((id, key)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let login = match find(&sh, &id, &headers) {
+        Ok(login) => login,
+        Err(response) => return *response,
+    };
+    let valid = login
+        .return_key
+        .as_deref()
+        .is_some_and(|expected| constant_time_eq(key.as_bytes(), expected.as_bytes()));
+    if !valid {
+        let lang = login.lang;
+        return html(
+            StatusCode::FORBIDDEN,
+            pages::problem(lang, T::FailedTitle, T::WrongReturn.get(lang), mount(&sh)),
+        );
     }
+    login.returned.send_replace(true);
+    see_other(&format!("{}/login/{id}", mount(&sh)))
 }
 
 async fn result(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {

@@ -112,6 +112,14 @@ pub(crate) struct Login {
     /// The value of the cookie that ties the login to the browser that
     /// started it (see `Options::bind_to_browser`).
     pub browser_key: String,
+    /// Redirect providers: the one-time secret in the `redirectUrl` sent
+    /// upstream. Only the browser that comes back through it (with the
+    /// cookie) sees the person: see [`Login::returned`].
+    pub return_key: Option<String>,
+    /// The browser came back from the provider's page with `return_key`.
+    /// A completed redirect login stays pending until then, so that a link
+    /// relayed to someone else never logs the relayer in as them.
+    pub returned: watch::Sender<bool>,
     /// The user opened the app with the autostart link (BankID then asks
     /// for other messages: RFA13 instead of RFA1 …).
     pub autostarted: std::sync::atomic::AtomicBool,

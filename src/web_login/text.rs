@@ -42,6 +42,9 @@ pub(crate) enum T {
     Busy,
     NotFound,
     OtherBrowser,
+    ComeBack,
+    NotReturned,
+    WrongReturn,
     Refused,
     InvalidId,
     Conflict,
@@ -145,6 +148,18 @@ impl T {
             T::OtherBrowser => (
                 "Inloggningen startades i en annan webbläsare. Börja om här.",
                 "This login was started in another browser. Please start again here.",
+            ),
+            T::ComeBack => (
+                "Godkänt hos leverantören. Väntar på att du kommer tillbaka hit från leverantörens sida i den här webbläsaren…",
+                "Approved at the provider. Waiting for you to come back here from the provider's page in this browser…",
+            ),
+            T::NotReturned => (
+                "Legitimeringen godkändes, men du kom aldrig tillbaka hit från leverantörens sida i den här webbläsaren. Börja om.",
+                "The identification was approved, but you never came back here from the provider's page in this browser. Please start again.",
+            ),
+            T::WrongReturn => (
+                "Länken tillbaka från leverantören är ogiltig. Börja om.",
+                "The link back from the provider is not valid. Please start again.",
             ),
             T::Refused => (
                 "Legitimeringen godkändes inte.",
