@@ -26,7 +26,8 @@ async fn app_with(sim: Simulator, options: Options) -> App {
     let router = identisure::web_login::router(client, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
     let http = identisure::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -40,6 +41,9 @@ fn options() -> Options {
     Options {
         default_lang: Lang::En,
         bind_to_browser: false,
+        // All tests connect from 127.0.0.1 (the bound per client is tested
+        // on its own).
+        client_key: None,
         test_identities: identisure::simulator::test_identities()
             .into_iter()
             .map(|t| TestChoice {
@@ -823,4 +827,117 @@ async fn the_browser_that_comes_back_gets_the_person_and_the_hook_runs_once() {
     }
     assert!(html.contains("Welcome, Ingrid Haugen"), "{html}");
     assert_eq!(hooked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+/// Starts from each of `clients` (named by the `x-client` header, as a
+/// trusted proxy would set it); the statuses.
+async fn starts_from(app: &App, clients: &[&str]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for client in clients {
+        let answer = app
+            .http
+            .post(format!("{}/start", app.url))
+            .header("x-client", *client)
+            .form(&[
+                ("provider", "bankid-se"),
+                ("lang", "en"),
+                ("test_identity", "sim:manual"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(answer.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn one_client_flooding_starts_does_not_lock_out_the_others() {
+    let options = Options {
+        max_logins: 8,
+        max_logins_per_client: 3,
+        client_key: Some(std::sync::Arc::new(|parts: &axum::http::request::Parts| {
+            let client = parts.headers.get("x-client")?;
+            client.to_str().ok().map(str::to_string)
+        })),
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let flood = starts_from(&app, &["attacker"; 20]).await;
+    assert_eq!(flood[..3], [303, 303, 303], "{flood:?}");
+    assert!(flood[3..].iter().all(|s| *s == 429), "{flood:?}");
+    let refused = app
+        .http
+        .post(format!("{}/start", app.url))
+        .header("x-client", "attacker")
+        .form(&[("provider", "bankid-se"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.headers()["retry-after"], "30");
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("too many logins in progress")
+    );
+    // Everyone else still starts, up to the total in progress.
+    let others = starts_from(&app, &["a", "b", "c", "d", "e", "f"]).await;
+    assert_eq!(others, [303, 303, 303, 303, 303, 503], "{others:?}");
+}
+
+#[tokio::test]
+async fn the_connecting_address_is_the_default_client() {
+    let options = Options {
+        client_key: Options::default().client_key,
+        max_logins_per_client: 2,
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    // The `x-client` header means nothing to the default: all come from 127.0.0.1.
+    let statuses = starts_from(&app, &["x", "y", "z"]).await;
+    assert_eq!(statuses, [303, 303, 429], "{statuses:?}");
+}
+
+#[tokio::test]
+async fn finished_logins_never_block_a_new_one() {
+    let options = Options {
+        max_logins: 4,
+        client_key: None,
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    // Many more logins than `max_logins`, each finished (cancelled) at once.
+    let mut paths = Vec::new();
+    for _ in 0..12 {
+        let path = app
+            .start(&[("provider", "bankid-se"), ("test_identity", "sim:manual")])
+            .await;
+        let cancelled = app
+            .http
+            .post(format!("{}{path}/cancel", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status(), 303);
+        paths.push(path);
+    }
+    // The newest finished ones are still readable, the oldest forgotten.
+    assert!(
+        app.text(&format!("{}/result", paths[11]))
+            .await
+            .contains("cancelled")
+    );
+    assert_eq!(app.get(&format!("{}/result", paths[0])).await.status(), 404);
+    // A normal start succeeds and completes.
+    let path = app
+        .start(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:complete"),
+        ])
+        .await;
+    let html = app.result(&path).await;
+    assert!(html.contains("Welcome, Astrid Lindqvist"), "{html}");
 }

@@ -25,6 +25,8 @@ pub(crate) struct StartRequest {
     pub return_url: String,
     /// The one-time secret in `return_url`.
     pub return_key: String,
+    /// Who starts it (see `Options::client_key`).
+    pub client: Option<String>,
 }
 
 /// Why a login could not start: the message to show.
@@ -326,6 +328,7 @@ where
         browser_key: super::store::new_id(),
         return_key: super::is_redirect(provider).then(|| request.return_key.clone()),
         returned: watch::Sender::new(false),
+        client: request.client.clone(),
         autostarted: std::sync::atomic::AtomicBool::new(false),
         last_hint: std::sync::Mutex::new(first_hint),
     });

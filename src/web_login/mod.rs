@@ -29,7 +29,8 @@
 //! (the event stream), `POST /login/{id}/cancel`, `GET /login/{id}/return/{key}`
 //! (where redirect providers send the user back) and `GET /login/{id}/result`.
 //!
-//! Logins live in memory (bounded by [`Options::max_logins`], forgotten after
+//! Logins live in memory (bounded by [`Options::max_logins`] and
+//! [`Options::max_logins_per_client`], forgotten after
 //! [`Options::retention`]). What you do after the result page (a session
 //! cookie, your own account) is yours: [`Options::on_success`] hands you the
 //! person.
@@ -42,13 +43,19 @@
 //! let client = identisure::Client::from_env()?;
 //! let app = web_login::router(client, Options::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! // The connecting address bounds logins in progress per client.
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```
 
 use std::fmt;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+
+use axum::extract::ConnectInfo;
+use axum::http::request::Parts;
 
 use crate::Client;
 use crate::messages::Lang;
@@ -133,6 +140,41 @@ pub struct TestChoice {
 /// session); returns nothing, must be quick.
 pub type SuccessHook = Arc<dyn Fn(&Person) + Send + Sync>;
 
+/// Names the client of a start request (see [`Options::client_key`]).
+pub type ClientKey = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
+
+/// The IP address the request came from, when the app is served with
+/// [`axum::Router::into_make_service_with_connect_info`] (without it, `None`:
+/// starts are then bounded only by [`Options::max_logins`]). An IPv6 address
+/// counts by its /64 prefix, which one host usually holds whole.
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use axum::extract::ConnectInfo;
+/// use identisure::web_login::peer_address;
+///
+/// let parts = |address: SocketAddr| {
+///     let mut request = axum::http::Request::new(());
+///     request.extensions_mut().insert(ConnectInfo(address));
+///     request.into_parts().0
+/// };
+/// let v4: SocketAddr = "192.0.2.7:51234".parse().unwrap();
+/// assert_eq!(peer_address(&parts(v4)).as_deref(), Some("192.0.2.7"));
+/// let v6: SocketAddr = "[2001:db8:1:2:aa:bb:cc:dd]:443".parse().unwrap();
+/// assert_eq!(peer_address(&parts(v6)).as_deref(), Some("2001:db8:1:2::/64"));
+/// ```
+pub fn peer_address(parts: &Parts) -> Option<String> {
+    let ConnectInfo(address) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
+    Some(match address.ip().to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{prefix}/64")
+        }
+    })
+}
+
 /// How the login router behaves.
 ///
 /// ```
@@ -172,8 +214,25 @@ pub struct Options {
     pub timeout: Duration,
     /// How long a finished login's result page stays readable (default 15 minutes).
     pub retention: Duration,
-    /// At most this many logins in memory; more answer 503 (default 10 000).
+    /// At most this many logins in progress; more starts answer 503
+    /// (default 10 000). Finished logins do not count: they stay readable
+    /// for [`Options::retention`] while there is room, and beyond
+    /// `max_logins` finished ones the oldest are forgotten first.
     pub max_logins: usize,
+    /// At most this many logins in progress per client, as
+    /// [`Options::client_key`] names it; more starts answer 429 (default
+    /// 20). Each start opens a session upstream: this keeps one client from
+    /// filling [`Options::max_logins`] and locking everyone else out. Many
+    /// people can share one address (mobile carriers' NAT, offices): raise
+    /// it for a large audience rather than lower it.
+    pub max_logins_per_client: usize,
+    /// Names the client of a start request, for
+    /// [`Options::max_logins_per_client`]; `None` from it: not bounded.
+    /// Default [`peer_address`]: the connecting IP address. Behind a
+    /// reverse proxy that is the proxy's, shared by everyone: name the
+    /// client from the header your proxy sets instead (never from a header
+    /// a client can set itself, or it escapes the bound).
+    pub client_key: Option<ClientKey>,
     /// Simulator test identities offered on the start page (default none).
     pub test_identities: Vec<TestChoice>,
     /// A value to pre-fill the personal number field with (demos only).
@@ -200,6 +259,8 @@ impl Default for Options {
             timeout: Duration::from_secs(300),
             retention: Duration::from_secs(900),
             max_logins: 10_000,
+            max_logins_per_client: 20,
+            client_key: Some(Arc::new(peer_address)),
             test_identities: Vec::new(),
             prefill_personal_number: None,
             freja_test_app: false,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -13,7 +14,7 @@ use axum::routing::{get, post};
 use super::Provider;
 use super::flow::{self, StartRequest};
 use super::pages;
-use super::store::{self, Login, Shared};
+use super::store::{self, Login, NoRoom, Shared};
 use super::text::T;
 use crate::launch::{Device, bankid_link};
 use crate::messages::Lang;
@@ -150,10 +151,11 @@ fn cross_site(shared: &Shared, headers: &HeaderMap) -> bool {
     authority(origin).is_none() || authority(origin) != ours
 }
 
-async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -> Response {
+async fn start(State(sh): Sh, parts: Parts, Form(form): Form<StartForm>) -> Response {
+    let headers = &parts.headers;
     let lang = pick_lang(&sh, form.lang.as_deref());
     let mount = mount(&sh).to_string();
-    if cross_site(&sh, &headers) {
+    if cross_site(&sh, headers) {
         return html(
             StatusCode::FORBIDDEN,
             pages::problem(lang, T::StartFailedTitle, T::CrossSite.get(lang), &mount),
@@ -179,12 +181,22 @@ async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -
             .find(|c| c.ref_id == r)
             .map(|c| c.ref_id.clone())
     });
-    if !sh.make_room() {
-        return html(
-            StatusCode::SERVICE_UNAVAILABLE,
-            pages::problem(lang, T::StartFailedTitle, T::Busy.get(lang), &mount),
-        );
-    }
+    let client = sh.options.client_key.as_ref().and_then(|key| key(&parts));
+    let slot = match sh.make_room(client) {
+        Ok(slot) => slot,
+        Err(no_room) => {
+            let (status, text) = match no_room {
+                NoRoom::Full => (StatusCode::SERVICE_UNAVAILABLE, T::Busy),
+                NoRoom::ClientFull => (StatusCode::TOO_MANY_REQUESTS, T::TooManyHere),
+            };
+            let page = pages::problem(lang, T::StartFailedTitle, text.get(lang), &mount);
+            let mut response = html(status, page);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            return response;
+        }
+    };
     let id = store::new_id();
     let return_key = store::new_id();
     let request = StartRequest {
@@ -194,14 +206,15 @@ async fn start(State(sh): Sh, headers: HeaderMap, Form(form): Form<StartForm>) -
         ref_id,
         return_url: format!(
             "{}{mount}/login/{id}/return/{return_key}",
-            public_base(&sh, &headers)
+            public_base(&sh, headers)
         ),
         return_key,
+        client: slot.client(),
     };
     match flow::start(&sh, &request).await {
         Ok(login) => {
             let cookie = browser_cookie(&sh, &id, &login, &mount);
-            sh.insert(id.clone(), login);
+            slot.fill(id.clone(), login);
             let mut response = see_other(&format!("{mount}/login/{id}"));
             if let Some(cookie) = cookie {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);

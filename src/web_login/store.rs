@@ -120,6 +120,9 @@ pub(crate) struct Login {
     /// A completed redirect login stays pending until then, so that a link
     /// relayed to someone else never logs the relayer in as them.
     pub returned: watch::Sender<bool>,
+    /// Who started it, as [`Options::client_key`] names them (for the bound
+    /// on logins in progress per client).
+    pub client: Option<String>,
     /// The user opened the app with the autostart link (BankID then asks
     /// for other messages: RFA13 instead of RFA1 …).
     pub autostarted: std::sync::atomic::AtomicBool,
@@ -165,7 +168,54 @@ impl Login {
 pub(crate) struct Shared {
     pub client: Client,
     pub options: Options,
-    logins: Mutex<HashMap<String, Arc<Login>>>,
+    logins: Mutex<Logins>,
+}
+
+/// The logins, and the starts not yet answered upstream (they count as in
+/// progress, so that concurrent starts cannot overshoot the bounds).
+#[derive(Default)]
+struct Logins {
+    by_id: HashMap<String, Arc<Login>>,
+    starting: HashMap<Option<String>, usize>,
+}
+
+/// Why there is no room for a new login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoRoom {
+    /// [`Options::max_logins`] logins are in progress.
+    Full,
+    /// This client has [`Options::max_logins_per_client`] in progress.
+    ClientFull,
+}
+
+/// A place reserved for one login while it starts; given back on drop.
+pub(crate) struct Slot<'a> {
+    shared: &'a Shared,
+    client: Option<String>,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut logins = self.shared.lock();
+        if let Some(n) = logins.starting.get_mut(&self.client) {
+            *n -= 1;
+            if *n == 0 {
+                logins.starting.remove(&self.client);
+            }
+        }
+    }
+}
+
+impl Slot<'_> {
+    /// Who holds the slot.
+    pub(crate) fn client(&self) -> Option<String> {
+        self.client.clone()
+    }
+
+    /// Registers the started login (the slot is given back).
+    pub(crate) fn fill(self, id: String, login: Arc<Login>) {
+        self.shared.lock().by_id.insert(id, login);
+    }
 }
 
 impl Shared {
@@ -173,28 +223,60 @@ impl Shared {
         Self {
             client,
             options,
-            logins: Mutex::new(HashMap::new()),
+            logins: Mutex::new(Logins::default()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Login>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Logins> {
         self.logins.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Login>> {
-        self.lock().get(id).cloned()
+        self.lock().by_id.get(id).cloned()
     }
 
-    /// Forgets old logins; false when there is no room for one more.
-    pub(crate) fn make_room(&self) -> bool {
-        let retention = self.options.retention;
+    /// Reserves room for one more login of `client`. Forgets logins older
+    /// than the retention; only logins in progress count against the
+    /// bounds, and when finished ones pile up beyond `max_logins` the
+    /// oldest of them are forgotten first (never one in progress).
+    pub(crate) fn make_room(&self, client: Option<String>) -> Result<Slot<'_>, NoRoom> {
+        let options = &self.options;
         let mut logins = self.lock();
-        logins.retain(|_, l| l.created.elapsed() < retention);
-        logins.len() < self.options.max_logins
-    }
-
-    pub(crate) fn insert(&self, id: String, login: Arc<Login>) {
-        self.lock().insert(id, login);
+        logins
+            .by_id
+            .retain(|_, l| l.created.elapsed() < options.retention);
+        let mut finished: Vec<(std::time::Instant, String)> = Vec::new();
+        let (mut in_progress, mut of_client) = (0, 0);
+        for (id, login) in &logins.by_id {
+            if login.status.borrow().is_final() {
+                finished.push((login.created, id.clone()));
+            } else {
+                in_progress += 1;
+                of_client += usize::from(client.is_some() && login.client == client);
+            }
+        }
+        in_progress += logins.starting.values().sum::<usize>();
+        if client.is_some() {
+            of_client += logins.starting.get(&client).copied().unwrap_or(0);
+        }
+        if in_progress >= options.max_logins {
+            return Err(NoRoom::Full);
+        }
+        if client.is_some() && of_client >= options.max_logins_per_client {
+            return Err(NoRoom::ClientFull);
+        }
+        if finished.len() >= options.max_logins {
+            finished.sort_unstable();
+            let extra = finished.len() + 1 - options.max_logins;
+            for (_, id) in finished.into_iter().take(extra) {
+                logins.by_id.remove(&id);
+            }
+        }
+        *logins.starting.entry(client.clone()).or_insert(0) += 1;
+        Ok(Slot {
+            shared: self,
+            client,
+        })
     }
 }
 

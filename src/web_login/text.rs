@@ -40,6 +40,7 @@ pub(crate) enum T {
     CrossSite,
     NeedPersonalNumber,
     Busy,
+    TooManyHere,
     NotFound,
     OtherBrowser,
     ComeBack,
@@ -140,6 +141,10 @@ impl T {
             T::Busy => (
                 "För många pågående inloggningar. Försök igen om en stund.",
                 "Too many logins in progress. Please try again shortly.",
+            ),
+            T::TooManyHere => (
+                "Du har för många inloggningar på gång. Avsluta eller avbryt någon, eller vänta en stund.",
+                "You have too many logins in progress. Finish or cancel one, or wait a moment.",
             ),
             T::NotFound => (
                 "Inloggningen finns inte längre. Börja om.",

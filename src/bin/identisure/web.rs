@@ -98,6 +98,7 @@ async fn serve(args: WebArgs) -> ExitCode {
     println!("Login page: {url}");
     println!("Press Ctrl-C to stop.");
     let app = identisure::web_login::router(client, options);
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
