@@ -1,5 +1,7 @@
-//! A login page in your own axum app, with `identisure::web_login`, plus a
-//! callback endpoint that verifies `X-Signature-SHA256`.
+//! A login page in your own axum app, with `identisure::web_login`: the
+//! app's own session starts in the browser that logged in
+//! (`Options::on_login` sets the app's cookie), plus a callback endpoint
+//! that verifies `X-Signature-SHA256`.
 //!
 //! ```text
 //! cargo run --example axum_login --features web,simulator
@@ -12,24 +14,32 @@
 //! (e.g. `https://login.example.com`) to receive callbacks from the real
 //! service; with the simulator they are sent to the local address.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::response::Html;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use identisure::callback::{CallbackSecret, VerifiedCallback};
 use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
-use identisure::web_login::{self, Options, TestChoice};
+use identisure::web_login::{self, LoggedIn, Options, TestChoice};
 
-/// The app's own state: the secret that signs callbacks, and who logged in last.
+/// The name of the shop's own session cookie.
+const SESSION_COOKIE: &str = "shop_session";
+
+/// The app's own state: the secret that signs callbacks, and the shop's
+/// sessions (a random token in the browser's cookie → who it belongs to).
+/// A real app keeps sessions in its database or Redis.
 #[derive(Clone)]
 struct AppState {
     callback_secret: CallbackSecret,
-    last_login: Arc<Mutex<Option<String>>>,
+    sessions: Sessions,
 }
+
+type Sessions = Arc<Mutex<HashMap<String, String>>>;
 
 impl FromRef<AppState> for CallbackSecret {
     fn from_ref(state: &AppState) -> Self {
@@ -37,20 +47,67 @@ impl FromRef<AppState> for CallbackSecret {
     }
 }
 
-async fn home(State(state): State<AppState>) -> Html<String> {
-    let last = state
-        .last_login
-        .lock()
-        .map(|l| l.clone())
-        .unwrap_or_default()
-        .map(|name| format!("<p>Last login: {}</p>", html_escape(&name)))
-        .unwrap_or_default();
+/// The shop's session token in this request's cookies, if any.
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// The home page greets whoever *this browser's* session belongs to.
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Html<String> {
+    let me = session_token(&headers).and_then(|token| {
+        let sessions = state.sessions.lock().ok()?;
+        sessions.get(&token).cloned()
+    });
+    let body = match me {
+        Some(name) => format!(
+            "<p>Logged in as {}.</p><form method=\"post\" action=\"/logout\"><button>Log out</button></form>",
+            html_escape(&name)
+        ),
+        None => "<p><a href=\"/login\">Log in</a></p>".to_string(),
+    };
     Html(format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Example shop</title><h1>Example shop</h1>{last}\
-         <p><a href=\"/login\">Log in</a></p></html>"
+         <title>Example shop</title><h1>Example shop</h1>{body}</html>"
     ))
+}
+
+/// Ends this browser's session.
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let (Some(token), Ok(mut sessions)) = (session_token(&headers), state.sessions.lock()) {
+        sessions.remove(&token);
+    }
+    let expired = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax");
+    ([(header::SET_COOKIE, expired)], Redirect::to("/")).into_response()
+}
+
+/// Called by the login router once per completed login, in the request of
+/// the browser that completed it: the shop's session starts here. A new
+/// random token (never anything derived from the person) goes into the
+/// store and into this browser's cookie; then into the shop.
+fn start_session(sessions: Sessions, secure: bool) -> web_login::OnLogin {
+    Arc::new(move |login: LoggedIn| {
+        let sessions = sessions.clone();
+        Box::pin(async move {
+            let token = format!("{:032x}", rand::random::<u128>());
+            sessions
+                .lock()
+                .ok()?
+                .insert(token.clone(), login.person.name);
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{}",
+                if secure { "; Secure" } else { "" }
+            );
+            Some(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
+        })
+    })
 }
 
 /// The service POSTs the final session here. The extractor has checked the
@@ -69,6 +126,34 @@ fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+/// The shop: its home page, logout, the callback endpoint, and the login
+/// router nested at `/login`, whose completed logins start a shop session.
+pub fn shop(
+    client: identisure::Client,
+    options: Options,
+    callback_secret: CallbackSecret,
+) -> Router {
+    let state = AppState {
+        callback_secret,
+        sessions: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let secure = options
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let options = Options {
+        mount_path: "/login".into(),
+        on_login: Some(start_session(state.sessions.clone(), secure)),
+        ..options
+    };
+    Router::new()
+        .route("/", get(home))
+        .route("/logout", post(logout))
+        .route("/identisure/callback", post(on_callback))
+        .with_state(state)
+        .nest("/login", web_login::router(client, options))
 }
 
 #[tokio::main]
@@ -106,37 +191,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, None) => None,
     };
 
-    let state = AppState {
-        callback_secret: CallbackSecret::new(secret),
-        last_login: Arc::new(Mutex::new(None)),
-    };
-    let last_login = state.last_login.clone();
     let options = Options {
-        mount_path: "/login".into(),
         public_url: public_url.clone(),
         callback_url: callback_base.map(|base| format!("{base}/identisure/callback")),
         test_identities,
         prefill_personal_number: simulator.as_ref().map(|_| "198704122384".to_string()),
-        // Your own session starts here (set a cookie, look up the account …).
-        on_success: Some(Arc::new(move |person: &web_login::Person| {
-            if let Ok(mut last) = last_login.lock() {
-                *last = Some(person.name.clone());
-            }
-        })),
         ..Options::default()
     };
-
-    let app = Router::new()
-        .route("/", get(home))
-        .route("/identisure/callback", post(on_callback))
-        .with_state(state)
-        .nest("/login", web_login::router(client, options));
+    let app = shop(client, options, CallbackSecret::new(secret));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("Open http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
     // The connecting address bounds logins in progress per client
     // (`Options::client_key`).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -737,15 +737,31 @@ async fn redirect_login(app: &App) -> (Jar, String, String) {
     (jar, path, link)
 }
 
-/// Options with the browser binding on, a short timeout and a counting hook.
+/// Options with the browser binding on, a short timeout and a hook that
+/// counts its calls and starts the app's session: a cookie naming the
+/// person, and a redirect into the app.
 fn bound_options(hooked: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Options {
+    use axum::response::IntoResponse as _;
     let count = hooked.clone();
     Options {
         bind_to_browser: true,
         timeout: Duration::from_secs(3),
-        on_success: Some(std::sync::Arc::new(move |_| {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        })),
+        on_login: Some(std::sync::Arc::new(
+            move |login: identisure::web_login::LoggedIn| {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Box::pin(async move {
+                    // The hook runs in the request of the browser holding the login's cookie.
+                    let cookie = login.request.headers.get("cookie")?.to_str().ok()?;
+                    assert!(cookie.contains("identisure-login-"), "{cookie}");
+                    let session = format!(
+                        "app_session={}; Path=/; HttpOnly",
+                        login.person.name.replace(' ', "_")
+                    );
+                    let redirect = axum::response::Redirect::to("/app");
+                    Some(([("set-cookie", session)], redirect).into_response())
+                })
+            },
+        )),
         ..options()
     }
 }
@@ -816,6 +832,56 @@ async fn the_browser_that_comes_back_gets_the_person_and_the_hook_runs_once() {
     let answer = user.get(&app, &back).await;
     assert_eq!(answer.status(), 303);
     assert_eq!(answer.headers()["location"], path.as_str());
+    // Someone else asking for the result (no cookie) runs nothing.
+    assert_eq!(app.get(&format!("{path}/result")).await.status(), 403);
+    // The browser that came back is handed to the app's session.
+    let mut handed = None;
+    for _ in 0..100 {
+        let answer = user.get(&app, &format!("{path}/result")).await;
+        if answer.status() != 303 || answer.headers()["location"] != path.as_str() {
+            handed = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let handed = handed.expect("the login completes");
+    assert_eq!(handed.status(), 303);
+    assert_eq!(handed.headers()["location"], "/app");
+    assert_eq!(
+        handed.headers()["set-cookie"],
+        "app_session=Ingrid_Haugen; Path=/; HttpOnly"
+    );
+    assert_eq!(handed.headers()["cache-control"], "no-store");
+    // Once: asking again shows the result page.
+    let again = user.get(&app, &format!("{path}/result")).await;
+    assert_eq!(again.status(), 200);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("Welcome, Ingrid Haugen")
+    );
+    assert_eq!(hooked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn the_login_hook_never_runs_for_a_cancelled_login() {
+    let hooked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = app_with(Simulator::new(), bound_options(&hooked)).await;
+    let (user, path, link) = redirect_login(&app).await;
+    let cancelled = app
+        .http
+        .post(&link)
+        .form(&[("action", "cancel")])
+        .send()
+        .await
+        .unwrap();
+    let back = cancelled.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(user.get(&app, &back).await.status(), 303);
     let mut html = String::new();
     for _ in 0..100 {
         let answer = user.get(&app, &format!("{path}/result")).await;
@@ -825,8 +891,8 @@ async fn the_browser_that_comes_back_gets_the_person_and_the_hook_runs_once() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(html.contains("Welcome, Ingrid Haugen"), "{html}");
-    assert_eq!(hooked.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(html.contains("data-outcome=\"cancelled\""), "{html}");
+    assert_eq!(hooked.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
 /// Starts from each of `clients` (named by the `x-client` header, as a
@@ -940,4 +1006,128 @@ async fn finished_logins_never_block_a_new_one() {
         .await;
     let html = app.result(&path).await;
     assert!(html.contains("Welcome, Astrid Lindqvist"), "{html}");
+}
+
+/// The shop of examples/axum_login.rs, as users copy it.
+#[allow(dead_code)]
+#[path = "../examples/axum_login.rs"]
+mod axum_login;
+
+/// A browser for the example's test: keeps cookies (by name, for this one
+/// host) and follows redirects.
+struct Browser {
+    http: reqwest::Client,
+    cookies: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        let http = identisure::http_client_builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            http,
+            cookies: Default::default(),
+        }
+    }
+
+    /// Sends `request` (a form POST when `form` is given), follows
+    /// redirects; the final URL and body.
+    async fn go(&self, url: &str, form: Option<&[(&str, &str)]>) -> (String, String) {
+        let mut url = reqwest::Url::parse(url).unwrap();
+        let mut form = form;
+        for _ in 0..10 {
+            let jar = self
+                .cookies
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let request = match form.take() {
+                Some(fields) => self.http.post(url.clone()).form(fields),
+                None => self.http.get(url.clone()),
+            };
+            let answer = request.header("cookie", jar).send().await.unwrap();
+            for set in answer.headers().get_all("set-cookie") {
+                let pair = set.to_str().unwrap().split(';').next().unwrap();
+                let (name, value) = pair.split_once('=').unwrap();
+                let mut cookies = self.cookies.lock().unwrap();
+                if value.is_empty() {
+                    cookies.remove(name);
+                } else {
+                    cookies.insert(name.to_string(), value.to_string());
+                }
+            }
+            match answer.headers().get("location") {
+                Some(location) if answer.status().is_redirection() => {
+                    url = url.join(location.to_str().unwrap()).unwrap();
+                }
+                _ => return (url.to_string(), answer.text().await.unwrap()),
+            }
+        }
+        panic!("too many redirects from {url}");
+    }
+}
+
+/// The example's pattern: the shop's session starts in the browser that
+/// logged in, and nobody else is greeted as that person.
+#[tokio::test]
+async fn the_example_shop_greets_only_the_browser_that_logged_in() {
+    let sim = Simulator::new().spawn_local().await.unwrap();
+    let client = identisure::Client::builder()
+        .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
+        .base_url(sim.url())
+        .build()
+        .unwrap();
+    let options = Options {
+        test_identities: options().test_identities,
+        ..Options::default()
+    };
+    let secret = identisure::callback::CallbackSecret::new(DEMO_SECRET_KEY);
+    let app = axum_login::shop(client, options, secret);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let (mine, other) = (Browser::new(), Browser::new());
+    let home = format!("{url}/");
+    assert!(mine.go(&home, None).await.1.contains("Log in"));
+    // Log in with BankID (the simulator completes it).
+    let form = [
+        ("provider", "bankid-se"),
+        ("lang", "en"),
+        ("test_identity", "sim:complete"),
+    ];
+    let (waiting, _) = mine.go(&format!("{url}/login/start"), Some(&form)).await;
+    assert!(waiting.contains("/login/login/"), "{waiting}");
+    // The page's script goes to the result when done: there the shop's
+    // session starts and the browser lands on the home page.
+    let mut landed = String::new();
+    for _ in 0..100 {
+        let (at, body) = mine.go(&format!("{waiting}/result"), None).await;
+        if at == home {
+            landed = body;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(landed.contains("Logged in as Astrid Lindqvist"), "{landed}");
+    assert!(
+        mine.go(&home, None)
+            .await
+            .1
+            .contains("Logged in as Astrid Lindqvist")
+    );
+    // Another visitor is not.
+    let theirs = other.go(&home, None).await.1;
+    assert!(
+        theirs.contains("Log in") && !theirs.contains("Astrid"),
+        "{theirs}"
+    );
+    // Logging out ends the session.
+    let (_, out) = mine.go(&format!("{url}/logout"), Some(&[])).await;
+    assert!(out.contains("Log in") && !out.contains("Astrid"), "{out}");
 }

@@ -329,12 +329,12 @@ where
         return_key: super::is_redirect(provider).then(|| request.return_key.clone()),
         returned: watch::Sender::new(false),
         client: request.client.clone(),
+        handed_over: std::sync::atomic::AtomicBool::new(false),
         autostarted: std::sync::atomic::AtomicBool::new(false),
         last_hint: std::sync::Mutex::new(first_hint),
     });
     let task_login = login.clone();
     let options = WaitOptions::default().timeout(shared.options.timeout);
-    let hook = shared.options.on_success.clone();
     let return_wait = shared.options.timeout;
     tokio::spawn(async move {
         let login = task_login;
@@ -360,11 +360,7 @@ where
                         login.finish(Status::Ended(Failure::Failed(text)));
                         break;
                     }
-                    let person = c.to_person(provider);
-                    if let Some(hook) = &hook {
-                        hook(&person);
-                    }
-                    Status::Completed(Box::new(person))
+                    Status::Completed(Box::new(c.to_person(provider)))
                 }
                 Ok(State::Failed {
                     code, hint_code, ..

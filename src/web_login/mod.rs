@@ -11,7 +11,7 @@
 //! - **Redirect providers** (Norwegian BankID, Vipps, MitID, FTN): a button to
 //!   the provider's page; the provider sends the user back to this router,
 //!   through a return URL holding a one-time secret. A completed login shows
-//!   its person (result page, event stream, [`Options::on_success`]) only
+//!   its person (result page, event stream, [`Options::on_login`]) only
 //!   after the browser that started it came back through that URL, so a
 //!   provider link relayed to someone else never logs the relayer in as them.
 //!   The return must be a top-level `GET` in the same browser (the cookie is
@@ -31,9 +31,10 @@
 //!
 //! Logins live in memory (bounded by [`Options::max_logins`] and
 //! [`Options::max_logins_per_client`], forgotten after
-//! [`Options::retention`]). What you do after the result page (a session
-//! cookie, your own account) is yours: [`Options::on_success`] hands you the
-//! person.
+//! [`Options::retention`]). Your own session (a cookie, your own account)
+//! is yours to start: [`Options::on_login`] hands you the person in the
+//! request of the browser that logged in, where you can set a cookie or
+//! redirect into your app.
 //!
 //! ```no_run
 //! # #[tokio::main]
@@ -50,12 +51,15 @@
 //! ```
 
 use std::fmt;
+use std::future::Future;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
+use axum::response::Response;
 
 use crate::Client;
 use crate::messages::Lang;
@@ -136,9 +140,34 @@ pub struct TestChoice {
     pub ref_id: String,
 }
 
-/// Called with the person when a login completes (e.g. to create your own
-/// session); returns nothing, must be quick.
-pub type SuccessHook = Arc<dyn Fn(&Person) + Send + Sync>;
+/// What [`Options::on_login`] receives: the person, and the request of the
+/// browser that completed the login (its cookies, headers, address).
+///
+/// `Debug` shows the person (without the personal number) and the request
+/// line, never headers (they hold the browser's cookies).
+#[non_exhaustive]
+pub struct LoggedIn {
+    /// Who logged in.
+    pub person: Person,
+    /// The verified browser's request for the result page.
+    pub request: Parts,
+}
+
+impl fmt::Debug for LoggedIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoggedIn")
+            .field("person", &self.person)
+            .field("method", &self.request.method)
+            .field("uri", &self.request.uri)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future an [`OnLogin`] hook returns.
+pub type LoginFuture = Pin<Box<dyn Future<Output = Option<Response>> + Send>>;
+
+/// Starts your own session for a completed login (see [`Options::on_login`]).
+pub type OnLogin = Arc<dyn Fn(LoggedIn) -> LoginFuture + Send + Sync>;
 
 /// Names the client of a start request (see [`Options::client_key`]).
 pub type ClientKey = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
@@ -239,8 +268,35 @@ pub struct Options {
     pub prefill_personal_number: Option<String>,
     /// Use the Freja eID test app's link scheme (staging and simulator).
     pub freja_test_app: bool,
-    /// Called when a login completes.
-    pub on_success: Option<SuccessHook>,
+    /// Your own session starts here: called once per completed login, in
+    /// the request of the browser that completed it (the one holding the
+    /// login's cookie; for redirect providers, the one that came back from
+    /// the provider's page), when it asks for the result page. Never for a
+    /// cancelled, failed or timed-out login. Return a response (e.g. set
+    /// your session cookie and redirect into your app) to answer with it,
+    /// or `None` to show the result page. Relies on
+    /// [`Options::bind_to_browser`]: without it, anyone holding the login's
+    /// URL could be the one it runs for.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use axum::response::{IntoResponse, Redirect};
+    /// use identisure::web_login::{LoggedIn, Options};
+    ///
+    /// let options = Options {
+    ///     on_login: Some(Arc::new(|login: LoggedIn| {
+    ///         Box::pin(async move {
+    ///             // Create a session in your store for `login.person`, then:
+    ///             let token = "a random token you stored";
+    ///             let cookie = format!("app_session={token}; Path=/; HttpOnly; Secure; SameSite=Lax");
+    ///             Some(([("set-cookie", cookie)], Redirect::to("/")).into_response())
+    ///         })
+    ///     })),
+    ///     ..Options::default()
+    /// };
+    /// # let _ = options;
+    /// ```
+    pub on_login: Option<OnLogin>,
     /// Ties each login to the browser that started it with an `HttpOnly`,
     /// `SameSite=Lax` cookie scoped to the login's path (default true): its
     /// pages, events and result answer 403 to anyone else holding the URL.
@@ -264,7 +320,7 @@ impl Default for Options {
             test_identities: Vec::new(),
             prefill_personal_number: None,
             freja_test_app: false,
-            on_success: None,
+            on_login: None,
             bind_to_browser: true,
         }
     }

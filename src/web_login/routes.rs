@@ -400,13 +400,33 @@ async fn back(
     see_other(&format!("{}/login/{id}", mount(&sh)))
 }
 
-async fn result(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let login = match find(&sh, &id, &headers) {
+async fn result(State(sh): Sh, Path(id): Path<String>, parts: Parts) -> Response {
+    let login = match find(&sh, &id, &parts.headers) {
         Ok(login) => login,
         Err(response) => return *response,
     };
-    if !login.status.borrow().is_final() {
-        return see_other(&format!("{}/login/{id}", mount(&sh)));
+    let status = login.status.borrow().clone();
+    match status {
+        store::Status::Pending(_) => return see_other(&format!("{}/login/{id}", mount(&sh))),
+        store::Status::Completed(person) => {
+            // The integrator's session starts here, once, in this browser's request.
+            let first = !login
+                .handed_over
+                .swap(true, std::sync::atomic::Ordering::SeqCst);
+            if let (true, Some(hook)) = (first, &sh.options.on_login) {
+                let logged_in = super::LoggedIn {
+                    person: *person,
+                    request: parts,
+                };
+                if let Some(mut response) = hook(logged_in).await {
+                    response
+                        .headers_mut()
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    return response;
+                }
+            }
+        }
+        store::Status::Ended(_) => {}
     }
     html(StatusCode::OK, pages::result(&login, mount(&sh)))
 }

@@ -123,6 +123,8 @@ pub(crate) struct Login {
     /// Who started it, as [`Options::client_key`] names them (for the bound
     /// on logins in progress per client).
     pub client: Option<String>,
+    /// `Options::on_login` ran for it (it runs once).
+    pub handed_over: std::sync::atomic::AtomicBool,
     /// The user opened the app with the autostart link (BankID then asks
     /// for other messages: RFA13 instead of RFA1 …).
     pub autostarted: std::sync::atomic::AtomicBool,
