@@ -1131,3 +1131,53 @@ async fn the_example_shop_greets_only_the_browser_that_logged_in() {
     let (_, out) = mine.go(&format!("{url}/logout"), Some(&[])).await;
     assert!(out.contains("Log in") && !out.contains("Astrid"), "{out}");
 }
+
+/// Event streams are bounded per login; a closed one frees its place.
+#[tokio::test]
+async fn event_streams_per_login_are_bounded() {
+    let app = app_with(Simulator::new(), options()).await;
+    let path = app
+        .start(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:manual"),
+        ])
+        .await;
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        let answer = app.get(&format!("{path}/events")).await;
+        assert_eq!(answer.status(), 200);
+        open.push(answer);
+    }
+    let refused = app.get(&format!("{path}/events")).await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "5");
+    // All open streams show the same frame for the same second.
+    let mut frames = Vec::new();
+    for answer in open.iter_mut().take(2) {
+        let mut text = String::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(2500);
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(deadline, answer.chunk()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        frames.push(qr_events(&text));
+    }
+    let same_second = frames[0].iter().find_map(|(s, svg)| {
+        frames[1]
+            .iter()
+            .find(|(t, _)| t == s)
+            .map(|(_, other)| (svg, other))
+    });
+    let (a, b) = same_second.expect("both streams saw a common second");
+    assert_eq!(a, b);
+    drop(open);
+    let mut reopened = 0;
+    for _ in 0..50 {
+        if app.get(&format!("{path}/events")).await.status() == 200 {
+            reopened += 1;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reopened, 1, "a place frees when a stream closes");
+}

@@ -5,6 +5,9 @@
 //!   server;
 //! - `status`: the message to show, when it changes;
 //! - `done`: the URL of the result page; the stream ends after it.
+//!
+//! Each frame is encoded once per login, whatever the number of its streams
+//! (bounded: see `store::Shared::open_stream`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -14,10 +17,12 @@ use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
 use super::pages::qr_svg;
-use super::store::{Login, Status, View};
+use super::store::{Login, Status, StreamSlot, View};
 use crate::qr::QrFrames;
 
 struct Stream {
+    login: Arc<Login>,
+    _slot: StreamSlot,
     status: watch::Receiver<Status>,
     frames: Option<QrFrames>,
     result_url: String,
@@ -28,6 +33,7 @@ struct Stream {
 /// The events of one login.
 pub(crate) fn events(
     login: Arc<Login>,
+    slot: StreamSlot,
     result_url: String,
 ) -> impl futures_core::Stream<Item = Result<Event, Infallible>> + Send + 'static {
     let frames = match &login.view {
@@ -35,9 +41,11 @@ pub(crate) fn events(
         _ => None,
     };
     let state = Stream {
+        _slot: slot,
         status: login.status.subscribe(),
         frames,
         result_url,
+        login,
         started: false,
         done: false,
     };
@@ -64,24 +72,41 @@ pub(crate) fn events(
                     return Some((Ok(event), st));
                 }
                 frame = next_frame(&mut st.frames) => {
-                    // Encoding a QR code takes a few hundred microseconds
-                    // (the mask choice): done off the async workers.
-                    let payload = frame.payload;
-                    let svg = tokio::task::spawn_blocking(move || qr_svg(&payload))
-                        .await
-                        .unwrap_or_default();
-                    if svg.is_empty() {
+                    let Some(svg) = frame_svg(&st.login, frame).await else {
                         continue;
-                    }
+                    };
                     let event = Event::default()
                         .event("qr")
-                        .id(frame.seconds.to_string())
-                        .data(svg);
+                        .id(svg.0.to_string())
+                        .data(&*svg.1);
                     return Some((Ok(event), st));
                 }
             }
         }
     })
+}
+
+/// The SVG of `frame`: the login's cached one when another stream already
+/// encoded this second, else encoded here (a few hundred microseconds, the
+/// mask choice: off the async workers) and cached. The lock is held while
+/// encoding, so streams ticking together wait for one encode.
+async fn frame_svg(login: &Login, frame: crate::qr::QrFrame) -> Option<(u64, Arc<str>)> {
+    let mut cached = login.qr_svg.lock().await;
+    if let Some((seconds, svg)) = &*cached
+        && *seconds >= frame.seconds
+    {
+        return Some((*seconds, svg.clone()));
+    }
+    let payload = frame.payload;
+    let svg = tokio::task::spawn_blocking(move || qr_svg(&payload))
+        .await
+        .unwrap_or_default();
+    if svg.is_empty() {
+        return None;
+    }
+    let encoded = (frame.seconds, Arc::<str>::from(svg));
+    *cached = Some(encoded.clone());
+    Some(encoded)
 }
 
 fn status_event(st: &mut Stream, status: &Status) -> Event {

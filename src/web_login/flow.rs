@@ -330,6 +330,8 @@ where
         returned: watch::Sender::new(false),
         client: request.client.clone(),
         handed_over: std::sync::atomic::AtomicBool::new(false),
+        qr_svg: tokio::sync::Mutex::new(None),
+        streams: std::sync::atomic::AtomicUsize::new(0),
         autostarted: std::sync::atomic::AtomicBool::new(false),
         last_hint: std::sync::Mutex::new(first_hint),
     });

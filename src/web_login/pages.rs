@@ -262,6 +262,11 @@ pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
   }});
   events.addEventListener("status", function (e) {{ status.textContent = e.data; }});
   events.addEventListener("done", function (e) {{ events.close(); window.location.replace(e.data); }});
+  // A stream the server refused (too many open) is not retried by the
+  // browser: reload in a moment instead.
+  events.onerror = function () {{
+    if (events.readyState === EventSource.CLOSED) {{ setTimeout(function () {{ window.location.reload(); }}, 3000); }}
+  }};
   var autostart = document.getElementById("autostart");
   if (autostart && navigator.sendBeacon) {{
     autostart.addEventListener("click", function () {{ navigator.sendBeacon({launched}); }});

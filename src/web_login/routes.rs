@@ -323,8 +323,15 @@ async fn events(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Re
         Ok(login) => login,
         Err(response) => return *response,
     };
+    let Some(slot) = sh.open_stream(&login) else {
+        let mut response = StatusCode::TOO_MANY_REQUESTS.into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    };
     let result_url = format!("{}/login/{id}/result", mount(&sh));
-    let mut response = Sse::new(super::events::events(login, result_url))
+    let mut response = Sse::new(super::events::events(login, slot, result_url))
         .keep_alive(KeepAlive::default())
         .into_response();
     response

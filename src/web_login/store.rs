@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -125,6 +126,11 @@ pub(crate) struct Login {
     pub client: Option<String>,
     /// `Options::on_login` ran for it (it runs once).
     pub handed_over: std::sync::atomic::AtomicBool,
+    /// The SVG of the latest BankID QR frame (its second), encoded once for
+    /// all the login's event streams.
+    pub qr_svg: tokio::sync::Mutex<Option<(u64, Arc<str>)>>,
+    /// Event streams open for this login.
+    pub streams: AtomicUsize,
     /// The user opened the app with the autostart link (BankID then asks
     /// for other messages: RFA13 instead of RFA1 …).
     pub autostarted: std::sync::atomic::AtomicBool,
@@ -171,6 +177,54 @@ pub(crate) struct Shared {
     pub client: Client,
     pub options: Options,
     logins: Mutex<Logins>,
+    /// Event streams open in all.
+    streams: AtomicUsize,
+}
+
+/// At most this many event streams per login (a page open in a few tabs,
+/// reconnects not yet noticed as closed).
+pub(crate) const STREAMS_PER_LOGIN: usize = 4;
+
+/// An open event stream, counted; uncounted on drop.
+pub(crate) struct StreamSlot {
+    shared: Arc<Shared>,
+    login: Arc<Login>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.login.streams.fetch_sub(1, Ordering::SeqCst);
+        self.shared.streams.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts one more stream on `counter` unless it holds `max` already.
+fn take_one(counter: &AtomicUsize, max: usize) -> bool {
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+            (n < max).then_some(n + 1)
+        })
+        .is_ok()
+}
+
+impl Shared {
+    /// Opens an event stream for `login`: `None` when it has
+    /// [`STREAMS_PER_LOGIN`] open, or all logins together have two per
+    /// login in progress allowed (`2 × max_logins`).
+    pub(crate) fn open_stream(self: &Arc<Self>, login: &Arc<Login>) -> Option<StreamSlot> {
+        if !take_one(&login.streams, STREAMS_PER_LOGIN) {
+            return None;
+        }
+        let total = self.options.max_logins.saturating_mul(2);
+        if !take_one(&self.streams, total) {
+            login.streams.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(StreamSlot {
+            shared: self.clone(),
+            login: login.clone(),
+        })
+    }
 }
 
 /// The logins, and the starts not yet answered upstream (they count as in
@@ -226,6 +280,7 @@ impl Shared {
             client,
             options,
             logins: Mutex::new(Logins::default()),
+            streams: AtomicUsize::new(0),
         }
     }
 
