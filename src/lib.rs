@@ -59,13 +59,16 @@
 
 // 1. Leaves, importing no module of the crate: the error type, redaction,
 //    the hand-written wire types, the table of flows and the collect limit,
-//    callback signatures.
+//    callback signatures, the server loop of the simulator and web demo.
 pub mod callback;
 mod error;
 #[cfg(any(feature = "simulator", feature = "web"))]
 mod html;
 pub mod operations;
 mod sensitive;
+#[cfg(feature = "simulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
+pub mod serve;
 mod wire;
 
 // 2. Over the leaves: the API's codes, how answers map into errors, the

@@ -144,3 +144,43 @@ fn staging_without_credentials_is_refused_before_sending() {
     );
     assert_eq!(stderr.lines().count(), 1);
 }
+
+/// `demo --web` reachable from other machines needs the address browsers
+/// use: the return URL and the BankID link are built from it, never from a
+/// request's `Host` header.
+#[test]
+fn a_web_demo_off_this_machine_needs_a_public_url() {
+    let out = demo()
+        .args(["--web", "--addr", "0.0.0.0:0"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(
+            "error: --addr 0.0.0.0:0 is reachable from other machines: pass --public-url"
+        ),
+        "{stderr}"
+    );
+    for bad in [
+        "login.example.com",
+        "https://",
+        "https://a.example/path",
+        "https://u:p@a.example",
+    ] {
+        let out = demo()
+            .args(["--web", "--addr", "0.0.0.0:0", "--public-url", bad])
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains("expected a scheme and host only"),
+            "{bad}: {stderr}"
+        );
+    }
+}

@@ -636,3 +636,51 @@ async fn mangled_bodies_never_crash_it() {
     let (status, _) = post(url, "/v3/vipps/auth", json!({})).await;
     assert_eq!(status, 201, "still serving");
 }
+
+/// The simulator's memory is bounded: sessions stored and bytes of
+/// documents; beyond, a start or an upload answers 503 with a message.
+#[tokio::test]
+async fn sessions_and_documents_stored_are_bounded() {
+    let sim = identisure::simulator::Simulator::builder()
+        .account(ACCOUNT, SECRET)
+        .max_sessions(3)
+        .max_stored_document_bytes(30)
+        .build()
+        .spawn_local()
+        .await
+        .unwrap();
+    let url = sim.url();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(post(url, "/v3/bankid-se/auth", json!({})).await.0);
+    }
+    assert_eq!(statuses, [201, 201, 201, 503]);
+    let c = http();
+    let (status, _, body) = send(
+        c.post(format!("{url}/v3/bankid-se/auth"))
+            .header("authorization", basic(ACCOUNT, SECRET))
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 503);
+    assert!(
+        body["message"].as_str().unwrap().contains("3 sessions"),
+        "{body}"
+    );
+    let upload = |bytes: &'static [u8]| {
+        let form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(bytes.to_vec()));
+        send(
+            c.post(format!("{url}/v3/document"))
+                .header("authorization", basic(ACCOUNT, SECRET))
+                .multipart(form),
+        )
+    };
+    assert_eq!(upload(b"%PDF-1.5 twenty bytes").await.0, 201);
+    let (status, _, body) = upload(b"%PDF-1.5 more than ten").await;
+    assert_eq!(status, 503);
+    assert!(
+        body["message"].as_str().unwrap().contains("30 bytes"),
+        "{body}"
+    );
+}

@@ -34,6 +34,8 @@ pub struct SimulatorBuilder {
     reading: Reading,
     max_body: Option<usize>,
     max_document: Option<usize>,
+    max_sessions: Option<usize>,
+    max_stored_documents: Option<usize>,
     log_requests: bool,
 }
 
@@ -130,6 +132,30 @@ impl SimulatorBuilder {
         self
     }
 
+    /// At most this many sessions stored (in progress, or ended and kept
+    /// for [`Timing::retention`](super::Timing::retention)); a start beyond
+    /// answers 503 (default 200 000).
+    ///
+    /// ```
+    /// let _sim = identisure::simulator::Simulator::builder().max_sessions(1000).build();
+    /// ```
+    pub fn max_sessions(mut self, sessions: usize) -> Self {
+        self.max_sessions = Some(sessions);
+        self
+    }
+
+    /// At most this many bytes of uploaded PDFs stored in all; an upload
+    /// beyond answers 503 (default 256 MiB). Documents are forgotten
+    /// [`Timing::retention`](super::Timing::retention) after their upload.
+    ///
+    /// ```
+    /// let _sim = identisure::simulator::Simulator::builder().max_stored_document_bytes(64 << 20).build();
+    /// ```
+    pub fn max_stored_document_bytes(mut self, bytes: usize) -> Self {
+        self.max_stored_documents = Some(bytes);
+        self
+    }
+
     /// Prints one line per request on stderr (`POST /v3/bankid-se/auth -> 201`),
     /// for a standalone simulator. Off by default. Paths carry session ids
     /// only, never personal data.
@@ -168,6 +194,8 @@ impl SimulatorBuilder {
                 warnings: Mutex::new(std::collections::VecDeque::new()),
                 max_body: self.max_body.unwrap_or(1 << 20),
                 max_document: self.max_document.unwrap_or(10 << 20),
+                max_sessions: self.max_sessions.unwrap_or(200_000),
+                max_stored_documents: self.max_stored_documents.unwrap_or(256 << 20),
                 log_requests: self.log_requests,
                 store: Mutex::new(Store::new(rng)),
                 violations: AtomicU64::new(0),

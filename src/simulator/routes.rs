@@ -244,6 +244,15 @@ async fn start_session(
                 ));
             }
         }
+        if store.sessions.len() >= sh.max_sessions {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the simulator holds {} sessions, its limit",
+                    sh.max_sessions
+                ),
+            ));
+        }
         let id = store.uuid();
         let tokens = store.tokens();
         let session = Session {
@@ -403,6 +412,16 @@ async fn upload_document(
     }
     let hash = render::sha256_hex(&file);
     let mut store = sh.lock();
+    let stored: usize = store.documents.values().map(|d| d.bytes.len()).sum();
+    if stored.saturating_add(file.len()) > sh.max_stored_documents {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the simulator holds {} bytes of documents, its limit",
+                sh.max_stored_documents
+            ),
+        ));
+    }
     let id = store.uuid();
     store.documents.insert(
         id.clone(),

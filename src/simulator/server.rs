@@ -181,13 +181,9 @@ impl Simulator {
         let ticker = self.spawn_ticker();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let router = self.router();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                })
-                .await
-        });
+        let server = tokio::spawn(crate::serve::serve(listener, router, async move {
+            let _ = stop_rx.await;
+        }));
         Ok(RunningSimulator {
             simulator: self,
             addr: local,
@@ -236,9 +232,7 @@ impl Simulator {
             .set(format!("http://{}", listener.local_addr()?));
         let _ = self.shared.runtime.set(tokio::runtime::Handle::current());
         let ticker = self.spawn_ticker();
-        let result = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = crate::serve::serve(listener, self.router(), shutdown).await;
         ticker.abort();
         result
     }

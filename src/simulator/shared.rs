@@ -17,6 +17,10 @@ pub(crate) struct Shared {
     pub(crate) warnings: Mutex<std::collections::VecDeque<String>>,
     pub(crate) max_body: usize,
     pub(crate) max_document: usize,
+    /// Sessions stored at most (in progress and retained).
+    pub(crate) max_sessions: usize,
+    /// Bytes of uploaded documents stored at most.
+    pub(crate) max_stored_documents: usize,
     pub(crate) log_requests: bool,
     pub(crate) store: Mutex<Store>,
     pub(crate) violations: AtomicU64,

@@ -231,7 +231,10 @@ pub struct Options {
     /// The address the browser reaches this server at (scheme and host, no
     /// trailing slash), for the return URL of redirect providers and the
     /// mobile BankID link. `None`: taken from the request's `Host` header
-    /// (`http://` + host), which suits local demos only.
+    /// (`http://` + host), which suits local demos only: a client chooses
+    /// its `Host` header, so set this whenever the page is reachable from
+    /// other machines (the router logs a warning, once, when it is not set
+    /// and a request names a host other than this machine).
     pub public_url: Option<String>,
     /// Where this router is nested in your app (`""` at the root, or e.g.
     /// `"/login"` after `Router::nest("/login", …)`).

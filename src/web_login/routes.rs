@@ -1,6 +1,7 @@
 //! The routes of the login router.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -83,6 +84,19 @@ fn public_base(shared: &Shared, headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("localhost");
+    let name = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(host, |(name, _)| name);
+    let local = matches!(name, "localhost" | "[::1]") || name.starts_with("127.");
+    if !local && !shared.warned_public_url.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            host = %host,
+            "web login: Options::public_url is not set and the page is reached from another \
+             machine: the return URL and the BankID link are built from the request's Host \
+             header, which the client chooses. Set public_url."
+        );
+    }
     format!("http://{host}")
 }
 

@@ -179,6 +179,8 @@ pub(crate) struct Shared {
     logins: Mutex<Logins>,
     /// Event streams open in all.
     streams: AtomicUsize,
+    /// The missing `public_url` was logged (once).
+    pub warned_public_url: std::sync::atomic::AtomicBool,
 }
 
 /// At most this many event streams per login (a page open in a few tabs,
@@ -281,6 +283,7 @@ impl Shared {
             options,
             logins: Mutex::new(Logins::default()),
             streams: AtomicUsize::new(0),
+            warned_public_url: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -35,6 +35,12 @@ pub struct Args {
     /// With `--web`: the address to serve the login page on.
     #[arg(long, default_value = "127.0.0.1:8080", requires = "web")]
     addr: std::net::SocketAddr,
+    /// With `--web`: the address browsers reach the page at (scheme and
+    /// host, e.g. `https://login.example.com`); required when `--addr` is
+    /// not on this machine, since the return URL of redirect providers and
+    /// the mobile BankID link are built from it.
+    #[arg(long, value_name = "URL", requires = "web")]
+    public_url: Option<String>,
     /// Which eID to log in with: bankid-se, bankid-no, freja, mitid, ftn or vipps.
     #[arg(long, default_value = "bankid-se", value_parser = parse_provider)]
     provider: Provider,
@@ -70,7 +76,10 @@ const INTENT: &str = "Log in to the Identisure demo";
 
 pub fn run(args: Args, global: Global) -> ExitCode {
     if args.web {
-        return crate::web::run(crate::web::WebArgs { addr: args.addr });
+        return crate::web::run(crate::web::WebArgs {
+            addr: args.addr,
+            public_url: args.public_url,
+        });
     }
     let runtime = match connect::runtime() {
         Ok(rt) => rt,

@@ -14,6 +14,37 @@ pub struct WebArgs {
     /// Address to serve the login page on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// The address browsers reach the page at (required off this machine).
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+/// `--public-url` checked: required when `addr` is reachable from other
+/// machines (else the return URL and the BankID link would come from each
+/// request's `Host` header, which a client chooses); an `http(s)://` origin.
+fn public_url(args: &WebArgs) -> Result<Option<String>, String> {
+    let Some(url) = &args.public_url else {
+        if args.addr.ip().is_loopback() {
+            return Ok(None);
+        }
+        return Err(format!(
+            "--addr {} is reachable from other machines: pass --public-url with the \
+             address browsers use (e.g. --public-url https://login.example.com), since \
+             the return URL and the BankID link are built from it",
+            args.addr
+        ));
+    };
+    let url = url.trim_end_matches('/');
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', '@']));
+    match host {
+        Some(_) => Ok(Some(url.to_string())),
+        None => Err(format!(
+            "--public-url {url:?}: expected a scheme and host only, like https://login.example.com"
+        )),
+    }
 }
 
 /// Serves the login page until Ctrl-C. Exit 0 after Ctrl-C, 2 on bad
@@ -41,6 +72,13 @@ pub fn test_choices() -> Vec<TestChoice> {
 }
 
 async fn serve(args: WebArgs) -> ExitCode {
+    let public_url = match public_url(&args) {
+        Ok(url) => url,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let with_credentials = std::env::var_os("IDENTISURE_ACCOUNT_ID").is_some();
     let mut simulator: Option<RunningSimulator> = None;
     let (client, options) = if with_credentials {
@@ -91,19 +129,22 @@ async fn serve(args: WebArgs) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let url = match listener.local_addr() {
-        Ok(a) => format!("http://{a}/"),
-        Err(_) => format!("http://{}/", args.addr),
+    let url = match (&public_url, listener.local_addr()) {
+        (Some(public), _) => format!("{public}/"),
+        (None, Ok(a)) => format!("http://{a}/"),
+        (None, Err(_)) => format!("http://{}/", args.addr),
     };
     println!("Login page: {url}");
     println!("Press Ctrl-C to stop.");
+    let options = Options {
+        public_url,
+        ..options
+    };
     let app = identisure::web_login::router(client, options);
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await;
+    let result = identisure::serve::serve(listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     if let Some(sim) = simulator {
         sim.shutdown().await;
     }

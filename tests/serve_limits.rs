@@ -1,0 +1,85 @@
+//! `identisure::serve`, what the simulator and `demo --web` run on: a
+//! connection that dribbles its request head, or idles between requests,
+//! is closed after `HEADER_READ_TIMEOUT` (with tokio's clock paused, so the
+//! test takes no real time); a normal request is served with the peer's
+//! address.
+#![cfg(feature = "simulator")]
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+async fn server() -> SocketAddr {
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+            format!("from {}", peer.ip())
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(identisure::serve::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// Reads until the server closes the connection; what it sent.
+/// (A server without the limit never closes: the test then fails after
+/// four times the limit instead of hanging.)
+async fn read_to_close(stream: &mut tokio::net::TcpStream) -> String {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = identisure::serve::HEADER_READ_TIMEOUT * 4;
+    let read = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(deadline, read)
+        .await
+        .expect("the server closes the connection");
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_request_head_is_cut_off() {
+    let addr = server().await;
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let answer = read_to_close(&mut slow).await;
+    let waited = started.elapsed();
+    assert!(!answer.contains("from 127.0.0.1"), "{answer}");
+    assert!(
+        waited >= identisure::serve::HEADER_READ_TIMEOUT,
+        "closed after {waited:?}"
+    );
+    assert!(
+        waited < identisure::serve::HEADER_READ_TIMEOUT * 2,
+        "closed after {waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_kept_alive_connection_is_closed_after_a_served_request() {
+    let addr = server().await;
+    let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+    client
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let answer = read_to_close(&mut client).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("from 127.0.0.1"), "{answer}");
+    assert!(started.elapsed() >= identisure::serve::HEADER_READ_TIMEOUT);
+}
