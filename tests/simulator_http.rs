@@ -644,7 +644,7 @@ async fn sessions_and_documents_stored_are_bounded() {
     let sim = identisure::simulator::Simulator::builder()
         .account(ACCOUNT, SECRET)
         .max_sessions(3)
-        .max_stored_document_bytes(30)
+        .max_stored_bytes(30)
         .build()
         .spawn_local()
         .await
@@ -683,4 +683,19 @@ async fn sessions_and_documents_stored_are_bounded() {
         body["message"].as_str().unwrap().contains("30 bytes"),
         "{body}"
     );
+
+    // The texts a session keeps count against the same budget.
+    let sim = identisure::simulator::Simulator::builder()
+        .account(ACCOUNT, SECRET)
+        .max_stored_bytes(30)
+        .build()
+        .spawn_local()
+        .await
+        .unwrap();
+    let url = sim.url();
+    let start = |ref_id: &str| post(url, "/v3/bankid-se/auth", json!({ "refId": ref_id }));
+    assert_eq!(start("twenty characters...").await.0, 201);
+    let (status, body) = start("more than ten").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(start("under ten").await.0, 201);
 }

@@ -35,7 +35,7 @@ pub struct SimulatorBuilder {
     max_body: Option<usize>,
     max_document: Option<usize>,
     max_sessions: Option<usize>,
-    max_stored_documents: Option<usize>,
+    max_stored_bytes: Option<usize>,
     log_requests: bool,
 }
 
@@ -144,15 +144,17 @@ impl SimulatorBuilder {
         self
     }
 
-    /// At most this many bytes of uploaded PDFs stored in all; an upload
-    /// beyond answers 503 (default 256 MiB). Documents are forgotten
-    /// [`Timing::retention`](super::Timing::retention) after their upload.
+    /// At most this many bytes kept in all: uploaded PDFs and the text
+    /// sessions remember from their start requests (texts to sign, URLs,
+    /// references). A start or an upload beyond answers 503 (default
+    /// 256 MiB). Both are forgotten [`Timing::retention`](super::Timing::retention)
+    /// after their session ends or their upload.
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().max_stored_document_bytes(64 << 20).build();
+    /// let _sim = identisure::simulator::Simulator::builder().max_stored_bytes(64 << 20).build();
     /// ```
-    pub fn max_stored_document_bytes(mut self, bytes: usize) -> Self {
-        self.max_stored_documents = Some(bytes);
+    pub fn max_stored_bytes(mut self, bytes: usize) -> Self {
+        self.max_stored_bytes = Some(bytes);
         self
     }
 
@@ -195,7 +197,7 @@ impl SimulatorBuilder {
                 max_body: self.max_body.unwrap_or(1 << 20),
                 max_document: self.max_document.unwrap_or(10 << 20),
                 max_sessions: self.max_sessions.unwrap_or(200_000),
-                max_stored_documents: self.max_stored_documents.unwrap_or(256 << 20),
+                max_stored_bytes: self.max_stored_bytes.unwrap_or(256 << 20),
                 log_requests: self.log_requests,
                 store: Mutex::new(Store::new(rng)),
                 violations: AtomicU64::new(0),

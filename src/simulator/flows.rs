@@ -152,6 +152,30 @@ pub(crate) struct StartParams {
 }
 
 impl StartParams {
+    /// Bytes of text this start keeps for the session's life.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let text = [
+            &self.ref_id,
+            &self.callback_url,
+            &self.redirect_url,
+            &self.ssn,
+            &self.freja_country,
+            &self.ip_address,
+            &self.org_number,
+            &self.sign_text,
+            &self.binding_message,
+            &self.phone,
+        ];
+        let optional: usize = text.iter().map(|t| t.as_ref().map_or(0, String::len)).sum();
+        let listed: usize = self
+            .documents
+            .iter()
+            .chain(&self.warnings)
+            .map(String::len)
+            .sum();
+        optional + listed
+    }
+
     fn set_ssn(&mut self, country: Country, pn: crate::PersonalNumber) {
         self.ssn = Some(pn.expose().to_string());
         self.ssn_country = Some(country);

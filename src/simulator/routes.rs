@@ -253,6 +253,7 @@ async fn start_session(
                 ),
             ));
         }
+        sh.room_for(&store, params.held_bytes())?;
         let id = store.uuid();
         let tokens = store.tokens();
         let session = Session {
@@ -273,7 +274,7 @@ async fn start_session(
             page_opened: false,
         };
         let answer = render::session(&session, now, &sh.timing, sh.base_url());
-        store.sessions.insert(id, session);
+        store.insert_session(session);
         answer
     };
     Ok(created(answer))
@@ -412,18 +413,9 @@ async fn upload_document(
     }
     let hash = render::sha256_hex(&file);
     let mut store = sh.lock();
-    let stored: usize = store.documents.values().map(|d| d.bytes.len()).sum();
-    if stored.saturating_add(file.len()) > sh.max_stored_documents {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "the simulator holds {} bytes of documents, its limit",
-                sh.max_stored_documents
-            ),
-        ));
-    }
+    sh.room_for(&store, file.len())?;
     let id = store.uuid();
-    store.documents.insert(
+    store.insert_document(
         id.clone(),
         super::store::Document {
             account,
@@ -457,7 +449,7 @@ async fn delete_document(
     let mut store = sh.lock();
     match store.documents.get(&id) {
         Some(d) if d.account == account => {
-            store.documents.remove(&id);
+            store.remove_document(&id);
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(ApiError::not_found("document")),

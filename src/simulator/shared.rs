@@ -4,6 +4,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
+use axum::http::StatusCode;
+
+use super::error::ApiError;
 use super::store::Store;
 use super::{RateLimit, Reading, Timing, callbacks, render};
 
@@ -20,7 +23,7 @@ pub(crate) struct Shared {
     /// Sessions stored at most (in progress and retained).
     pub(crate) max_sessions: usize,
     /// Bytes of uploaded documents stored at most.
-    pub(crate) max_stored_documents: usize,
+    pub(crate) max_stored_bytes: usize,
     pub(crate) log_requests: bool,
     pub(crate) store: Mutex<Store>,
     pub(crate) violations: AtomicU64,
@@ -57,6 +60,20 @@ impl Shared {
         self.store
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// 503 when keeping `bytes` more would pass `max_stored_bytes`.
+    pub(crate) fn room_for(&self, store: &Store, bytes: usize) -> Result<(), ApiError> {
+        if store.held_bytes().saturating_add(bytes) > self.max_stored_bytes {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the simulator holds {} bytes of documents and session texts, its limit",
+                    self.max_stored_bytes
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn base_url(&self) -> &str {

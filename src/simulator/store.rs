@@ -168,6 +168,8 @@ pub(crate) struct Store {
     pub(crate) rng: StdRng,
     /// Per account: the last collect answered (for `RateLimit::PerAccount`).
     pub(crate) account_last_collect: HashMap<String, Instant>,
+    /// Bytes that sessions' start texts and documents hold, in all.
+    held: usize,
 }
 
 impl Store {
@@ -177,6 +179,32 @@ impl Store {
             documents: HashMap::new(),
             rng,
             account_last_collect: HashMap::new(),
+            held: 0,
+        }
+    }
+
+    /// Bytes held by sessions' start texts and by documents.
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    pub(crate) fn insert_session(&mut self, session: Session) {
+        self.held += session_bytes(&session);
+        if let Some(old) = self.sessions.insert(session.id.clone(), session) {
+            self.held -= session_bytes(&old);
+        }
+    }
+
+    pub(crate) fn insert_document(&mut self, id: String, document: Document) {
+        self.held += document.bytes.len();
+        if let Some(old) = self.documents.insert(id, document) {
+            self.held -= old.bytes.len();
+        }
+    }
+
+    pub(crate) fn remove_document(&mut self, id: &str) {
+        if let Some(old) = self.documents.remove(id) {
+            self.held -= old.bytes.len();
         }
     }
 
@@ -246,15 +274,33 @@ impl Store {
     /// answer 404, like an expired id on the real service), and documents
     /// uploaded longer than `retention` ago.
     pub(crate) fn purge(&mut self, now: Instant, retention: Duration) {
-        self.documents
-            .retain(|_, d| now.saturating_duration_since(d.uploaded) < retention);
-        self.sessions.retain(|_, s| match s.state {
-            State::Pending => true,
-            State::Completed { at } | State::Failed { at, .. } => {
-                now.saturating_duration_since(at) < retention
+        let mut freed = 0;
+        self.documents.retain(|_, d| {
+            let keep = now.saturating_duration_since(d.uploaded) < retention;
+            if !keep {
+                freed += d.bytes.len();
             }
+            keep
         });
+        self.sessions.retain(|_, s| {
+            let keep = match s.state {
+                State::Pending => true,
+                State::Completed { at } | State::Failed { at, .. } => {
+                    now.saturating_duration_since(at) < retention
+                }
+            };
+            if !keep {
+                freed += session_bytes(s);
+            }
+            keep
+        });
+        self.held -= freed;
     }
+}
+
+/// What a session holds beyond its fixed size: its start's texts.
+fn session_bytes(session: &Session) -> usize {
+    session.params.held_bytes()
 }
 
 #[cfg(test)]
@@ -304,6 +350,35 @@ mod tests {
     }
 
     const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn held_bytes_follow_inserts_removals_and_purges() {
+        use rand::SeedableRng as _;
+        let mut store = Store::new(StdRng::seed_from_u64(1));
+        let mut s = session(Start::of("bankid_se_sign_start"), Scenario::Complete);
+        s.params.sign_text = Some("sign this".into());
+        s.params.ref_id = Some("r-1".into());
+        let ended_at = s.started;
+        s.state = State::Completed { at: ended_at };
+        store.insert_session(s);
+        let document = |n: usize| Document {
+            account: "a".into(),
+            hash: String::new(),
+            bytes: vec![b'x'; n].into(),
+            uploaded: ended_at + MS(500),
+        };
+        store.insert_document("d1".into(), document(100));
+        store.insert_document("d2".into(), document(7));
+        assert_eq!(store.held_bytes(), 12 + 107);
+        store.remove_document("d2");
+        store.remove_document("unknown");
+        assert_eq!(store.held_bytes(), 12 + 100);
+        store.purge(ended_at + MS(1000), MS(800));
+        assert_eq!(store.held_bytes(), 100, "the ended session is gone");
+        store.purge(ended_at + MS(1400), MS(800));
+        assert_eq!(store.held_bytes(), 0);
+        assert!(store.sessions.is_empty() && store.documents.is_empty());
+    }
 
     #[test]
     fn hint_codes_follow_the_steps_and_the_session_completes_after_three() {
