@@ -29,6 +29,12 @@
 //! (the event stream), `POST /login/{id}/cancel`, `GET /login/{id}/return/{key}`
 //! (where redirect providers send the user back) and `GET /login/{id}/result`.
 //!
+//! SECURITY.md (in the repository) holds the threat model: what this router
+//! defends (relayed logins, login CSRF, lock-out by flooding, leaked
+//! secrets), what a deployment must add in front (TLS,
+//! [`Options::public_url`], a rate limit, [`Options::client_key`] behind a
+//! proxy) and what is inherent to QR flows (a QR code can be relayed).
+//!
 //! Logins live in memory (bounded by [`Options::max_logins`] and
 //! [`Options::max_logins_per_client`], forgotten after
 //! [`Options::retention`]). Your own session (a cookie, your own account)

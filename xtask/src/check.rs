@@ -5,10 +5,12 @@
 //! - the generated surface or code differs from the committed snapshots;
 //! - CHANGELOG.md has no entry for the version in Cargo.toml;
 //! - a decision of MAINTAINING.md's table is missing from `openapi.yaml`,
-//!   or an annotation of the spec from the table.
+//!   or an annotation of the spec from the table;
+//! - SECURITY.md names a test or file that does not exist.
 
 mod changelog;
 pub mod decisions;
+mod security;
 
 use std::path::Path;
 
@@ -137,6 +139,10 @@ pub fn run(repo: &Repo, generated: Option<&Path>) -> Result<(), String> {
 
     if changelog::run(repo).is_err() {
         failed.push("CHANGELOG.md has no entry for the crate's version");
+    }
+
+    if security::run(repo).is_err() {
+        failed.push("SECURITY.md names missing tests or files");
     }
 
     if failed.is_empty() {
