@@ -245,12 +245,7 @@ const QR_FRAME: &str = "var q = document.getElementById('qr'); return q && q.que
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_page_in_headless_chromium() {
     let required = std::env::var("IDENTISURE_BROWSER_TEST").is_ok_and(|v| v == "required");
-    let chromium = find_program(
-        "CHROMIUM",
-        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-    );
-    let chromedriver = find_program("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+    let Some((chromium, chromedriver)) = programs() else {
         assert!(
             !required,
             "IDENTISURE_BROWSER_TEST=required but Chromium/ChromeDriver is missing"
@@ -417,6 +412,105 @@ async fn login_page_in_headless_chromium() {
     );
     d.shot("9-failed").await;
 
+    // 9. A relayed provider link: the victim approves in their own browser,
+    // the relayer's browser never sees the person.
+    start(&d, &url, "vipps", "sim:manual", "en").await;
+    let link = d
+        .wait_for(
+            "the provider link",
+            "var a = document.getElementById('provider-link'); return a && a.href",
+            wait,
+        )
+        .await;
+    let relayer_page = d.js("return location.href").await;
+    let (chromium, chromedriver) = programs().expect("found above");
+    let victim = Driver::launch(chromium, chromedriver).await;
+    victim.goto(link.as_str().unwrap()).await;
+    victim
+        .wait_for(
+            "the approval page",
+            "return document.querySelector('button.approve') !== null",
+            wait,
+        )
+        .await;
+    victim.click("button.approve").await;
+    victim
+        .wait_for(
+            "the victim's return refused",
+            "return document.body && document.body.innerText.indexOf('started in another browser') >= 0",
+            wait,
+        )
+        .await;
+    victim.shot("10-relay-victim-refused").await;
+    victim.session_call("DELETE", "", Value::Null).await;
+    drop(victim);
+    d.wait_for(
+        "the relayer's page waiting for a return",
+        "var s = document.getElementById('status'); return s && s.textContent.indexOf('come back') >= 0",
+        wait,
+    )
+    .await;
+    d.goto(relayer_page.as_str().unwrap()).await;
+    d.wait_for(
+        "the reloaded waiting page",
+        "return document.readyState === 'complete'",
+        wait,
+    )
+    .await;
+    let text = d.text().await;
+    assert!(
+        !text.contains("Welcome") && !text.contains("Ingrid"),
+        "the relayer's browser shows the victim: {text}"
+    );
+    d.shot("11-relay-relayer-waits").await;
+
+    // 10. Login CSRF: a page on another site posts the start form.
+    let before = sim.session_count();
+    let attacker = attacker_site(&url).await;
+    d.goto(&attacker).await;
+    d.wait_for(
+        "the refusal of a cross-site start",
+        "return document.body && document.body.innerText.indexOf('must be started from this page') >= 0",
+        wait,
+    )
+    .await;
+    assert_eq!(
+        sim.session_count(),
+        before,
+        "no session was started upstream"
+    );
+    d.shot("12-cross-site-start-refused").await;
+
     assert_eq!(sim.rate_limit_violations(), 0);
     d.session_call("DELETE", "", Value::Null).await;
+}
+
+/// Chromium and ChromeDriver, from `CHROMIUM` / `CHROMEDRIVER` or Debian's paths.
+fn programs() -> Option<(PathBuf, PathBuf)> {
+    let chromium = find_program(
+        "CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    )?;
+    let chromedriver = find_program("CHROMEDRIVER", &["/usr/bin/chromedriver"])?;
+    Some((chromium, chromedriver))
+}
+
+/// Serves, on another site (`localhost` rather than `127.0.0.1`), a page that
+/// posts the login's start form as soon as it loads; returns its URL.
+async fn attacker_site(login_url: &str) -> String {
+    let page = format!(
+        "<!doctype html><title>Win a prize</title>\
+         <form id=f method=post action=\"{login_url}/start\">\
+         <input name=provider value=bankid-se><input name=lang value=en>\
+         <input name=test_identity value=\"\"></form>\
+         <script>document.getElementById('f').submit()</script>"
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || async move { axum::response::Html(page) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://localhost:{port}/")
 }

@@ -89,6 +89,17 @@ impl Simulator {
         self.shared.violations.load(Ordering::Relaxed)
     }
 
+    /// How many sessions the simulator holds: those in progress and those
+    /// ended less than [`Timing::retention`](super::Timing::retention) ago.
+    /// Counting them before and after shows whether a request started one.
+    ///
+    /// ```
+    /// assert_eq!(identisure::simulator::Simulator::new().session_count(), 0);
+    /// ```
+    pub fn session_count(&self) -> usize {
+        self.shared.lock().sessions.len()
+    }
+
     /// The latest warnings (oldest first, at most 256): requests the
     /// simulator accepted although they broke a rule of its own that the
     /// API document does not state, e.g. a personal number with a wrong
