@@ -946,11 +946,63 @@ async fn one_client_flooding_starts_does_not_lock_out_the_others() {
             .text()
             .await
             .unwrap()
-            .contains("too many logins in progress")
+            .contains("started too many logins")
     );
     // Everyone else still starts, up to the total in progress.
     let others = starts_from(&app, &["a", "b", "c", "d", "e", "f"]).await;
     assert_eq!(others, [303, 303, 303, 303, 303, 503], "{others:?}");
+}
+
+#[tokio::test]
+async fn starting_and_cancelling_in_a_loop_is_bounded_per_client() {
+    let options = Options {
+        max_logins_per_client: 3,
+        client_key: Some(std::sync::Arc::new(|parts: &axum::http::request::Parts| {
+            let client = parts.headers.get("x-client")?;
+            client.to_str().ok().map(str::to_string)
+        })),
+        ..options()
+    };
+    let sim = Simulator::new();
+    let app = app_with(sim, options).await;
+    let start = |client: &'static str| {
+        app.http
+            .post(format!("{}/start", app.url))
+            .header("x-client", client)
+            .form(&[
+                ("provider", "bankid-se"),
+                ("lang", "en"),
+                ("test_identity", "sim:manual"),
+            ])
+            .send()
+    };
+    // Each login is cancelled at once, so none is ever in progress for long.
+    for _ in 0..3 {
+        let started = start("looper").await.unwrap();
+        assert_eq!(started.status(), 303);
+        let path = started.headers()["location"].to_str().unwrap().to_string();
+        let cancelled = app
+            .http
+            .post(format!("{}{path}/cancel", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status(), 303);
+        assert!(
+            app.text(&format!("{path}/result"))
+                .await
+                .contains("cancelled")
+        );
+    }
+    let refused = start("looper").await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "30");
+    assert_eq!(start("someone else").await.unwrap().status(), 303);
+    assert_eq!(
+        app.sim.session_count(),
+        4,
+        "the refused start opened no session upstream"
+    );
 }
 
 #[tokio::test]

@@ -257,10 +257,12 @@ pub struct Options {
     /// for [`Options::retention`] while there is room, and beyond
     /// `max_logins` finished ones the oldest are forgotten first.
     pub max_logins: usize,
-    /// At most this many logins in progress per client, as
-    /// [`Options::client_key`] names it; more starts answer 429 (default
-    /// 20). Each start opens a session upstream: this keeps one client from
-    /// filling [`Options::max_logins`] and locking everyone else out. Many
+    /// At most this many logins per client, as [`Options::client_key`]
+    /// names it, counting those in progress and those started within the
+    /// last minute; more starts answer 429 (default 20). Each start opens a
+    /// session upstream: this keeps one client from filling
+    /// [`Options::max_logins`] and locking everyone else out, and from
+    /// opening sessions without end by starting and cancelling. Many
     /// people can share one address (mobile carriers' NAT, offices): raise
     /// it for a large audience rather than lower it.
     pub max_logins_per_client: usize,

@@ -242,7 +242,8 @@ struct Logins {
 pub(crate) enum NoRoom {
     /// [`Options::max_logins`] logins are in progress.
     Full,
-    /// This client has [`Options::max_logins_per_client`] in progress.
+    /// This client has [`Options::max_logins_per_client`] logins in
+    /// progress or started within [`CLIENT_WINDOW`].
     ClientFull,
 }
 
@@ -296,9 +297,12 @@ impl Shared {
     }
 
     /// Reserves room for one more login of `client`. Forgets logins older
-    /// than the retention; only logins in progress count against the
-    /// bounds, and when finished ones pile up beyond `max_logins` the
-    /// oldest of them are forgotten first (never one in progress).
+    /// than the retention; only logins in progress count against
+    /// `max_logins`, and when finished ones pile up beyond it the oldest of
+    /// them are forgotten first (never one in progress). A client's bound
+    /// also counts its logins started within [`CLIENT_WINDOW`], finished or
+    /// not, so that starting and cancelling in a loop cannot open sessions
+    /// upstream without end.
     pub(crate) fn make_room(&self, client: Option<String>) -> Result<Slot<'_>, NoRoom> {
         let options = &self.options;
         let mut logins = self.lock();
@@ -310,6 +314,11 @@ impl Shared {
         for (id, login) in &logins.by_id {
             if login.status.borrow().is_final() {
                 finished.push((login.created, id.clone()));
+                of_client += usize::from(
+                    client.is_some()
+                        && login.client == client
+                        && login.created.elapsed() < CLIENT_WINDOW,
+                );
             } else {
                 in_progress += 1;
                 of_client += usize::from(client.is_some() && login.client == client);
@@ -339,6 +348,10 @@ impl Shared {
         })
     }
 }
+
+/// How long a finished login still counts against its client's bound
+/// ([`super::Options::max_logins_per_client`]).
+pub(crate) const CLIENT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A new login id: 128 random bits, hex (unguessable: it is the only key).
 pub(crate) fn new_id() -> String {

@@ -143,8 +143,8 @@ impl T {
                 "Too many logins in progress. Please try again shortly.",
             ),
             T::TooManyHere => (
-                "Du har för många inloggningar på gång. Avsluta eller avbryt någon, eller vänta en stund.",
-                "You have too many logins in progress. Finish or cancel one, or wait a moment.",
+                "Du har startat för många inloggningar. Slutför en som pågår, eller vänta en minut och försök igen.",
+                "You have started too many logins. Finish one in progress, or wait a minute and try again.",
             ),
             T::NotFound => (
                 "Inloggningen finns inte längre. Börja om.",
