@@ -1,7 +1,7 @@
 //! Serving an axum app with the limits a server others can reach needs:
 //! what the simulator and `identisure demo --web` run on.
 //!
-//! [`axum::serve`] sets no timer, so hyper applies no header-read timeout:
+//! [`axum::serve()`] sets no timer, so hyper applies no header-read timeout:
 //! a client that opens connections and sends headers one byte a minute (or
 //! nothing) holds them forever. Here every connection must send a complete
 //! request head within [`HEADER_READ_TIMEOUT`], and the same limit closes a
