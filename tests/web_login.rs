@@ -1005,6 +1005,52 @@ async fn starting_and_cancelling_in_a_loop_is_bounded_per_client() {
     );
 }
 
+/// A `tracing` writer that keeps what it is given.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_page_reached_from_another_host_without_public_url_warns_once() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let app = app_with(Simulator::new(), options()).await;
+    let start_as = |host: &'static str| {
+        app.http
+            .post(format!("{}/start", app.url))
+            .header("host", host)
+            .form(&[("provider", "vipps"), ("lang", "en")])
+            .send()
+    };
+    let warnings = || {
+        String::from_utf8(logs.0.lock().unwrap().clone())
+            .unwrap()
+            .matches("public_url is not set")
+            .count()
+    };
+    assert_eq!(start_as("127.0.0.1:8080").await.unwrap().status(), 303);
+    assert_eq!(start_as("localhost:8080").await.unwrap().status(), 303);
+    assert_eq!(warnings(), 0, "this machine's own names are fine");
+    assert_eq!(start_as("shop.example").await.unwrap().status(), 303);
+    assert_eq!(start_as("shop.example:8443").await.unwrap().status(), 303);
+    assert_eq!(warnings(), 1, "one warning, not one per request");
+}
+
 #[tokio::test]
 async fn the_connecting_address_is_the_default_client() {
     let options = Options {
