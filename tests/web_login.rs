@@ -73,6 +73,21 @@ impl App {
         answer.headers()["location"].to_str().unwrap().to_string()
     }
 
+    /// Approves or cancels on the simulator's page at `link` (the
+    /// provider's page), as a browser with no cookie of ours; the URL the
+    /// provider sends the user back to.
+    async fn on_provider_page(&self, link: &str, action: &str) -> String {
+        let answer = self
+            .http
+            .post(link)
+            .form(&[("action", action)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303);
+        answer.headers()["location"].to_str().unwrap().to_string()
+    }
+
     async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path}", self.url))
@@ -379,15 +394,7 @@ async fn redirect_provider_sends_the_user_to_its_page_and_back() {
         "binding message: {page}"
     );
     // Approving there sends the browser back to this login.
-    let approved = app
-        .http
-        .post(href)
-        .form(&[("action", "approve")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(approved.status(), 303);
-    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let back = app.on_provider_page(href, "approve").await;
     let key = back
         .strip_prefix(&format!("{}/login/{id}/return/", app.url))
         .unwrap_or_else(|| panic!("{back}"));
@@ -773,15 +780,7 @@ async fn a_relayed_provider_link_never_logs_the_relayer_in() {
     // The attacker starts a login and sends the provider link to a victim.
     let (attacker, path, link) = redirect_login(&app).await;
     // The victim approves on the provider's page, in their own browser.
-    let approved = app
-        .http
-        .post(&link)
-        .form(&[("action", "approve")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(approved.status(), 303);
-    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let back = app.on_provider_page(&link, "approve").await;
     let victim = Jar(String::new());
     assert_eq!(victim.get(&app, &back).await.status(), 403);
     // The attacker's browser holds the cookie but not the return secret.
@@ -821,14 +820,7 @@ async fn the_browser_that_comes_back_gets_the_person_and_the_hook_runs_once() {
     let hooked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = app_with(Simulator::new(), bound_options(&hooked)).await;
     let (user, path, link) = redirect_login(&app).await;
-    let approved = app
-        .http
-        .post(&link)
-        .form(&[("action", "approve")])
-        .send()
-        .await
-        .unwrap();
-    let back = approved.headers()["location"].to_str().unwrap().to_string();
+    let back = app.on_provider_page(&link, "approve").await;
     let answer = user.get(&app, &back).await;
     assert_eq!(answer.status(), 303);
     assert_eq!(answer.headers()["location"], path.as_str());
@@ -870,17 +862,7 @@ async fn the_login_hook_never_runs_for_a_cancelled_login() {
     let hooked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = app_with(Simulator::new(), bound_options(&hooked)).await;
     let (user, path, link) = redirect_login(&app).await;
-    let cancelled = app
-        .http
-        .post(&link)
-        .form(&[("action", "cancel")])
-        .send()
-        .await
-        .unwrap();
-    let back = cancelled.headers()["location"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let back = app.on_provider_page(&link, "cancel").await;
     assert_eq!(user.get(&app, &back).await.status(), 303);
     let mut html = String::new();
     for _ in 0..100 {
@@ -895,8 +877,16 @@ async fn the_login_hook_never_runs_for_a_cancelled_login() {
     assert_eq!(hooked.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
 
-/// Starts from each of `clients` (named by the `x-client` header, as a
-/// trusted proxy would set it); the statuses.
+/// Names the client from the `x-client` header, as a trusted proxy would set it.
+fn x_client() -> identisure::web_login::ClientKey {
+    std::sync::Arc::new(|parts: &axum::http::request::Parts| {
+        let client = parts.headers.get("x-client")?;
+        client.to_str().ok().map(str::to_string)
+    })
+}
+
+/// Starts from each of `clients` (named by the `x-client` header, see
+/// [`x_client`]); the statuses.
 async fn starts_from(app: &App, clients: &[&str]) -> Vec<u16> {
     let mut statuses = Vec::new();
     for client in clients {
@@ -922,10 +912,7 @@ async fn one_client_flooding_starts_does_not_lock_out_the_others() {
     let options = Options {
         max_logins: 8,
         max_logins_per_client: 3,
-        client_key: Some(std::sync::Arc::new(|parts: &axum::http::request::Parts| {
-            let client = parts.headers.get("x-client")?;
-            client.to_str().ok().map(str::to_string)
-        })),
+        client_key: Some(x_client()),
         ..options()
     };
     let app = app_with(Simulator::new(), options).await;
@@ -957,10 +944,7 @@ async fn one_client_flooding_starts_does_not_lock_out_the_others() {
 async fn starting_and_cancelling_in_a_loop_is_bounded_per_client() {
     let options = Options {
         max_logins_per_client: 3,
-        client_key: Some(std::sync::Arc::new(|parts: &axum::http::request::Parts| {
-            let client = parts.headers.get("x-client")?;
-            client.to_str().ok().map(str::to_string)
-        })),
+        client_key: Some(x_client()),
         ..options()
     };
     let sim = Simulator::new();
