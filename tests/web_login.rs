@@ -35,6 +35,14 @@ async fn app_with(sim: Simulator, options: Options) -> App {
     App { url, sim, http }
 }
 
+/// The start form of a Swedish BankID login that waits for the test to end
+/// it (the simulator's `sim:manual` identity), in English.
+const MANUAL_BANKID: &[(&str, &str)] = &[
+    ("provider", "bankid-se"),
+    ("lang", "en"),
+    ("test_identity", "sim:manual"),
+];
+
 /// Options of these tests: the browser cookie is tested on its own (and by
 /// the browser test), the other tests use a client without cookies.
 fn options() -> Options {
@@ -216,13 +224,7 @@ async fn bankid_qr_frames_are_rendered_on_the_server_and_the_secret_never_leaves
     let token = twin_answer["qrStartToken"].as_str().unwrap().to_string();
     let secret = twin_answer["qrStartSecret"].as_str().unwrap().to_string();
 
-    let path = app
-        .start(&[
-            ("provider", "bankid-se"),
-            ("lang", "en"),
-            ("test_identity", "sim:manual"),
-        ])
-        .await;
+    let path = app.start(MANUAL_BANKID).await;
     let page = app.text(&path).await;
     assert!(page.contains("id=\"qr\""));
     assert!(page.contains("<svg"));
@@ -626,13 +628,7 @@ async fn a_login_belongs_to_the_browser_that_started_it() {
         ..options()
     };
     let app = app_with(Simulator::new(), options).await;
-    let answer = app
-        .post_start(&[
-            ("provider", "bankid-se"),
-            ("lang", "en"),
-            ("test_identity", "sim:manual"),
-        ])
-        .await;
+    let answer = app.post_start(MANUAL_BANKID).await;
     assert_eq!(answer.status(), 303);
     let path = answer.headers()["location"].to_str().unwrap().to_string();
     let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -687,13 +683,7 @@ async fn a_login_belongs_to_the_browser_that_started_it() {
 #[tokio::test]
 async fn opening_bankid_on_this_device_switches_to_the_autostart_messages() {
     let app = app_with(Simulator::new(), options()).await;
-    let path = app
-        .start(&[
-            ("provider", "bankid-se"),
-            ("lang", "en"),
-            ("test_identity", "sim:manual"),
-        ])
-        .await;
+    let path = app.start(MANUAL_BANKID).await;
     assert!(app.text(&path).await.contains("Start your BankID app."));
     let answer = app
         .http
@@ -885,24 +875,23 @@ fn x_client() -> identisure::web_login::ClientKey {
     })
 }
 
-/// Starts from each of `clients` (named by the `x-client` header, see
-/// [`x_client`]); the statuses.
+/// Starts a [`MANUAL_BANKID`] login as `client` (named by the `x-client`
+/// header, see [`x_client`]).
+async fn start_as(app: &App, client: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/start", app.url))
+        .header("x-client", client)
+        .form(MANUAL_BANKID)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Starts from each of `clients` (see [`start_as`]); the statuses.
 async fn starts_from(app: &App, clients: &[&str]) -> Vec<u16> {
     let mut statuses = Vec::new();
     for client in clients {
-        let answer = app
-            .http
-            .post(format!("{}/start", app.url))
-            .header("x-client", *client)
-            .form(&[
-                ("provider", "bankid-se"),
-                ("lang", "en"),
-                ("test_identity", "sim:manual"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        statuses.push(answer.status().as_u16());
+        statuses.push(start_as(app, client).await.status().as_u16());
     }
     statuses
 }
@@ -949,20 +938,9 @@ async fn starting_and_cancelling_in_a_loop_is_bounded_per_client() {
     };
     let sim = Simulator::new();
     let app = app_with(sim, options).await;
-    let start = |client: &'static str| {
-        app.http
-            .post(format!("{}/start", app.url))
-            .header("x-client", client)
-            .form(&[
-                ("provider", "bankid-se"),
-                ("lang", "en"),
-                ("test_identity", "sim:manual"),
-            ])
-            .send()
-    };
     // Each login is cancelled at once, so none is ever in progress for long.
     for _ in 0..3 {
-        let started = start("looper").await.unwrap();
+        let started = start_as(&app, "looper").await;
         assert_eq!(started.status(), 303);
         let path = started.headers()["location"].to_str().unwrap().to_string();
         let cancelled = app
@@ -978,10 +956,10 @@ async fn starting_and_cancelling_in_a_loop_is_bounded_per_client() {
                 .contains("cancelled")
         );
     }
-    let refused = start("looper").await.unwrap();
+    let refused = start_as(&app, "looper").await;
     assert_eq!(refused.status(), 429);
     assert_eq!(refused.headers()["retry-after"], "30");
-    assert_eq!(start("someone else").await.unwrap().status(), 303);
+    assert_eq!(start_as(&app, "someone else").await.status(), 303);
     assert_eq!(
         app.sim.session_count(),
         4,
@@ -1218,13 +1196,7 @@ async fn the_example_shop_greets_only_the_browser_that_logged_in() {
 #[tokio::test]
 async fn event_streams_per_login_are_bounded() {
     let app = app_with(Simulator::new(), options()).await;
-    let path = app
-        .start(&[
-            ("provider", "bankid-se"),
-            ("lang", "en"),
-            ("test_identity", "sim:manual"),
-        ])
-        .await;
+    let path = app.start(MANUAL_BANKID).await;
     let mut open = Vec::new();
     for _ in 0..4 {
         let answer = app.get(&format!("{path}/events")).await;
