@@ -17,3 +17,14 @@ for example in bankid_se; do
         exit 1
     fi
 done
+
+# The web login example refuses an address other machines can reach without
+# PUBLIC_URL (its login router would serve this machine only).
+if out=$(ADDR=0.0.0.0:0 timeout 60 cargo run --quiet --example axum_login --all-features 2>&1); then
+    echo "examples.sh: axum_login started on 0.0.0.0 without PUBLIC_URL" >&2
+    exit 1
+fi
+if ! grep -q 'PUBLIC_URL' <<<"$out"; then
+    echo "examples.sh: axum_login did not say why it refused: $out" >&2
+    exit 1
+fi

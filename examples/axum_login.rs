@@ -12,7 +12,9 @@
 //! `IDENTISURE_BASE_URL`) in the environment it runs against the embedded
 //! simulator. Set `PUBLIC_URL` to the address the world reaches this app at
 //! (e.g. `https://login.example.com`) to receive callbacks from the real
-//! service; with the simulator they are sent to the local address.
+//! service; with the simulator they are sent to the local address. An
+//! `ADDR` other than a loopback address needs `PUBLIC_URL`: without it the
+//! login router serves this machine only.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -162,6 +164,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| "127.0.0.1:8080".into())
         .parse()?;
     let public_url = std::env::var("PUBLIC_URL").ok();
+    // Without PUBLIC_URL the login router serves this machine only; an
+    // address other machines can reach needs the URL they use.
+    if public_url.is_none() && !addr.ip().is_loopback() {
+        return Err(format!(
+            "ADDR={addr} is reachable from other machines: set PUBLIC_URL to the address \
+             browsers use (e.g. PUBLIC_URL=https://login.example.com)"
+        )
+        .into());
+    }
 
     // Real credentials from the environment, or the embedded simulator.
     let mut simulator = None;

@@ -981,8 +981,24 @@ impl std::io::Write for Logs {
     }
 }
 
+/// Posts the Vipps start form (a redirect flow) with the given `Host` header.
+async fn start_with_host(app: &App, host: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/start", app.url))
+        .header("host", host)
+        .form(&[("provider", "vipps"), ("lang", "en")])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Without `public_url`, a spoofed `Host` must not become the return URL of
+/// a redirect login (the provider would send the victim, return key
+/// included, to the attacker's host): the router serves only this
+/// machine's own names, parsed as addresses, and starts nothing upstream
+/// for any other.
 #[tokio::test(flavor = "current_thread")]
-async fn a_page_reached_from_another_host_without_public_url_warns_once() {
+async fn without_public_url_a_spoofed_host_starts_nothing() {
     let logs = Logs::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -992,25 +1008,86 @@ async fn a_page_reached_from_another_host_without_public_url_warns_once() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let app = app_with(Simulator::new(), options()).await;
-    let start_as = |host: &'static str| {
-        app.http
-            .post(format!("{}/start", app.url))
-            .header("host", host)
-            .form(&[("provider", "vipps"), ("lang", "en")])
-            .send()
+    for host in [
+        "attacker.example",
+        "attacker.example:8080",
+        "127.attacker.example",
+        "127.0.0.1.attacker.example",
+        "localhost.attacker.example",
+        "[::ffff:8.8.8.8]:80",
+        "10.0.0.1",
+    ] {
+        let answer = start_with_host(&app, host).await;
+        assert_eq!(answer.status(), 421, "{host}");
+        assert!(answer.headers().get("location").is_none(), "{host}");
+        let page = answer.text().await.unwrap();
+        assert!(page.contains("public_url"), "{host}: {page}");
+        assert!(
+            !page.contains(host),
+            "the page never echoes the Host: {page}"
+        );
+        // Nor any other page of the router under that name.
+        assert_eq!(
+            app.http
+                .get(format!("{}/", app.url))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            421,
+            "{host}"
+        );
+    }
+    assert_eq!(
+        app.sim.simulator().session_count(),
+        0,
+        "nothing started upstream"
+    );
+    let refusals = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        refusals.matches("public_url is not set").count(),
+        1,
+        "logged once: {refusals}"
+    );
+
+    // This machine's own names are served, and the provider sends the user
+    // back to the name the page was reached at.
+    for host in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "[::1]:8080",
+        "127.1.2.3",
+        "LOCALHOST",
+    ] {
+        let answer = start_with_host(&app, host).await;
+        assert_eq!(answer.status(), 303, "{host}");
+        let path = answer.headers()["location"].to_str().unwrap().to_string();
+        let link = provider_link(&app.text(&path).await).to_string();
+        let back = app.on_provider_page(&link, "approve").await;
+        let expected = format!("http://{}/login/", host.to_ascii_lowercase());
+        assert!(back.starts_with(&expected), "{host}: {back}");
+    }
+}
+
+/// With `public_url`, the `Host` header is never used: the return URL is
+/// built from `public_url` whatever the request names.
+#[tokio::test]
+async fn with_public_url_the_host_header_is_ignored() {
+    let options = Options {
+        public_url: Some("https://login.example.com".into()),
+        ..options()
     };
-    let warnings = || {
-        String::from_utf8(logs.0.lock().unwrap().clone())
-            .unwrap()
-            .matches("public_url is not set")
-            .count()
-    };
-    assert_eq!(start_as("127.0.0.1:8080").await.unwrap().status(), 303);
-    assert_eq!(start_as("localhost:8080").await.unwrap().status(), 303);
-    assert_eq!(warnings(), 0, "this machine's own names are fine");
-    assert_eq!(start_as("shop.example").await.unwrap().status(), 303);
-    assert_eq!(start_as("shop.example:8443").await.unwrap().status(), 303);
-    assert_eq!(warnings(), 1, "one warning, not one per request");
+    let app = app_with(Simulator::new(), options).await;
+    let answer = start_with_host(&app, "attacker.example").await;
+    assert_eq!(answer.status(), 303);
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    let link = provider_link(&app.text(&path).await).to_string();
+    let back = app.on_provider_page(&link, "approve").await;
+    assert!(
+        back.starts_with("https://login.example.com/login/"),
+        "{back}"
+    );
 }
 
 #[tokio::test]

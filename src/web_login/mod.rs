@@ -29,6 +29,9 @@
 //! (the event stream), `POST /login/{id}/cancel`, `GET /login/{id}/return/{key}`
 //! (where redirect providers send the user back) and `GET /login/{id}/result`.
 //!
+//! Without [`Options::public_url`] the router serves only this machine
+//! (`localhost` and loopback addresses); set it to serve anyone else.
+//!
 //! SECURITY.md (in the repository) holds the threat model: what this router
 //! defends (relayed logins, login CSRF, lock-out by flooding, leaked
 //! secrets), what a deployment must add in front (TLS,
@@ -235,12 +238,16 @@ pub struct Options {
     /// The BankID `intent` text shown in the app.
     pub intent: String,
     /// The address the browser reaches this server at (scheme and host, no
-    /// trailing slash), for the return URL of redirect providers and the
-    /// mobile BankID link. `None`: taken from the request's `Host` header
-    /// (`http://` + host), which suits local demos only: a client chooses
-    /// its `Host` header, so set this whenever the page is reachable from
-    /// other machines (the router logs a warning, once, when it is not set
-    /// and a request names a host other than this machine).
+    /// trailing slash, e.g. `https://login.example.com`), for the return URL
+    /// of redirect providers and the mobile BankID link. Set it whenever
+    /// the page is reachable from other machines.
+    ///
+    /// `None` (the default): the router serves this machine only. Requests
+    /// naming `localhost` or a loopback address are served, with URLs built
+    /// from that name; any other `Host` is answered 421 Misdirected Request
+    /// and the refusal logged (once), because a `Host` header is chosen by
+    /// the client: an attacker naming their own host would otherwise have
+    /// the provider send the victim, return key included, to them.
     pub public_url: Option<String>,
     /// Where this router is nested in your app (`""` at the root, or e.g.
     /// `"/login"` after `Router::nest("/login", …)`).

@@ -32,6 +32,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/login/{id}/autostart", post(autostart))
         .route("/login/{id}/return/{key}", get(back))
         .route("/login/{id}/result", get(result))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            this_machine_only,
+        ))
         .with_state(shared)
 }
 
@@ -70,34 +74,82 @@ fn mount(shared: &Shared) -> &str {
 }
 
 /// Scheme and host the browser uses: the configured public URL, else the
-/// `Host` header (only if it looks like a host name), else localhost.
+/// `Host` header, which [`this_machine_only`] has already checked to be one
+/// of this machine's own names.
 fn public_base(shared: &Shared, headers: &HeaderMap) -> String {
     if let Some(url) = &shared.options.public_url {
         return url.trim_end_matches('/').to_string();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    let name = host
-        .rsplit_once(':')
-        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(host, |(name, _)| name);
-    let local = matches!(name, "localhost" | "[::1]") || name.starts_with("127.");
-    if !local && !shared.warned_public_url.swap(true, Ordering::Relaxed) {
-        tracing::warn!(
-            host = %host,
-            "web login: Options::public_url is not set and the page is reached from another \
-             machine: the return URL and the BankID link are built from the request's Host \
-             header, which the client chooses. Set public_url."
+    let host = host_header(headers).unwrap_or("localhost");
+    format!("http://{}", host.to_ascii_lowercase())
+}
+
+fn host_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok())
+}
+
+/// Whether `host` (a `Host` header: name or address, optional port) names
+/// this machine: `localhost`, or an address that parses as a loopback
+/// address (`127.0.0.0/8`, `::1`, an IPv4-mapped loopback). Names are
+/// parsed, never matched by prefix (`127.attacker.example` is not local).
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, "")) => v6,
+            Some((v6, port)) if port.strip_prefix(':').is_some_and(is_port) => v6,
+            _ => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if is_port(port) => name,
+            Some(_) => return false,
+            None => host,
+        },
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+fn is_port(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Without [`super::Options::public_url`], the router serves only requests
+/// naming this machine (see [`is_loopback_host`]): the return URL of a
+/// redirect provider and the mobile BankID link are built from the `Host`
+/// header, which a client chooses, so any other name could send a victim
+/// (return key included) to the attacker's host. Other names get 421
+/// Misdirected Request, and the operator a log line (once) saying to set
+/// `public_url`.
+async fn this_machine_only(
+    State(sh): Sh,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if sh.options.public_url.is_some()
+        || host_header(request.headers()).is_some_and(is_loopback_host)
+    {
+        return next.run(request).await;
+    }
+    if !sh.warned_public_url.swap(true, Ordering::Relaxed) {
+        tracing::error!(
+            "web login: refused a request naming another host than this machine: \
+             Options::public_url is not set, so the page serves only localhost and \
+             loopback addresses. Set public_url to the address browsers use \
+             (e.g. https://login.example.com) to serve it from other machines."
         );
     }
-    format!("http://{host}")
+    let lang = sh.options.default_lang;
+    html(
+        StatusCode::MISDIRECTED_REQUEST,
+        pages::problem(
+            lang,
+            T::StartFailedTitle,
+            T::WrongHost.get(lang),
+            mount(&sh),
+        ),
+    )
 }
 
 fn is_mobile(headers: &HeaderMap) -> bool {

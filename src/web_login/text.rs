@@ -38,6 +38,7 @@ pub(crate) enum T {
     StartFailedTitle,
     StartFailedText,
     CrossSite,
+    WrongHost,
     NeedPersonalNumber,
     Busy,
     TooManyHere,
@@ -129,6 +130,12 @@ impl T {
             T::StartFailedText => (
                 "Tjänsten för legitimering svarade inte som väntat. Försök igen om en stund.",
                 "The identification service did not answer as expected. Please try again shortly.",
+            ),
+            T::WrongHost => (
+                "Den här inloggningssidan är bara inställd för den här datorn. \
+                 Den som driver tjänsten behöver ange public_url.",
+                "This login page is set up for this computer only. \
+                 Whoever runs this service needs to set public_url.",
             ),
             T::CrossSite => (
                 "Inloggningen måste startas från den här sidan.",
