@@ -20,6 +20,9 @@ use std::path::PathBuf;
 
 use openapiv3::{OpenAPI, ReferenceOr};
 
+#[path = "build/requests.rs"]
+mod requests;
+
 /// Operations removed from the spec before generation, each with its reason.
 /// They stay in `openapi.yaml` (they are part of the API) and are hand-written
 /// in the thin layer. `cargo xtask check` verifies that every operation is
@@ -71,6 +74,7 @@ const STRIPPED_HEADERS: &[&str] = &["api-version"];
 fn main() {
     println!("cargo:rerun-if-changed=openapi.yaml");
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build");
 
     let manifest_dir =
         PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
@@ -78,9 +82,14 @@ fn main() {
     let spec_path = manifest_dir.join("openapi.yaml");
 
     match generate(&spec_path) {
-        Ok(Generated { code, table }) => {
+        Ok(Generated {
+            code,
+            table,
+            requests,
+        }) => {
             write(&out_dir.join("codegen.rs"), &code);
             write(&out_dir.join("operations.rs"), &table);
+            write(&out_dir.join("requests.rs"), &requests);
             let pruned: String = PRUNED_OPERATIONS
                 .iter()
                 .map(|(id, why)| format!("{id}\t{why}\n"))
@@ -108,6 +117,7 @@ fn write(path: &std::path::Path, text: &str) {
 struct Generated {
     code: String,
     table: String,
+    requests: String,
 }
 
 fn generate(spec_path: &std::path::Path) -> Result<Generated, Vec<String>> {
@@ -121,6 +131,17 @@ fn generate(spec_path: &std::path::Path) -> Result<Generated, Vec<String>> {
         return Err(problems);
     }
     let table = operation_table(&spec)?;
+    let json: serde_json::Value = serde_norway::from_str(&text)
+        .map_err(|e| vec![format!("not a valid OpenAPI 3.0 document: {e}")])?;
+    let pruned: Vec<&str> = PRUNED_OPERATIONS.iter().map(|(id, _)| *id).collect();
+    let requests = requests::generate(
+        &json,
+        &requests::Inputs {
+            providers: PROVIDERS,
+            replaced: REPLACED_SCHEMAS,
+            pruned: &pruned,
+        },
+    )?;
     prune(&mut spec);
 
     let mut settings = progenitor::GenerationSettings::default();
@@ -157,7 +178,11 @@ fn generate(spec_path: &std::path::Path) -> Result<Generated, Vec<String>> {
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| vec![format!("generated code does not parse: {e}")])?;
     let code = prettyplease::unparse(&file);
-    Ok(Generated { code, table })
+    Ok(Generated {
+        code,
+        table,
+        requests,
+    })
 }
 
 // ---------------------------------------------------------------- table

@@ -150,8 +150,8 @@ async fn detect(
         let before = notifier.stats().waiting;
         for _ in 0..size {
             let request = AuthRequest::default()
-                .ref_id(Some("sim:manual".into()))
-                .callback_url(Some(callback_url.to_string()));
+                .ref_id("sim:manual")
+                .callback_url(callback_url.to_string());
             let session = client.bankid_se().auth(request).await.expect("start");
             let id = session.id().to_string();
             let task = tokio::spawn(async move {

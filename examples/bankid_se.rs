@@ -30,7 +30,7 @@ async fn main() -> Result<(), common::BoxError> {
     //    count seconds from it.
     let session = client
         .bankid_se()
-        .auth(AuthRequest::default().intent(identisure::text("Log in to the example")))
+        .auth(AuthRequest::default().intent("Log in to the example"))
         .await?;
     let started = Instant::now();
     let pending = session

@@ -33,7 +33,7 @@ fn main() -> Result<(), common::BoxError> {
 
     let session = client
         .bankid_se()
-        .auth(AuthRequest::default().intent(identisure::text("Log in (blocking example)")))?;
+        .auth(AuthRequest::default().intent("Log in (blocking example)"))?;
     println!("started session {}", session.id());
 
     // `updates()` is an iterator of states, one collect per second …

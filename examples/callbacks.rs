@@ -75,7 +75,7 @@ async fn main() -> Result<(), common::BoxError> {
     let session = backend
         .client
         .bankid_se()
-        .auth(AuthRequest::default().callback_url(Some(callback_url)))
+        .auth(AuthRequest::default().callback_url(callback_url))
         .await?;
     println!("started session {}; waiting for its callback", session.id());
 

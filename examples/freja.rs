@@ -26,8 +26,8 @@ async fn main() -> Result<(), common::BoxError> {
         .freja()
         .auth(
             AuthRequest::default()
-                .ssn(identisure::text(&ssn))
-                .country(identisure::text(country::SWEDEN))
+                .ssn(&ssn)
+                .country(country::SWEDEN)
                 .min_registration_level(FrejaRegistrationLevel::Extended),
         )
         .await?;

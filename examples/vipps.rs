@@ -24,8 +24,8 @@ async fn main() -> Result<(), common::BoxError> {
         .vipps()
         .auth(
             AuthRequest::default()
-                .redirect_url(Some("https://rp.example/back".to_string()))
-                .request_email(Some(true)),
+                .redirect_url("https://rp.example/back")
+                .request_email(true),
         )
         .await?;
     let pending = session

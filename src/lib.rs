@@ -80,8 +80,10 @@ pub mod national_id;
 pub mod notifier;
 pub mod raw;
 
-// 3. Reading and checking: the states of a session, request rules, QR codes.
+// 3. Reading and checking: the states of a session, request rules and the
+//    request builders generated from the spec, QR codes.
 pub mod qr;
+mod requests;
 mod state;
 mod validate;
 
@@ -124,5 +126,4 @@ pub use state::{
     AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, State, Vipps,
 };
 pub use transport::{USER_AGENT, http_client_builder};
-pub use validate::{Age, Text, ZeroAge, age, text};
 pub use wire::CallInitiator;

@@ -14,7 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 ///
 /// Personal data: `Debug` and `Display` print `PersonalNumber(<redacted>)`;
 /// read the digits with [`PersonalNumber::expose`]. The spec requires it to be
-/// non-empty, which construction and deserialization both enforce.
+/// non-empty: [`PersonalNumber::new`] and deserialization refuse an empty
+/// one, and so does a request carrying one built `From` a string.
 ///
 /// ```
 /// use identisure::PersonalNumber;
@@ -23,6 +24,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// assert_eq!(pn.expose(), "199001011234");
 /// assert!(!format!("{pn:?}").contains("1990"));
 /// assert!(PersonalNumber::new("").is_err());
+/// let from_text: PersonalNumber = "199001011234".into();
+/// assert_eq!(from_text, pn);
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -62,24 +65,25 @@ impl fmt::Display for EmptyPersonalNumber {
 
 impl std::error::Error for EmptyPersonalNumber {}
 
-impl TryFrom<String> for PersonalNumber {
-    type Error = EmptyPersonalNumber;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
+/// Any string: an empty one is refused when a request carrying it is
+/// checked (the request builders' `ssn` setters take `impl Into<PersonalNumber>`).
+impl From<String> for PersonalNumber {
+    fn from(value: String) -> Self {
+        Self(value)
     }
 }
 
-impl TryFrom<&str> for PersonalNumber {
-    type Error = EmptyPersonalNumber;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
+/// See `From<String>`.
+impl From<&str> for PersonalNumber {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
     }
 }
 
-impl TryFrom<&String> for PersonalNumber {
-    type Error = EmptyPersonalNumber;
-    fn try_from(value: &String) -> Result<Self, Self::Error> {
-        Self::new(value.as_str())
+/// See `From<String>`.
+impl From<&String> for PersonalNumber {
+    fn from(value: &String) -> Self {
+        Self(value.clone())
     }
 }
 

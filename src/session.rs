@@ -20,10 +20,10 @@ use crate::transport::{Body, Call};
 /// ```no_run
 /// # async fn run() -> identisure::Result<()> {
 /// use identisure::{Client, Outcome, WaitOptions};
-/// use identisure::raw::types::builder::BankIdSeAuthRequest;
+/// use identisure::providers::bankid_se::AuthRequest;
 ///
 /// let client = Client::from_env()?;
-/// let session = client.bankid_se().auth(BankIdSeAuthRequest::default()).await?;
+/// let session = client.bankid_se().auth(AuthRequest::default()).await?;
 /// println!("autostart token: {:?}", session.pending().unwrap().auto_start_token);
 /// match session.wait(WaitOptions::default()).await? {
 ///     Outcome::Completed(person) => println!("hello {:?}", person.name),

@@ -74,7 +74,7 @@ async fn auth_sends_basic_auth_and_validated_body_then_wait_completes_with_space
         .await;
 
     let client = client(&server.uri());
-    let request = AuthRequest::default().intent(identisure::text("Log in"));
+    let request = AuthRequest::default().intent("Log in");
     let session = client.bankid_se().auth(request).await.unwrap();
     assert_eq!(session.id(), "s1");
     assert_eq!(
@@ -663,8 +663,8 @@ async fn every_provider_starts_at_its_path_and_collects_through_its_flow() {
         .unwrap();
     assert!(s.collect().await.unwrap().is_final());
     let age = identisure::providers::AgeVerificationRequest::default()
-        .min_age(identisure::age(18))
-        .max_age(identisure::age(130));
+        .min_age(18)
+        .max_age(130);
     let s = c.ftn().age_verification(age.clone()).await.unwrap();
     assert!(
         matches!(s.wait(WaitOptions::default()).await.unwrap(), Outcome::Completed(ref a) if a.age_verified == Some(true))
@@ -689,10 +689,7 @@ async fn invalid_requests_are_refused_before_sending() {
     );
     let err = c
         .vipps()
-        .auth(
-            identisure::providers::vipps::AuthRequest::default()
-                .callback_url(Some("not a url".to_string())),
-        )
+        .auth(identisure::providers::vipps::AuthRequest::default().callback_url("not a url"))
         .await
         .unwrap_err();
     assert!(
@@ -715,10 +712,9 @@ async fn invalid_requests_are_refused_before_sending() {
     );
     assert!(c.documents().download("").await.is_err());
     assert!(c.documents().delete("").await.is_err());
-    use identisure::text;
     let err = c
         .bankid_se()
-        .auth(AuthRequest::default().intent(text(&"x".repeat(2001))))
+        .auth(AuthRequest::default().intent("x".repeat(2001)))
         .await
         .unwrap_err();
     assert!(
@@ -731,7 +727,7 @@ async fn invalid_requests_are_refused_before_sending() {
     );
     let err = c
         .bankid_se()
-        .auth(AuthRequest::default().intent(text("")))
+        .auth(AuthRequest::default().intent(""))
         .await
         .unwrap_err();
     assert!(
@@ -740,7 +736,7 @@ async fn invalid_requests_are_refused_before_sending() {
     );
     let err = c
         .bankid_se()
-        .auth(AuthRequest::default().ssn(text("")))
+        .auth(AuthRequest::default().ssn(""))
         .await
         .unwrap_err();
     assert!(
@@ -749,7 +745,7 @@ async fn invalid_requests_are_refused_before_sending() {
     );
     let err = c
         .mitid()
-        .auth(identisure::providers::mitid::AuthRequest::default().reference_text(text("100%")))
+        .auth(identisure::providers::mitid::AuthRequest::default().reference_text("100%"))
         .await
         .unwrap_err();
     assert!(
@@ -760,8 +756,8 @@ async fn invalid_requests_are_refused_before_sending() {
         .bankid_se()
         .age_verification(
             identisure::providers::AgeVerificationRequest::default()
-                .min_age(identisure::age(0))
-                .max_age(identisure::age(20)),
+                .min_age(0)
+                .max_age(20),
         )
         .await
         .unwrap_err();

@@ -213,8 +213,8 @@ async fn all_56_operations_through_the_typed_client() {
     let c = client(&sim);
     let age = || {
         identisure::providers::AgeVerificationRequest::default()
-            .min_age(identisure::age(18))
-            .max_age(identisure::age(130))
+            .min_age(18)
+            .max_age(130)
     };
 
     // Documents: upload (POST) and download (GET); the hash is the PDF's SHA-256.
@@ -252,7 +252,7 @@ async fn all_56_operations_through_the_typed_client() {
     let (vip, mit, fin) = (c.vipps(), c.mitid(), c.ftn());
     let se = async {
         let a = run_flow::<identisure::BankIdSe, _>("bankid-se auth", || {
-            bse.auth(bankid_se::AuthRequest::default().intent(identisure::text("e2e")))
+            bse.auth(bankid_se::AuthRequest::default().intent("e2e"))
         })
         .await;
         assert_eq!(a.name.as_deref(), Some("Astrid Lindqvist"));
@@ -288,8 +288,8 @@ async fn all_56_operations_through_the_typed_client() {
         let a = run_flow::<identisure::Freja, _>("freja auth", || {
             fre.auth(
                 freja::AuthRequest::default()
-                    .ssn(identisure::text("198704122384"))
-                    .country(identisure::text(freja::country::SWEDEN)),
+                    .ssn("198704122384")
+                    .country(freja::country::SWEDEN),
             )
         })
         .await;
@@ -297,8 +297,8 @@ async fn all_56_operations_through_the_typed_client() {
         run_flow::<identisure::Freja, _>("freja sign", || {
             fre.sign(
                 freja::SignRequest::default()
-                    .ssn(identisure::text("198808087020"))
-                    .country(identisure::text(freja::country::SWEDEN))
+                    .ssn("198808087020")
+                    .country(freja::country::SWEDEN)
                     .text("I agree"),
             )
         })
@@ -325,7 +325,7 @@ async fn all_56_operations_through_the_typed_client() {
     };
     let no = async {
         let a = run_flow::<identisure::BankIdNo, _>("bankid-no auth", || {
-            bno.auth(bankid_no::AuthRequest::default().request_ssn(Some(true)))
+            bno.auth(bankid_no::AuthRequest::default().request_ssn(true))
         })
         .await;
         assert_eq!(a.name.as_deref(), Some("Ingrid Haugen"));
@@ -417,7 +417,7 @@ async fn every_scenario_ends_as_its_test_identity_says() {
         let sim = &sim;
         async move {
             // By the Swedish personal number (the refId route is below).
-            let request = bankid_se::AuthRequest::default().ssn(identisure::text(identity.ssn()));
+            let request = bankid_se::AuthRequest::default().ssn(identity.ssn());
             let session = c.bankid_se().auth(request).await.unwrap();
             if identity.name() == "manual" {
                 // Stays pending until approved.
@@ -467,7 +467,7 @@ async fn every_scenario_ends_as_its_test_identity_says() {
         let c = c.clone();
         let sim = &sim;
         async move {
-            let request = ftn::AuthRequest::default().ref_id(Some(identity.ref_id()));
+            let request = ftn::AuthRequest::default().ref_id(identity.ref_id());
             let session = c.ftn().auth(request).await.unwrap();
             if identity.name() == "manual" {
                 assert!(matches!(
@@ -502,8 +502,8 @@ async fn every_scenario_ends_as_its_test_identity_says() {
         .freja()
         .auth(
             freja::AuthRequest::default()
-                .ssn(identisure::text(cancel.ssn()))
-                .country(identisure::text(freja::country::SWEDEN)),
+                .ssn(cancel.ssn())
+                .country(freja::country::SWEDEN),
         )
         .await
         .unwrap();
@@ -522,7 +522,7 @@ async fn every_scenario_ends_as_its_test_identity_says() {
         .into_iter()
         .find(|t| t.name() == "manual")
         .unwrap();
-    let request = || bankid_se::AuthRequest::default().ssn(identisure::text(manual.ssn()));
+    let request = || bankid_se::AuthRequest::default().ssn(manual.ssn());
     let first = c.bankid_se().auth(request()).await.unwrap();
     let err = c.bankid_se().auth(request()).await.unwrap_err();
     assert!(matches!(err, Error::AlreadyInProgress), "{err:?}");
@@ -543,7 +543,7 @@ async fn a_second_client_collecting_too_fast_gets_429_and_waits_it_out() {
     let b = client(&sim);
     let session = a
         .bankid_se()
-        .auth(bankid_se::AuthRequest::default().ref_id(Some("sim:manual".into())))
+        .auth(bankid_se::AuthRequest::default().ref_id("sim:manual"))
         .await
         .unwrap();
     assert!(matches!(
@@ -568,7 +568,7 @@ async fn sessions_belong_to_their_account() {
     let theirs = client_as(&sim, OTHER, OTHER_SECRET);
     let session = mine
         .mitid()
-        .auth(mitid::AuthRequest::default().ref_id(Some("sim:manual".into())))
+        .auth(mitid::AuthRequest::default().ref_id("sim:manual"))
         .await
         .unwrap();
     let foreign = theirs.mitid().auth_session(session.id()).unwrap();
@@ -627,7 +627,7 @@ async fn callbacks_arrive_signed_and_verify() {
 
     let session = c
         .bankid_se()
-        .auth(bankid_se::AuthRequest::default().callback_url(Some(callback_url.clone())))
+        .auth(bankid_se::AuthRequest::default().callback_url(callback_url.clone()))
         .await
         .unwrap();
     let outcome = session.wait(options()).await.unwrap();
@@ -659,8 +659,8 @@ async fn callbacks_arrive_signed_and_verify() {
         .vipps()
         .auth(
             vipps::AuthRequest::default()
-                .callback_url(Some(callback_url))
-                .ref_id(Some("sim:auth-failed".into())),
+                .callback_url(callback_url)
+                .ref_id("sim:auth-failed"),
         )
         .await
         .unwrap();

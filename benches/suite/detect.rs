@@ -32,7 +32,7 @@ pub async fn run(ctx: &Ctx) -> Result<Metrics, String> {
         tasks.spawn(async move {
             tokio::time::sleep(stagger).await;
             let request = identisure::providers::bankid_se::AuthRequest::default()
-                .ref_id(Some(format!("sim:manual:detect-{i}")));
+                .ref_id(format!("sim:manual:detect-{i}"));
             let session = client
                 .bankid_se()
                 .auth(request)

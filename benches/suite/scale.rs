@@ -109,10 +109,7 @@ pub async fn run(ctx: &Ctx) -> Result<Metrics, String> {
     // Warm up (connection pool, TLS provider, allocator) before the baseline.
     let warm = client
         .bankid_se()
-        .auth(
-            identisure::providers::bankid_se::AuthRequest::default()
-                .ref_id(Some("sim:manual:warm".to_string())),
-        )
+        .auth(identisure::providers::bankid_se::AuthRequest::default().ref_id("sim:manual:warm"))
         .await
         .map_err(|e| e.to_string())?;
     warm.collect().await.map_err(|e| e.to_string())?;
@@ -125,7 +122,7 @@ pub async fn run(ctx: &Ctx) -> Result<Metrics, String> {
             let client = client.clone();
             async move {
                 let request = identisure::providers::bankid_se::AuthRequest::default()
-                    .ref_id(Some(format!("sim:manual:scale-{i}")));
+                    .ref_id(format!("sim:manual:scale-{i}"));
                 client
                     .bankid_se()
                     .auth(request)

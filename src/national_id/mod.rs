@@ -228,19 +228,13 @@ impl From<NationalId> for PersonalNumber {
     }
 }
 
-impl From<NationalId> for Option<PersonalNumber> {
-    fn from(id: NationalId) -> Self {
-        Some(id.into())
-    }
-}
-
 /// Wraps a normalised number; normalised numbers are never empty.
 fn personal_number(normalised: &str) -> PersonalNumber {
-    PersonalNumber::new(normalised).expect("a normalised identity number is never empty")
+    PersonalNumber::from(normalised)
 }
 
 /// Implements redacted `Debug`/`Display` and the conversions into
-/// `PersonalNumber` (for `ssn` and optional `ssn` builder fields).
+/// `PersonalNumber` (for the `ssn` setters of the request builders).
 macro_rules! personal_id_impls {
     ($ty:ident) => {
         impl std::fmt::Debug for $ty {
@@ -264,12 +258,6 @@ macro_rules! personal_id_impls {
         impl From<&$ty> for crate::PersonalNumber {
             fn from(id: &$ty) -> Self {
                 crate::national_id::personal_number(id.expose())
-            }
-        }
-
-        impl From<$ty> for Option<crate::PersonalNumber> {
-            fn from(id: $ty) -> Self {
-                Some(id.into())
             }
         }
 
@@ -376,16 +364,17 @@ mod tests {
 
     #[test]
     fn converts_into_builder_ssn() {
-        let body = crate::raw::types::builder::FrejaBackchannelAuthRequest::default()
+        use crate::providers::{bankid_se, freja};
+        let request = freja::BackchannelAuthRequest::default()
             .ssn(se::Personnummer::parse("199001010017").unwrap())
             .country("SWEDEN");
-        let body: crate::raw::types::FrejaBackchannelAuthRequest = body.try_into().unwrap();
+        let body = crate::raw::types::FrejaBackchannelAuthRequest::try_from(request).unwrap();
         assert_eq!(body.ssn.expose(), "199001010017");
 
-        let body = crate::raw::types::builder::BankIdSeAuthRequest::default()
+        let request = bankid_se::AuthRequest::default()
             .ssn(se::Personnummer::parse("900101-0017").unwrap())
             .org_number(se::Organisationsnummer::parse("556016-0680").unwrap());
-        let body: crate::raw::types::BankIdSeAuthRequest = body.try_into().unwrap();
+        let body = crate::raw::types::BankIdSeAuthRequest::try_from(request).unwrap();
         assert_eq!(body.ssn.unwrap().expose(), "199001010017");
         assert_eq!(body.org_number.as_deref(), Some("5560160680"));
     }

@@ -264,12 +264,6 @@ impl From<Organisationsnummer> for String {
     }
 }
 
-impl From<Organisationsnummer> for Option<String> {
-    fn from(org: Organisationsnummer) -> Self {
-        Some(org.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,45 +1,15 @@
 //! Norwegian BankID.
 
-use super::{sessions, starts};
+use super::{AgeVerificationRequest, sessions, starts};
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::operations::{
     BANKID_NO_AGE_VERIFICATION, BANKID_NO_AUTH, BANKID_NO_BACKCHANNEL_AUTH, BANKID_NO_SIGN,
 };
-use crate::raw::types::{self, builder};
 use crate::session::Session;
 use crate::state::{AgeVerification, BankIdNo};
 
-/// Start a BankID NO authentication (redirect flow).
-///
-/// ```
-/// let request = identisure::providers::bankid_no::AuthRequest::default().request_ssn(Some(true));
-/// # let _ = request;
-/// ```
-pub type AuthRequest = builder::BankIdNoAuthRequest;
-/// Start a BankID NO backchannel authentication (`ssn` = fødselsnummer).
-///
-/// ```
-/// let request = identisure::providers::bankid_no::BackchannelAuthRequest::default().ssn("20123931743");
-/// # let _ = request;
-/// ```
-pub type BackchannelAuthRequest = builder::BankIdNoBackchannelAuthRequest;
-/// A text signature (`text` ≤ 118 characters).
-///
-/// ```
-/// let request = identisure::providers::bankid_no::TextSignRequest::default().text("I agree");
-/// # let _ = request;
-/// ```
-pub type TextSignRequest = builder::BankIdNoTextSignRequest;
-/// A signature of uploaded documents (`documents`: ids from
-/// [`crate::providers::DocumentsApi::upload`]).
-///
-/// ```
-/// let request = identisure::providers::bankid_no::DocumentSignRequest::default()
-///     .documents(vec![identisure::raw::types::BankIdNoDocumentSignRequestDocumentsItem::try_from("doc-1").unwrap()]);
-/// # let _ = request;
-/// ```
-pub type DocumentSignRequest = builder::BankIdNoDocumentSignRequest;
+pub use crate::requests::bankid_no::*;
 
 /// A BankID NO signature: exactly one of a text or documents.
 ///
@@ -89,7 +59,7 @@ impl BankIdNoApi<'_> {
         /// let session = client.bankid_no().auth(Default::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::BankIdNoAuthRequest) -> BankIdNo = BANKID_NO_AUTH;
+        auth(AuthRequest) -> BankIdNo = BANKID_NO_AUTH;
         /// Starts a backchannel authentication; collected and cancelled
         /// through the auth flow.
         ///
@@ -99,16 +69,16 @@ impl BankIdNoApi<'_> {
         /// let session = client.bankid_no().backchannel_auth(BackchannelAuthRequest::default().ssn("20123931743")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::BankIdNoBackchannelAuthRequest) -> BankIdNo = BANKID_NO_BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest) -> BankIdNo = BANKID_NO_BACKCHANNEL_AUTH;
         /// Starts an age verification.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.bankid_no().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
+        /// let session = client.bankid_no().age_verification(AgeVerificationRequest::default().min_age(18).max_age(130)).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = BANKID_NO_AGE_VERIFICATION;
+        age_verification(AgeVerificationRequest) -> AgeVerification = BANKID_NO_AGE_VERIFICATION;
     }
 
     /// Starts a signature of a text or of uploaded documents (one POST,
@@ -118,22 +88,14 @@ impl BankIdNoApi<'_> {
     /// # #[tokio::main] async fn main() {
     /// use identisure::providers::bankid_no::DocumentSignRequest;
     /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let err = client.bankid_no().sign(DocumentSignRequest::default().documents(vec![])).await.unwrap_err();
+    /// let err = client.bankid_no().sign(DocumentSignRequest::default().documents(Vec::<String>::new())).await.unwrap_err();
     /// assert_eq!(err.to_string(), "invalid request: `documents` must not be empty");
     /// # }
     /// ```
     pub async fn sign(&self, request: impl Into<SignRequest>) -> Result<Session<BankIdNo>> {
         let body = match request.into() {
-            SignRequest::Text(r) => {
-                crate::validate::request::<_, types::BankIdNoTextSignRequest>(r)?
-            }
-            SignRequest::Documents(r) => {
-                let body = crate::validate::request::<_, types::BankIdNoDocumentSignRequest>(r)?;
-                if body["documents"].as_array().is_none_or(|d| d.is_empty()) {
-                    return Err(Error::invalid("documents", "must not be empty"));
-                }
-                body
-            }
+            SignRequest::Text(r) => crate::requests::body(&r)?,
+            SignRequest::Documents(r) => crate::requests::body(&r)?,
         };
         Session::start(self.client, &BANKID_NO_SIGN, body).await
     }

@@ -1,65 +1,16 @@
 //! Swedish BankID.
 
-use super::{sessions, starts};
+use super::{AgeVerificationRequest, sessions, starts};
 use crate::client::Client;
 use crate::error::Result;
 use crate::operations::{
     BANKID_SE_AGE_VERIFICATION, BANKID_SE_AUTH, BANKID_SE_PHONE_AUTH, BANKID_SE_PHONE_SIGN,
     BANKID_SE_SIGN,
 };
-use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, BankIdSe};
 use crate::transport::{Body, Call};
 
-/// Start a BankID authentication (`intent`, `ssn`, `callbackUrl` …).
-///
-/// ```
-/// use identisure::providers::bankid_se::AuthRequest;
-/// // Optional fields with rules take `identisure::text(..)`; the rules are
-/// // checked when the request is sent.
-/// let request = AuthRequest::default()
-///     .intent(identisure::text("Log in to Example"))
-///     .callback_url(Some("https://rp.example/cb".to_string()));
-/// # let _ = request;
-/// ```
-pub type AuthRequest = builder::BankIdSeAuthRequest;
-/// Start a BankID signature (`text` required).
-///
-/// ```
-/// let request = identisure::providers::bankid_se::SignRequest::default().text("I agree");
-/// # let _ = request;
-/// ```
-pub type SignRequest = builder::BankIdSeSignRequest;
-/// Start a BankID authentication over the phone (`ssn`, `callInitiator`).
-///
-/// ```
-/// use identisure::providers::bankid_se::CallInitiator;
-/// let request = identisure::providers::bankid_se::PhoneAuthRequest::default()
-///     .ssn("199001011234")
-///     .call_initiator(CallInitiator::Rp);
-/// # let _ = request;
-/// ```
-pub type PhoneAuthRequest = builder::BankIdSePhoneAuthRequest;
-/// Start a BankID signature over the phone (`ssn`, `text`, `callInitiator`).
-///
-/// ```
-/// use identisure::providers::bankid_se::CallInitiator;
-/// let request = identisure::providers::bankid_se::PhoneSignRequest::default()
-///     .ssn("199001011234")
-///     .text("I agree")
-///     .call_initiator(CallInitiator::User);
-/// # let _ = request;
-/// ```
-pub type PhoneSignRequest = builder::BankIdSePhoneSignRequest;
-/// Verify a scanned ID-card QR code (`qrCode`).
-///
-/// ```
-/// let request = identisure::providers::bankid_se::VerifyRequest::default().qr_code("scanned-content");
-/// # let _ = request;
-/// ```
-pub type VerifyRequest = builder::BankIdSeVerifyRequest;
-
-pub use crate::wire::CallInitiator;
+pub use crate::requests::bankid_se::*;
 
 /// Swedish BankID operations; from [`Client::bankid_se`].
 ///
@@ -84,7 +35,7 @@ impl BankIdSeApi<'_> {
         /// let outcome = session.wait(Default::default()).await?;
         /// # let _ = outcome; Ok(()) }
         /// ```
-        auth(AuthRequest => types::BankIdSeAuthRequest) -> BankIdSe = BANKID_SE_AUTH;
+        auth(AuthRequest) -> BankIdSe = BANKID_SE_AUTH;
         /// Starts a signature.
         ///
         /// ```no_run
@@ -93,7 +44,7 @@ impl BankIdSeApi<'_> {
         /// let session = client.bankid_se().sign(SignRequest::default().text("I agree")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        sign(SignRequest => types::BankIdSeSignRequest) -> BankIdSe = BANKID_SE_SIGN;
+        sign(SignRequest) -> BankIdSe = BANKID_SE_SIGN;
         /// Starts an authentication over the phone; collected and cancelled
         /// through the auth flow.
         ///
@@ -105,7 +56,7 @@ impl BankIdSeApi<'_> {
         /// let session = client.bankid_se().phone_auth(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        phone_auth(PhoneAuthRequest => types::BankIdSePhoneAuthRequest) -> BankIdSe = BANKID_SE_PHONE_AUTH;
+        phone_auth(PhoneAuthRequest) -> BankIdSe = BANKID_SE_PHONE_AUTH;
         /// Starts a signature over the phone; collected and cancelled
         /// through the sign flow.
         ///
@@ -117,16 +68,16 @@ impl BankIdSeApi<'_> {
         /// let session = client.bankid_se().phone_sign(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        phone_sign(PhoneSignRequest => types::BankIdSePhoneSignRequest) -> BankIdSe = BANKID_SE_PHONE_SIGN;
+        phone_sign(PhoneSignRequest) -> BankIdSe = BANKID_SE_PHONE_SIGN;
         /// Starts an age verification.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.bankid_se().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
+        /// let session = client.bankid_se().age_verification(AgeVerificationRequest::default().min_age(18).max_age(130)).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = BANKID_SE_AGE_VERIFICATION;
+        age_verification(AgeVerificationRequest) -> AgeVerification = BANKID_SE_AGE_VERIFICATION;
     }
 
     sessions! {
@@ -163,8 +114,11 @@ impl BankIdSeApi<'_> {
     /// println!("{:?} is {:?}", person.name, person.age);
     /// # Ok(()) }
     /// ```
-    pub async fn verify(&self, request: VerifyRequest) -> Result<types::BankIdSeVerifyResponse> {
-        let body = crate::validate::request::<_, types::BankIdSeVerifyRequest>(request)?;
+    pub async fn verify(
+        &self,
+        request: VerifyRequest,
+    ) -> Result<crate::raw::types::BankIdSeVerifyResponse> {
+        let body = crate::requests::body(&request)?;
         let answer = self
             .client
             .transport()

@@ -1,51 +1,13 @@
 //! Freja eID.
 
-use super::{sessions, starts};
+use super::{AgeVerificationRequest, sessions, starts};
 use crate::client::Client;
 use crate::operations::{
     FREJA_AGE_VERIFICATION, FREJA_AUTH, FREJA_BACKCHANNEL_AUTH, FREJA_BACKCHANNEL_SIGN, FREJA_SIGN,
 };
-use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, Freja};
 
-/// Start a Freja authentication shown as a QR code (or launched on the same
-/// device). Every field is optional: `ssn` restricts it to one person. The
-/// API document marks `ssn` and `country` required; the provider's clients
-/// send neither, so this client does not require them (see MAINTAINING.md,
-/// decision `freja-qr-without-ssn-country`).
-///
-/// ```
-/// use identisure::providers::freja::{AuthRequest, country};
-/// let anyone = AuthRequest::default();
-/// let one_person = AuthRequest::default().ssn(identisure::text("199001011234")).country(Some(country::SWEDEN.try_into().unwrap()));
-/// # let _ = (anyone, one_person);
-/// ```
-pub type AuthRequest = builder::FrejaAuthRequest;
-/// Start a Freja signature shown as a QR code (`text` required).
-///
-/// ```
-/// let request = identisure::providers::freja::SignRequest::default().text("I agree");
-/// # let _ = request;
-/// ```
-pub type SignRequest = builder::FrejaSignRequest;
-/// Start a Freja authentication pushed to one person's app (`ssn` and
-/// `country` required).
-///
-/// ```
-/// use identisure::providers::freja::{BackchannelAuthRequest, country};
-/// let request = BackchannelAuthRequest::default().ssn("199001011234").country(country::SWEDEN);
-/// # let _ = request;
-/// ```
-pub type BackchannelAuthRequest = builder::FrejaBackchannelAuthRequest;
-/// Start a Freja signature pushed to one person's app (`ssn`, `country`,
-/// `text` required).
-///
-/// ```
-/// use identisure::providers::freja::{BackchannelSignRequest, country};
-/// let request = BackchannelSignRequest::default().ssn("199001011234").country(country::NORWAY).text("I agree");
-/// # let _ = request;
-/// ```
-pub type BackchannelSignRequest = builder::FrejaBackchannelSignRequest;
+pub use crate::requests::freja::*;
 
 /// Values of `country` (the country of the person's Freja identity document):
 /// upper-case English names. The API document lists these four; the official
@@ -91,7 +53,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().auth(AuthRequest::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::FrejaAuthRequest) -> Freja = FREJA_AUTH;
+        auth(AuthRequest) -> Freja = FREJA_AUTH;
         /// Starts a signature.
         ///
         /// ```no_run
@@ -100,7 +62,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().sign(SignRequest::default().text("I agree")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        sign(SignRequest => types::FrejaSignRequest) -> Freja = FREJA_SIGN;
+        sign(SignRequest) -> Freja = FREJA_SIGN;
         /// Starts a backchannel (push) authentication; collected and cancelled
         /// through the auth flow.
         ///
@@ -111,7 +73,7 @@ impl FrejaApi<'_> {
         /// let session = client.freja().backchannel_auth(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::FrejaBackchannelAuthRequest) -> Freja = FREJA_BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest) -> Freja = FREJA_BACKCHANNEL_AUTH;
         /// Starts a backchannel (push) signature; collected and cancelled
         /// through the sign flow.
         ///
@@ -122,16 +84,16 @@ impl FrejaApi<'_> {
         /// let session = client.freja().backchannel_sign(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_sign(BackchannelSignRequest => types::FrejaBackchannelSignRequest) -> Freja = FREJA_BACKCHANNEL_SIGN;
+        backchannel_sign(BackchannelSignRequest) -> Freja = FREJA_BACKCHANNEL_SIGN;
         /// Starts an age verification.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.freja().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
+        /// let session = client.freja().age_verification(AgeVerificationRequest::default().min_age(18).max_age(130)).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = FREJA_AGE_VERIFICATION;
+        age_verification(AgeVerificationRequest) -> AgeVerification = FREJA_AGE_VERIFICATION;
     }
 
     sessions! {

@@ -1,18 +1,11 @@
 //! Finnish Trust Network.
 
-use super::{sessions, starts};
+use super::{AgeVerificationRequest, sessions, starts};
 use crate::client::Client;
 use crate::operations::{FTN_AGE_VERIFICATION, FTN_AUTH};
-use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, Ftn};
 
-/// Start an FTN authentication (redirect flow).
-///
-/// ```
-/// let request = identisure::providers::ftn::AuthRequest::default().redirect_url(Some("https://rp.example/done".to_string()));
-/// # let _ = request;
-/// ```
-pub type AuthRequest = builder::FtnAuthRequest;
+pub use crate::requests::ftn::*;
 
 /// Finnish Trust Network operations; from [`Client::ftn`].
 ///
@@ -35,16 +28,16 @@ impl FtnApi<'_> {
         /// let session = client.ftn().auth(Default::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::FtnAuthRequest) -> Ftn = FTN_AUTH;
+        auth(AuthRequest) -> Ftn = FTN_AUTH;
         /// Starts an age verification.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.ftn().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
+        /// let session = client.ftn().age_verification(AgeVerificationRequest::default().min_age(18).max_age(130)).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = FTN_AGE_VERIFICATION;
+        age_verification(AgeVerificationRequest) -> AgeVerification = FTN_AGE_VERIFICATION;
     }
 
     sessions! {

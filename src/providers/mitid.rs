@@ -1,33 +1,11 @@
 //! MitID (Denmark).
 
-use super::{sessions, starts};
+use super::{AgeVerificationRequest, sessions, starts};
 use crate::client::Client;
 use crate::operations::{MITID_AGE_VERIFICATION, MITID_AUTH, MITID_BACKCHANNEL_AUTH, MITID_SIGN};
-use crate::raw::types::{self, builder};
 use crate::state::{AgeVerification, MitId};
 
-/// Start a MitID authentication (redirect flow; `referenceText` ≤ 130 chars).
-///
-/// ```
-/// let request = identisure::providers::mitid::AuthRequest::default().request_email(Some(true));
-/// # let _ = request;
-/// ```
-pub type AuthRequest = builder::MitIdAuthRequest;
-/// Start a MitID signature (`text`, 1..600 chars).
-///
-/// ```
-/// let request = identisure::providers::mitid::SignRequest::default().text("I agree");
-/// # let _ = request;
-/// ```
-pub type SignRequest = builder::MitIdSignRequest;
-/// Start a MitID backchannel authentication (`ssn` = CPR, `bindingMessage`).
-///
-/// ```
-/// let request = identisure::providers::mitid::BackchannelAuthRequest::default()
-///     .ssn("0101901234").binding_message("Example login");
-/// # let _ = request;
-/// ```
-pub type BackchannelAuthRequest = builder::MitIdBackchannelAuthRequest;
+pub use crate::requests::mitid::*;
 
 /// MitID operations; from [`Client::mitid`].
 ///
@@ -50,7 +28,7 @@ impl MitIdApi<'_> {
         /// let session = client.mitid().auth(Default::default()).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        auth(AuthRequest => types::MitIdAuthRequest) -> MitId = MITID_AUTH;
+        auth(AuthRequest) -> MitId = MITID_AUTH;
         /// Starts a signature.
         ///
         /// ```no_run
@@ -59,7 +37,7 @@ impl MitIdApi<'_> {
         /// let session = client.mitid().sign(SignRequest::default().text("I agree")).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        sign(SignRequest => types::MitIdSignRequest) -> MitId = MITID_SIGN;
+        sign(SignRequest) -> MitId = MITID_SIGN;
         /// Starts a backchannel authentication; collected and cancelled
         /// through the auth flow.
         ///
@@ -70,16 +48,16 @@ impl MitIdApi<'_> {
         /// let session = client.mitid().backchannel_auth(request).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::MitIdBackchannelAuthRequest) -> MitId = MITID_BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest) -> MitId = MITID_BACKCHANNEL_AUTH;
         /// Starts an age verification.
         ///
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.mitid().age_verification(AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130))).await?;
+        /// let session = client.mitid().age_verification(AgeVerificationRequest::default().min_age(18).max_age(130)).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        age_verification(super::AgeVerificationRequest => types::AgeVerificationRequest) -> AgeVerification = MITID_AGE_VERIFICATION;
+        age_verification(AgeVerificationRequest) -> AgeVerification = MITID_AGE_VERIFICATION;
     }
 
     sessions! {

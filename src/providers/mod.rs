@@ -2,17 +2,27 @@
 //! `client.bankid_no()`, `client.vipps()`, `client.mitid()`, `client.ftn()`
 //! and `client.documents()`.
 //!
-//! Requests are the generated builders (`identisure::raw::types::builder::*`),
-//! re-exported here under short names. They are validated before anything is
-//! sent; an invalid field is an [`crate::Error::InvalidRequest`] naming the field and
-//! the rule.
-
-use serde::Serialize;
+//! Each provider's module holds its request builders, generated from
+//! `openapi.yaml`: `Default`, then a setter per field taking the value as
+//! you write it, documented with the field's description and rules.
+//!
+//! ```
+//! use identisure::providers::{AgeVerificationRequest, bankid_se};
+//!
+//! let who = String::from("198704122384");
+//! let login = bankid_se::AuthRequest::default().intent("Log in to Example").ref_id("order-17").pin_required(true);
+//! let sign = bankid_se::SignRequest::default().ssn(who).text(format!("Order {}", 17)).callback_url("https://rp.example/cb");
+//! let adults = AgeVerificationRequest::default().min_age(18);
+//! # let _ = (login, sign, adults);
+//! ```
+//!
+//! The rules are checked before anything is sent: a request breaking one
+//! is an [`crate::Error::InvalidRequest`] naming the field and the rule.
 
 use crate::client::Client;
 use crate::error::Result;
 use crate::operations::Flow;
-use crate::raw::types::error::ConversionError;
+use crate::requests::Request;
 use crate::session::Session;
 use crate::state::Family;
 
@@ -32,28 +42,15 @@ pub use ftn::FtnApi;
 pub use mitid::MitIdApi;
 pub use vipps::VippsApi;
 
-/// The request of every age verification (`minAge` and/or `maxAge`, …).
-///
-/// ```
-/// // At least one bound; with both, `maxAge` must not be below `minAge`.
-/// let adults = identisure::providers::AgeVerificationRequest::default().min_age(identisure::age(18));
-/// let request = identisure::providers::AgeVerificationRequest::default().min_age(identisure::age(18)).max_age(identisure::age(130));
-/// # let _ = adults;
-/// # let _ = request;
-/// ```
-pub type AgeVerificationRequest = crate::raw::types::builder::AgeVerificationRequest;
+pub use crate::requests::AgeVerificationRequest;
 
-/// Validates a builder and starts a session with it (one POST, never retried).
-pub(crate) async fn start<F, B, T>(
+/// Checks a request and starts a session with it (one POST, never retried).
+pub(crate) async fn start<F: Family, R: Request>(
     client: &Client,
     flow: &'static Flow,
-    request: B,
-) -> Result<Session<F>>
-where
-    F: Family,
-    T: TryFrom<B, Error = ConversionError> + Serialize + crate::validate::Rules,
-{
-    let body = crate::validate::request::<B, T>(request)?;
+    request: &R,
+) -> Result<Session<F>> {
+    let body = crate::requests::body(request)?;
     Session::start(client, flow, body).await
 }
 
@@ -69,11 +66,11 @@ pub(crate) fn attach<F: Family>(
 
 /// Defines the start methods of a provider API.
 macro_rules! starts {
-    ($( $(#[$m:meta])* $name:ident($req:ty => $typed:ty) -> $fam:ty = $flow:expr; )*) => {
+    ($( $(#[$m:meta])* $name:ident($req:ty) -> $fam:ty = $flow:expr; )*) => {
         $(
             $(#[$m])*
             pub async fn $name(&self, request: $req) -> $crate::Result<$crate::Session<$fam>> {
-                $crate::providers::start::<$fam, $req, $typed>(self.client, &$flow, request).await
+                $crate::providers::start::<$fam, $req>(self.client, &$flow, &request).await
             }
         )*
     };

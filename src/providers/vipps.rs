@@ -3,25 +3,9 @@
 use super::{sessions, starts};
 use crate::client::Client;
 use crate::operations::{VIPPS_AUTH, VIPPS_BACKCHANNEL_AUTH};
-use crate::raw::types::{self, builder};
 use crate::state::Vipps;
 
-/// Start a Vipps login (redirect flow).
-///
-/// ```
-/// let request = identisure::providers::vipps::AuthRequest::default()
-///     .redirect_url(Some("https://rp.example/done".to_string()))
-///     .request_ssn(Some(true));
-/// # let _ = request;
-/// ```
-pub type AuthRequest = builder::VippsAuthRequest;
-/// Start a Vipps backchannel login (`phone` required).
-///
-/// ```
-/// let request = identisure::providers::vipps::BackchannelAuthRequest::default().phone("+4790881716".to_string());
-/// # let _ = request;
-/// ```
-pub type BackchannelAuthRequest = builder::VippsBackchannelAuthRequest;
+pub use crate::requests::vipps::*;
 
 /// Vipps MobilePay operations; from [`Client::vipps`].
 ///
@@ -45,7 +29,7 @@ impl VippsApi<'_> {
         /// println!("{:?}", session.pending().unwrap().url);
         /// # Ok(()) }
         /// ```
-        auth(AuthRequest => types::VippsAuthRequest) -> Vipps = VIPPS_AUTH;
+        auth(AuthRequest) -> Vipps = VIPPS_AUTH;
         /// Starts a backchannel login (push to the phone); collected and
         /// cancelled through the auth flow.
         ///
@@ -55,7 +39,7 @@ impl VippsApi<'_> {
         /// let session = client.vipps().backchannel_auth(BackchannelAuthRequest::default().phone("+4790881716".to_string())).await?;
         /// # let _ = session; Ok(()) }
         /// ```
-        backchannel_auth(BackchannelAuthRequest => types::VippsBackchannelAuthRequest) -> Vipps = VIPPS_BACKCHANNEL_AUTH;
+        backchannel_auth(BackchannelAuthRequest) -> Vipps = VIPPS_BACKCHANNEL_AUTH;
     }
 
     sessions! {

@@ -105,10 +105,10 @@ pub(crate) async fn start(
     match request.provider {
         Provider::BankIdSe => {
             let mut body = crate::providers::bankid_se::AuthRequest::default()
-                .ref_id(ref_id)
-                .callback_url(callback);
+                .set_ref_id(ref_id)
+                .set_callback_url(callback);
             if !options.intent.is_empty() {
-                body = body.intent(crate::text(&options.intent));
+                body = body.intent(options.intent.as_str());
             }
             let session = client.bankid_se().auth(body).await.map_err(err)?;
             let started = Instant::now();
@@ -142,10 +142,10 @@ pub(crate) async fn start(
                     message: T::NeedPersonalNumber.get(lang).to_string(),
                 })?;
             let body = crate::providers::freja::AuthRequest::default()
-                .ssn(crate::text(number))
-                .country(crate::text(crate::providers::freja::country::SWEDEN))
-                .ref_id(ref_id)
-                .callback_url(callback);
+                .ssn(number)
+                .country(crate::providers::freja::country::SWEDEN)
+                .set_ref_id(ref_id)
+                .set_callback_url(callback);
             let session = client.freja().auth(body).await.map_err(err)?;
             let pending = session.pending();
             let qr_svg = pending
@@ -164,9 +164,9 @@ pub(crate) async fn start(
         }
         Provider::BankIdNo => {
             let body = crate::providers::bankid_no::AuthRequest::default()
-                .redirect_url(redirect)
-                .ref_id(ref_id)
-                .callback_url(callback);
+                .set_redirect_url(redirect)
+                .set_ref_id(ref_id)
+                .set_callback_url(callback);
             let session = client.bankid_no().auth(body).await.map_err(err)?;
             let view = session
                 .pending()
@@ -175,9 +175,9 @@ pub(crate) async fn start(
         }
         Provider::Vipps => {
             let body = crate::providers::vipps::AuthRequest::default()
-                .redirect_url(redirect)
-                .ref_id(ref_id)
-                .callback_url(callback);
+                .set_redirect_url(redirect)
+                .set_ref_id(ref_id)
+                .set_callback_url(callback);
             let session = client.vipps().auth(body).await.map_err(err)?;
             let view = session
                 .pending()
@@ -186,9 +186,9 @@ pub(crate) async fn start(
         }
         Provider::MitId => {
             let body = crate::providers::mitid::AuthRequest::default()
-                .redirect_url(redirect)
-                .ref_id(ref_id)
-                .callback_url(callback);
+                .set_redirect_url(redirect)
+                .set_ref_id(ref_id)
+                .set_callback_url(callback);
             let session = client.mitid().auth(body).await.map_err(err)?;
             let view = session
                 .pending()
@@ -197,9 +197,9 @@ pub(crate) async fn start(
         }
         Provider::Ftn => {
             let body = crate::providers::ftn::AuthRequest::default()
-                .redirect_url(redirect)
-                .ref_id(ref_id)
-                .callback_url(callback);
+                .set_redirect_url(redirect)
+                .set_ref_id(ref_id)
+                .set_callback_url(callback);
             let session = client.ftn().auth(body).await.map_err(err)?;
             let view = session
                 .pending()

@@ -122,7 +122,7 @@ pub async fn collect_until_done(url: &str, path: &str, max: usize) -> serde_json
 /// A BankID SE auth request the simulator leaves pending until told
 /// (`sim:manual`).
 pub fn manual() -> identisure::providers::bankid_se::AuthRequest {
-    identisure::providers::bankid_se::AuthRequest::default().ref_id(Some("sim:manual".to_string()))
+    identisure::providers::bankid_se::AuthRequest::default().ref_id("sim:manual")
 }
 
 /// Waits until `cond` holds, checking every 10 ms, for at most 15 s (then

@@ -20,7 +20,7 @@ use identisure::Provider;
 use identisure::messages::{Lang, LaunchMethod, MessageContext, UserMessage};
 use identisure::qr::BankIdQr;
 use identisure::qr::render::{QrImage, TerminalBackground};
-use identisure::{Family, Session, State, WaitOptions, text};
+use identisure::{Family, Session, State, WaitOptions};
 use serde::Serialize;
 
 use crate::connect::{self, Connection, Exit, Global};
@@ -151,7 +151,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
     let simulated = conn.simulator.is_some();
     match args.provider {
         Provider::BankIdSe => {
-            let request = bankid_se::AuthRequest::default().intent(text(INTENT));
+            let request = bankid_se::AuthRequest::default().intent(INTENT);
             let session = match client.bankid_se().auth(request).await {
                 Ok(s) => s,
                 Err(e) => return e.into(),
@@ -166,8 +166,8 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
         Provider::Freja => {
             let ssn = args.ssn.as_deref().unwrap_or(DEMO_SSN);
             let request = freja::AuthRequest::default()
-                .ssn(identisure::text(ssn))
-                .country(identisure::text(freja::country::SWEDEN));
+                .ssn(ssn)
+                .country(freja::country::SWEDEN);
             let session = match client.freja().auth(request).await {
                 Ok(s) => s,
                 Err(e) => return e.into(),
@@ -179,7 +179,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             follow(session, prompt, ui, options, simulated).await
         }
         Provider::BankIdNo => {
-            let request = bankid_no::AuthRequest::default().request_ssn(Some(true));
+            let request = bankid_no::AuthRequest::default().request_ssn(true);
             match client.bankid_no().auth(request).await {
                 Ok(s) => {
                     let url = s.pending().and_then(|p| p.url.clone());
@@ -189,7 +189,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             }
         }
         Provider::Vipps => {
-            let request = vipps::AuthRequest::default().request_ssn(Some(true));
+            let request = vipps::AuthRequest::default().request_ssn(true);
             match client.vipps().auth(request).await {
                 Ok(s) => {
                     let url = s.pending().and_then(|p| p.url.clone());
@@ -199,7 +199,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             }
         }
         Provider::MitId => {
-            let request = mitid::AuthRequest::default().reference_text(text(INTENT));
+            let request = mitid::AuthRequest::default().reference_text(INTENT);
             match client.mitid().auth(request).await {
                 Ok(s) => {
                     let url = s.pending().and_then(|p| p.url.clone());

@@ -1,0 +1,239 @@
+//! The request builders users type, generated from `openapi.yaml` by
+//! `build.rs` (`build/requests.rs` → `OUT_DIR/requests.rs`) and re-exported
+//! by the provider modules (`providers::bankid_se::SignRequest` …), and the
+//! one way every one of them becomes a request body: its fields decoded into
+//! the generated progenitor type, which runs the spec's rules, then the
+//! rules between fields and the hand checks of `validate.rs`.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::validate::Rules;
+
+include!(concat!(env!("OUT_DIR"), "/requests.rs"));
+
+/// A generated request builder.
+pub(crate) trait Request {
+    /// The generated progenitor type it becomes.
+    type Typed: DeserializeOwned + Serialize + Rules;
+    /// Each field's rules as an error states them, for a value the typed
+    /// decode refuses without a rule of its own (wire name, rules).
+    const RULES: &'static [(&'static str, &'static str)];
+    /// Arrays with a minimum number of items (wire name, minimum), a rule
+    /// the generated types do not check.
+    const MIN_ITEMS: &'static [(&'static str, usize)];
+    /// The fields that were set, by wire name.
+    fn fields(&self) -> serde_json::Map<String, serde_json::Value>;
+}
+
+/// The typed request, every rule checked; nothing is sent.
+pub(crate) fn typed<R: Request>(request: &R) -> Result<R::Typed> {
+    let fields = serde_json::Value::Object(request.fields());
+    for (field, min) in R::MIN_ITEMS {
+        let len = fields
+            .get(field)
+            .and_then(|v| v.as_array())
+            .map_or(usize::MAX, Vec::len);
+        if len < *min {
+            let rule = if *min == 1 {
+                "must not be empty".to_string()
+            } else {
+                format!("must have at least {min} items")
+            };
+            return Err(Error::invalid(*field, rule));
+        }
+    }
+    let typed: R::Typed =
+        serde_path_to_error::deserialize(&fields).map_err(|e| refused::<R>(&e))?;
+    typed.rules()?;
+    Ok(typed)
+}
+
+/// The JSON body of a request, every rule checked.
+pub(crate) fn body<R: Request>(request: &R) -> Result<serde_json::Value> {
+    crate::validate::checked(&typed(request)?)
+}
+
+/// The field and rule of a value the typed decode refused. The rule comes
+/// from the generated check's message when it names one, else from the
+/// field's rules; never from serde's text, which may quote the value.
+fn refused<R: Request>(e: &serde_path_to_error::Error<serde_json::Error>) -> Error {
+    let message = e.inner().to_string();
+    if let Some(field) = crate::decode::missing_field(&message) {
+        return Error::invalid(field, "is required");
+    }
+    let path = e.path().to_string();
+    let field = if path == "." { "request".into() } else { path };
+    let top = field.split(['[', '.']).next().unwrap_or_default();
+    let rule = crate::validate::known_rule(&message).unwrap_or_else(|| {
+        R::RULES
+            .iter()
+            .find(|(name, _)| *name == top)
+            .map(|(_, rules)| rules.to_string())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "is invalid".to_string())
+    });
+    Error::InvalidRequest { field, rule }
+}
+
+/// A set field as JSON (every field type serializes).
+pub(crate) fn json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// How `Debug` shows a text field: its length, never its content (a sign
+/// text may name the person).
+pub(crate) struct Chars(pub(crate) usize);
+
+impl std::fmt::Debug for Chars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} chars>", self.0)
+    }
+}
+
+/// How `Debug` shows a list field: its length.
+pub(crate) struct Items(pub(crate) usize);
+
+impl std::fmt::Debug for Items {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} items>", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::{AgeVerificationRequest, bankid_no, bankid_se, freja, ftn, mitid};
+
+    fn refused<R: Request>(request: R) -> (String, String) {
+        match body(&request) {
+            Err(Error::InvalidRequest { field, rule }) => (field, rule),
+            other => panic!("expected InvalidRequest, got {other:?}"),
+        }
+    }
+
+    fn pair(field: &str, rule: &str) -> (String, String) {
+        (field.to_string(), rule.to_string())
+    }
+
+    #[test]
+    fn the_specs_rules_are_checked_with_the_field_and_rule_named() {
+        let long = bankid_se::SignRequest::default().text("x".repeat(50_001));
+        assert_eq!(
+            refused(long),
+            pair("text", "must be at most 50000 characters")
+        );
+        assert_eq!(
+            refused(bankid_se::SignRequest::default()),
+            pair("text", "is required")
+        );
+        assert_eq!(
+            refused(bankid_se::AuthRequest::default().intent("")),
+            pair("intent", "must not be empty")
+        );
+        assert_eq!(
+            refused(mitid::SignRequest::default().text("")),
+            pair("text", "must not be empty")
+        );
+        assert_eq!(
+            refused(
+                freja::BackchannelAuthRequest::default()
+                    .ssn("")
+                    .country("SWEDEN")
+            ),
+            pair("ssn", "must not be empty")
+        );
+        assert_eq!(
+            refused(freja::BackchannelAuthRequest::default().ssn("198704122384")),
+            pair("country", "is required")
+        );
+        // A QR start needs neither (decision `freja-qr-without-ssn-country`).
+        assert!(body(&freja::AuthRequest::default()).is_ok());
+        assert_eq!(
+            refused(bankid_no::DocumentSignRequest::default().documents(Vec::<String>::new())),
+            pair("documents", "must not be empty")
+        );
+        assert_eq!(
+            refused(bankid_no::DocumentSignRequest::default().documents([""])).1,
+            "must not be empty"
+        );
+    }
+
+    #[test]
+    fn age_bounds() {
+        assert_eq!(
+            refused(AgeVerificationRequest::default()),
+            pair("minAge, maxAge", "at least one of them is required")
+        );
+        assert_eq!(
+            refused(AgeVerificationRequest::default().min_age(30).max_age(20)),
+            pair("maxAge", "must not be less than minAge")
+        );
+        assert_eq!(
+            refused(AgeVerificationRequest::default().min_age(0).max_age(20)),
+            pair("minAge", "must be at least 1")
+        );
+        for only_one in [
+            AgeVerificationRequest::default().min_age(18),
+            AgeVerificationRequest::default().max_age(17),
+        ] {
+            assert!(body(&only_one).is_ok());
+        }
+    }
+
+    #[test]
+    fn hand_checks_cover_urls_and_ip() {
+        assert_eq!(
+            refused(bankid_se::AuthRequest::default().callback_url("/relative")),
+            pair("callbackUrl", "must be an absolute http(s) URL")
+        );
+        assert_eq!(
+            refused(ftn::AuthRequest::default().redirect_url("ftp://x.example")).0,
+            "redirectUrl"
+        );
+        assert_eq!(
+            refused(bankid_se::AuthRequest::default().ip_address("300.1.1.1")).0,
+            "ipAddress"
+        );
+        let ok = bankid_se::AuthRequest::default()
+            .callback_url("https://rp.example/cb")
+            .ip_address("192.0.2.1");
+        assert!(body(&ok).is_ok());
+    }
+
+    #[test]
+    fn the_body_is_what_the_generated_type_sends() {
+        let request = bankid_se::AuthRequest::default()
+            .intent("Log in to Example")
+            .ref_id("order-17")
+            .pin_required(true)
+            .ssn(String::from("198704122384"));
+        assert_eq!(
+            body(&request).unwrap(),
+            serde_json::json!({
+                "intent": "Log in to Example",
+                "refId": "order-17",
+                "pinRequired": true,
+                "ssn": "198704122384",
+            })
+        );
+        // The spec's default is sent as the generated type always did.
+        assert_eq!(
+            body(&bankid_se::AuthRequest::default()).unwrap(),
+            serde_json::json!({ "pinRequired": false })
+        );
+    }
+
+    #[test]
+    fn debug_shows_no_text_and_no_personal_number() {
+        let request = bankid_se::SignRequest::default()
+            .text("I, 198704122384, agree")
+            .ssn("198704122384")
+            .pin_required(true);
+        let shown = format!("{request:?}");
+        assert!(!shown.contains("1987"), "{shown}");
+        assert!(shown.contains("text: <22 chars>"), "{shown}");
+        assert!(shown.contains("pin_required: true"), "{shown}");
+    }
+}
