@@ -33,9 +33,7 @@ async fn main() -> Result<(), common::BoxError> {
         .auth(AuthRequest::default().intent("Log in to the example"))
         .await?;
     let started = Instant::now();
-    let pending = session
-        .pending()
-        .ok_or("a started session has PENDING data")?;
+    let pending = session.pending();
     let qr = BankIdQr::from_pending(pending, started)?;
     if let Some(token) = pending.auto_start_token.as_deref() {
         println!(

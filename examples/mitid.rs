@@ -28,9 +28,7 @@ async fn main() -> Result<(), common::BoxError> {
                 .request_email(true),
         )
         .await?;
-    let pending = session
-        .pending()
-        .ok_or("a started session has PENDING data")?;
+    let pending = session.pending();
     let url = pending
         .url
         .as_deref()

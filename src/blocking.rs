@@ -107,6 +107,13 @@ impl Client {
             rt: self.rt.clone(),
         }
     }
+
+    fn started<F: Family>(&self, s: crate::Started<F>) -> Started<F> {
+        Started {
+            pending_of: s.clone(),
+            session: self.session(s.into_session()),
+        }
+    }
 }
 
 /// A started session, blocking: see [`crate::Session`].
@@ -150,7 +157,9 @@ impl<F: Family> Session<F> {
         self.inner.id()
     }
 
-    /// The PENDING data of the start; `None` when attached by id.
+    /// The PENDING data of the start: `Some` for a session that came from a
+    /// start ([`Started::pending`] gives it without an `Option`), `None`
+    /// when attached by id.
     ///
     /// ```
     /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
@@ -210,6 +219,61 @@ impl<F: Family> Session<F> {
     }
 }
 
+/// A session just started, blocking: see [`crate::Started`]. Dereferences
+/// to the blocking [`Session`].
+///
+/// ```no_run
+/// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+/// let started = client.bankid_se().auth(Default::default())?;
+/// println!("autostart token: {:?}", started.pending().auto_start_token);
+/// let outcome = started.wait(identisure::WaitOptions::default())?;
+/// # let _ = outcome; Ok(()) }
+/// ```
+pub struct Started<F: Family> {
+    pending_of: crate::Started<F>,
+    session: Session<F>,
+}
+
+impl<F: Family> Started<F> {
+    /// The PENDING answer of the start.
+    ///
+    /// ```no_run
+    /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+    /// let started = client.vipps().auth(Default::default())?;
+    /// println!("send the user to {:?}", started.pending().url);
+    /// # Ok(()) }
+    /// ```
+    pub fn pending(&self) -> &F::Pending {
+        self.pending_of.pending()
+    }
+
+    /// The session alone.
+    ///
+    /// ```no_run
+    /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+    /// let session = client.ftn().auth(Default::default())?.into_session();
+    /// # let _ = session; Ok(()) }
+    /// ```
+    pub fn into_session(self) -> Session<F> {
+        self.session
+    }
+}
+
+impl<F: Family> std::ops::Deref for Started<F> {
+    type Target = Session<F>;
+    fn deref(&self) -> &Session<F> {
+        &self.session
+    }
+}
+
+impl<F: Family> fmt::Debug for Started<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("blocking::Started")
+            .field(&self.session)
+            .finish()
+    }
+}
+
 macro_rules! blocking_api {
     (
         $(#[$m:meta])* $name:ident = $accessor:ident {
@@ -233,9 +297,9 @@ macro_rules! blocking_api {
                 /// let outcome = session.wait(identisure::WaitOptions::default())?;
                 /// # let _ = outcome; Ok(()) }
                 /// ```
-                pub fn $method(&self, request: $req) -> Result<Session<$fam>> {
+                pub fn $method(&self, request: $req) -> Result<Started<$fam>> {
                     let s = self.client.rt.block_on(self.client.inner.$accessor().$method(request))?;
-                    Ok(self.client.session(s))
+                    Ok(self.client.started(s))
                 }
             )*
             $(

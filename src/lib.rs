@@ -121,7 +121,7 @@ pub use notifier::Notifier;
 pub use operations::{MIN_COLLECT_INTERVAL, Provider};
 pub use poll::WaitOptions;
 pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};
-pub use session::Session;
+pub use session::{Session, Started};
 pub use state::{
     AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, State, Vipps,
 };

@@ -24,7 +24,7 @@ use crate::transport::{Body, Call};
 ///
 /// let client = Client::from_env()?;
 /// let session = client.bankid_se().auth(AuthRequest::default()).await?;
-/// println!("autostart token: {:?}", session.pending().unwrap().auto_start_token);
+/// println!("autostart token: {:?}", session.pending().auto_start_token);
 /// match session.wait(WaitOptions::default()).await? {
 ///     Outcome::Completed(person) => println!("hello {:?}", person.name),
 ///     Outcome::Failed { code, .. } => println!("failed: {code}"),
@@ -72,7 +72,7 @@ impl<F: Family> Session<F> {
         client: &Client,
         flow: &'static Flow,
         mut body: serde_json::Value,
-    ) -> Result<Self> {
+    ) -> Result<Started<F>> {
         if let (Some(url), Some(map)) = (
             client.notifier().and_then(|n| n.callback_url()),
             body.as_object_mut(),
@@ -122,7 +122,7 @@ impl<F: Family> Session<F> {
             });
         }
         tracing::debug!(operation = flow.start.id, session_id = %id, "session started");
-        Ok(Self::new(client.clone(), flow, id, Some(pending)))
+        Ok(Started(Self::new(client.clone(), flow, id, Some(pending))))
     }
 
     /// The session id.
@@ -137,7 +137,9 @@ impl<F: Family> Session<F> {
     }
 
     /// The PENDING data the start answered with (QR tokens, URL, binding
-    /// message …); `None` for a session attached by id (e.g.
+    /// message …): `Some` for a session that came from a start (right after
+    /// a start, [`Started::pending`] gives it without an `Option`), `None`
+    /// for a session attached by id (e.g.
     /// [`crate::providers::BankIdSeApi::auth_session`]).
     ///
     /// ```
@@ -241,5 +243,90 @@ impl<F: Family> Session<F> {
         options: WaitOptions,
     ) -> impl futures_core::Stream<Item = Result<State<F>>> + Send + use<F> {
         crate::poll::updates(self.inner.clone(), options)
+    }
+}
+
+/// A session just started: what the start answered ([`Started::pending`]:
+/// the QR tokens, the URL to send the user to, the binding message …),
+/// and everything a [`Session`] does (it dereferences to one: `wait`,
+/// `collect`, `cancel`, `updates`, `id`).
+///
+/// Keep it while you show the start data; keep only the [`Session`]
+/// ([`Started::into_session`]) or just its id (to attach again later with
+/// e.g. [`crate::providers::BankIdSeApi::auth_session`]) otherwise.
+///
+/// ```no_run
+/// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+/// use identisure::providers::vipps::AuthRequest;
+/// let started = client.vipps().auth(AuthRequest::default().redirect_url("https://rp.example/back")).await?;
+/// println!("send the user to {:?}", started.pending().url);
+/// let outcome = started.wait(identisure::WaitOptions::default()).await?;
+/// # let _ = outcome; Ok(()) }
+/// ```
+pub struct Started<F: Family>(Session<F>);
+
+impl<F: Family> Started<F> {
+    /// The PENDING answer of the start.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// let started = client.bankid_se().auth(Default::default()).await?;
+    /// let qr = identisure::qr::BankIdQr::from_pending(started.pending(), std::time::Instant::now())?;
+    /// println!("{}", qr.current());
+    /// # Ok(()) }
+    /// ```
+    pub fn pending(&self) -> &F::Pending {
+        self.0
+            .pending()
+            .expect("a Started session keeps the answer of its start")
+    }
+
+    /// The session, to follow it (also reachable through `Deref`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// let started = client.ftn().auth(Default::default()).await?;
+    /// let session: &identisure::Session<identisure::Ftn> = started.session();
+    /// # let _ = session; Ok(()) }
+    /// ```
+    pub fn session(&self) -> &Session<F> {
+        &self.0
+    }
+
+    /// The session alone.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// let session = client.mitid().auth(Default::default()).await?.into_session();
+    /// assert!(session.pending().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn into_session(self) -> Session<F> {
+        self.0
+    }
+}
+
+impl<F: Family> std::ops::Deref for Started<F> {
+    type Target = Session<F>;
+    fn deref(&self) -> &Session<F> {
+        &self.0
+    }
+}
+
+impl<F: Family> From<Started<F>> for Session<F> {
+    fn from(started: Started<F>) -> Self {
+        started.0
+    }
+}
+
+impl<F: Family> Clone for Started<F> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<F: Family> fmt::Debug for Started<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Started").field(&self.0).finish()
     }
 }

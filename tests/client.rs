@@ -77,10 +77,7 @@ async fn auth_sends_basic_auth_and_validated_body_then_wait_completes_with_space
     let request = AuthRequest::default().intent("Log in");
     let session = client.bankid_se().auth(request).await.unwrap();
     assert_eq!(session.id(), "s1");
-    assert_eq!(
-        session.pending().unwrap().auto_start_token.as_deref(),
-        Some("ast")
-    );
+    assert_eq!(session.pending().auto_start_token.as_deref(), Some("ast"));
     let outcome = session.wait(WaitOptions::default()).await.unwrap();
     let Outcome::Completed(person) = outcome else {
         panic!("expected completion")

@@ -14,7 +14,7 @@ use futures_util::future::join_all;
 use identisure::providers::bankid_se::CallInitiator;
 use identisure::providers::{bankid_no, bankid_se, freja, ftn, mitid, vipps};
 use identisure::simulator::{RunningSimulator, Simulator, Timing, test_identities};
-use identisure::{Client, Error, FailureCode, Family, Outcome, Session, State, WaitOptions};
+use identisure::{Client, Error, FailureCode, Family, Outcome, State, WaitOptions};
 
 const ACCOUNT: &str = "e2e-account";
 const SECRET: &str = "e2e-secret";
@@ -183,10 +183,10 @@ fn spec_operation_ids() -> BTreeSet<String> {
 async fn run_flow<F, Fut>(name: &str, start: impl Fn() -> Fut) -> F::Completed
 where
     F: Family,
-    Fut: Future<Output = identisure::Result<Session<F>>>,
+    Fut: Future<Output = identisure::Result<identisure::Started<F>>>,
 {
     let first = start().await.unwrap_or_else(|e| panic!("{name}: {e}"));
-    assert!(first.pending().is_some(), "{name}");
+    assert!(first.session().pending().is_some(), "{name}");
     let completed = match first.wait(options()).await {
         Ok(Outcome::Completed(c)) => c,
         other => panic!("{name}: {other:?}"),

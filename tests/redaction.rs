@@ -111,13 +111,7 @@ async fn canaries_appear_in_no_error_debug_output_or_trace_log() {
     printed.push(format!("{request:?}"));
     let session = client.bankid_se().auth(request).await.unwrap();
     assert_eq!(
-        session
-            .pending()
-            .unwrap()
-            .qr_start_secret
-            .as_ref()
-            .unwrap()
-            .expose(),
+        session.pending().qr_start_secret.as_ref().unwrap().expose(),
         QR_SECRET
     );
     printed.push(format!("{session:?}"));
@@ -317,7 +311,6 @@ async fn canaries_stay_out_of_the_simulators_trace_log() {
         .unwrap();
     let qr_secret = session
         .pending()
-        .unwrap()
         .qr_start_secret
         .as_ref()
         .unwrap()
@@ -390,7 +383,6 @@ async fn canaries_stay_out_of_the_simulate_command_output() {
         .unwrap();
     let qr_secret = session
         .pending()
-        .unwrap()
         .qr_start_secret
         .as_ref()
         .unwrap()

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::operations::{
     BANKID_NO_AGE_VERIFICATION, BANKID_NO_AUTH, BANKID_NO_BACKCHANNEL_AUTH, BANKID_NO_SIGN,
 };
-use crate::session::Session;
+use crate::session::{Session, Started};
 use crate::state::{AgeVerification, BankIdNo};
 
 pub use crate::requests::bankid_no::*;
@@ -92,7 +92,7 @@ impl BankIdNoApi<'_> {
     /// assert_eq!(err.to_string(), "invalid request: `documents` must not be empty");
     /// # }
     /// ```
-    pub async fn sign(&self, request: impl Into<SignRequest>) -> Result<Session<BankIdNo>> {
+    pub async fn sign(&self, request: impl Into<SignRequest>) -> Result<Started<BankIdNo>> {
         let body = match request.into() {
             SignRequest::Text(r) => crate::requests::body(&r)?,
             SignRequest::Documents(r) => crate::requests::body(&r)?,

@@ -23,7 +23,7 @@ use crate::client::Client;
 use crate::error::Result;
 use crate::operations::Flow;
 use crate::requests::Request;
-use crate::session::Session;
+use crate::session::{Session, Started};
 use crate::state::Family;
 
 pub mod bankid_no;
@@ -49,7 +49,7 @@ pub(crate) async fn start<F: Family, R: Request>(
     client: &Client,
     flow: &'static Flow,
     request: &R,
-) -> Result<Session<F>> {
+) -> Result<Started<F>> {
     let body = crate::requests::body(request)?;
     Session::start(client, flow, body).await
 }
@@ -69,7 +69,7 @@ macro_rules! starts {
     ($( $(#[$m:meta])* $name:ident($req:ty) -> $fam:ty = $flow:expr; )*) => {
         $(
             $(#[$m])*
-            pub async fn $name(&self, request: $req) -> $crate::Result<$crate::Session<$fam>> {
+            pub async fn $name(&self, request: $req) -> $crate::Result<$crate::Started<$fam>> {
                 $crate::providers::start::<$fam, $req>(self.client, &$flow, &request).await
             }
         )*

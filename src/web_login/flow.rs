@@ -12,7 +12,7 @@ use super::text::T;
 use crate::messages::{Device, Lang, LaunchMethod, MessageContext, UserMessage, failure_message};
 use crate::qr::BankIdQr;
 use crate::raw::types;
-use crate::{Error, FailureCode, Family, HintCode, Session, State, WaitOptions};
+use crate::{Error, FailureCode, Family, HintCode, Started, State, WaitOptions};
 
 /// What the start form asked for.
 #[derive(Debug)]
@@ -112,12 +112,8 @@ pub(crate) async fn start(
             }
             let session = client.bankid_se().auth(body).await.map_err(err)?;
             let started = Instant::now();
-            let pending = session.pending().cloned();
-            let qr = pending
-                .as_ref()
-                .ok_or(())
-                .and_then(|p| BankIdQr::from_pending(p, started).map_err(|_| ()));
-            let Ok(qr) = qr else {
+            let pending = session.pending();
+            let Ok(qr) = BankIdQr::from_pending(pending, started) else {
                 tracing::warn!("web login: the BankID start answer has no QR data");
                 let _ = session.cancel().await;
                 return Err(StartError {
@@ -126,9 +122,7 @@ pub(crate) async fn start(
             };
             let view = View::BankIdSe {
                 qr,
-                auto_start_token: pending
-                    .and_then(|p| p.auto_start_token)
-                    .filter(|t| !t.is_empty()),
+                auto_start_token: pending.auto_start_token.clone().filter(|t| !t.is_empty()),
             };
             Ok(follow(shared, request, session, view))
         }
@@ -148,8 +142,7 @@ pub(crate) async fn start(
                 .set_callback_url(callback);
             let session = client.freja().auth(body).await.map_err(err)?;
             let pending = session.pending();
-            let qr_svg = pending
-                .and_then(crate::launch::freja_qr_image)
+            let qr_svg = crate::launch::freja_qr_image(pending)
                 .and_then(|image| image.ok())
                 .map(|image| image.to_svg());
             let environment = if options.freja_test_app {
@@ -157,8 +150,7 @@ pub(crate) async fn start(
             } else {
                 crate::launch::FrejaEnvironment::Production
             };
-            let app_link =
-                pending.and_then(|p| crate::launch::freja_app_link_for(p, environment).ok());
+            let app_link = crate::launch::freja_app_link_for(pending, environment).ok();
             let view = View::Freja { qr_svg, app_link };
             Ok(follow(shared, request, session, view))
         }
@@ -168,10 +160,9 @@ pub(crate) async fn start(
                 .set_ref_id(ref_id)
                 .set_callback_url(callback);
             let session = client.bankid_no().auth(body).await.map_err(err)?;
-            let view = session
-                .pending()
-                .map(|p| redirect_view(p.url.clone(), p.binding_message.clone()));
-            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+            let p = session.pending();
+            let view = redirect_view(p.url.clone(), p.binding_message.clone());
+            Ok(follow(shared, request, session, view))
         }
         Provider::Vipps => {
             let body = crate::providers::vipps::AuthRequest::default()
@@ -179,10 +170,8 @@ pub(crate) async fn start(
                 .set_ref_id(ref_id)
                 .set_callback_url(callback);
             let session = client.vipps().auth(body).await.map_err(err)?;
-            let view = session
-                .pending()
-                .map(|p| redirect_view(p.url.clone(), None));
-            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+            let view = redirect_view(session.pending().url.clone(), None);
+            Ok(follow(shared, request, session, view))
         }
         Provider::MitId => {
             let body = crate::providers::mitid::AuthRequest::default()
@@ -190,10 +179,9 @@ pub(crate) async fn start(
                 .set_ref_id(ref_id)
                 .set_callback_url(callback);
             let session = client.mitid().auth(body).await.map_err(err)?;
-            let view = session
-                .pending()
-                .map(|p| redirect_view(p.url.clone(), p.binding_message.clone()));
-            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+            let p = session.pending();
+            let view = redirect_view(p.url.clone(), p.binding_message.clone());
+            Ok(follow(shared, request, session, view))
         }
         Provider::Ftn => {
             let body = crate::providers::ftn::AuthRequest::default()
@@ -201,18 +189,11 @@ pub(crate) async fn start(
                 .set_ref_id(ref_id)
                 .set_callback_url(callback);
             let session = client.ftn().auth(body).await.map_err(err)?;
-            let view = session
-                .pending()
-                .map(|p| redirect_view(p.url.clone(), None));
-            Ok(follow(shared, request, session, view.unwrap_or(EMPTY)))
+            let view = redirect_view(session.pending().url.clone(), None);
+            Ok(follow(shared, request, session, view))
         }
     }
 }
-
-const EMPTY: View = View::Redirect {
-    url: None,
-    binding_message: None,
-};
 
 fn redirect_view(url: Option<String>, binding_message: Option<String>) -> View {
     View::Redirect {
@@ -301,7 +282,7 @@ async fn came_back(login: &Login, lang: Lang, wait: std::time::Duration) -> bool
 fn follow<F: Family>(
     shared: &Arc<Shared>,
     request: &StartRequest,
-    session: Session<F>,
+    session: Started<F>,
     view: View,
 ) -> Arc<Login>
 where
@@ -309,9 +290,8 @@ where
 {
     let provider = request.provider;
     let lang = request.lang;
-    let first_hint = session
-        .pending()
-        .and_then(|p| State::<F>::Pending(p.clone()).hint_code());
+    let first_hint = State::<F>::Pending(session.pending().clone()).hint_code();
+    let session = session.into_session();
     let first = pending_message(provider, first_hint.clone(), lang, LaunchMethod::QrCode);
     let canceller = session.clone();
     let cancel: CancelFn = Box::new(move || {

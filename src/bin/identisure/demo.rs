@@ -153,7 +153,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
         Provider::BankIdSe => {
             let request = bankid_se::AuthRequest::default().intent(INTENT);
             let session = match client.bankid_se().auth(request).await {
-                Ok(s) => s,
+                Ok(s) => s.into_session(),
                 Err(e) => return e.into(),
             };
             let started = Instant::now();
@@ -169,7 +169,7 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
                 .ssn(ssn)
                 .country(freja::country::SWEDEN);
             let session = match client.freja().auth(request).await {
-                Ok(s) => s,
+                Ok(s) => s.into_session(),
                 Err(e) => return e.into(),
             };
             let prompt = session
@@ -182,8 +182,8 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             let request = bankid_no::AuthRequest::default().request_ssn(true);
             match client.bankid_no().auth(request).await {
                 Ok(s) => {
-                    let url = s.pending().and_then(|p| p.url.clone());
-                    follow(s, url_prompt(url), ui, options, simulated).await
+                    let url = s.pending().url.clone();
+                    follow(s.into_session(), url_prompt(url), ui, options, simulated).await
                 }
                 Err(e) => e.into(),
             }
@@ -192,8 +192,8 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             let request = vipps::AuthRequest::default().request_ssn(true);
             match client.vipps().auth(request).await {
                 Ok(s) => {
-                    let url = s.pending().and_then(|p| p.url.clone());
-                    follow(s, url_prompt(url), ui, options, simulated).await
+                    let url = s.pending().url.clone();
+                    follow(s.into_session(), url_prompt(url), ui, options, simulated).await
                 }
                 Err(e) => e.into(),
             }
@@ -202,16 +202,16 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             let request = mitid::AuthRequest::default().reference_text(INTENT);
             match client.mitid().auth(request).await {
                 Ok(s) => {
-                    let url = s.pending().and_then(|p| p.url.clone());
-                    follow(s, url_prompt(url), ui, options, simulated).await
+                    let url = s.pending().url.clone();
+                    follow(s.into_session(), url_prompt(url), ui, options, simulated).await
                 }
                 Err(e) => e.into(),
             }
         }
         Provider::Ftn => match client.ftn().auth(ftn::AuthRequest::default()).await {
             Ok(s) => {
-                let url = s.pending().and_then(|p| p.url.clone());
-                follow(s, url_prompt(url), ui, options, simulated).await
+                let url = s.pending().url.clone();
+                follow(s.into_session(), url_prompt(url), ui, options, simulated).await
             }
             Err(e) => e.into(),
         },

@@ -282,7 +282,7 @@ where
 
 /// After a start: print the pending state, or wait for the end.
 async fn follow<F>(
-    started: identisure::Result<Session<F>>,
+    started: identisure::Result<identisure::Started<F>>,
     wait: bool,
     deadline: Option<tokio::time::Instant>,
 ) -> Exit
@@ -293,7 +293,7 @@ where
     F::Failed: Serialize,
 {
     let session = match started {
-        Ok(s) => s,
+        Ok(s) => s.into_session(),
         Err(e) => return e.into(),
     };
     if !wait {
