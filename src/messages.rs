@@ -131,6 +131,9 @@ impl Default for MessageContext {
 pub enum Rfa {
     /// "Start your BankID app."
     Rfa1,
+    /// RFA1 for a page showing the QR code: "Start your BankID app and scan
+    /// the QR code."
+    Rfa1Qr,
     /// "Action cancelled. Please try again."
     Rfa3,
     /// An identification or signing for this personal number is already started.
@@ -180,7 +183,7 @@ impl Rfa {
     /// ```
     pub fn code(self) -> Option<&'static str> {
         Some(match self {
-            Self::Rfa1 => "RFA1",
+            Self::Rfa1 | Self::Rfa1Qr => "RFA1",
             Self::Rfa3 => "RFA3",
             Self::Rfa4 => "RFA4",
             Self::Rfa5 => "RFA5",
@@ -220,6 +223,10 @@ impl Rfa {
     fn texts(self) -> (&'static str, &'static str) {
         match self {
             Self::Rfa1 => ("Starta BankID-appen.", "Start your BankID app."),
+            Self::Rfa1Qr => (
+                "Starta BankID-appen och läs av QR-koden.",
+                "Start your BankID app and scan the QR code.",
+            ),
             Self::Rfa3 => (
                 "Åtgärden avbruten. Försök igen.",
                 "Action cancelled. Please try again.",
@@ -359,10 +366,15 @@ pub trait UserMessage {
 impl UserMessage for HintCode {
     fn rfa(&self, context: MessageContext) -> Rfa {
         let autostart = context.launch == LaunchMethod::AutoStart;
+        let qr = context.launch == LaunchMethod::QrCode;
         let mobile = context.device == Device::Mobile;
         match self {
             Self::OutstandingTransaction | Self::NoClient if autostart => Rfa::Rfa13,
+            Self::OutstandingTransaction | Self::NoClient if qr => Rfa::Rfa1Qr,
             Self::OutstandingTransaction | Self::NoClient => Rfa::Rfa1,
+            // Searching for a BankID on this computer (RFA14/15) is wrong on
+            // a QR page: the app on the phone that scanned it has the order.
+            Self::Started if qr => Rfa::Rfa21,
             // RFA14 suggests a BankID on another device; after an autostart
             // the app already runs on this device, so RFA15 leaves that out.
             Self::Started => match (autostart, mobile) {
@@ -421,7 +433,9 @@ impl UserMessage for FailureCode {
 }
 
 /// The message for a failed session: the hint code's when the failure
-/// carries a known one, else the failure code's.
+/// carries a known one, else the failure code's; an `INTERNAL_ERROR` always
+/// reads as an internal error (RFA5), whatever its hint (a `startFailed`
+/// beside it would otherwise tell the user to install the app).
 ///
 /// ```
 /// use identisure::{FailureCode, HintCode};
@@ -434,6 +448,7 @@ impl UserMessage for FailureCode {
 ///     failure_message(&FailureCode::InternalError, Some(&HintCode::parse("new")), ctx).text(Lang::En),
 ///     "Internal error. Please try again."
 /// );
+/// assert_eq!(failure_message(&FailureCode::InternalError, Some(&HintCode::StartFailed), ctx), Rfa::Rfa5);
 /// ```
 pub fn failure_message(
     error: &FailureCode,
@@ -441,6 +456,7 @@ pub fn failure_message(
     context: MessageContext,
 ) -> Rfa {
     match hint {
+        _ if *error == FailureCode::InternalError => error.rfa(context),
         Some(hint) if !matches!(hint, HintCode::Unknown(_)) => hint.rfa(context),
         _ => error.rfa(context),
     }
@@ -450,8 +466,9 @@ pub fn failure_message(
 mod tests {
     use super::*;
 
-    const ALL: [Rfa; 20] = [
+    const ALL: [Rfa; 21] = [
         Rfa::Rfa1,
+        Rfa::Rfa1Qr,
         Rfa::Rfa3,
         Rfa::Rfa4,
         Rfa::Rfa5,
@@ -515,7 +532,7 @@ mod tests {
         for device in [Device::Desktop, Device::Mobile] {
             for hint in [HintCode::OutstandingTransaction, HintCode::NoClient] {
                 assert_eq!(hint.rfa(ctx(LaunchMethod::AutoStart, device)), Rfa::Rfa13);
-                assert_eq!(hint.rfa(ctx(LaunchMethod::QrCode, device)), Rfa::Rfa1);
+                assert_eq!(hint.rfa(ctx(LaunchMethod::QrCode, device)), Rfa::Rfa1Qr);
                 assert_eq!(hint.rfa(ctx(LaunchMethod::Unspecified, device)), Rfa::Rfa1);
             }
         }
@@ -532,8 +549,11 @@ mod tests {
         let cases = [
             (LaunchMethod::AutoStart, Device::Desktop, Rfa::Rfa15A),
             (LaunchMethod::AutoStart, Device::Mobile, Rfa::Rfa15B),
-            (LaunchMethod::QrCode, Device::Desktop, Rfa::Rfa14A),
+            (LaunchMethod::Unspecified, Device::Desktop, Rfa::Rfa14A),
             (LaunchMethod::Unspecified, Device::Mobile, Rfa::Rfa14B),
+            // On a QR page the order is on the phone that scanned: no search here.
+            (LaunchMethod::QrCode, Device::Desktop, Rfa::Rfa21),
+            (LaunchMethod::QrCode, Device::Mobile, Rfa::Rfa21),
         ];
         for (launch, device, expected) in cases {
             assert_eq!(s.rfa(ctx(launch, device)), expected);
@@ -602,6 +622,8 @@ mod tests {
     fn codes_match_variant_names() {
         for rfa in ALL {
             match rfa.code() {
+                // RFA1 on a QR page is BankID's RFA1 with the QR code named.
+                Some(code) if rfa == Rfa::Rfa1Qr => assert_eq!(code, "RFA1"),
                 Some(code) => assert_eq!(code, format!("{rfa:?}").to_uppercase()),
                 None => assert!(matches!(rfa, Rfa::CallConfirm | Rfa::CallDeclined)),
             }

@@ -201,6 +201,28 @@ pub enum State<F: Family> {
     },
 }
 
+/// A state deserializes from a session body the way [`State::from_json`]
+/// reads it, so a typed callback receiver needs no `serde_json::Value`
+/// (with feature `axum`: `VerifiedCallback<State<BankIdSe>>`). Its error
+/// never quotes the body.
+///
+/// ```
+/// use identisure::{BankIdSe, State};
+///
+/// let state: State<BankIdSe> =
+///     serde_json::from_str(r#"{"id":"s1","status":"COMPLETED","name":"Astrid Lindqvist"}"#).unwrap();
+/// assert!(matches!(state, State::Completed(ref c) if c.name.as_deref() == Some("Astrid Lindqvist")));
+/// let err = serde_json::from_str::<State<BankIdSe>>(r#"{"id":"s1","status":"LOST"}"#).unwrap_err();
+/// assert!(err.to_string().contains("LOST"));
+/// ```
+impl<'de, F: Family> serde::Deserialize<'de> for State<F> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let body = serde_json::to_vec(&value).map_err(serde::de::Error::custom)?;
+        decode_state(reqwest::StatusCode::OK, &body).map_err(serde::de::Error::custom)
+    }
+}
+
 /// How a session ended.
 ///
 /// ```

@@ -7,8 +7,8 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::routing::post;
+use identisure::BankIdSe;
 use identisure::callback::{CallbackSecret, SIGNATURE_HEADER, VerifiedCallback, sign_callback};
-use identisure::raw::types::BankIdSeSession;
 
 #[derive(Clone)]
 struct AppState {
@@ -24,12 +24,13 @@ impl FromRef<AppState> for CallbackSecret {
 
 async fn handler(
     State(state): State<AppState>,
-    VerifiedCallback(session): VerifiedCallback<BankIdSeSession>,
+    // The typed state of the session, as collect reports it.
+    VerifiedCallback(session): VerifiedCallback<identisure::State<BankIdSe>>,
 ) -> StatusCode {
     let id = match &session {
-        BankIdSeSession::Pending(p) => p.id.clone(),
-        BankIdSeSession::Completed(c) => c.id.clone(),
-        BankIdSeSession::Failed(f) => f.id.clone(),
+        identisure::State::Pending(p) => p.id.clone(),
+        identisure::State::Completed(c) => c.id.clone(),
+        identisure::State::Failed { details, .. } => details.id.clone(),
     };
     state.received.lock().unwrap().push(id);
     StatusCode::NO_CONTENT

@@ -57,7 +57,9 @@ fn the_default_demo_is_a_swedish_bankid_login_of_the_test_person() {
     assert_eq!(json["ssn"], astrid.ssn());
     // Progress on stderr: the QR frame and BankID's own messages, in order.
     let qr = stderr.find("BankID QR code (second 0): bankid.").unwrap();
-    let start = stderr.find("Start your BankID app.").unwrap();
+    let start = stderr
+        .find("Start your BankID app and scan the QR code.")
+        .unwrap();
     let sign = stderr
         .find("Enter your security code in the BankID app")
         .unwrap();

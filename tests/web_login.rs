@@ -230,7 +230,10 @@ async fn bankid_qr_frames_are_rendered_on_the_server_and_the_secret_never_leaves
     assert!(page.contains("<svg"));
     assert!(page.contains("Open BankID on this device"));
     assert!(page.contains("href=\"bankid:///?autostarttoken="));
-    assert!(page.contains("Start your BankID app."), "{page}");
+    assert!(
+        page.contains("Start your BankID app and scan the QR code."),
+        "{page}"
+    );
     assert!(!page.contains(&secret), "the page leaks qrStartSecret");
 
     let stream = app.events_for(&path, Duration::from_millis(2_600)).await;
@@ -332,7 +335,9 @@ async fn every_failure_has_a_clear_message() {
             "bankid-se",
             "sim:internal-error",
             "failed",
-            "Failed to scan the QR code",
+            // INTERNAL_ERROR (hint startFailed) reads as an internal error,
+            // never as "the app could not be found / the QR code not scanned".
+            "Internal error. Please try again.",
         ),
         ("vipps", "sim:auth-failed", "failed", "was not accepted"),
         ("mitid", "sim:conflict", "failed", "already in progress"),
@@ -684,7 +689,11 @@ async fn a_login_belongs_to_the_browser_that_started_it() {
 async fn opening_bankid_on_this_device_switches_to_the_autostart_messages() {
     let app = app_with(Simulator::new(), options()).await;
     let path = app.start(MANUAL_BANKID).await;
-    assert!(app.text(&path).await.contains("Start your BankID app."));
+    assert!(
+        app.text(&path)
+            .await
+            .contains("Start your BankID app and scan the QR code.")
+    );
     let answer = app
         .http
         .post(format!("{}{path}/autostart", app.url))

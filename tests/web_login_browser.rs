@@ -280,7 +280,7 @@ async fn login_page_in_headless_chromium() {
             wait,
         )
         .await;
-    assert_eq!(status, "Start your BankID app.");
+    assert_eq!(status, "Start your BankID app and scan the QR code.");
     let link = d
         .js("return document.getElementById('autostart').getAttribute('href')")
         .await;

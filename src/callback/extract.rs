@@ -26,7 +26,7 @@ use super::{CallbackError, CallbackSecret, SIGNATURE_HEADER, verify_callback};
 /// ```
 /// use axum::{Router, extract::FromRef, http::StatusCode, routing::post};
 /// use identisure::callback::{CallbackSecret, VerifiedCallback};
-/// use identisure::raw::types::BankIdSeSession;
+/// use identisure::{BankIdSe, State};
 ///
 /// #[derive(Clone)]
 /// struct AppState {
@@ -39,9 +39,12 @@ use super::{CallbackError, CallbackSecret, SIGNATURE_HEADER, verify_callback};
 ///     }
 /// }
 ///
-/// async fn on_callback(VerifiedCallback(session): VerifiedCallback<BankIdSeSession>) -> StatusCode {
-///     // Hand `session` to a queue; answer fast.
-///     # let _ = session;
+/// async fn on_callback(VerifiedCallback(state): VerifiedCallback<State<BankIdSe>>) -> StatusCode {
+///     match state {
+///         State::Completed(person) => { /* hand `person` to a queue; answer fast */ let _ = person; }
+///         State::Failed { code, .. } => { let _ = code; }
+///         State::Pending(_) => {}
+///     }
 ///     StatusCode::NO_CONTENT
 /// }
 ///
