@@ -29,7 +29,14 @@ use crate::sensitive::{excerpt, sanitize};
 pub fn http_client_builder() -> reqwest::ClientBuilder {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Losing the race to another thread installing one is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // rustls 0.23.48 deprecates its built-in *ring* provider (no
+        // post-quantum key exchange; `rustls-ring` takes over in 0.24). It
+        // is still the provider this crate chose for building everywhere
+        // without a C toolchain; an application that wants aws-lc-rs installs
+        // it as the process default first and this line does nothing.
+        #[allow(deprecated)]
+        let provider = rustls::crypto::ring::default_provider();
+        let _ = provider.install_default();
     }
     reqwest::Client::builder().user_agent(USER_AGENT)
 }
