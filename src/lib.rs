@@ -109,6 +109,9 @@ pub mod blocking;
 pub mod simulator;
 #[cfg(feature = "web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
+pub mod login;
+#[cfg(feature = "web")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub mod web_login;
 
 pub use client::{
