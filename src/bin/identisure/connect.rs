@@ -52,6 +52,20 @@ pub enum Env {
     Production,
 }
 
+/// The exit codes, for `--help` (README "Command line" says the same).
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  done: the session COMPLETED (or was started, read, cancelled); the
+     callback is genuine; the number is valid
+  1  the session FAILED (its JSON is on stdout); `callback verify`: not
+     genuine; `id validate`: not a valid number
+  2  refused before anything was sent: a bad argument or request body, an
+     empty QR token, a file that cannot be read or written
+  3  API, transport or decoding error, or --timeout reached
+Failures are explained on stderr in one line (`failed: …` or `error: …`), or
+by a usage message for a malformed command line; `callback verify` and
+`id validate` give their verdict on stdout.";
+
 /// How a command ends: the exit code and, unless it succeeded, one line for
 /// stderr.
 #[derive(Debug)]

@@ -18,7 +18,7 @@ mod web;
 /// Identisure v3 eID API: Swedish BankID, Freja, Norwegian BankID, Vipps,
 /// MitID, FTN — simulator, QR codes, callback checks, ID validation.
 #[derive(Parser)]
-#[command(name = "identisure", version, about)]
+#[command(name = "identisure", version, about, after_help = connect::EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
