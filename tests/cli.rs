@@ -474,3 +474,96 @@ fn help_documents_the_exit_codes() {
         assert!(help.contains(line), "`{line}` missing from:\n{help}");
     }
 }
+
+/// `--env`, `--base-url` and `--allow-http` belong to the commands that
+/// connect (demo, start, get, cancel); the offline ones refuse them, and
+/// ignore the IDENTISURE_ENV / IDENTISURE_BASE_URL variables.
+#[test]
+fn offline_commands_take_no_connection_flags() {
+    let cases: [&[&str]; 6] = [
+        &["qr", "freja", "--data", "x", "--env", "staging"],
+        &[
+            "--base-url",
+            "http://127.0.0.1:9",
+            "qr",
+            "freja",
+            "--data",
+            "x",
+        ],
+        &[
+            "qr",
+            "bankid",
+            "--start-token",
+            TOKEN,
+            "--start-secret",
+            SECRET,
+            "--allow-http",
+        ],
+        &[
+            "callback",
+            "verify",
+            "--secret",
+            "k",
+            "--signature",
+            "x",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ],
+        &[
+            "id",
+            "validate",
+            "--country",
+            "se",
+            "19811218-9876",
+            "--env",
+            "production",
+        ],
+        &["simulate", "--addr", "127.0.0.1:0", "--env", "simulator"],
+    ];
+    for args in cases {
+        let out = cli()
+            .args(args)
+            // `simulate` would serve until interrupted if it took the flag.
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("unexpected argument"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("only for the commands that connect"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    for help in [
+        &["qr", "bankid", "--help"][..],
+        &["id", "validate", "--help"][..],
+    ] {
+        let out = cli().args(help).assert().success().get_output().clone();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("--base-url") && !text.contains("--env"),
+            "{text}"
+        );
+    }
+    let out = cli()
+        .args(["start", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--base-url") && text.contains("--env"),
+        "{text}"
+    );
+    // Variables meant for the connecting commands do not break the others.
+    cli()
+        .env("IDENTISURE_ENV", "no-such-env")
+        .env("IDENTISURE_BASE_URL", "not a url")
+        .args(["qr", "freja", "--data", "x"])
+        .assert()
+        .success();
+}

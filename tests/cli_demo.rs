@@ -184,3 +184,21 @@ fn a_web_demo_off_this_machine_needs_a_public_url() {
         );
     }
 }
+
+/// `demo --web` honours the connection options like the other commands
+/// that connect (it used to ignore them and serve the simulator).
+#[test]
+fn the_web_demo_honours_the_connection_options() {
+    let out = demo()
+        .args(["--web", "--addr", "127.0.0.1:0", "--env", "staging"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: IDENTISURE_ACCOUNT_ID: is required"),
+        "{stderr}"
+    );
+}

@@ -31,8 +31,8 @@ fn cli(base_url: &str, args: &[&str]) -> assert_cmd::Command {
         .env_remove("IDENTISURE_BASE_URL")
         .env("IDENTISURE_ACCOUNT_ID", DEMO_ACCOUNT_ID)
         .env("IDENTISURE_SECRET_KEY", DEMO_SECRET_KEY)
-        .args(["--base-url", base_url])
-        .args(args);
+        .args(args)
+        .args(["--base-url", base_url]);
     cmd
 }
 

@@ -1,6 +1,7 @@
-//! What `demo`, `start`, `get` and `cancel` share: where the API is (the
-//! global `--env` / `--base-url`), the credentials, the exit codes, and how
-//! a result is printed without secrets.
+//! What `demo`, `start`, `get` and `cancel` share: where the API is (their
+//! `--env` / `--base-url` options; the offline commands do not take them),
+//! the credentials, the exit codes, and how a result is printed without
+//! secrets.
 //!
 //! Where requests go:
 //! - `--base-url URL` (or `IDENTISURE_BASE_URL`): that server, e.g. a running
@@ -20,22 +21,24 @@ use std::time::Duration;
 use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use identisure::{Client, Environment, Error};
 
-/// The options every API command takes (global: before or after the subcommand).
+/// The connection options of the commands that connect (demo, start, get,
+/// cancel), given after the command name.
 #[derive(clap::Args, Debug, Clone)]
-pub struct Global {
+#[command(next_help_heading = "Connection")]
+pub struct Api {
     /// Which API: an in-process simulator (default, no credentials needed),
     /// or the real staging / production service (needs IDENTISURE_ACCOUNT_ID
     /// and IDENTISURE_SECRET_KEY).
-    #[arg(long, global = true, value_enum, env = "IDENTISURE_ENV")]
+    #[arg(long, value_enum, env = "IDENTISURE_ENV")]
     pub env: Option<Env>,
     /// Base URL of the API instead of --env, e.g. http://127.0.0.1:7878 for a
     /// running `identisure simulate` (the demo account is used when no
     /// credentials are set).
-    #[arg(long, global = true, value_name = "URL", env = "IDENTISURE_BASE_URL")]
+    #[arg(long, value_name = "URL", env = "IDENTISURE_BASE_URL")]
     pub base_url: Option<String>,
     /// Allow a plain http:// --base-url to another host than this machine
     /// (the secret key then crosses the network in clear text).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub allow_http: bool,
 }
 
@@ -167,9 +170,12 @@ fn display_url(url: &str) -> String {
     }
 }
 
-/// Connects as the global options say. `timeout` bounds each request.
+/// The options of [`Api`], refused by the commands that do not connect.
+pub const CONNECTION_FLAGS: [&str; 3] = ["--env", "--base-url", "--allow-http"];
+
+/// Connects as the connection options say. `timeout` bounds each request.
 /// `quiet_note` silences the note about unused credentials.
-pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Connection, Exit> {
+pub async fn connect(api: &Api, timeout: Option<Duration>) -> Result<Connection, Exit> {
     let creds = credentials()?;
     let request_timeout = timeout
         .unwrap_or(Duration::from_secs(30))
@@ -178,13 +184,13 @@ pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Conne
         .request_timeout(request_timeout)
         .connect_timeout(request_timeout.min(Duration::from_secs(10)));
 
-    if let Some(url) = global.base_url.as_deref().filter(|u| !u.is_empty()) {
+    if let Some(url) = api.base_url.as_deref().filter(|u| !u.is_empty()) {
         let (id, secret) =
             creds.unwrap_or_else(|| (DEMO_ACCOUNT_ID.to_string(), DEMO_SECRET_KEY.to_string()));
         let client = builder
             .credentials(id, secret)
             .base_url(url)
-            .allow_plain_http(global.allow_http)
+            .allow_plain_http(api.allow_http)
             .build()
             .map_err(|e| match e {
                 Error::InvalidRequest { field, rule } if field == "baseUrl" => {
@@ -202,7 +208,7 @@ pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Conne
         });
     }
 
-    match global.env.unwrap_or(Env::Simulator) {
+    match api.env.unwrap_or(Env::Simulator) {
         Env::Simulator => {
             let running = Simulator::new()
                 .spawn_local()

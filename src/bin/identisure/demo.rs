@@ -23,7 +23,7 @@ use identisure::qr::render::{QrImage, TerminalBackground};
 use identisure::{Family, Session, State, WaitOptions, text};
 use serde::Serialize;
 
-use crate::connect::{self, Connection, Exit, Global};
+use crate::connect::{self, Api, Connection, Exit};
 
 /// Options of `identisure demo`.
 #[derive(clap::Args, Debug)]
@@ -54,6 +54,8 @@ pub struct Args {
     /// The terminal's background, so the QR code is drawn dark-on-light.
     #[arg(long, value_enum, default_value = "dark")]
     background: Background,
+    #[command(flatten)]
+    api: Api,
 }
 
 /// `--provider`: a path segment of the spec (`bankid-se`, `freja`, …).
@@ -74,18 +76,19 @@ enum Background {
 const DEMO_SSN: &str = "198704122384";
 const INTENT: &str = "Log in to the Identisure demo";
 
-pub fn run(args: Args, global: Global) -> ExitCode {
+pub fn run(args: Args) -> ExitCode {
     if args.web {
         return crate::web::run(crate::web::WebArgs {
             addr: args.addr,
             public_url: args.public_url,
+            api: args.api,
         });
     }
     let runtime = match connect::runtime() {
         Ok(rt) => rt,
         Err(exit) => return exit.finish(),
     };
-    runtime.block_on(demo(args, global)).finish()
+    runtime.block_on(demo(args)).finish()
 }
 
 /// What the user is shown while the session is pending.
@@ -115,7 +118,7 @@ impl Ui {
     }
 }
 
-async fn demo(args: Args, global: Global) -> Exit {
+async fn demo(args: Args) -> Exit {
     let ui = Ui {
         terminal: std::io::stdout().is_terminal(),
         background: match args.background {
@@ -123,7 +126,7 @@ async fn demo(args: Args, global: Global) -> Exit {
             Background::Light => TerminalBackground::Light,
         },
     };
-    let conn = match connect::connect(&global, Some(Duration::from_secs(30))).await {
+    let conn = match connect::connect(&args.api, Some(Duration::from_secs(30))).await {
         Ok(conn) => conn,
         Err(exit) => return exit,
     };

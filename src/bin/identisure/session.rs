@@ -20,7 +20,7 @@ use identisure::{Family, Outcome, Provider, Session, State, WaitOptions};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::connect::{self, Exit, Global};
+use crate::connect::{self, Api, Exit};
 
 /// Options of `identisure start`.
 #[derive(clap::Args, Debug)]
@@ -39,6 +39,8 @@ pub struct StartArgs {
     /// Bound on the whole command, every request included (exit 3 when hit).
     #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
     timeout: Option<Duration>,
+    #[command(flatten)]
+    api: Api,
 }
 
 /// Options of `identisure get` and `identisure cancel`.
@@ -52,6 +54,8 @@ pub struct GetArgs {
     /// Bound on the whole command, every request included (exit 3 when hit).
     #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
     timeout: Option<Duration>,
+    #[command(flatten)]
+    api: Api,
 }
 
 /// The name of a flow on the command line: its start path without `/v3/`,
@@ -100,19 +104,19 @@ fn start_help() -> String {
     help
 }
 
-pub fn start(args: StartArgs, global: Global) -> ExitCode {
+pub fn start(args: StartArgs) -> ExitCode {
     let timeout = args.timeout;
-    bounded(timeout, run_start(args, global, timeout))
+    bounded(timeout, run_start(args, timeout))
 }
 
-pub fn get(args: GetArgs, global: Global) -> ExitCode {
+pub fn get(args: GetArgs) -> ExitCode {
     let timeout = args.timeout;
-    bounded(timeout, run_by_id(args, global, timeout, Op::Get))
+    bounded(timeout, run_by_id(args, timeout, Op::Get))
 }
 
-pub fn cancel(args: GetArgs, global: Global) -> ExitCode {
+pub fn cancel(args: GetArgs) -> ExitCode {
     let timeout = args.timeout;
-    bounded(timeout, run_by_id(args, global, timeout, Op::Cancel))
+    bounded(timeout, run_by_id(args, timeout, Op::Cancel))
 }
 
 /// Runs a command on a fresh runtime, within the whole-command timeout.
@@ -330,7 +334,7 @@ where
     }
 }
 
-async fn run_start(args: StartArgs, global: Global, timeout: Option<Duration>) -> Exit {
+async fn run_start(args: StartArgs, timeout: Option<Duration>) -> Exit {
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let flow = args.flow.trim_matches('/').to_ascii_lowercase();
     let names = start_names();
@@ -351,7 +355,7 @@ async fn run_start(args: StartArgs, global: Global, timeout: Option<Duration>) -
         Ok(r) => r,
         Err(exit) => return exit,
     };
-    let conn = match connect::connect(&global, timeout).await {
+    let conn = match connect::connect(&args.api, timeout).await {
         Ok(c) => c,
         Err(exit) => return exit,
     };
@@ -560,7 +564,7 @@ enum Op {
     Cancel,
 }
 
-async fn run_by_id(args: GetArgs, global: Global, timeout: Option<Duration>, op: Op) -> Exit {
+async fn run_by_id(args: GetArgs, timeout: Option<Duration>, op: Op) -> Exit {
     let flow = args.flow.trim_matches('/').to_ascii_lowercase();
     // A flow by its start name or by its session's path (phone and
     // backchannel sessions live under their auth / sign flow).
@@ -575,7 +579,7 @@ async fn run_by_id(args: GetArgs, global: Global, timeout: Option<Duration>, op:
         known.dedup();
         return unknown_session_flow(&args.flow, &known);
     };
-    let conn = match connect::connect(&global, timeout).await {
+    let conn = match connect::connect(&args.api, timeout).await {
         Ok(c) => c,
         Err(exit) => return exit,
     };
