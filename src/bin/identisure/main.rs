@@ -11,6 +11,7 @@ mod callback;
 mod connect;
 mod demo;
 mod id;
+mod live;
 mod qr;
 mod session;
 mod simulate;
