@@ -470,9 +470,9 @@ async fn wait_timeout_exits_3_and_cancels_the_session() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(reason(&out).contains("timed out"));
     let id = stderr(&out)
-        .split("started session ")
+        .split("start: Started session ")
         .nth(1)
-        .and_then(|s| s.split(';').next())
+        .and_then(|s| s.lines().next())
         .unwrap()
         .to_string();
     tokio::time::sleep(Duration::from_millis(1100)).await;

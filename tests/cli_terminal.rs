@@ -6,8 +6,18 @@
 //! or the scripted server of tests/hostile).
 #![cfg(all(feature = "cli", target_os = "linux"))]
 
+#[path = "hostile/server.rs"]
+mod server;
+
 use std::io::Read as _;
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use identisure::simulator::{
+    DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator, Timing,
+};
+use serde_json::json;
+use server::{Reply, hostile};
 
 /// A pseudo-terminal through the C library std already links.
 mod pty {
@@ -125,11 +135,154 @@ fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> Run {
     }
 }
 
+/// Runs the binary off the test's runtime, so its simulator keeps serving.
+async fn on_terminal_async(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        on_terminal(&args, &env)
+    })
+    .await
+    .unwrap()
+}
+
+const CREDENTIALS: [(&str, &str); 2] = [
+    ("IDENTISURE_ACCOUNT_ID", DEMO_ACCOUNT_ID),
+    ("IDENTISURE_SECRET_KEY", DEMO_SECRET_KEY),
+];
+
 /// Whether the text holds a drawn QR code (half-block characters).
 fn has_qr_drawing(screen: &str) -> bool {
     screen
         .lines()
         .any(|l| l.matches(['█', '▀', '▄']).count() >= 10)
+}
+
+async fn simulator() -> RunningSimulator {
+    Simulator::builder()
+        .timing(Timing {
+            step: Duration::from_millis(100),
+            expire_after: Duration::from_secs(30),
+            ..Timing::default()
+        })
+        .build()
+        .spawn_local()
+        .await
+        .unwrap()
+}
+
+const SSN: &str = "198507099805";
+const QR_SECRET: &str = "5ec4e700-cafe-4e7a-9d5e-e7c4aa7e0001";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_wait_on_a_terminal_shows_the_live_qr_and_each_step() {
+    let pending = |hint: &str| {
+        Reply::json(
+            201,
+            json!({"id": "s1", "status": "PENDING", "hintCode": hint,
+                   "autoStartToken": "ast", "qrStartToken": "qst", "qrStartSecret": QR_SECRET}),
+        )
+    };
+    let completed = Reply::json(
+        200,
+        json!({"id": "s1", "status": "COMPLETED", "ssn": SSN, "name": "Karin Berg",
+               "givenName": "Karin", "surname": "Berg", "authenticatedAt": "2026-01-01T00:00:00Z"}),
+    );
+    let server = hostile(
+        vec![pending("outstandingTransaction")],
+        vec![
+            pending("outstandingTransaction"),
+            pending("userSign"),
+            completed,
+        ],
+    )
+    .await;
+    let run = on_terminal_async(
+        &[
+            "start",
+            "bankid-se/auth",
+            "--wait",
+            "--timeout",
+            "30",
+            "--base-url",
+            &server.base,
+        ],
+        &CREDENTIALS,
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}{}", run.screen, run.stderr);
+    assert!(has_qr_drawing(&run.screen), "no QR code: {}", run.screen);
+    let start = run
+        .screen
+        .find("Start your BankID app.")
+        .expect(&run.screen);
+    let sign = run
+        .screen
+        .find("Enter your security code")
+        .expect(&run.screen);
+    let done = run.screen.find("COMPLETED").expect(&run.screen);
+    assert!(start < sign && sign < done, "{}", run.screen);
+    // The result: the personal number masked, as `demo` shows it.
+    assert!(run.screen.contains("19850709-****"), "{}", run.screen);
+    for text in [&run.screen, &run.stderr] {
+        assert!(!text.contains(SSN), "{text}");
+        assert!(!text.contains(QR_SECRET), "{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_numbers_are_masked_on_a_terminal() {
+    // bankid-se/verify answers with the person at once.
+    let body = json!({"qrCode": identisure::simulator::VERIFY_QR_CODE}).to_string();
+    let run = on_terminal_async(
+        &[
+            "start",
+            "bankid-se/verify",
+            "--json",
+            &body,
+            "--env",
+            "simulator",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}{}", run.screen, run.stderr);
+    assert!(run.screen.contains("Astrid Lindqvist"), "{}", run.screen);
+    assert!(run.screen.contains("19870412-****"), "{}", run.screen);
+    assert!(!run.screen.contains("198704122384"), "{}", run.screen);
+
+    // `get` of a completed session.
+    let sim = simulator().await;
+    let url = sim.url().to_string();
+    let mut piped = assert_cmd::cargo::cargo_bin_cmd!("identisure");
+    piped
+        .env_remove("IDENTISURE_ENV")
+        .env_remove("IDENTISURE_BASE_URL")
+        .envs(CREDENTIALS)
+        .args(["start", "bankid-se/auth", "--wait", "--base-url", &url]);
+    let out = tokio::task::spawn_blocking(move || piped.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let done: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    // Piped, the JSON keeps the number.
+    assert_eq!(done["ssn"], "198704122384");
+    let id = done["id"].as_str().unwrap().to_string();
+    let run = on_terminal_async(
+        &["get", "bankid-se/auth", &id, "--base-url", &url],
+        &CREDENTIALS,
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}{}", run.screen, run.stderr);
+    assert!(run.screen.contains("COMPLETED"), "{}", run.screen);
+    assert!(run.screen.contains("19870412-****"), "{}", run.screen);
+    assert!(!run.screen.contains("198704122384"), "{}", run.screen);
 }
 
 /// `demo` on a terminal: the same live view (regression for the code it

@@ -15,6 +15,7 @@
 //! FAILED, 2 input refused before anything was sent, 3 API, transport,
 //! decoding error or timeout. Every non-zero exit prints one line on stderr.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -266,24 +267,55 @@ pub fn with_target(exit: Exit, conn: &Connection) -> Exit {
     }
 }
 
-/// Makes a session JSON safe to print: `qrStartSecret` is replaced, and
-/// personal numbers are kept only in a COMPLETED state (or a `verify`
-/// result, which is the answer the user asked for).
-pub fn redact(value: &mut serde_json::Value, keep_personal_numbers: bool) {
+/// Where a session JSON is printed, which decides what it shows.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown {
+    /// stdout is a terminal: personal numbers are masked (`19870412-****`).
+    pub terminal: bool,
+    /// `start --show-secret` (refused on a terminal): `qrStartSecret` is kept.
+    pub qr_secret: bool,
+}
+
+impl Shown {
+    /// As stdout is now, without the QR secret.
+    pub fn stdout() -> Self {
+        Self {
+            terminal: std::io::stdout().is_terminal(),
+            qr_secret: false,
+        }
+    }
+}
+
+/// Makes a session JSON safe to print: `qrStartSecret` is replaced (unless
+/// asked for off a terminal); personal numbers are kept only in a COMPLETED
+/// state (or a `verify` result, the answer the user asked for), and masked
+/// on a terminal.
+pub fn redact(value: &mut serde_json::Value, keep_personal_numbers: bool, shown: Shown) {
+    let redacted = || serde_json::Value::String("<redacted>".into());
     match value {
         serde_json::Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                let secret = key == "qrStartSecret" || (key == "ssn" && !keep_personal_numbers);
-                if secret && !v.is_null() {
-                    *v = serde_json::Value::String("<redacted>".into());
-                } else {
-                    redact(v, keep_personal_numbers);
+                if v.is_null() {
+                    continue;
+                }
+                match key.as_str() {
+                    "qrStartSecret" if !shown.qr_secret || shown.terminal => *v = redacted(),
+                    "qrStartSecret" => {}
+                    "ssn" if !keep_personal_numbers => *v = redacted(),
+                    "ssn" if shown.terminal => {
+                        *v = match v.as_str() {
+                            Some(ssn) => serde_json::Value::String(crate::live::mask(ssn)),
+                            None => redacted(),
+                        }
+                    }
+                    "ssn" => {}
+                    _ => redact(v, keep_personal_numbers, shown),
                 }
             }
         }
         serde_json::Value::Array(items) => {
             for v in items {
-                redact(v, keep_personal_numbers);
+                redact(v, keep_personal_numbers, shown);
             }
         }
         _ => {}
@@ -291,12 +323,12 @@ pub fn redact(value: &mut serde_json::Value, keep_personal_numbers: bool) {
 }
 
 /// Serializes a session state (or result) for stdout, redacted, one line.
-pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Exit> {
+pub fn to_json<T: serde::Serialize>(value: &T, shown: Shown) -> Result<String, Exit> {
     let mut v = serde_json::to_value(value)
         .map_err(|_| Exit::api("cannot serialize the session as JSON"))?;
     let completed =
         v.get("status").and_then(|s| s.as_str()) == Some("COMPLETED") || v.get("status").is_none();
-    redact(&mut v, completed);
+    redact(&mut v, completed, shown);
     Ok(v.to_string())
 }
 
@@ -327,13 +359,45 @@ mod tests {
 
     #[test]
     fn redaction_keeps_completed_personal_numbers_only() {
+        let piped = Shown {
+            terminal: false,
+            qr_secret: false,
+        };
+        let terminal = Shown {
+            terminal: true,
+            ..piped
+        };
         let mut pending = serde_json::json!({"status":"PENDING","qrStartSecret":"s3","ssn":"1990"});
-        redact(&mut pending, false);
+        redact(&mut pending, false, piped);
         assert_eq!(pending["qrStartSecret"], "<redacted>");
         assert_eq!(pending["ssn"], "<redacted>");
-        let mut done = serde_json::json!({"status":"COMPLETED","ssn":"1990"});
-        redact(&mut done, true);
-        assert_eq!(done["ssn"], "1990");
+        let mut done = serde_json::json!({"status":"COMPLETED","ssn":"198704122384"});
+        redact(&mut done, true, piped);
+        assert_eq!(done["ssn"], "198704122384");
+        redact(&mut done, true, terminal);
+        assert_eq!(done["ssn"], "19870412-****");
+    }
+
+    #[test]
+    fn the_qr_secret_is_kept_only_when_asked_for_off_a_terminal() {
+        let pending = serde_json::json!({"status":"PENDING","qrStartSecret":"s3"});
+        for (terminal, qr_secret, kept) in [
+            (false, false, false),
+            (true, false, false),
+            (true, true, false),
+            (false, true, true),
+        ] {
+            let mut v = pending.clone();
+            redact(
+                &mut v,
+                false,
+                Shown {
+                    terminal,
+                    qr_secret,
+                },
+            );
+            assert_eq!(v["qrStartSecret"] == "s3", kept, "{terminal} {qr_secret}");
+        }
     }
 
     #[test]

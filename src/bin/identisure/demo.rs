@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use identisure::Provider;
-use identisure::messages::{Lang, MessageContext};
-use identisure::{Family, Session, State, WaitOptions, text};
+use identisure::{Family, Session, WaitOptions, text};
 use serde::Serialize;
 
 use crate::connect::{self, Api, Connection, Exit};
@@ -181,77 +180,8 @@ impl Show<'_> {
         };
         let prompt = Prompt::of(session.pending(), Instant::now());
         match live::follow(&session, &prompt, self.ui, self.options, self.note).await {
-            Ok(state) => report(state, self.ui),
+            Ok(state) => live::report(state, self.ui, live::Report::Summary),
             Err(exit) => exit,
         }
-    }
-}
-
-/// Prints the final state: a summary on a terminal, JSON otherwise.
-fn report<F>(state: State<F>, ui: &Ui) -> Exit
-where
-    F: Family,
-    F::Completed: Serialize,
-    F::Failed: Serialize,
-{
-    let (json, failure) = match state {
-        State::Completed(person) => (connect::to_json(&person), None),
-        State::Failed {
-            code,
-            hint_code,
-            details,
-        } => {
-            let message = identisure::messages::failure_message(
-                &code,
-                hint_code.as_ref(),
-                MessageContext::default(),
-            )
-            .text(Lang::En);
-            (
-                connect::to_json(&details),
-                Some(format!("{code}: {message}")),
-            )
-        }
-        State::Pending(_) => return Exit::api("the session is still pending"),
-    };
-    let json = match json {
-        Ok(j) => j,
-        Err(exit) => return exit,
-    };
-    if ui.terminal {
-        let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-        match &failure {
-            None => {
-                let name = value["name"].as_str().unwrap_or("(no name)");
-                println!("✔ COMPLETED: logged in as {name}");
-                if let Some(ssn) = value["ssn"].as_str() {
-                    println!("  personal number  {}", live::mask(ssn));
-                }
-                if let Some(birth) = value["birthDate"].as_str() {
-                    println!("  birth date       {birth}");
-                }
-                if let Some(at) = value["authenticatedAt"].as_str() {
-                    println!("  authenticated at {at}");
-                }
-                println!("  session          {}", value["id"].as_str().unwrap_or(""));
-            }
-            Some(reason) => println!("✘ FAILED: {reason}"),
-        }
-    } else {
-        match &failure {
-            None => eprintln!(
-                "demo: COMPLETED: {}",
-                serde_json::from_str::<serde_json::Value>(&json)
-                    .ok()
-                    .and_then(|v| v["name"].as_str().map(str::to_string))
-                    .unwrap_or_default()
-            ),
-            Some(reason) => eprintln!("demo: FAILED: {reason}"),
-        }
-        println!("{json}");
-    }
-    match failure {
-        None => Exit::OK,
-        Some(reason) => Exit::failed(reason),
     }
 }

@@ -18,7 +18,7 @@ use identisure::qr::render::{QrImage, TerminalBackground};
 use identisure::{Family, QrStartSecret, Session, State, WaitOptions};
 use serde::Serialize;
 
-use crate::connect::Exit;
+use crate::connect::{self, Exit, Shown};
 
 /// What the user is shown while the session is pending.
 pub enum Prompt {
@@ -206,6 +206,96 @@ where
     };
     screen.clear(ui);
     Ok(final_state)
+}
+
+/// What a terminal shows of the final state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// A summary: name, personal number (masked), birth date, session (`demo`).
+    Summary,
+    /// A status line and the session JSON, personal numbers masked (`start`).
+    Json,
+}
+
+/// Prints the final state and gives the exit code (0 COMPLETED, 1 FAILED).
+/// On a terminal as `style` says, personal numbers masked; otherwise a
+/// progress line on stderr and the session JSON (the number in full) as the
+/// one line of stdout.
+pub fn report<F>(state: State<F>, ui: &Ui, style: Report) -> Exit
+where
+    F: Family,
+    F::Completed: Serialize,
+    F::Failed: Serialize,
+{
+    let shown = Shown {
+        terminal: ui.terminal,
+        qr_secret: false,
+    };
+    let (json, failure) = match state {
+        State::Completed(person) => (connect::to_json(&person, shown), None),
+        State::Failed {
+            code,
+            hint_code,
+            details,
+        } => {
+            let message = identisure::messages::failure_message(
+                &code,
+                hint_code.as_ref(),
+                MessageContext::default(),
+            )
+            .text(Lang::En);
+            (
+                connect::to_json(&details, shown),
+                Some(format!("{code}: {message}")),
+            )
+        }
+        State::Pending(_) => return Exit::api("the session is still pending"),
+    };
+    let json = match json {
+        Ok(j) => j,
+        Err(exit) => return exit,
+    };
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let name = value["name"].as_str();
+    if !ui.terminal {
+        if failure.is_none() {
+            eprintln!("{}: COMPLETED: {}", ui.label, name.unwrap_or_default());
+        }
+        println!("{json}");
+    } else {
+        match (&failure, style) {
+            (None, Report::Summary) => {
+                println!("✔ COMPLETED: {}", name.unwrap_or("(no name)"));
+                // Masked by `to_json` on a terminal.
+                if let Some(ssn) = value["ssn"].as_str() {
+                    println!("  personal number  {ssn}");
+                }
+                if let Some(birth) = value["birthDate"].as_str() {
+                    println!("  birth date       {birth}");
+                }
+                if let Some(at) = value["authenticatedAt"].as_str() {
+                    println!("  authenticated at {at}");
+                }
+                println!("  session          {}", value["id"].as_str().unwrap_or(""));
+            }
+            (None, Report::Json) => {
+                println!(
+                    "✔ COMPLETED{}",
+                    name.map(|n| format!(": {n}")).unwrap_or_default()
+                );
+                println!("{json}");
+            }
+            (Some(reason), Report::Summary) => println!("✘ FAILED: {reason}"),
+            (Some(reason), Report::Json) => {
+                println!("✘ FAILED: {reason}");
+                println!("{json}");
+            }
+        }
+    }
+    match failure {
+        None => Exit::OK,
+        Some(reason) => Exit::failed(reason),
+    }
 }
 
 /// A personal number for the screen: the date part, the rest masked

@@ -5,7 +5,10 @@
 //! turns it into the library's builder and starts the session through
 //! [`identisure::Client`]; invalid input is refused before anything is sent
 //! (exit 2, `field: rule`). It prints the session JSON on stdout, with
-//! `qrStartSecret` redacted and personal numbers only in a COMPLETED result.
+//! `qrStartSecret` redacted and personal numbers only in a COMPLETED result,
+//! masked when stdout is a terminal (in full only in piped JSON). With
+//! `--wait` on a terminal it shows the live view of [`crate::live`] (the
+//! one `demo` shows) before the result; piped, progress goes to stderr.
 //! `get PROVIDER/FLOW ID` collects once, `cancel PROVIDER/FLOW ID` cancels.
 //! Phone and backchannel flows may be named by their start path
 //! (`bankid-se/phone/auth`) or the flow they are collected through.
@@ -16,11 +19,12 @@ use std::time::Duration;
 
 use identisure::operations;
 use identisure::raw::types;
-use identisure::{Family, Outcome, Provider, Session, State, WaitOptions};
+use identisure::{Family, Provider, Session, State, WaitOptions};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::connect::{self, Api, Exit};
+use crate::connect::{self, Api, Exit, Shown};
+use crate::live::{self, Background, Prompt, Report, Ui};
 
 /// Options of `identisure start`.
 #[derive(clap::Args, Debug)]
@@ -33,12 +37,19 @@ pub struct StartArgs {
     /// or `-` for stdin. Default `{}`.
     #[arg(long, value_name = "BODY")]
     json: Option<String>,
-    /// Poll until the session completes or fails (exit 0 / 1).
+    /// Follow the session until it completes or fails (exit 0 / 1): on a
+    /// terminal the live QR code (or URL) and each step, then the result
+    /// with personal numbers masked; otherwise progress on stderr and the
+    /// final session JSON on stdout.
     #[arg(long)]
     wait: bool,
     /// Bound on the whole command, every request included (exit 3 when hit).
     #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
     timeout: Option<Duration>,
+    /// With --wait on a terminal: the terminal's background, so the QR code
+    /// is drawn dark-on-light.
+    #[arg(long, value_enum, default_value = "dark")]
+    background: Background,
     #[command(flatten)]
     api: Api,
 }
@@ -261,8 +272,9 @@ fn field_and_rule(path: &str, message: &str) -> (String, String) {
     (field, rule)
 }
 
-/// Session JSON on stdout; the exit code for the state.
-fn print_state<F>(state: &State<F>) -> Exit
+/// Session JSON on stdout (personal numbers masked on a terminal); the exit
+/// code for the state.
+fn print_state<F>(state: &State<F>, shown: Shown) -> Exit
 where
     F: Family,
     F::Pending: Serialize,
@@ -270,9 +282,9 @@ where
     F::Failed: Serialize,
 {
     let json = match state {
-        State::Pending(p) => connect::to_json(p),
-        State::Completed(c) => connect::to_json(c),
-        State::Failed { details, .. } => connect::to_json(details),
+        State::Pending(p) => connect::to_json(p, shown),
+        State::Completed(c) => connect::to_json(c, shown),
+        State::Failed { details, .. } => connect::to_json(details, shown),
     };
     match json {
         Ok(line) => println!("{line}"),
@@ -284,12 +296,20 @@ where
     }
 }
 
-/// After a start: print the pending state, or wait for the end.
-async fn follow<F>(
-    started: identisure::Result<Session<F>>,
+/// What `start` does after the session started.
+struct Then {
+    /// `--wait`: follow the session to its end.
     wait: bool,
+    /// The end of `--timeout`.
     deadline: Option<tokio::time::Instant>,
-) -> Exit
+    /// `--background`, for the live QR code.
+    background: Background,
+}
+
+/// After a start: print the pending state, or follow the session to its end
+/// (on a terminal with the live view `demo` shows, else progress on stderr)
+/// and print the final state.
+async fn follow<F>(started: identisure::Result<Session<F>>, then: &Then) -> Exit
 where
     F: Family,
     F::Pending: Serialize,
@@ -300,15 +320,16 @@ where
         Ok(s) => s,
         Err(e) => return e.into(),
     };
-    if !wait {
+    if !then.wait {
         return match session.pending() {
-            Some(p) => print_state::<F>(&State::Pending(p.clone())),
+            Some(p) => print_state::<F>(&State::Pending(p.clone()), Shown::stdout()),
             None => Exit::api("the start answer carried no session"),
         };
     }
-    eprintln!("started session {}; waiting for it to end…", session.id());
+    let prompt = Prompt::of(session.pending(), std::time::Instant::now());
+    let ui = Ui::new("start", then.background);
     let mut options = WaitOptions::default().no_timeout();
-    if let Some(deadline) = deadline {
+    if let Some(deadline) = then.deadline {
         // Leave a moment before the hard bound for the cancel at the deadline.
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         options = options.timeout(
@@ -316,21 +337,9 @@ where
                 .max(Duration::from_millis(1)),
         );
     }
-    match session.wait(options).await {
-        Ok(Outcome::Completed(c)) => print_state::<F>(&State::Completed(c)),
-        Ok(Outcome::Failed {
-            code,
-            hint_code,
-            details,
-        }) => print_state::<F>(&State::Failed {
-            code,
-            hint_code,
-            details,
-        }),
-        Err(identisure::Error::WaitTimeout) => {
-            Exit::api("timed out waiting for the session to finish (it was cancelled)")
-        }
-        Err(e) => e.into(),
+    match live::follow(&session, &prompt, &ui, options, None).await {
+        Ok(state) => live::report(state, &ui, Report::Json),
+        Err(exit) => exit,
     }
 }
 
@@ -359,7 +368,12 @@ async fn run_start(args: StartArgs, timeout: Option<Duration>) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let exit = request.send(&conn.client, args.wait, deadline).await;
+    let then = Then {
+        wait: args.wait,
+        deadline,
+        background: args.background,
+    };
+    let exit = request.send(&conn.client, &then).await;
     let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
@@ -439,37 +453,18 @@ impl Request {
 
     /// Sends the start through the library (which checks the builder again,
     /// plus URLs and IP addresses) and follows the session.
-    async fn send(
-        self,
-        client: &identisure::Client,
-        wait: bool,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Exit {
+    async fn send(self, client: &identisure::Client, then: &Then) -> Exit {
         match self {
-            Self::SeAuth(r) => {
-                follow(client.bankid_se().auth(r.into()).await, wait, deadline).await
-            }
-            Self::SeSign(r) => {
-                follow(client.bankid_se().sign(r.into()).await, wait, deadline).await
-            }
+            Self::SeAuth(r) => follow(client.bankid_se().auth(r.into()).await, then).await,
+            Self::SeSign(r) => follow(client.bankid_se().sign(r.into()).await, then).await,
             Self::SePhoneAuth(r) => {
-                follow(
-                    client.bankid_se().phone_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.bankid_se().phone_auth(r.into()).await, then).await
             }
             Self::SePhoneSign(r) => {
-                follow(
-                    client.bankid_se().phone_sign(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.bankid_se().phone_sign(r.into()).await, then).await
             }
             Self::SeVerify(r) => match client.bankid_se().verify(r.into()).await {
-                Ok(result) => match connect::to_json(&result) {
+                Ok(result) => match connect::to_json(&result, Shown::stdout()) {
                     Ok(line) => {
                         println!("{line}");
                         Exit::OK
@@ -478,63 +473,36 @@ impl Request {
                 },
                 Err(e) => e.into(),
             },
-            Self::FrejaAuth(r) => follow(client.freja().auth(r.into()).await, wait, deadline).await,
-            Self::FrejaSign(r) => follow(client.freja().sign(r.into()).await, wait, deadline).await,
+            Self::FrejaAuth(r) => follow(client.freja().auth(r.into()).await, then).await,
+            Self::FrejaSign(r) => follow(client.freja().sign(r.into()).await, then).await,
             Self::FrejaBackchannelAuth(r) => {
-                follow(
-                    client.freja().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.freja().backchannel_auth(r.into()).await, then).await
             }
             Self::FrejaBackchannelSign(r) => {
-                follow(
-                    client.freja().backchannel_sign(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.freja().backchannel_sign(r.into()).await, then).await
             }
-            Self::NoAuth(r) => {
-                follow(client.bankid_no().auth(r.into()).await, wait, deadline).await
-            }
+            Self::NoAuth(r) => follow(client.bankid_no().auth(r.into()).await, then).await,
             Self::NoTextSign(r) => {
                 let request: identisure::providers::bankid_no::TextSignRequest = r.into();
-                follow(client.bankid_no().sign(request).await, wait, deadline).await
+                follow(client.bankid_no().sign(request).await, then).await
             }
             Self::NoDocumentSign(r) => {
                 let request: identisure::providers::bankid_no::DocumentSignRequest = r.into();
-                follow(client.bankid_no().sign(request).await, wait, deadline).await
+                follow(client.bankid_no().sign(request).await, then).await
             }
             Self::NoBackchannelAuth(r) => {
-                follow(
-                    client.bankid_no().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.bankid_no().backchannel_auth(r.into()).await, then).await
             }
-            Self::VippsAuth(r) => follow(client.vipps().auth(r.into()).await, wait, deadline).await,
+            Self::VippsAuth(r) => follow(client.vipps().auth(r.into()).await, then).await,
             Self::VippsBackchannelAuth(r) => {
-                follow(
-                    client.vipps().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.vipps().backchannel_auth(r.into()).await, then).await
             }
-            Self::MitIdAuth(r) => follow(client.mitid().auth(r.into()).await, wait, deadline).await,
-            Self::MitIdSign(r) => follow(client.mitid().sign(r.into()).await, wait, deadline).await,
+            Self::MitIdAuth(r) => follow(client.mitid().auth(r.into()).await, then).await,
+            Self::MitIdSign(r) => follow(client.mitid().sign(r.into()).await, then).await,
             Self::MitIdBackchannelAuth(r) => {
-                follow(
-                    client.mitid().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.mitid().backchannel_auth(r.into()).await, then).await
             }
-            Self::FtnAuth(r) => follow(client.ftn().auth(r.into()).await, wait, deadline).await,
+            Self::FtnAuth(r) => follow(client.ftn().auth(r.into()).await, then).await,
             Self::Age(provider, r) => {
                 let started = match provider.as_str() {
                     "bankid-se" => client.bankid_se().age_verification(r.into()).await,
@@ -543,7 +511,7 @@ impl Request {
                     "mitid" => client.mitid().age_verification(r.into()).await,
                     _ => client.ftn().age_verification(r.into()).await,
                 };
-                follow(started, wait, deadline).await
+                follow(started, then).await
             }
         }
     }
@@ -640,7 +608,7 @@ where
             let mut tries = 0;
             loop {
                 match session.collect().await {
-                    Ok(state) => return print_state(&state),
+                    Ok(state) => return print_state(&state, Shown::stdout()),
                     Err(identisure::Error::RateLimited { retry_after }) if tries < 3 => {
                         tries += 1;
                         let wait = retry_after
