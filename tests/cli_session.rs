@@ -502,3 +502,73 @@ fn a_plain_http_base_url_to_another_host_needs_allow_http() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!stderr(&out).contains("pw@"), "{}", stderr(&out));
 }
+
+/// What `qr bankid` needs: `--show-secret` keeps `qrStartSecret` in the JSON
+/// when stdout is not a terminal (a pipe or a file; refused on a terminal,
+/// see tests/cli_terminal.rs). Without it the secret is redacted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_secret_gives_what_qr_bankid_needs() {
+    let sim = simulator().await;
+    for flow in ["bankid-se/auth", "bankid-se/sign"] {
+        let body = if flow.ends_with("sign") {
+            r#"{"text":"I agree"}"#
+        } else {
+            "{}"
+        };
+        let out = run(sim.url(), &["start", flow, "--json", body, "--show-secret"]).await;
+        assert_eq!(out.status.code(), Some(0), "{flow}: {}", stderr(&out));
+        let json = stdout_json(&out);
+        let token = json["qrStartToken"].as_str().unwrap().to_string();
+        let secret = json["qrStartSecret"].as_str().unwrap().to_string();
+        assert!(
+            !secret.is_empty() && !secret.contains("redacted"),
+            "{flow}: {json}"
+        );
+        // Fed to `qr bankid`: the payload the library computes.
+        let expected = identisure::qr::BankIdQr::new(
+            token.clone(),
+            identisure::QrStartSecret::new(secret.clone()),
+            std::time::Instant::now(),
+        )
+        .payload_at(2);
+        let out = assert_cmd::cargo::cargo_bin_cmd!("identisure")
+            .env("IDENTISURE_QR_START_SECRET", &secret)
+            .args(["qr", "bankid", "--start-token", &token, "--seconds", "2"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{expected}\n")
+        );
+    }
+    // Where it cannot apply, it is refused before anything is sent.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    for (args, expected) in [
+        (
+            &["start", "bankid-se/auth", "--show-secret", "--wait"][..],
+            "cannot be used with",
+        ),
+        (
+            &[
+                "start",
+                "freja/auth",
+                "--json",
+                r#"{"ssn":"198704122384","country":"SWEDEN"}"#,
+                "--show-secret",
+            ][..],
+            "--show-secret: only bankid-se/auth and bankid-se/sign",
+        ),
+    ] {
+        let out = cli(&url, args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert_nothing_sent(&listener);
+}

@@ -285,6 +285,36 @@ async fn personal_numbers_are_masked_on_a_terminal() {
     assert!(!run.screen.contains("198704122384"), "{}", run.screen);
 }
 
+#[test]
+fn the_qr_start_secret_never_reaches_a_terminal() {
+    let run = on_terminal(&["start", "bankid-se/auth", "--env", "simulator"], &[]);
+    assert_eq!(run.code, Some(0), "{}{}", run.screen, run.stderr);
+    assert!(
+        run.screen.contains(r#""qrStartSecret":"<redacted>""#),
+        "{}",
+        run.screen
+    );
+    // Asked for, it is refused on a terminal (exit 2), before any start.
+    let run = on_terminal(
+        &[
+            "start",
+            "bankid-se/auth",
+            "--show-secret",
+            "--env",
+            "simulator",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(2), "{}{}", run.screen, run.stderr);
+    assert!(run.screen.trim().is_empty(), "{}", run.screen);
+    assert!(
+        run.stderr
+            .starts_with("error: --show-secret: stdout is a terminal"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// `demo` on a terminal: the same live view (regression for the code it
 /// shares with `start --wait`).
 #[test]

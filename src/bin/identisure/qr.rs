@@ -28,7 +28,8 @@ pub struct BankidArgs {
     /// The session's qrStartToken.
     #[arg(long)]
     start_token: String,
-    /// The session's qrStartSecret (never shown in any output).
+    /// The session's qrStartSecret (never shown in any output), e.g. from
+    /// `identisure start bankid-se/auth --show-secret > session.json`.
     #[arg(long, env = "IDENTISURE_QR_START_SECRET", hide_env_values = true)]
     start_secret: String,
     /// Whole seconds since the start response arrived.
@@ -98,8 +99,9 @@ fn payload(cmd: QrCommand) -> Result<(String, RenderArgs), Exit> {
             }
             if args.start_secret.trim().is_empty() {
                 return Err(Exit::input(
-                    "--start-secret: must not be empty (the session's qrStartSecret, \
-                     or set IDENTISURE_QR_START_SECRET)",
+                    "--start-secret: must not be empty (the session's qrStartSecret, or set \
+                     IDENTISURE_QR_START_SECRET; `identisure start bankid-se/auth --show-secret \
+                     > session.json` writes it)",
                 ));
             }
             let qr = BankIdQr::new(

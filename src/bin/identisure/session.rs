@@ -5,7 +5,8 @@
 //! turns it into the library's builder and starts the session through
 //! [`identisure::Client`]; invalid input is refused before anything is sent
 //! (exit 2, `field: rule`). It prints the session JSON on stdout, with
-//! `qrStartSecret` redacted and personal numbers only in a COMPLETED result,
+//! `qrStartSecret` redacted (kept with `--show-secret`, which is refused
+//! when stdout is a terminal) and personal numbers only in a COMPLETED result,
 //! masked when stdout is a terminal (in full only in piped JSON). With
 //! `--wait` on a terminal it shows the live view of [`crate::live`] (the
 //! one `demo` shows) before the result; piped, progress goes to stderr.
@@ -14,6 +15,7 @@
 //! (`bankid-se/phone/auth`) or the flow they are collected through.
 
 use std::future::Future;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -46,6 +48,12 @@ pub struct StartArgs {
     /// Bound on the whole command, every request included (exit 3 when hit).
     #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
     timeout: Option<Duration>,
+    /// Keep qrStartSecret in the printed JSON (bankid-se/auth and
+    /// bankid-se/sign), for `identisure qr bankid`. Only when stdout is a
+    /// pipe or a file, never a terminal: whoever sees the secret can draw
+    /// valid QR codes for the session until it ends.
+    #[arg(long, conflicts_with = "wait")]
+    show_secret: bool,
     /// With --wait on a terminal: the terminal's background, so the QR code
     /// is drawn dark-on-light.
     #[arg(long, value_enum, default_value = "dark")]
@@ -108,7 +116,8 @@ fn start_help() -> String {
     help.push_str(
         "\nExamples:\n  identisure start bankid-se/auth --wait\n  \
          identisure start freja/sign --json '{\"ssn\":\"198704122384\",\"country\":\"SWEDEN\",\"text\":\"I agree\"}'\n  \
-         identisure start mitid/auth --json '{\"refId\":\"sim:user-cancel\"}' --wait   # exit 1\n\n\
+         identisure start mitid/auth --json '{\"refId\":\"sim:user-cancel\"}' --wait   # exit 1\n  \
+         identisure start bankid-se/auth --show-secret --base-url URL > session.json   # for `qr bankid`\n\n\
          Exit codes: 0 completed (or started, without --wait), 1 the session FAILED,\n\
          2 input refused before sending, 3 API, transport or decoding error, or timeout.",
     );
@@ -304,6 +313,8 @@ struct Then {
     deadline: Option<tokio::time::Instant>,
     /// `--background`, for the live QR code.
     background: Background,
+    /// `--show-secret` (checked: stdout is not a terminal).
+    show_secret: bool,
 }
 
 /// After a start: print the pending state, or follow the session to its end
@@ -322,7 +333,13 @@ where
     };
     if !then.wait {
         return match session.pending() {
-            Some(p) => print_state::<F>(&State::Pending(p.clone()), Shown::stdout()),
+            Some(p) => {
+                let shown = Shown {
+                    qr_secret: then.show_secret,
+                    ..Shown::stdout()
+                };
+                print_state::<F>(&State::Pending(p.clone()), shown)
+            }
             None => Exit::api("the start answer carried no session"),
         };
     }
@@ -355,6 +372,20 @@ async fn run_start(args: StartArgs, timeout: Option<Duration>) -> Exit {
             known.join(", ")
         ));
     }
+    if args.show_secret {
+        if !QR_SECRET_FLOWS.contains(&flow.as_str()) {
+            return Exit::input(format!(
+                "--show-secret: only {} have a qrStartSecret",
+                QR_SECRET_FLOWS.join(" and ")
+            ));
+        }
+        if std::io::stdout().is_terminal() {
+            return Exit::input(
+                "--show-secret: stdout is a terminal; the qrStartSecret is written only to a \
+                 pipe or a file, e.g. `identisure start bankid-se/auth --show-secret > session.json`",
+            );
+        }
+    }
     let body = match read_body(args.json.as_deref()) {
         Ok(b) => b,
         Err(exit) => return exit,
@@ -372,6 +403,7 @@ async fn run_start(args: StartArgs, timeout: Option<Duration>) -> Exit {
         wait: args.wait,
         deadline,
         background: args.background,
+        show_secret: args.show_secret,
     };
     let exit = request.send(&conn.client, &then).await;
     let exit = connect::with_target(exit, &conn);
@@ -380,6 +412,9 @@ async fn run_start(args: StartArgs, timeout: Option<Duration>) -> Exit {
     }
     exit
 }
+
+/// The flows whose start answers with a `qrStartSecret` (`--show-secret`).
+const QR_SECRET_FLOWS: [&str; 2] = ["bankid-se/auth", "bankid-se/sign"];
 
 /// A decoded start request, one variant per start path.
 enum Request {
