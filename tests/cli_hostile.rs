@@ -218,8 +218,8 @@ async fn servers_that_never_finish_are_bounded_by_the_command_timeout() {
         let began = std::time::Instant::now();
         let run = start_wait(&server, &["--timeout", "2"]).await;
         assert!(
-            // The CLI ends the wait 0.8 s before its bound, to cancel in time.
-            began.elapsed() >= Duration::from_millis(1200),
+            // Never before the bound (see tests/cli_session.rs for the bounds).
+            began.elapsed() >= Duration::from_millis(1800),
             "{what}: ended after {:?} with {} {} {}",
             began.elapsed(),
             run.code,

@@ -503,6 +503,64 @@ fn a_plain_http_base_url_to_another_host_needs_allow_http() {
     assert!(!stderr(&out).contains("pw@"), "{}", stderr(&out));
 }
 
+/// `--timeout SECS` ends the command SECS seconds after it began (it used to
+/// stop polling 0.8 s early), against a session that never completes (the
+/// simulator's `sim:manual` person waits for an approval that never comes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_ends_the_command_when_it_says() {
+    let sim = simulator().await;
+    let manual = r#"{"refId":"sim:manual"}"#;
+    for (flow, secs) in [("mitid/auth", 3.0), ("bankid-se/auth", 2.5)] {
+        let began = std::time::Instant::now();
+        let out = run(
+            sim.url(),
+            &[
+                "start",
+                flow,
+                "--json",
+                manual,
+                "--wait",
+                "--timeout",
+                &secs.to_string(),
+            ],
+        )
+        .await;
+        let elapsed = began.elapsed().as_secs_f64();
+        assert_eq!(out.status.code(), Some(3), "{flow}: {}", stderr(&out));
+        let line = reason(&out);
+        assert!(
+            line.starts_with(&format!("error: timed out after {secs} s")),
+            "{flow}: {line}"
+        );
+        assert!(out.stdout.is_empty(), "{flow}");
+        // Never early: the lower bound is the promise (±0.2 s) and is
+        // asserted strictly. The upper bound is the promise plus a second,
+        // not plus 0.2 s: starting and ending a process on a loaded 2-core
+        // machine (parallel builds and tests) takes unpredictable time, and
+        // a timed assertion that flakes teaches people to ignore failures.
+        assert!(elapsed >= secs - 0.2, "{flow}: ended after {elapsed:.2} s");
+        assert!(elapsed <= secs + 1.0, "{flow}: ended after {elapsed:.2} s");
+    }
+    // The same with the simulator inside the command (`--env simulator`).
+    let began = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(|| {
+        assert_cmd::cargo::cargo_bin_cmd!("identisure")
+            .env_remove("IDENTISURE_BASE_URL")
+            .env_remove("IDENTISURE_ACCOUNT_ID")
+            .env_remove("IDENTISURE_SECRET_KEY")
+            .args(["start", "ftn/auth", "--json", r#"{"refId":"sim:manual"}"#])
+            .args(["--wait", "--timeout", "2", "--env", "simulator"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let elapsed = began.elapsed().as_secs_f64();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(elapsed >= 1.8, "ended after {elapsed:.2} s");
+    assert!(elapsed <= 3.0, "ended after {elapsed:.2} s");
+}
+
 /// What `qr bankid` needs: `--show-secret` keeps `qrStartSecret` in the JSON
 /// when stdout is not a terminal (a pipe or a file; refused on a terminal,
 /// see tests/cli_terminal.rs). Without it the secret is redacted.

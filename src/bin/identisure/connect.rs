@@ -15,6 +15,7 @@
 //! FAILED, 2 input refused before anything was sent, 3 API, transport,
 //! decoding error or timeout. Every non-zero exit prints one line on stderr.
 
+use std::future::Future;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -330,6 +331,47 @@ pub fn to_json<T: serde::Serialize>(value: &T, shown: Shown) -> Result<String, E
         v.get("status").and_then(|s| s.as_str()) == Some("COMPLETED") || v.get("status").is_none();
     redact(&mut v, completed, shown);
     Ok(v.to_string())
+}
+
+/// `--timeout`: when the command ends, counted from its start.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    /// The moment the command ends.
+    pub at: tokio::time::Instant,
+    /// The `--timeout` given, for messages.
+    pub after: Duration,
+}
+
+impl Deadline {
+    /// `after` from `began` (the start of the command).
+    pub fn new(began: tokio::time::Instant, after: Duration) -> Self {
+        Self {
+            at: began + after,
+            after,
+        }
+    }
+
+    /// The exit at the deadline: `timed out after N s{what}` (exit 3).
+    pub fn expired(&self, what: impl std::fmt::Display) -> Exit {
+        Exit::api(format!(
+            "timed out after {} s (--timeout){what}",
+            self.after.as_secs_f64()
+        ))
+    }
+
+    /// Runs `fut` until the deadline; `what` completes the message.
+    pub async fn bound<T>(
+        deadline: Option<Self>,
+        fut: impl Future<Output = T>,
+        what: &str,
+    ) -> Result<T, Exit> {
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d.at, fut)
+                .await
+                .map_err(|_| d.expired(what)),
+            None => Ok(fut.await),
+        }
+    }
 }
 
 /// Parses a duration in seconds (`30`, `0.5`).

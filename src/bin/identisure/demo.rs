@@ -9,14 +9,15 @@
 //! stdout. Exit 0 COMPLETED, 1 FAILED, 2 input refused, 3 API / transport
 //! error or timeout.
 
+use std::future::Future;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use identisure::Provider;
-use identisure::{Family, Session, WaitOptions, text};
+use identisure::{Family, Session, text};
 use serde::Serialize;
 
-use crate::connect::{self, Api, Connection, Exit};
+use crate::connect::{self, Api, Connection, Deadline, Exit};
 use crate::live::{self, Background, Prompt, Ui};
 
 /// Options of `identisure demo`.
@@ -42,7 +43,8 @@ pub struct Args {
     /// person, Astrid Lindqvist). Never printed unmasked on a terminal.
     #[arg(long, value_name = "SSN")]
     ssn: Option<String>,
-    /// Give up (and cancel the session) after this many seconds.
+    /// Give up after this many seconds from the start of the command
+    /// (within 0.1 s; exit 3), cancelling the session first.
     #[arg(long, value_name = "SECS", default_value = "180", value_parser = connect::parse_secs)]
     timeout: Duration,
     /// The terminal's background, so the QR code is drawn dark-on-light.
@@ -72,14 +74,15 @@ pub fn run(args: Args) -> ExitCode {
             api: args.api,
         });
     }
+    let deadline = Deadline::new(tokio::time::Instant::now(), args.timeout);
     let runtime = match connect::runtime() {
         Ok(rt) => rt,
         Err(exit) => return exit.finish(),
     };
-    runtime.block_on(demo(args)).finish()
+    runtime.block_on(demo(args, deadline)).finish()
 }
 
-async fn demo(args: Args) -> Exit {
+async fn demo(args: Args, deadline: Deadline) -> Exit {
     let ui = Ui::new("demo", args.background);
     let conn = match connect::connect(&args.api, Some(Duration::from_secs(30))).await {
         Ok(conn) => conn,
@@ -94,7 +97,7 @@ async fn demo(args: Args) -> Exit {
             format!("API at {}", conn.target)
         }
     ));
-    let exit = login(&args, &conn, &ui).await;
+    let exit = login(&args, &conn, &ui, deadline).await;
     let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
@@ -102,20 +105,19 @@ async fn demo(args: Args) -> Exit {
     exit
 }
 
-async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
+async fn login(args: &Args, conn: &Connection, ui: &Ui, deadline: Deadline) -> Exit {
     use identisure::providers::{bankid_no, bankid_se, freja, ftn, mitid, vipps};
     let client = &conn.client;
-    let options = WaitOptions::default().timeout(args.timeout);
     let note = conn
         .simulator
         .is_some()
         .then_some("(Simulator: the test person approves by herself within a few seconds.)");
-    let show = |ui, options| Show { ui, options, note };
+    let show = |ui, deadline| Show { ui, deadline, note };
     match args.provider {
         Provider::BankIdSe => {
             let request = bankid_se::AuthRequest::default().intent(text(INTENT));
-            show(ui, options)
-                .run(client.bankid_se().auth(request).await)
+            show(ui, deadline)
+                .run(client.bankid_se().auth(request))
                 .await
         }
         Provider::Freja => {
@@ -123,33 +125,25 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
             let request = freja::AuthRequest::default()
                 .ssn(identisure::text(ssn))
                 .country(identisure::text(freja::country::SWEDEN));
-            show(ui, options)
-                .run(client.freja().auth(request).await)
-                .await
+            show(ui, deadline).run(client.freja().auth(request)).await
         }
         Provider::BankIdNo => {
             let request = bankid_no::AuthRequest::default().request_ssn(Some(true));
-            show(ui, options)
-                .run(client.bankid_no().auth(request).await)
+            show(ui, deadline)
+                .run(client.bankid_no().auth(request))
                 .await
         }
         Provider::Vipps => {
             let request = vipps::AuthRequest::default().request_ssn(Some(true));
-            show(ui, options)
-                .run(client.vipps().auth(request).await)
-                .await
+            show(ui, deadline).run(client.vipps().auth(request)).await
         }
         Provider::MitId => {
             let request = mitid::AuthRequest::default().reference_text(text(INTENT));
-            show(ui, options)
-                .run(client.mitid().auth(request).await)
-                .await
+            show(ui, deadline).run(client.mitid().auth(request)).await
         }
         Provider::Ftn => {
             let request = ftn::AuthRequest::default();
-            show(ui, options)
-                .run(client.ftn().auth(request).await)
-                .await
+            show(ui, deadline).run(client.ftn().auth(request)).await
         }
         other => Exit::input(format!(
             "--provider: {} is in the spec, but this demo cannot log in with it yet",
@@ -158,28 +152,31 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui) -> Exit {
     }
 }
 
-/// How a started login is followed.
+/// How a login is followed.
 struct Show<'a> {
     ui: &'a Ui,
-    options: WaitOptions,
+    deadline: Deadline,
     note: Option<&'a str>,
 }
 
 impl Show<'_> {
-    /// The live view (QR code or URL, each step), then the result.
-    async fn run<F>(self, started: identisure::Result<Session<F>>) -> Exit
+    /// Starts the login; the live view (QR code or URL, each step), then
+    /// the result.
+    async fn run<F>(self, start: impl Future<Output = identisure::Result<Session<F>>>) -> Exit
     where
         F: Family,
         F::Pending: Serialize,
         F::Completed: Serialize,
         F::Failed: Serialize,
     {
-        let session = match started {
-            Ok(s) => s,
-            Err(e) => return e.into(),
+        let deadline = Some(self.deadline);
+        let session = match Deadline::bound(deadline, start, " before the session started").await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return e.into(),
+            Err(exit) => return exit,
         };
         let prompt = Prompt::of(session.pending(), Instant::now());
-        match live::follow(&session, &prompt, self.ui, self.options, self.note).await {
+        match live::follow(&session, &prompt, self.ui, deadline, self.note).await {
             Ok(state) => live::report(state, self.ui, live::Report::Summary),
             Err(exit) => exit,
         }

@@ -18,7 +18,7 @@ use identisure::qr::render::{QrImage, TerminalBackground};
 use identisure::{Family, QrStartSecret, Session, State, WaitOptions};
 use serde::Serialize;
 
-use crate::connect::{self, Exit, Shown};
+use crate::connect::{self, Deadline, Exit, Shown};
 
 /// What the user is shown while the session is pending.
 pub enum Prompt {
@@ -117,14 +117,20 @@ fn pending_message<F: Family>(state: Option<&State<F>>, prompt: &Prompt) -> Stri
     }
 }
 
+/// The time the cancel at the deadline gets: polling stops half of it
+/// before the deadline, the cancel request has until half of it after, so
+/// the command ends within 0.1 s of its `--timeout`.
+const CANCEL_BUDGET: Duration = Duration::from_millis(200);
+
 /// Follows a started session to its final state, showing its progress;
 /// `note` is printed after the prompt (e.g. how the simulator behaves).
-/// Ctrl-C cancels the session (exit 130).
+/// At the deadline (exit 3) and on Ctrl-C (exit 130) the session is
+/// cancelled, best effort.
 pub async fn follow<F>(
     session: &Session<F>,
     prompt: &Prompt,
     ui: &Ui,
-    options: WaitOptions,
+    deadline: Option<Deadline>,
     note: Option<&str>,
 ) -> Result<State<F>, Exit>
 where
@@ -147,7 +153,18 @@ where
     }
 
     let mut screen = Screen::default();
-    let mut updates = pin!(session.updates_with(options));
+    // The deadline is kept here, not by the library's wait (which stops
+    // early enough for a cancel of up to five seconds).
+    let mut updates = pin!(session.updates_with(WaitOptions::default().no_timeout()));
+    let mut time_up = pin!(async {
+        match deadline {
+            Some(d) => {
+                let stop = d.at.checked_sub(CANCEL_BUDGET / 2).unwrap_or(d.at);
+                tokio::time::sleep_until(stop).await;
+            }
+            None => std::future::pending().await,
+        }
+    });
     let mut ticker = tokio::time::interval(Duration::from_millis(120));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut spin = 0usize;
@@ -196,6 +213,20 @@ where
                     ));
                     ui.progress(&message);
                 }
+            }
+            () = &mut time_up => {
+                screen.clear(ui);
+                let d = deadline.expect("only with a deadline");
+                let cancel = session.cancel();
+                return Err(match tokio::time::timeout_at(d.at + CANCEL_BUDGET / 2, cancel).await {
+                    Ok(Ok(())) => d.expired("; the session was cancelled"),
+                    Ok(Err(e)) => d.expired(format_args!(
+                        "; cancelling the session failed ({e}), it ends when it expires"
+                    )),
+                    Err(_) => d.expired(
+                        "; the cancel got no answer in time, the session ends when it expires",
+                    ),
+                });
             }
             _ = &mut ctrl_c => {
                 screen.clear(ui);
