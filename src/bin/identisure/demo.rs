@@ -17,6 +17,8 @@ use identisure::Provider;
 use identisure::{Family, Session, text};
 use serde::Serialize;
 
+use identisure::national_id::se::Personnummer;
+
 use crate::connect::{self, Api, Connection, Deadline, Exit};
 use crate::live::{self, Background, Prompt, Ui};
 
@@ -37,18 +39,28 @@ pub struct Args {
     #[arg(long, value_name = "URL", requires = "web")]
     public_url: Option<String>,
     /// Which eID to log in with: bankid-se, bankid-no, freja, mitid, ftn or vipps.
-    #[arg(long, default_value = "bankid-se", value_parser = parse_provider)]
+    #[arg(long, default_value = "bankid-se", value_parser = parse_provider, conflicts_with = "web")]
     provider: Provider,
-    /// The personal number Freja asks for (default: the simulator's test
-    /// person, Astrid Lindqvist). Never printed unmasked on a terminal.
-    #[arg(long, value_name = "SSN")]
+    /// Who logs in (Swedish BankID and Freja): a Swedish personal number in
+    /// any usual form, sent as the request's `ssn`, which restricts the
+    /// session to that person. Default: anyone for BankID, the simulator's
+    /// test person (Astrid Lindqvist) for Freja, which needs one. Refused
+    /// for the other providers, whose page asks the person. Never printed
+    /// unmasked on a terminal.
+    #[arg(long, value_name = "SSN", conflicts_with = "web")]
     ssn: Option<String>,
     /// Give up after this many seconds from the start of the command
     /// (within 0.1 s; exit 3), cancelling the session first.
-    #[arg(long, value_name = "SECS", default_value = "180", value_parser = connect::parse_secs)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "180",
+        value_parser = connect::parse_secs,
+        conflicts_with = "web"
+    )]
     timeout: Duration,
     /// The terminal's background, so the QR code is drawn dark-on-light.
-    #[arg(long, value_enum, default_value = "dark")]
+    #[arg(long, value_enum, default_value = "dark", conflicts_with = "web")]
     background: Background,
     #[command(flatten)]
     api: Api,
@@ -84,6 +96,11 @@ pub fn run(args: Args) -> ExitCode {
 
 async fn demo(args: Args, deadline: Deadline) -> Exit {
     let ui = Ui::new("demo", args.background);
+    // Checked before connecting: a refused --ssn starts nothing.
+    let ssn = match personal_number(args.ssn.as_deref(), args.provider) {
+        Ok(ssn) => ssn,
+        Err(exit) => return exit,
+    };
     let conn = match connect::connect(&args.api, Some(Duration::from_secs(30))).await {
         Ok(conn) => conn,
         Err(exit) => return exit,
@@ -97,7 +114,7 @@ async fn demo(args: Args, deadline: Deadline) -> Exit {
             format!("API at {}", conn.target)
         }
     ));
-    let exit = login(&args, &conn, &ui, deadline).await;
+    let exit = login(&args, ssn.as_ref(), &conn, &ui, deadline).await;
     let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
@@ -105,7 +122,49 @@ async fn demo(args: Args, deadline: Deadline) -> Exit {
     exit
 }
 
-async fn login(args: &Args, conn: &Connection, ui: &Ui, deadline: Deadline) -> Exit {
+/// `--ssn` for `provider`: a Swedish personal number, normalised to the 12
+/// digits BankID and Freja expect; refused (exit 2, without echoing it) when
+/// invalid or when the provider's login takes none.
+fn personal_number(ssn: Option<&str>, provider: Provider) -> Result<Option<Personnummer>, Exit> {
+    let Some(ssn) = ssn else {
+        return Ok(None);
+    };
+    match provider {
+        Provider::BankIdSe | Provider::Freja => Personnummer::parse(ssn).map(Some).map_err(|e| {
+            Exit::input(format!(
+                "--ssn: not a valid Swedish personal number ({e}); e.g. 19870412-2384"
+            ))
+        }),
+        other => {
+            let backchannel = match other {
+                Provider::BankIdNo => "bankid-no",
+                Provider::MitId => "mitid",
+                _ => "",
+            };
+            let instead = if backchannel.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; to name the person, start `identisure start {backchannel}/backchannel/auth \
+                     --json '{{\"ssn\":\"…\"}}' --wait`"
+                )
+            };
+            Err(Exit::input(format!(
+                "--ssn: a {} login takes no personal number, the person identifies on the \
+                 provider's page{instead}",
+                other.name()
+            )))
+        }
+    }
+}
+
+async fn login(
+    args: &Args,
+    ssn: Option<&Personnummer>,
+    conn: &Connection,
+    ui: &Ui,
+    deadline: Deadline,
+) -> Exit {
     use identisure::providers::{bankid_no, bankid_se, freja, ftn, mitid, vipps};
     let client = &conn.client;
     let note = conn
@@ -115,13 +174,16 @@ async fn login(args: &Args, conn: &Connection, ui: &Ui, deadline: Deadline) -> E
     let show = |ui, deadline| Show { ui, deadline, note };
     match args.provider {
         Provider::BankIdSe => {
-            let request = bankid_se::AuthRequest::default().intent(text(INTENT));
+            let mut request = bankid_se::AuthRequest::default().intent(text(INTENT));
+            if let Some(pn) = ssn {
+                request = request.ssn(pn.clone());
+            }
             show(ui, deadline)
                 .run(client.bankid_se().auth(request))
                 .await
         }
         Provider::Freja => {
-            let ssn = args.ssn.as_deref().unwrap_or(DEMO_SSN);
+            let ssn = ssn.map_or(DEMO_SSN, Personnummer::expose);
             let request = freja::AuthRequest::default()
                 .ssn(identisure::text(ssn))
                 .country(identisure::text(freja::country::SWEDEN));
