@@ -11,9 +11,10 @@
 //!   started inside this process with its demo account (nothing leaves the
 //!   machine). `staging` / `production` need the two credential variables.
 //!
-//! Exit codes: 0 completed (or started / read / cancelled), 1 the session
-//! FAILED, 2 input refused before anything was sent, 3 API, transport,
-//! decoding error or timeout. Every non-zero exit prints one line on stderr.
+//! Exit codes ([`EXIT_CODES`]): 0 completed (or started / read / cancelled),
+//! 1 the session FAILED, 2 input or files refused before anything was sent,
+//! 3 API, transport, decoding error or timeout, 130 Ctrl-C. Every non-zero
+//! exit prints one line on stderr.
 
 use std::future::Future;
 use std::io::IsTerminal;
@@ -60,13 +61,14 @@ pub enum Env {
 /// The exit codes, for `--help` (README "Command line" says the same).
 pub const EXIT_CODES: &str = "\
 Exit codes:
-  0  done: the session COMPLETED (or was started, read, cancelled); the
-     callback is genuine; the number is valid
-  1  the session FAILED (its JSON is on stdout); `callback verify`: not
-     genuine; `id validate`: not a valid number
-  2  refused before anything was sent: a bad argument or request body, an
-     empty QR token, a file that cannot be read or written
-  3  API, transport or decoding error, or --timeout reached
+    0  done: the session COMPLETED (or was started, read, cancelled); the
+       callback is genuine; the number is valid
+    1  the session FAILED (its JSON is on stdout); `callback verify`: not
+       genuine; `id validate`: not a valid number
+    2  refused before anything was sent: a bad argument or request body, an
+       empty QR token, a file that cannot be read or written
+    3  API, transport or decoding error, or --timeout reached
+  130  interrupted (Ctrl-C) while waiting; the session was cancelled
 Failures are explained on stderr in one line (`failed: …` or `error: …`), or
 by a usage message for a malformed command line; `callback verify` and
 `id validate` give their verdict on stdout.";

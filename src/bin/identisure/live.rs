@@ -161,6 +161,7 @@ where
             Some(d) => {
                 let stop = d.at.checked_sub(CANCEL_BUDGET / 2).unwrap_or(d.at);
                 tokio::time::sleep_until(stop).await;
+                d
             }
             None => std::future::pending().await,
         }
@@ -214,9 +215,8 @@ where
                     ui.progress(&message);
                 }
             }
-            () = &mut time_up => {
+            d = &mut time_up => {
                 screen.clear(ui);
-                let d = deadline.expect("only with a deadline");
                 let cancel = session.cancel();
                 return Err(match tokio::time::timeout_at(d.at + CANCEL_BUDGET / 2, cancel).await {
                     Ok(Ok(())) => d.expired("; the session was cancelled"),

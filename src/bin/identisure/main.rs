@@ -32,9 +32,11 @@ enum Command {
     /// simulator, no credentials needed).
     Demo(demo::Args),
     /// Start a session: PROVIDER/FLOW, e.g. bankid-se/auth, freja/sign,
-    /// vipps/backchannel/auth; prints the session JSON.
+    /// vipps/backchannel/auth; prints the session JSON (--wait: follows it,
+    /// with a live QR code on a terminal).
     Start(session::StartArgs),
-    /// Read a session once: PROVIDER/FLOW ID; prints the session JSON.
+    /// Read a session once: PROVIDER/FLOW ID; prints the session JSON
+    /// (personal numbers masked on a terminal).
     Get(session::GetArgs),
     /// Cancel a session: PROVIDER/FLOW ID.
     Cancel(session::GetArgs),

@@ -120,8 +120,12 @@ fn start_help() -> String {
          identisure start freja/sign --json '{\"ssn\":\"198704122384\",\"country\":\"SWEDEN\",\"text\":\"I agree\"}'\n  \
          identisure start mitid/auth --json '{\"refId\":\"sim:user-cancel\"}' --wait   # exit 1\n  \
          identisure start bankid-se/auth --show-secret --base-url URL > session.json   # for `qr bankid`\n\n\
+         Output: on a terminal personal numbers are masked (19870412-****); when stdout is\n\
+         a pipe or a file, a COMPLETED result's JSON has them in full. qrStartSecret is\n\
+         redacted unless --show-secret asks for it, which is refused on a terminal.\n\n\
          Exit codes: 0 completed (or started, without --wait), 1 the session FAILED,\n\
-         2 input refused before sending, 3 API, transport or decoding error, or timeout.",
+         2 input refused before sending, 3 API, transport or decoding error, or timeout,\n\
+         130 interrupted (the session cancelled).",
     );
     help
 }
