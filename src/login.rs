@@ -543,7 +543,11 @@ impl QrLogins {
                 return Err(missing_qr_data(&missing.to_string()));
             }
         };
-        Ok(self.follow(Provider::BankIdSe, started, Code::Animated(AnimatedQr::new(qr))))
+        Ok(self.follow(
+            Provider::BankIdSe,
+            started,
+            Code::Animated(AnimatedQr::new(qr)),
+        ))
     }
 
     /// Starts a Freja eID login shown as a QR code (one POST, never
@@ -618,7 +622,8 @@ impl QrLogins {
                             launch: LaunchMethod::QrCode,
                             ..MessageContext::default()
                         };
-                        let message = failure_message(&code, hint_code.as_ref(), context).text(lang);
+                        let message =
+                            failure_message(&code, hint_code.as_ref(), context).text(lang);
                         entry.finish(LoginStatus::Failed {
                             code,
                             message: message.to_string(),

@@ -121,17 +121,88 @@ fn qr_bankid_terminal_to_stdout_scans() {
 }
 
 #[test]
-fn qr_misuse_is_refused() {
+fn qr_misuse_is_refused_with_exit_2() {
+    // Exit 1 means a FAILED session (or a negative answer); a usage or
+    // file error is exit 2, with what to do.
     let out = qr_bankid("0")
         .args(["--render", "png"])
         .assert()
-        .code(1)
+        .code(2)
         .get_output()
         .clone();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --render png needs --out FILE"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
     // --out without --render is a usage error.
-    qr_bankid("0").args(["--out", "x.png"]).assert().failure();
-    qr_bankid("not-a-number").assert().failure();
+    qr_bankid("0").args(["--out", "x.png"]).assert().code(2);
+    qr_bankid("not-a-number").assert().code(2);
+    // A file that cannot be written.
+    let out = qr_bankid("0")
+        .args(["--render", "svg", "--out", "/nonexistent-dir/qr.svg"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --out: cannot write /nonexistent-dir/qr.svg"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// An empty token or secret (e.g. a shell variable that was never set)
+/// would give a payload no BankID app accepts: refused, exit 2.
+#[test]
+fn qr_empty_inputs_are_refused_with_exit_2() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["bankid", "--start-token", "", "--start-secret", SECRET],
+            "--start-token: must not be empty",
+        ),
+        (
+            &["bankid", "--start-token", "  ", "--start-secret", SECRET],
+            "--start-token: must not be empty",
+        ),
+        (
+            &["bankid", "--start-token", TOKEN, "--start-secret", ""],
+            "--start-secret: must not be empty",
+        ),
+        (
+            &["bankid", "--start-token", "", "--start-secret", ""],
+            "--start-token: must not be empty",
+        ),
+        (&["freja", "--data", ""], "--data: must not be empty"),
+    ];
+    for (args, reason) in cases {
+        let out = cli()
+            .env_remove("IDENTISURE_QR_START_SECRET")
+            .arg("qr")
+            .args(args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("error: {reason}")),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}: a payload was printed");
+    }
+    // The secret from the environment, empty.
+    let out = cli()
+        .env("IDENTISURE_QR_START_SECRET", "")
+        .args(["qr", "bankid", "--start-token", TOKEN])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -288,8 +359,8 @@ fn callback_verify_refusals_exit_1_with_reason() {
     );
     assert!(all.contains("not the expected session JSON"), "{all}");
     assert!(!all.contains("199001011239"));
-    // Missing body file.
-    cli()
+    // A missing body file is a file error (exit 2), not a verdict.
+    let out = cli()
         .args([
             "callback",
             "verify",
@@ -301,7 +372,15 @@ fn callback_verify_refusals_exit_1_with_reason() {
             "/nonexistent/body",
         ])
         .assert()
-        .code(1);
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --body-file: cannot read /nonexistent/body"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
 }
 
 fn validate(country: &str, number: &str) -> (i32, String) {
@@ -373,8 +452,118 @@ fn id_validate_orgnummer() {
         .args(["id", "validate", "--country", "se", "--org", "811218-9876"])
         .assert()
         .code(1);
-    cli()
+    // --org with another country is an argument error: exit 2.
+    let out = cli()
         .args(["id", "validate", "--country", "no", "--org", "556016-0680"])
         .assert()
-        .code(1);
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --org: only with --country se"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = cli().arg("--help").assert().success().get_output().clone();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for line in ["Exit codes:", "0  ", "1  the session FAILED", "2  ", "3  "] {
+        assert!(help.contains(line), "`{line}` missing from:\n{help}");
+    }
+}
+
+/// `--env`, `--base-url` and `--allow-http` belong to the commands that
+/// connect (demo, start, get, cancel); the offline ones refuse them, and
+/// ignore the IDENTISURE_ENV / IDENTISURE_BASE_URL variables.
+#[test]
+fn offline_commands_take_no_connection_flags() {
+    let cases: [&[&str]; 6] = [
+        &["qr", "freja", "--data", "x", "--env", "staging"],
+        &[
+            "--base-url",
+            "http://127.0.0.1:9",
+            "qr",
+            "freja",
+            "--data",
+            "x",
+        ],
+        &[
+            "qr",
+            "bankid",
+            "--start-token",
+            TOKEN,
+            "--start-secret",
+            SECRET,
+            "--allow-http",
+        ],
+        &[
+            "callback",
+            "verify",
+            "--secret",
+            "k",
+            "--signature",
+            "x",
+            "--base-url",
+            "http://127.0.0.1:9",
+        ],
+        &[
+            "id",
+            "validate",
+            "--country",
+            "se",
+            "19811218-9876",
+            "--env",
+            "production",
+        ],
+        &["simulate", "--addr", "127.0.0.1:0", "--env", "simulator"],
+    ];
+    for args in cases {
+        let out = cli()
+            .args(args)
+            // `simulate` would serve until interrupted if it took the flag.
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("unexpected argument"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("only for the commands that connect"),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    for help in [
+        &["qr", "bankid", "--help"][..],
+        &["id", "validate", "--help"][..],
+    ] {
+        let out = cli().args(help).assert().success().get_output().clone();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !text.contains("--base-url") && !text.contains("--env"),
+            "{text}"
+        );
+    }
+    let out = cli()
+        .args(["start", "--help"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--base-url") && text.contains("--env"),
+        "{text}"
+    );
+    // Variables meant for the connecting commands do not break the others.
+    cli()
+        .env("IDENTISURE_ENV", "no-such-env")
+        .env("IDENTISURE_BASE_URL", "not a url")
+        .args(["qr", "freja", "--data", "x"])
+        .assert()
+        .success();
 }

@@ -186,3 +186,144 @@ fn a_web_demo_off_this_machine_needs_a_public_url() {
         );
     }
 }
+
+/// The Swedish test identities of the simulator (see `simulate --help`).
+const EMMA_STRAND: &str = "198808087020";
+const AUTH_FAILED: &str = "198110218263";
+const MANUAL: &str = "197511086121";
+
+/// `--ssn` restricts a Swedish BankID login to that person (the request's
+/// `ssn`), in any of the usual forms; it is never ignored.
+#[test]
+fn demo_ssn_restricts_the_bankid_se_login_to_that_person() {
+    for ssn in [EMMA_STRAND, "880808-7020", "19880808-7020"] {
+        let out = demo()
+            .args(["--ssn", ssn])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(json["status"], "COMPLETED", "{ssn}");
+        assert_eq!(json["name"], "Emma Strand", "{ssn}");
+        assert_eq!(json["ssn"], EMMA_STRAND, "{ssn}");
+    }
+    // A person whose login fails: exit 1, the FAILED session on stdout.
+    let out = demo()
+        .args(["--provider", "bankid-se", "--ssn", AUTH_FAILED])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let json: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    assert_eq!(json["error"], "AUTH_FAILED");
+}
+
+#[test]
+fn demo_ssn_is_refused_where_it_cannot_be_honoured() {
+    // Not a valid personnummer: refused before anything is started, the
+    // number not echoed.
+    let out = demo()
+        .args(["--ssn", "19870412-2385"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: --ssn: not a valid Swedish personal number"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("2385"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    // Redirect providers ask the person themselves: no personal number.
+    for provider in ["bankid-no", "vipps", "mitid", "ftn"] {
+        let out = demo()
+            .args(["--provider", provider, "--ssn", "240991-1238"])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.starts_with("error: --ssn: "), "{provider}: {stderr}");
+        assert!(
+            stderr.contains("takes no personal number"),
+            "{provider}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    // The web demo has its own start page: the login options are refused.
+    for option in [
+        &["--ssn", EMMA_STRAND][..],
+        &["--provider", "freja"][..],
+        &["--timeout", "5"][..],
+    ] {
+        let out = demo()
+            .args(["--web", "--addr", "127.0.0.1:0"])
+            .args(option)
+            .timeout(std::time::Duration::from_secs(20))
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains("cannot be used with"),
+            "{option:?}: {stderr}"
+        );
+    }
+}
+
+/// A person who never approves: `--timeout` ends the demo on time (exit 3).
+#[test]
+fn demo_timeout_ends_a_login_that_never_completes() {
+    let began = std::time::Instant::now();
+    let out = demo()
+        .args(["--ssn", MANUAL, "--timeout", "2"])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let elapsed = began.elapsed();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("error: timed out after 2 s"),
+        "{stderr}"
+    );
+    // Never early; late by at most a second (process start and exit on a
+    // loaded machine, see tests/cli_session.rs).
+    assert!(
+        elapsed >= std::time::Duration::from_millis(1800),
+        "{elapsed:?}"
+    );
+    assert!(
+        elapsed <= std::time::Duration::from_millis(3000),
+        "{elapsed:?}"
+    );
+}
+
+/// `demo --web` honours the connection options like the other commands
+/// that connect (it used to ignore them and serve the simulator).
+#[test]
+fn the_web_demo_honours_the_connection_options() {
+    let out = demo()
+        .args(["--web", "--addr", "127.0.0.1:0", "--env", "staging"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: IDENTISURE_ACCOUNT_ID: is required"),
+        "{stderr}"
+    );
+}

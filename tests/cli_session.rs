@@ -31,8 +31,8 @@ fn cli(base_url: &str, args: &[&str]) -> assert_cmd::Command {
         .env_remove("IDENTISURE_BASE_URL")
         .env("IDENTISURE_ACCOUNT_ID", DEMO_ACCOUNT_ID)
         .env("IDENTISURE_SECRET_KEY", DEMO_SECRET_KEY)
-        .args(["--base-url", base_url])
-        .args(args);
+        .args(args)
+        .args(["--base-url", base_url]);
     cmd
 }
 
@@ -470,9 +470,9 @@ async fn wait_timeout_exits_3_and_cancels_the_session() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(reason(&out).contains("timed out"));
     let id = stderr(&out)
-        .split("started session ")
+        .split("start: Started session ")
         .nth(1)
-        .and_then(|s| s.split(';').next())
+        .and_then(|s| s.lines().next())
         .unwrap()
         .to_string();
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -501,4 +501,132 @@ fn a_plain_http_base_url_to_another_host_needs_allow_http() {
     .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!stderr(&out).contains("pw@"), "{}", stderr(&out));
+}
+
+/// `--timeout SECS` ends the command SECS seconds after it began (it used to
+/// stop polling 0.8 s early), against a session that never completes (the
+/// simulator's `sim:manual` person waits for an approval that never comes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_ends_the_command_when_it_says() {
+    let sim = simulator().await;
+    let manual = r#"{"refId":"sim:manual"}"#;
+    for (flow, secs) in [("mitid/auth", 3.0), ("bankid-se/auth", 2.5)] {
+        let began = std::time::Instant::now();
+        let out = run(
+            sim.url(),
+            &[
+                "start",
+                flow,
+                "--json",
+                manual,
+                "--wait",
+                "--timeout",
+                &secs.to_string(),
+            ],
+        )
+        .await;
+        let elapsed = began.elapsed().as_secs_f64();
+        assert_eq!(out.status.code(), Some(3), "{flow}: {}", stderr(&out));
+        let line = reason(&out);
+        assert!(
+            line.starts_with(&format!("error: timed out after {secs} s")),
+            "{flow}: {line}"
+        );
+        assert!(out.stdout.is_empty(), "{flow}");
+        // Never early: the lower bound is the promise (±0.2 s) and is
+        // asserted strictly. The upper bound is the promise plus a second,
+        // not plus 0.2 s: starting and ending a process on a loaded 2-core
+        // machine (parallel builds and tests) takes unpredictable time, and
+        // a timed assertion that flakes teaches people to ignore failures.
+        assert!(elapsed >= secs - 0.2, "{flow}: ended after {elapsed:.2} s");
+        assert!(elapsed <= secs + 1.0, "{flow}: ended after {elapsed:.2} s");
+    }
+    // The same with the simulator inside the command (`--env simulator`).
+    let began = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(|| {
+        assert_cmd::cargo::cargo_bin_cmd!("identisure")
+            .env_remove("IDENTISURE_BASE_URL")
+            .env_remove("IDENTISURE_ACCOUNT_ID")
+            .env_remove("IDENTISURE_SECRET_KEY")
+            .args(["start", "ftn/auth", "--json", r#"{"refId":"sim:manual"}"#])
+            .args(["--wait", "--timeout", "2", "--env", "simulator"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let elapsed = began.elapsed().as_secs_f64();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(elapsed >= 1.8, "ended after {elapsed:.2} s");
+    assert!(elapsed <= 3.0, "ended after {elapsed:.2} s");
+}
+
+/// What `qr bankid` needs: `--show-secret` keeps `qrStartSecret` in the JSON
+/// when stdout is not a terminal (a pipe or a file; refused on a terminal,
+/// see tests/cli_terminal.rs). Without it the secret is redacted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn show_secret_gives_what_qr_bankid_needs() {
+    let sim = simulator().await;
+    for flow in ["bankid-se/auth", "bankid-se/sign"] {
+        let body = if flow.ends_with("sign") {
+            r#"{"text":"I agree"}"#
+        } else {
+            "{}"
+        };
+        let out = run(sim.url(), &["start", flow, "--json", body, "--show-secret"]).await;
+        assert_eq!(out.status.code(), Some(0), "{flow}: {}", stderr(&out));
+        let json = stdout_json(&out);
+        let token = json["qrStartToken"].as_str().unwrap().to_string();
+        let secret = json["qrStartSecret"].as_str().unwrap().to_string();
+        assert!(
+            !secret.is_empty() && !secret.contains("redacted"),
+            "{flow}: {json}"
+        );
+        // Fed to `qr bankid`: the payload the library computes.
+        let expected = identisure::qr::BankIdQr::new(
+            token.clone(),
+            identisure::QrStartSecret::new(secret.clone()),
+            std::time::Instant::now(),
+        )
+        .payload_at(2);
+        let out = assert_cmd::cargo::cargo_bin_cmd!("identisure")
+            .env("IDENTISURE_QR_START_SECRET", &secret)
+            .args(["qr", "bankid", "--start-token", &token, "--seconds", "2"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{expected}\n")
+        );
+    }
+    // Where it cannot apply, it is refused before anything is sent.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    for (args, expected) in [
+        (
+            &["start", "bankid-se/auth", "--show-secret", "--wait"][..],
+            "cannot be used with",
+        ),
+        (
+            &[
+                "start",
+                "freja/auth",
+                "--json",
+                r#"{"ssn":"198704122384","country":"SWEDEN"}"#,
+                "--show-secret",
+            ][..],
+            "--show-secret: only bankid-se/auth and bankid-se/sign",
+        ),
+    ] {
+        let out = cli(&url, args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert_nothing_sent(&listener);
 }

@@ -8,12 +8,15 @@ use clap::{Args, Subcommand};
 use identisure::callback::{CallbackSecret, verify_callback};
 use serde::Deserialize;
 
+use crate::connect::Exit;
+
 #[derive(Debug, Subcommand)]
 pub enum CallbackCommand {
     /// Verify a callback's X-Signature-SHA256 over its raw body.
     ///
     /// Exit 0 and a one-line summary (status, session id; never personal
-    /// data) when genuine; exit 1 and the reason when not.
+    /// data) when genuine; exit 1 and the reason when not; exit 2 when the
+    /// body cannot be read.
     Verify(VerifyArgs),
 }
 
@@ -45,10 +48,7 @@ pub fn run(cmd: CallbackCommand) -> ExitCode {
     let CallbackCommand::Verify(args) = cmd;
     let body = match read_body(args.body_file.as_ref()) {
         Ok(body) => body,
-        Err(reason) => {
-            eprintln!("error: {reason}");
-            return ExitCode::FAILURE;
-        }
+        Err(reason) => return Exit::input(reason).finish(),
     };
     let secret = CallbackSecret::new(args.secret);
     match verify_callback::<Summary>(&secret, args.signature.as_deref(), &body) {
@@ -65,14 +65,13 @@ pub fn run(cmd: CallbackCommand) -> ExitCode {
 
 fn read_body(path: Option<&PathBuf>) -> Result<Vec<u8>, String> {
     match path {
-        Some(path) => {
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-        }
+        Some(path) => std::fs::read(path)
+            .map_err(|e| format!("--body-file: cannot read {}: {e}", path.display())),
         None => {
             let mut body = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut body)
-                .map_err(|e| format!("cannot read stdin: {e}"))?;
+                .map_err(|e| format!("cannot read the body from stdin: {e}"))?;
             Ok(body)
         }
     }

@@ -1,6 +1,7 @@
-//! What `demo`, `start`, `get` and `cancel` share: where the API is (the
-//! global `--env` / `--base-url`), the credentials, the exit codes, and how
-//! a result is printed without secrets.
+//! What `demo`, `start`, `get` and `cancel` share: where the API is (their
+//! `--env` / `--base-url` options; the offline commands do not take them),
+//! the credentials, the exit codes, and how a result is printed without
+//! secrets.
 //!
 //! Where requests go:
 //! - `--base-url URL` (or `IDENTISURE_BASE_URL`): that server, e.g. a running
@@ -10,32 +11,37 @@
 //!   started inside this process with its demo account (nothing leaves the
 //!   machine). `staging` / `production` need the two credential variables.
 //!
-//! Exit codes: 0 completed (or started / read / cancelled), 1 the session
-//! FAILED, 2 input refused before anything was sent, 3 API, transport,
-//! decoding error or timeout. Every non-zero exit prints one line on stderr.
+//! Exit codes ([`EXIT_CODES`]): 0 completed (or started / read / cancelled),
+//! 1 the session FAILED, 2 input or files refused before anything was sent,
+//! 3 API, transport, decoding error or timeout, 130 Ctrl-C. Every non-zero
+//! exit prints one line on stderr.
 
+use std::future::Future;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use identisure::{Client, Environment, Error};
 
-/// The options every API command takes (global: before or after the subcommand).
+/// The connection options of the commands that connect (demo, start, get,
+/// cancel), given after the command name.
 #[derive(clap::Args, Debug, Clone)]
-pub struct Global {
+#[command(next_help_heading = "Connection")]
+pub struct Api {
     /// Which API: an in-process simulator (default, no credentials needed),
     /// or the real staging / production service (needs IDENTISURE_ACCOUNT_ID
     /// and IDENTISURE_SECRET_KEY).
-    #[arg(long, global = true, value_enum, env = "IDENTISURE_ENV")]
+    #[arg(long, value_enum, env = "IDENTISURE_ENV")]
     pub env: Option<Env>,
     /// Base URL of the API instead of --env, e.g. http://127.0.0.1:7878 for a
     /// running `identisure simulate` (the demo account is used when no
     /// credentials are set).
-    #[arg(long, global = true, value_name = "URL", env = "IDENTISURE_BASE_URL")]
+    #[arg(long, value_name = "URL", env = "IDENTISURE_BASE_URL")]
     pub base_url: Option<String>,
     /// Allow a plain http:// --base-url to another host than this machine
     /// (the secret key then crosses the network in clear text).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub allow_http: bool,
 }
 
@@ -51,6 +57,21 @@ pub enum Env {
     #[value(alias = "prod")]
     Production,
 }
+
+/// The exit codes, for `--help` (README "Command line" says the same).
+pub const EXIT_CODES: &str = "\
+Exit codes:
+    0  done: the session COMPLETED (or was started, read, cancelled); the
+       callback is genuine; the number is valid
+    1  the session FAILED (its JSON is on stdout); `callback verify`: not
+       genuine; `id validate`: not a valid number
+    2  refused before anything was sent: a bad argument or request body, an
+       empty QR token, a file that cannot be read or written
+    3  API, transport or decoding error, or --timeout reached
+  130  interrupted (Ctrl-C) while waiting; the session was cancelled
+Failures are explained on stderr in one line (`failed: …` or `error: …`), or
+by a usage message for a malformed command line; `callback verify` and
+`id validate` give their verdict on stdout.";
 
 /// How a command ends: the exit code and, unless it succeeded, one line for
 /// stderr.
@@ -153,9 +174,12 @@ fn display_url(url: &str) -> String {
     }
 }
 
-/// Connects as the global options say. `timeout` bounds each request.
+/// The options of [`Api`], refused by the commands that do not connect.
+pub const CONNECTION_FLAGS: [&str; 3] = ["--env", "--base-url", "--allow-http"];
+
+/// Connects as the connection options say. `timeout` bounds each request.
 /// `quiet_note` silences the note about unused credentials.
-pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Connection, Exit> {
+pub async fn connect(api: &Api, timeout: Option<Duration>) -> Result<Connection, Exit> {
     let creds = credentials()?;
     let request_timeout = timeout
         .unwrap_or(Duration::from_secs(30))
@@ -164,13 +188,13 @@ pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Conne
         .request_timeout(request_timeout)
         .connect_timeout(request_timeout.min(Duration::from_secs(10)));
 
-    if let Some(url) = global.base_url.as_deref().filter(|u| !u.is_empty()) {
+    if let Some(url) = api.base_url.as_deref().filter(|u| !u.is_empty()) {
         let (id, secret) =
             creds.unwrap_or_else(|| (DEMO_ACCOUNT_ID.to_string(), DEMO_SECRET_KEY.to_string()));
         let client = builder
             .credentials(id, secret)
             .base_url(url)
-            .allow_plain_http(global.allow_http)
+            .allow_plain_http(api.allow_http)
             .build()
             .map_err(|e| match e {
                 Error::InvalidRequest { field, rule } if field == "baseUrl" => {
@@ -188,7 +212,7 @@ pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Conne
         });
     }
 
-    match global.env.unwrap_or(Env::Simulator) {
+    match api.env.unwrap_or(Env::Simulator) {
         Env::Simulator => {
             let running = Simulator::new()
                 .spawn_local()
@@ -246,24 +270,55 @@ pub fn with_target(exit: Exit, conn: &Connection) -> Exit {
     }
 }
 
-/// Makes a session JSON safe to print: `qrStartSecret` is replaced, and
-/// personal numbers are kept only in a COMPLETED state (or a `verify`
-/// result, which is the answer the user asked for).
-pub fn redact(value: &mut serde_json::Value, keep_personal_numbers: bool) {
+/// Where a session JSON is printed, which decides what it shows.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown {
+    /// stdout is a terminal: personal numbers are masked (`19870412-****`).
+    pub terminal: bool,
+    /// `start --show-secret` (refused on a terminal): `qrStartSecret` is kept.
+    pub qr_secret: bool,
+}
+
+impl Shown {
+    /// As stdout is now, without the QR secret.
+    pub fn stdout() -> Self {
+        Self {
+            terminal: std::io::stdout().is_terminal(),
+            qr_secret: false,
+        }
+    }
+}
+
+/// Makes a session JSON safe to print: `qrStartSecret` is replaced (unless
+/// asked for off a terminal); personal numbers are kept only in a COMPLETED
+/// state (or a `verify` result, the answer the user asked for), and masked
+/// on a terminal.
+pub fn redact(value: &mut serde_json::Value, keep_personal_numbers: bool, shown: Shown) {
+    let redacted = || serde_json::Value::String("<redacted>".into());
     match value {
         serde_json::Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                let secret = key == "qrStartSecret" || (key == "ssn" && !keep_personal_numbers);
-                if secret && !v.is_null() {
-                    *v = serde_json::Value::String("<redacted>".into());
-                } else {
-                    redact(v, keep_personal_numbers);
+                if v.is_null() {
+                    continue;
+                }
+                match key.as_str() {
+                    "qrStartSecret" if !shown.qr_secret || shown.terminal => *v = redacted(),
+                    "qrStartSecret" => {}
+                    "ssn" if !keep_personal_numbers => *v = redacted(),
+                    "ssn" if shown.terminal => {
+                        *v = match v.as_str() {
+                            Some(ssn) => serde_json::Value::String(crate::live::mask(ssn)),
+                            None => redacted(),
+                        }
+                    }
+                    "ssn" => {}
+                    _ => redact(v, keep_personal_numbers, shown),
                 }
             }
         }
         serde_json::Value::Array(items) => {
             for v in items {
-                redact(v, keep_personal_numbers);
+                redact(v, keep_personal_numbers, shown);
             }
         }
         _ => {}
@@ -271,13 +326,54 @@ pub fn redact(value: &mut serde_json::Value, keep_personal_numbers: bool) {
 }
 
 /// Serializes a session state (or result) for stdout, redacted, one line.
-pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Exit> {
+pub fn to_json<T: serde::Serialize>(value: &T, shown: Shown) -> Result<String, Exit> {
     let mut v = serde_json::to_value(value)
         .map_err(|_| Exit::api("cannot serialize the session as JSON"))?;
     let completed =
         v.get("status").and_then(|s| s.as_str()) == Some("COMPLETED") || v.get("status").is_none();
-    redact(&mut v, completed);
+    redact(&mut v, completed, shown);
     Ok(v.to_string())
+}
+
+/// `--timeout`: when the command ends, counted from its start.
+#[derive(Clone, Copy, Debug)]
+pub struct Deadline {
+    /// The moment the command ends.
+    pub at: tokio::time::Instant,
+    /// The `--timeout` given, for messages.
+    pub after: Duration,
+}
+
+impl Deadline {
+    /// `after` from `began` (the start of the command).
+    pub fn new(began: tokio::time::Instant, after: Duration) -> Self {
+        Self {
+            at: began + after,
+            after,
+        }
+    }
+
+    /// The exit at the deadline: `timed out after N s{what}` (exit 3).
+    pub fn expired(&self, what: impl std::fmt::Display) -> Exit {
+        Exit::api(format!(
+            "timed out after {} s (--timeout){what}",
+            self.after.as_secs_f64()
+        ))
+    }
+
+    /// Runs `fut` until the deadline; `what` completes the message.
+    pub async fn bound<T>(
+        deadline: Option<Self>,
+        fut: impl Future<Output = T>,
+        what: &str,
+    ) -> Result<T, Exit> {
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d.at, fut)
+                .await
+                .map_err(|_| d.expired(what)),
+            None => Ok(fut.await),
+        }
+    }
 }
 
 /// Parses a duration in seconds (`30`, `0.5`).
@@ -307,13 +403,45 @@ mod tests {
 
     #[test]
     fn redaction_keeps_completed_personal_numbers_only() {
+        let piped = Shown {
+            terminal: false,
+            qr_secret: false,
+        };
+        let terminal = Shown {
+            terminal: true,
+            ..piped
+        };
         let mut pending = serde_json::json!({"status":"PENDING","qrStartSecret":"s3","ssn":"1990"});
-        redact(&mut pending, false);
+        redact(&mut pending, false, piped);
         assert_eq!(pending["qrStartSecret"], "<redacted>");
         assert_eq!(pending["ssn"], "<redacted>");
-        let mut done = serde_json::json!({"status":"COMPLETED","ssn":"1990"});
-        redact(&mut done, true);
-        assert_eq!(done["ssn"], "1990");
+        let mut done = serde_json::json!({"status":"COMPLETED","ssn":"198704122384"});
+        redact(&mut done, true, piped);
+        assert_eq!(done["ssn"], "198704122384");
+        redact(&mut done, true, terminal);
+        assert_eq!(done["ssn"], "19870412-****");
+    }
+
+    #[test]
+    fn the_qr_secret_is_kept_only_when_asked_for_off_a_terminal() {
+        let pending = serde_json::json!({"status":"PENDING","qrStartSecret":"s3"});
+        for (terminal, qr_secret, kept) in [
+            (false, false, false),
+            (true, false, false),
+            (true, true, false),
+            (false, true, true),
+        ] {
+            let mut v = pending.clone();
+            redact(
+                &mut v,
+                false,
+                Shown {
+                    terminal,
+                    qr_secret,
+                },
+            );
+            assert_eq!(v["qrStartSecret"] == "s3", kept, "{terminal} {qr_secret}");
+        }
     }
 
     #[test]

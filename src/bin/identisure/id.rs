@@ -7,11 +7,13 @@ use identisure::national_id::no::FodselsnummerKind;
 use identisure::national_id::se::Organisationsnummer;
 use identisure::national_id::{Country, NationalId};
 
+use crate::connect::Exit;
+
 #[derive(Debug, Subcommand)]
 pub enum IdCommand {
     /// Check a national identity number: exit 0 when valid, exit 1 and the
-    /// reason (length, format, date, check digit) when not. The number is
-    /// never printed back.
+    /// reason (length, format, date, check digit) when not, exit 2 for a
+    /// bad argument. The number is never printed back.
     Validate(ValidateArgs),
 }
 
@@ -35,8 +37,11 @@ pub fn run(cmd: IdCommand) -> ExitCode {
     let IdCommand::Validate(args) = cmd;
     let verdict = if args.org {
         if args.country != Country::Se {
-            eprintln!("error: --org is only for --country se");
-            return ExitCode::FAILURE;
+            return Exit::input(
+                "--org: only with --country se (an organisationsnummer is Swedish); \
+                 drop --org to check a personal number",
+            )
+            .finish();
         }
         Organisationsnummer::parse(&args.number).map(|_| "Swedish organisationsnummer".to_string())
     } else {

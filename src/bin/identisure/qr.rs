@@ -1,4 +1,6 @@
-//! `identisure qr …`: BankID frame payloads and QR renderings.
+//! `identisure qr …`: BankID frame payloads and QR renderings. Works
+//! offline. Exit 0, or 2 (one line on stderr) for empty input, a text too
+//! long for a QR code, or a file that cannot be written.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +11,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use identisure::QrStartSecret;
 use identisure::qr::BankIdQr;
 use identisure::qr::render::{QrImage, TerminalBackground};
+
+use crate::connect::Exit;
 
 #[derive(Debug, Subcommand)]
 pub enum QrCommand {
@@ -24,7 +28,8 @@ pub struct BankidArgs {
     /// The session's qrStartToken.
     #[arg(long)]
     start_token: String,
-    /// The session's qrStartSecret (never shown in any output).
+    /// The session's qrStartSecret (never shown in any output), e.g. from
+    /// `identisure start bankid-se/auth --show-secret > session.json`.
     #[arg(long, env = "IDENTISURE_QR_START_SECRET", hide_env_values = true)]
     start_secret: String,
     /// Whole seconds since the start response arrived.
@@ -75,40 +80,66 @@ enum Background {
 }
 
 pub fn run(cmd: QrCommand) -> ExitCode {
-    let (text, output) = match cmd {
+    match payload(cmd).and_then(|(text, output)| emit(&text, &output)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(exit) => exit.finish(),
+    }
+}
+
+/// The text to encode, refusing empty input: a payload made of an empty
+/// token or secret (a shell variable never set) is no code any app accepts.
+fn payload(cmd: QrCommand) -> Result<(String, RenderArgs), Exit> {
+    match cmd {
         QrCommand::Bankid(args) => {
+            if args.start_token.trim().is_empty() {
+                return Err(Exit::input(
+                    "--start-token: must not be empty (the session's qrStartToken, \
+                     from `identisure start bankid-se/auth`)",
+                ));
+            }
+            if args.start_secret.trim().is_empty() {
+                return Err(Exit::input(
+                    "--start-secret: must not be empty (the session's qrStartSecret, or set \
+                     IDENTISURE_QR_START_SECRET; `identisure start bankid-se/auth --show-secret \
+                     > session.json` writes it)",
+                ));
+            }
             let qr = BankIdQr::new(
                 args.start_token,
                 QrStartSecret::new(args.start_secret),
                 Instant::now(),
             );
-            (qr.payload_at(args.seconds), args.output)
+            Ok((qr.payload_at(args.seconds), args.output))
         }
-        QrCommand::Freja(args) => (args.data, args.output),
-    };
-    match emit(&text, &output) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(reason) => {
-            eprintln!("error: {reason}");
-            ExitCode::FAILURE
+        QrCommand::Freja(args) => {
+            if args.data.trim().is_empty() {
+                return Err(Exit::input(
+                    "--data: must not be empty (the session's qrData, \
+                     from `identisure start freja/auth`)",
+                ));
+            }
+            Ok((args.data, args.output))
         }
     }
 }
 
-fn emit(text: &str, output: &RenderArgs) -> Result<(), String> {
+fn emit(text: &str, output: &RenderArgs) -> Result<(), Exit> {
     let Some(format) = output.render else {
         println!("{text}");
         return Ok(());
     };
-    let image = QrImage::new(text).map_err(|e| e.to_string())?;
+    if matches!(format, Format::Png) && output.out.is_none() {
+        return Err(Exit::input(
+            "--render png needs --out FILE (a PNG is not written to a terminal)",
+        ));
+    }
+    let image = QrImage::new(text)
+        .map_err(|e| Exit::input(format!("cannot encode the text as a QR code: {e}")))?;
     let bytes = match format {
         Format::Svg => image.to_svg().into_bytes(),
-        Format::Png => {
-            if output.out.is_none() {
-                return Err("--render png needs --out FILE".into());
-            }
-            image.to_png(output.module_px).map_err(|e| e.to_string())?
-        }
+        Format::Png => image
+            .to_png(output.module_px)
+            .map_err(|e| Exit::input(format!("--module-px: {e}")))?,
         Format::Terminal => image
             .to_terminal_for(match output.background {
                 Background::Dark => TerminalBackground::Dark,
@@ -117,10 +148,14 @@ fn emit(text: &str, output: &RenderArgs) -> Result<(), String> {
             .into_bytes(),
     };
     match &output.out {
-        Some(path) => std::fs::write(path, &bytes)
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        Some(path) => std::fs::write(path, &bytes).map_err(|e| {
+            Exit::input(format!(
+                "--out: cannot write {}: {e} (check that the directory exists and is writable)",
+                path.display()
+            ))
+        }),
         None => std::io::stdout()
             .write_all(&bytes)
-            .map_err(|e| format!("cannot write to stdout: {e}")),
+            .map_err(|e| Exit::input(format!("cannot write to stdout: {e}"))),
     }
 }

@@ -5,22 +5,28 @@
 //! turns it into the library's builder and starts the session through
 //! [`identisure::Client`]; invalid input is refused before anything is sent
 //! (exit 2, `field: rule`). It prints the session JSON on stdout, with
-//! `qrStartSecret` redacted and personal numbers only in a COMPLETED result.
+//! `qrStartSecret` redacted (kept with `--show-secret`, which is refused
+//! when stdout is a terminal) and personal numbers only in a COMPLETED result,
+//! masked when stdout is a terminal (in full only in piped JSON). With
+//! `--wait` on a terminal it shows the live view of [`crate::live`] (the
+//! one `demo` shows) before the result; piped, progress goes to stderr.
 //! `get PROVIDER/FLOW ID` collects once, `cancel PROVIDER/FLOW ID` cancels.
 //! Phone and backchannel flows may be named by their start path
 //! (`bankid-se/phone/auth`) or the flow they are collected through.
 
 use std::future::Future;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use identisure::operations;
 use identisure::raw::types;
-use identisure::{Family, Outcome, Provider, Session, State, WaitOptions};
+use identisure::{Family, Provider, Session, State};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::connect::{self, Exit, Global};
+use crate::connect::{self, Api, Deadline, Exit, Shown};
+use crate::live::{self, Background, Prompt, Report, Ui};
 
 /// Options of `identisure start`.
 #[derive(clap::Args, Debug)]
@@ -33,12 +39,29 @@ pub struct StartArgs {
     /// or `-` for stdin. Default `{}`.
     #[arg(long, value_name = "BODY")]
     json: Option<String>,
-    /// Poll until the session completes or fails (exit 0 / 1).
+    /// Follow the session until it completes or fails (exit 0 / 1): on a
+    /// terminal the live QR code (or URL) and each step, then the result
+    /// with personal numbers masked; otherwise progress on stderr and the
+    /// final session JSON on stdout.
     #[arg(long)]
     wait: bool,
-    /// Bound on the whole command, every request included (exit 3 when hit).
+    /// End the command SECS seconds after it began (within 0.1 s; exit 3),
+    /// every request included; with --wait a session still pending is
+    /// cancelled first (best effort, within the same bound).
     #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
     timeout: Option<Duration>,
+    /// Keep qrStartSecret in the printed JSON (bankid-se/auth and
+    /// bankid-se/sign), for `identisure qr bankid`. Only when stdout is a
+    /// pipe or a file, never a terminal: whoever sees the secret can draw
+    /// valid QR codes for the session until it ends.
+    #[arg(long, conflicts_with = "wait")]
+    show_secret: bool,
+    /// With --wait on a terminal: the terminal's background, so the QR code
+    /// is drawn dark-on-light.
+    #[arg(long, value_enum, default_value = "dark")]
+    background: Background,
+    #[command(flatten)]
+    api: Api,
 }
 
 /// Options of `identisure get` and `identisure cancel`.
@@ -52,6 +75,8 @@ pub struct GetArgs {
     /// Bound on the whole command, every request included (exit 3 when hit).
     #[arg(long, value_name = "SECS", value_parser = connect::parse_secs)]
     timeout: Option<Duration>,
+    #[command(flatten)]
+    api: Api,
 }
 
 /// The name of a flow on the command line: its start path without `/v3/`,
@@ -93,39 +118,61 @@ fn start_help() -> String {
     help.push_str(
         "\nExamples:\n  identisure start bankid-se/auth --wait\n  \
          identisure start freja/sign --json '{\"ssn\":\"198704122384\",\"country\":\"SWEDEN\",\"text\":\"I agree\"}'\n  \
-         identisure start mitid/auth --json '{\"refId\":\"sim:user-cancel\"}' --wait   # exit 1\n\n\
+         identisure start mitid/auth --json '{\"refId\":\"sim:user-cancel\"}' --wait   # exit 1\n  \
+         identisure start bankid-se/auth --show-secret --base-url URL > session.json   # for `qr bankid`\n\n\
+         Output: on a terminal personal numbers are masked (19870412-****); when stdout is\n\
+         a pipe or a file, a COMPLETED result's JSON has them in full. qrStartSecret is\n\
+         redacted unless --show-secret asks for it, which is refused on a terminal.\n\n\
          Exit codes: 0 completed (or started, without --wait), 1 the session FAILED,\n\
-         2 input refused before sending, 3 API, transport or decoding error, or timeout.",
+         2 input refused before sending, 3 API, transport or decoding error, or timeout,\n\
+         130 interrupted (the session cancelled).",
     );
     help
 }
 
-pub fn start(args: StartArgs, global: Global) -> ExitCode {
-    let timeout = args.timeout;
-    bounded(timeout, run_start(args, global, timeout))
+pub fn start(args: StartArgs) -> ExitCode {
+    let deadline = args
+        .timeout
+        .map(|t| Deadline::new(tokio::time::Instant::now(), t));
+    // The start and the wait keep the deadline themselves (the wait cancels
+    // the session just before it); this bound, a little later, only catches
+    // what they do not cover, like stopping the in-process simulator.
+    bounded(deadline, SAFETY_MARGIN, run_start(args, deadline))
 }
 
-pub fn get(args: GetArgs, global: Global) -> ExitCode {
-    let timeout = args.timeout;
-    bounded(timeout, run_by_id(args, global, timeout, Op::Get))
+pub fn get(args: GetArgs) -> ExitCode {
+    let deadline = args
+        .timeout
+        .map(|t| Deadline::new(tokio::time::Instant::now(), t));
+    bounded(deadline, Duration::ZERO, run_by_id(args, Op::Get))
 }
 
-pub fn cancel(args: GetArgs, global: Global) -> ExitCode {
-    let timeout = args.timeout;
-    bounded(timeout, run_by_id(args, global, timeout, Op::Cancel))
+pub fn cancel(args: GetArgs) -> ExitCode {
+    let deadline = args
+        .timeout
+        .map(|t| Deadline::new(tokio::time::Instant::now(), t));
+    bounded(deadline, Duration::ZERO, run_by_id(args, Op::Cancel))
 }
 
-/// Runs a command on a fresh runtime, within the whole-command timeout.
-fn bounded(timeout: Option<Duration>, fut: impl Future<Output = Exit>) -> ExitCode {
+/// How long after its deadline `start` is stopped when something does not
+/// keep the deadline itself.
+const SAFETY_MARGIN: Duration = Duration::from_millis(150);
+
+/// Runs a command on a fresh runtime, ending it `margin` after the deadline.
+fn bounded(
+    deadline: Option<Deadline>,
+    margin: Duration,
+    fut: impl Future<Output = Exit>,
+) -> ExitCode {
     let runtime = match connect::runtime() {
         Ok(rt) => rt,
         Err(exit) => return exit.finish(),
     };
     let exit = runtime.block_on(async {
-        match timeout {
-            Some(t) => match tokio::time::timeout(t, fut).await {
+        match deadline {
+            Some(d) => match tokio::time::timeout_at(d.at + margin, fut).await {
                 Ok(exit) => exit,
-                Err(_) => Exit::api(format!("timed out after {} s", t.as_secs_f64())),
+                Err(_) => d.expired(""),
             },
             None => fut.await,
         }
@@ -257,8 +304,9 @@ fn field_and_rule(path: &str, message: &str) -> (String, String) {
     (field, rule)
 }
 
-/// Session JSON on stdout; the exit code for the state.
-fn print_state<F>(state: &State<F>) -> Exit
+/// Session JSON on stdout (personal numbers masked on a terminal); the exit
+/// code for the state.
+fn print_state<F>(state: &State<F>, shown: Shown) -> Exit
 where
     F: Family,
     F::Pending: Serialize,
@@ -266,9 +314,9 @@ where
     F::Failed: Serialize,
 {
     let json = match state {
-        State::Pending(p) => connect::to_json(p),
-        State::Completed(c) => connect::to_json(c),
-        State::Failed { details, .. } => connect::to_json(details),
+        State::Pending(p) => connect::to_json(p, shown),
+        State::Completed(c) => connect::to_json(c, shown),
+        State::Failed { details, .. } => connect::to_json(details, shown),
     };
     match json {
         Ok(line) => println!("{line}"),
@@ -280,11 +328,24 @@ where
     }
 }
 
-/// After a start: print the pending state, or wait for the end.
-async fn follow<F>(
-    started: identisure::Result<identisure::Started<F>>,
+/// What `start` does after the session started.
+struct Then {
+    /// `--wait`: follow the session to its end.
     wait: bool,
-    deadline: Option<tokio::time::Instant>,
+    /// The end of `--timeout`.
+    deadline: Option<Deadline>,
+    /// `--background`, for the live QR code.
+    background: Background,
+    /// `--show-secret` (checked: stdout is not a terminal).
+    show_secret: bool,
+}
+
+/// After a start: print the pending state, or follow the session to its end
+/// (on a terminal with the live view `demo` shows, else progress on stderr)
+/// and print the final state.
+async fn follow<F>(
+    start: impl Future<Output = identisure::Result<identisure::Started<F>>>,
+    then: &Then,
 ) -> Exit
 where
     F: Family,
@@ -292,46 +353,32 @@ where
     F::Completed: Serialize,
     F::Failed: Serialize,
 {
-    let session = match started {
-        Ok(s) => s.into_session(),
-        Err(e) => return e.into(),
+    let session = match Deadline::bound(then.deadline, start, " before the session started").await {
+        Ok(Ok(s)) => s.into_session(),
+        Ok(Err(e)) => return e.into(),
+        Err(exit) => return exit,
     };
-    if !wait {
+    if !then.wait {
         return match session.pending() {
-            Some(p) => print_state::<F>(&State::Pending(p.clone())),
+            Some(p) => {
+                let shown = Shown {
+                    qr_secret: then.show_secret,
+                    ..Shown::stdout()
+                };
+                print_state::<F>(&State::Pending(p.clone()), shown)
+            }
             None => Exit::api("the start answer carried no session"),
         };
     }
-    eprintln!("started session {}; waiting for it to end…", session.id());
-    let mut options = WaitOptions::default().no_timeout();
-    if let Some(deadline) = deadline {
-        // Leave a moment before the hard bound for the cancel at the deadline.
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        options = options.timeout(
-            left.saturating_sub(Duration::from_millis(800))
-                .max(Duration::from_millis(1)),
-        );
-    }
-    match session.wait(options).await {
-        Ok(Outcome::Completed(c)) => print_state::<F>(&State::Completed(c)),
-        Ok(Outcome::Failed {
-            code,
-            hint_code,
-            details,
-        }) => print_state::<F>(&State::Failed {
-            code,
-            hint_code,
-            details,
-        }),
-        Err(identisure::Error::WaitTimeout) => {
-            Exit::api("timed out waiting for the session to finish (it was cancelled)")
-        }
-        Err(e) => e.into(),
+    let prompt = Prompt::of(session.pending(), std::time::Instant::now());
+    let ui = Ui::new("start", then.background);
+    match live::follow(&session, &prompt, &ui, then.deadline, None).await {
+        Ok(state) => live::report(state, &ui, Report::Json),
+        Err(exit) => exit,
     }
 }
 
-async fn run_start(args: StartArgs, global: Global, timeout: Option<Duration>) -> Exit {
-    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+async fn run_start(args: StartArgs, deadline: Option<Deadline>) -> Exit {
     let flow = args.flow.trim_matches('/').to_ascii_lowercase();
     let names = start_names();
     if !names.iter().any(|(name, _)| *name == flow) {
@@ -342,6 +389,20 @@ async fn run_start(args: StartArgs, global: Global, timeout: Option<Duration>) -
             known.join(", ")
         ));
     }
+    if args.show_secret {
+        if !QR_SECRET_FLOWS.contains(&flow.as_str()) {
+            return Exit::input(format!(
+                "--show-secret: only {} have a qrStartSecret",
+                QR_SECRET_FLOWS.join(" and ")
+            ));
+        }
+        if std::io::stdout().is_terminal() {
+            return Exit::input(
+                "--show-secret: stdout is a terminal; the qrStartSecret is written only to a \
+                 pipe or a file, e.g. `identisure start bankid-se/auth --show-secret > session.json`",
+            );
+        }
+    }
     let body = match read_body(args.json.as_deref()) {
         Ok(b) => b,
         Err(exit) => return exit,
@@ -351,17 +412,26 @@ async fn run_start(args: StartArgs, global: Global, timeout: Option<Duration>) -
         Ok(r) => r,
         Err(exit) => return exit,
     };
-    let conn = match connect::connect(&global, timeout).await {
+    let conn = match connect::connect(&args.api, args.timeout).await {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let exit = request.send(&conn.client, args.wait, deadline).await;
+    let then = Then {
+        wait: args.wait,
+        deadline,
+        background: args.background,
+        show_secret: args.show_secret,
+    };
+    let exit = request.send(&conn.client, &then).await;
     let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
     }
     exit
 }
+
+/// The flows whose start answers with a `qrStartSecret` (`--show-secret`).
+const QR_SECRET_FLOWS: [&str; 2] = ["bankid-se/auth", "bankid-se/sign"];
 
 /// A decoded start request, one variant per start path.
 enum Request {
@@ -435,111 +505,67 @@ impl Request {
 
     /// Sends the start through the library (which checks the builder again,
     /// plus URLs and IP addresses) and follows the session.
-    async fn send(
-        self,
-        client: &identisure::Client,
-        wait: bool,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Exit {
+    async fn send(self, client: &identisure::Client, then: &Then) -> Exit {
         match self {
-            Self::SeAuth(r) => {
-                follow(client.bankid_se().auth(r.into()).await, wait, deadline).await
-            }
-            Self::SeSign(r) => {
-                follow(client.bankid_se().sign(r.into()).await, wait, deadline).await
-            }
-            Self::SePhoneAuth(r) => {
-                follow(
-                    client.bankid_se().phone_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
-            }
-            Self::SePhoneSign(r) => {
-                follow(
-                    client.bankid_se().phone_sign(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
-            }
-            Self::SeVerify(r) => match client.bankid_se().verify(r.into()).await {
-                Ok(result) => match connect::to_json(&result) {
-                    Ok(line) => {
-                        println!("{line}");
-                        Exit::OK
-                    }
+            Self::SeAuth(r) => follow(client.bankid_se().auth(r.into()), then).await,
+            Self::SeSign(r) => follow(client.bankid_se().sign(r.into()), then).await,
+            Self::SePhoneAuth(r) => follow(client.bankid_se().phone_auth(r.into()), then).await,
+            Self::SePhoneSign(r) => follow(client.bankid_se().phone_sign(r.into()), then).await,
+            Self::SeVerify(r) => {
+                let verify = async { client.bankid_se().verify(r.into()).await };
+                match Deadline::bound(then.deadline, verify, "").await {
+                    Ok(Ok(result)) => match connect::to_json(&result, Shown::stdout()) {
+                        Ok(line) => {
+                            println!("{line}");
+                            Exit::OK
+                        }
+                        Err(exit) => exit,
+                    },
+                    Ok(Err(e)) => e.into(),
                     Err(exit) => exit,
-                },
-                Err(e) => e.into(),
-            },
-            Self::FrejaAuth(r) => follow(client.freja().auth(r.into()).await, wait, deadline).await,
-            Self::FrejaSign(r) => follow(client.freja().sign(r.into()).await, wait, deadline).await,
+                }
+            }
+            Self::FrejaAuth(r) => follow(client.freja().auth(r.into()), then).await,
+            Self::FrejaSign(r) => follow(client.freja().sign(r.into()), then).await,
             Self::FrejaBackchannelAuth(r) => {
-                follow(
-                    client.freja().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.freja().backchannel_auth(r.into()), then).await
             }
             Self::FrejaBackchannelSign(r) => {
-                follow(
-                    client.freja().backchannel_sign(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.freja().backchannel_sign(r.into()), then).await
             }
-            Self::NoAuth(r) => {
-                follow(client.bankid_no().auth(r.into()).await, wait, deadline).await
-            }
+            Self::NoAuth(r) => follow(client.bankid_no().auth(r.into()), then).await,
             Self::NoTextSign(r) => {
                 let request: identisure::providers::bankid_no::TextSignRequest = r.into();
-                follow(client.bankid_no().sign(request).await, wait, deadline).await
+                follow(client.bankid_no().sign(request), then).await
             }
             Self::NoDocumentSign(r) => {
                 let request: identisure::providers::bankid_no::DocumentSignRequest = r.into();
-                follow(client.bankid_no().sign(request).await, wait, deadline).await
+                follow(client.bankid_no().sign(request), then).await
             }
             Self::NoBackchannelAuth(r) => {
-                follow(
-                    client.bankid_no().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.bankid_no().backchannel_auth(r.into()), then).await
             }
-            Self::VippsAuth(r) => follow(client.vipps().auth(r.into()).await, wait, deadline).await,
+            Self::VippsAuth(r) => follow(client.vipps().auth(r.into()), then).await,
             Self::VippsBackchannelAuth(r) => {
-                follow(
-                    client.vipps().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.vipps().backchannel_auth(r.into()), then).await
             }
-            Self::MitIdAuth(r) => follow(client.mitid().auth(r.into()).await, wait, deadline).await,
-            Self::MitIdSign(r) => follow(client.mitid().sign(r.into()).await, wait, deadline).await,
+            Self::MitIdAuth(r) => follow(client.mitid().auth(r.into()), then).await,
+            Self::MitIdSign(r) => follow(client.mitid().sign(r.into()), then).await,
             Self::MitIdBackchannelAuth(r) => {
-                follow(
-                    client.mitid().backchannel_auth(r.into()).await,
-                    wait,
-                    deadline,
-                )
-                .await
+                follow(client.mitid().backchannel_auth(r.into()), then).await
             }
-            Self::FtnAuth(r) => follow(client.ftn().auth(r.into()).await, wait, deadline).await,
+            Self::FtnAuth(r) => follow(client.ftn().auth(r.into()), then).await,
             Self::Age(provider, r) => {
-                let started = match provider.as_str() {
-                    "bankid-se" => client.bankid_se().age_verification(r.into()).await,
-                    "freja" => client.freja().age_verification(r.into()).await,
-                    "bankid-no" => client.bankid_no().age_verification(r.into()).await,
-                    "mitid" => client.mitid().age_verification(r.into()).await,
-                    _ => client.ftn().age_verification(r.into()).await,
+                let start = async {
+                    match provider.as_str() {
+                        "bankid-se" => client.bankid_se().age_verification(r.into()).await,
+                        "freja" => client.freja().age_verification(r.into()).await,
+                        "bankid-no" => client.bankid_no().age_verification(r.into()).await,
+                        "mitid" => client.mitid().age_verification(r.into()).await,
+                        _ => client.ftn().age_verification(r.into()).await,
+                    }
                 };
-                follow(started, wait, deadline).await
+                follow(start, then).await
             }
         }
     }
@@ -560,7 +586,7 @@ enum Op {
     Cancel,
 }
 
-async fn run_by_id(args: GetArgs, global: Global, timeout: Option<Duration>, op: Op) -> Exit {
+async fn run_by_id(args: GetArgs, op: Op) -> Exit {
     let flow = args.flow.trim_matches('/').to_ascii_lowercase();
     // A flow by its start name or by its session's path (phone and
     // backchannel sessions live under their auth / sign flow).
@@ -575,7 +601,7 @@ async fn run_by_id(args: GetArgs, global: Global, timeout: Option<Duration>, op:
         known.dedup();
         return unknown_session_flow(&args.flow, &known);
     };
-    let conn = match connect::connect(&global, timeout).await {
+    let conn = match connect::connect(&args.api, args.timeout).await {
         Ok(c) => c,
         Err(exit) => return exit,
     };
@@ -636,7 +662,7 @@ where
             let mut tries = 0;
             loop {
                 match session.collect().await {
-                    Ok(state) => return print_state(&state),
+                    Ok(state) => return print_state(&state, Shown::stdout()),
                     Err(identisure::Error::RateLimited { retry_after }) if tries < 3 => {
                         tries += 1;
                         let wait = retry_after

@@ -1,22 +1,24 @@
 //! `identisure demo --web`: the web login page (identisure::web_login) on a
-//! local address. Without credentials in the environment it runs against the
-//! embedded simulator (demo account), with its test identities on the page.
+//! local address. Logins go where the connection options say, like every
+//! command that connects: by default the simulator inside the process (demo
+//! account), with its test identities on the page.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use identisure::web_login::{Options, TestChoice};
 
-/// Options of the web demo.
-#[derive(clap::Args, Debug)]
+use crate::connect::{self, Api};
+
+/// Options of the web demo (from `identisure demo`).
+#[derive(Debug)]
 pub struct WebArgs {
     /// Address to serve the login page on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
     /// The address browsers reach the page at (required off this machine).
-    #[arg(long)]
     pub public_url: Option<String>,
+    /// Where logins go.
+    pub api: Api,
 }
 
 /// `--public-url` checked: required when `addr` is reachable from other
@@ -48,7 +50,7 @@ fn public_url(args: &WebArgs) -> Result<Option<String>, String> {
 }
 
 /// Serves the login page until Ctrl-C. Exit 0 after Ctrl-C, 2 on bad
-/// credentials settings, 3 when the address cannot be bound.
+/// connection or credentials settings, 3 when the address cannot be bound.
 pub fn run(args: WebArgs) -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -79,49 +81,26 @@ async fn serve(args: WebArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let with_credentials = std::env::var_os("IDENTISURE_ACCOUNT_ID").is_some();
-    let mut simulator: Option<RunningSimulator> = None;
-    let (client, options) = if with_credentials {
-        match identisure::Client::from_env() {
-            Ok(client) => (client, Options::default()),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    } else {
-        let running = match Simulator::new().spawn_local().await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: cannot start the simulator: {e}");
-                return ExitCode::from(3);
-            }
-        };
-        let client = match identisure::Client::builder()
-            .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
-            .base_url(running.url())
-            .build()
-        {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        };
-        eprintln!(
-            "No IDENTISURE_ACCOUNT_ID set: using the embedded simulator at {}",
-            running.url()
-        );
-        simulator = Some(running);
-        let options = Options {
+    let conn = match connect::connect(&args.api, None).await {
+        Ok(conn) => conn,
+        Err(exit) => return exit.finish(),
+    };
+    let options = if conn.simulator.is_some() {
+        Options {
             test_identities: test_choices(),
             // Astrid Lindqvist, the simulator's default Swedish test person.
             prefill_personal_number: Some("198704122384".to_string()),
             freja_test_app: true,
             ..Options::default()
-        };
-        (client, options)
+        }
+    } else {
+        Options::default()
     };
+    if conn.simulator.is_some() {
+        eprintln!("Logins go to the {}", conn.target);
+    } else {
+        eprintln!("Logins go to the API at {}", conn.target);
+    }
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -140,12 +119,12 @@ async fn serve(args: WebArgs) -> ExitCode {
         public_url,
         ..options
     };
-    let app = identisure::web_login::router(client, options);
+    let app = identisure::web_login::router(conn.client.clone(), options);
     let result = identisure::serve::serve(listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await;
-    if let Some(sim) = simulator {
+    if let Some(sim) = conn.simulator {
         sim.shutdown().await;
     }
     match result {
