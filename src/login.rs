@@ -266,10 +266,18 @@ impl serde::Serialize for LoginStatus {
     }
 }
 
-/// Renders a QR payload as an SVG document; empty when it cannot be encoded.
+/// Renders a QR payload as SVG, without an XML declaration (ready to
+/// inline in HTML, valid as `image/svg+xml`); empty when it cannot be
+/// encoded.
 pub(crate) fn svg_of(payload: &str) -> String {
     QrImage::new(payload)
-        .map(|image| image.to_svg())
+        .map(|image| {
+            let svg = image.to_svg();
+            match svg.find("<svg") {
+                Some(0) | None => svg,
+                Some(i) => svg[i..].to_string(),
+            }
+        })
         .unwrap_or_default()
 }
 
@@ -286,6 +294,11 @@ impl AnimatedQr {
             qr,
             latest: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// The frames' source (token, secret, start time).
+    pub(crate) fn qr(&self) -> &BankIdQr {
+        &self.qr
     }
 
     /// A new frame every second, from now on.
@@ -562,9 +575,12 @@ impl QrLogins {
     pub async fn start_freja(&self, request: freja::AuthRequest) -> Result<LoginId> {
         self.make_room()?;
         let started = self.inner.client.freja().auth(request).await?;
-        let svg = crate::launch::freja_qr_image(started.pending())
-            .and_then(|image| image.ok())
-            .map(|image| image.to_svg());
+        let svg = started
+            .pending()
+            .qr_data
+            .as_deref()
+            .map(svg_of)
+            .filter(|svg| !svg.is_empty());
         let Some(svg) = svg else {
             let _ = started.cancel().await;
             return Err(missing_qr_data("the pending session has no usable qrData"));

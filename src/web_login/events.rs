@@ -13,11 +13,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::response::sse::Event;
-use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
-use super::pages::qr_svg;
 use super::store::{Login, Status, StreamSlot, View};
+use crate::login::next_frame;
 use crate::qr::QrFrames;
 
 struct Stream {
@@ -72,7 +71,10 @@ pub(crate) fn events(
                     return Some((Ok(event), st));
                 }
                 frame = next_frame(&mut st.frames) => {
-                    let Some(svg) = frame_svg(&st.login, frame).await else {
+                    let View::BankIdSe { qr, .. } = &st.login.view else {
+                        continue;
+                    };
+                    let Some(svg) = qr.svg(frame).await else {
                         continue;
                     };
                     let event = Event::default()
@@ -86,29 +88,6 @@ pub(crate) fn events(
     })
 }
 
-/// The SVG of `frame`: the login's cached one when another stream already
-/// encoded this second, else encoded here (a few hundred microseconds, the
-/// mask choice: off the async workers) and cached. The lock is held while
-/// encoding, so streams ticking together wait for one encode.
-async fn frame_svg(login: &Login, frame: crate::qr::QrFrame) -> Option<(u64, Arc<str>)> {
-    let mut cached = login.qr_svg.lock().await;
-    if let Some((seconds, svg)) = &*cached
-        && *seconds >= frame.seconds
-    {
-        return Some((*seconds, svg.clone()));
-    }
-    let payload = frame.payload;
-    let svg = tokio::task::spawn_blocking(move || qr_svg(&payload))
-        .await
-        .unwrap_or_default();
-    if svg.is_empty() {
-        return None;
-    }
-    let encoded = (frame.seconds, Arc::<str>::from(svg));
-    *cached = Some(encoded.clone());
-    Some(encoded)
-}
-
 fn status_event(st: &mut Stream, status: &Status) -> Event {
     match status {
         Status::Pending(message) => Event::default().event("status").data(message.as_str()),
@@ -117,15 +96,5 @@ fn status_event(st: &mut Stream, status: &Status) -> Event {
             st.frames = None;
             Event::default().event("done").data(st.result_url.as_str())
         }
-    }
-}
-
-async fn next_frame(frames: &mut Option<QrFrames>) -> crate::qr::QrFrame {
-    match frames {
-        Some(frames) => match frames.next().await {
-            Some(frame) => frame,
-            None => std::future::pending().await,
-        },
-        None => std::future::pending().await,
     }
 }

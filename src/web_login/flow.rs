@@ -7,11 +7,11 @@ use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
 use super::Provider;
-use super::store::{CancelFn, Failure, Login, Person, Shared, Status, View};
+use super::store::{CancelFn, Failure, Login, Shared, Status, View};
 use super::text::T;
+use crate::login::ToPerson;
 use crate::messages::{Device, Lang, LaunchMethod, MessageContext, UserMessage, failure_message};
 use crate::qr::BankIdQr;
-use crate::raw::types;
 use crate::{Error, FailureCode, Family, HintCode, Started, State, WaitOptions};
 
 /// What the start form asked for.
@@ -57,39 +57,6 @@ impl StartError {
 }
 
 /// The person in a COMPLETED state.
-trait ToPerson {
-    fn to_person(&self, provider: Provider) -> Person;
-}
-
-macro_rules! to_person {
-    ($($t:ident),*) => {$(
-        impl ToPerson for types::$t {
-            fn to_person(&self, provider: Provider) -> Person {
-                let joined = [self.given_name.as_deref(), self.surname.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                Person {
-                    name: self.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or(joined),
-                    given_name: self.given_name.clone(),
-                    surname: self.surname.clone(),
-                    personal_number: self.ssn.clone(),
-                    provider,
-                }
-            }
-        }
-    )*};
-}
-to_person!(
-    BankIdSeCompleted,
-    FrejaCompleted,
-    BankIdNoCompleted,
-    VippsCompleted,
-    MitIdCompleted,
-    FtnCompleted
-);
-
 /// Starts the session of `request.provider` and the task following it.
 pub(crate) async fn start(
     shared: &Arc<Shared>,
@@ -121,7 +88,7 @@ pub(crate) async fn start(
                 });
             };
             let view = View::BankIdSe {
-                qr,
+                qr: crate::login::AnimatedQr::new(qr),
                 auto_start_token: pending.auto_start_token.clone().filter(|t| !t.is_empty()),
             };
             Ok(follow(shared, request, session, view))
@@ -142,9 +109,11 @@ pub(crate) async fn start(
                 .set_callback_url(callback);
             let session = client.freja().auth(body).await.map_err(err)?;
             let pending = session.pending();
-            let qr_svg = crate::launch::freja_qr_image(pending)
-                .and_then(|image| image.ok())
-                .map(|image| image.to_svg());
+            let qr_svg = pending
+                .qr_data
+                .as_deref()
+                .map(crate::login::svg_of)
+                .filter(|svg| !svg.is_empty());
             let environment = if options.freja_test_app {
                 crate::launch::FrejaEnvironment::Test
             } else {
@@ -310,7 +279,6 @@ where
         returned: watch::Sender::new(false),
         client: request.client.clone(),
         handed_over: std::sync::atomic::AtomicBool::new(false),
-        qr_svg: tokio::sync::Mutex::new(None),
         streams: std::sync::atomic::AtomicUsize::new(0),
         autostarted: std::sync::atomic::AtomicBool::new(false),
         last_hint: std::sync::Mutex::new(first_hint),

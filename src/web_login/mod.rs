@@ -80,7 +80,7 @@ mod routes;
 mod store;
 mod text;
 
-pub use store::Person;
+pub use crate::login::Person;
 
 pub use crate::Provider;
 

@@ -5,8 +5,8 @@ use super::store::{Failure, Login, Status, View};
 use super::text::T;
 use super::{Options, Provider};
 use crate::html::esc;
+use crate::login::svg_of;
 use crate::messages::Lang;
-use crate::qr::render::QrImage;
 
 fn lang_tag(lang: Lang) -> &'static str {
     match lang {
@@ -155,18 +155,6 @@ pub(crate) fn start(options: &Options, lang: Lang, mount: &str) -> String {
     page(lang, T::LogIn.get(lang), &body, "")
 }
 
-/// Strips the XML declaration of a rendered SVG, for inlining in HTML.
-pub(crate) fn inline_svg(svg: &str) -> &str {
-    svg.find("<svg").map_or(svg, |i| &svg[i..])
-}
-
-/// The SVG of one QR payload, ready to inline (empty when it cannot be encoded).
-pub(crate) fn qr_svg(payload: &str) -> String {
-    QrImage::new(payload)
-        .map(|image| inline_svg(&image.to_svg()).to_string())
-        .unwrap_or_default()
-}
-
 /// Links of the waiting page.
 pub(crate) struct WaitingLinks {
     /// `…/login/{id}` (its own URL).
@@ -195,12 +183,13 @@ pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
     );
     match &login.view {
         View::BankIdSe { qr, .. } => {
+            let qr = qr.qr();
             let seconds = qr.elapsed_seconds();
             body.push_str(&format!(
                 "<div id=\"qr\" class=\"qr\" role=\"img\" aria-label=\"{}\" data-frame=\"{}\">{}</div>\n<p>{}</p>\n",
                 esc(T::QrLabel.get(lang)),
                 seconds,
-                qr_svg(&qr.payload_at(seconds)),
+                svg_of(&qr.payload_at(seconds)),
                 esc(T::ScanBankId.get(lang)),
             ));
             if let Some(link) = &links.app_link {
@@ -216,7 +205,7 @@ pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
                 body.push_str(&format!(
                     "<div id=\"qr\" class=\"qr\" role=\"img\" aria-label=\"{}\">{}</div>\n",
                     esc(T::QrLabel.get(lang)),
-                    inline_svg(svg)
+                    svg
                 ));
             }
             body.push_str(&format!("<p>{}</p>\n", esc(T::ScanFreja.get(lang))));
@@ -373,10 +362,9 @@ mod tests {
     }
 
     #[test]
-    fn inline_svg_drops_the_xml_declaration() {
-        let svg = qr_svg("hello");
+    fn qr_svg_is_ready_to_inline() {
+        let svg = svg_of("hello");
         assert!(svg.starts_with("<svg"), "{svg}");
-        assert_eq!(inline_svg("<svg/>"), "<svg/>");
     }
 
     #[test]

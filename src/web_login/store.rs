@@ -9,47 +9,9 @@ use std::time::Instant;
 
 use tokio::sync::watch;
 
-use super::{Options, Provider};
+use super::{Options, Person, Provider};
 use crate::Client;
 use crate::messages::Lang;
-use crate::qr::BankIdQr;
-
-/// The person of a completed login, as the result page shows it.
-///
-/// `Debug` leaves the personal number out.
-///
-/// ```
-/// let person = identisure::web_login::Person {
-///     name: "Astrid Lindqvist".into(),
-///     given_name: Some("Astrid".into()),
-///     surname: Some("Lindqvist".into()),
-///     personal_number: None,
-///     provider: identisure::web_login::Provider::BankIdSe,
-/// };
-/// assert!(format!("{person:?}").contains("Astrid"));
-/// ```
-#[derive(Clone)]
-pub struct Person {
-    /// The full name.
-    pub name: String,
-    /// The given name, when reported.
-    pub given_name: Option<String>,
-    /// The surname, when reported.
-    pub surname: Option<String>,
-    /// The personal number, when the provider reports one.
-    pub personal_number: Option<crate::PersonalNumber>,
-    /// Who identified the person.
-    pub provider: Provider,
-}
-
-impl std::fmt::Debug for Person {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Person")
-            .field("name", &self.name)
-            .field("provider", &self.provider)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Why a login ended without a person, with the message to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +45,7 @@ impl Status {
 pub(crate) enum View {
     /// Swedish BankID: the animated QR code and the autostart token.
     BankIdSe {
-        qr: BankIdQr,
+        qr: crate::login::AnimatedQr,
         auto_start_token: Option<String>,
     },
     /// Freja: the QR code (SVG) of `qrData` and the app link.
@@ -126,9 +88,6 @@ pub(crate) struct Login {
     pub client: Option<String>,
     /// `Options::on_login` ran for it (it runs once).
     pub handed_over: std::sync::atomic::AtomicBool,
-    /// The SVG of the latest BankID QR frame (its second), encoded once for
-    /// all the login's event streams.
-    pub qr_svg: tokio::sync::Mutex<Option<(u64, Arc<str>)>>,
     /// Event streams open for this login.
     pub streams: AtomicUsize,
     /// The user opened the app with the autostart link (BankID then asks
