@@ -19,6 +19,11 @@
 //! assert!(matches!(session, BankIdSeSession::Failed(_)));
 //! assert!(verify_callback::<BankIdSeSession>(&secret, None, body).is_err());
 //! ```
+// Links to items of other features resolve on docs.rs (built with all of them).
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "[`VerifiedCallback`]: https://docs.rs/identisure/latest/identisure/callback/struct.VerifiedCallback.html"
+)]
 
 use std::fmt;
 use std::sync::Arc;

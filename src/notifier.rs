@@ -41,6 +41,19 @@
 //! assert_eq!(notifier.stats().rejected, 1);
 //! assert_eq!(notifier.stats().kept, 1);
 //! ```
+// Links to items of other features resolve on docs.rs (built with all of them).
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "[`NotifiedCallback`]: https://docs.rs/identisure/latest/identisure/notifier/struct.NotifiedCallback.html"
+)]
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "[`Notifier::router`]: https://docs.rs/identisure/latest/identisure/notifier/struct.Notifier.html#method.router"
+)]
+#![cfg_attr(
+    not(feature = "redis"),
+    doc = "[`NotifierBuilder::connect_redis`]: https://docs.rs/identisure/latest/identisure/notifier/struct.NotifierBuilder.html#method.connect_redis"
+)]
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;

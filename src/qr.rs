@@ -28,6 +28,11 @@
 //!      dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8"
 //! );
 //! ```
+// Links to items of other features resolve on docs.rs (built with all of them).
+#![cfg_attr(
+    not(feature = "qr"),
+    doc = "[`render`]: https://docs.rs/identisure/latest/identisure/qr/render/index.html"
+)]
 
 use std::fmt;
 use std::pin::Pin;

@@ -26,6 +26,16 @@ fn generated_code() {
     insta::assert_snapshot!("codegen", CODEGEN);
 }
 
+/// The request builders users type (build/requests.rs): a setter more or
+/// less, or another parameter type, is an API change to review.
+#[test]
+fn generated_request_builders() {
+    insta::assert_snapshot!(
+        "requests",
+        include_str!(concat!(env!("OUT_DIR"), "/requests.rs"))
+    );
+}
+
 fn spec_operations() -> Vec<(String, String, String)> {
     let spec: serde_json::Value = serde_norway::from_str(SPEC).expect("openapi.yaml parses");
     let mut ops = Vec::new();
