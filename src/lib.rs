@@ -1,4 +1,27 @@
-#![doc = include_str!("../README.md")]
+//! A Rust client for the Identisure v3 eID API: Swedish BankID, Freja eID,
+//! Norwegian BankID, Vipps MobilePay, Danish MitID and the Finnish Trust
+//! Network, behind one HTTP API.
+//!
+//! ```no_run
+//! use identisure::providers::bankid_se::AuthRequest;
+//! use identisure::{Client, Outcome, WaitOptions, qr::BankIdQr};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::from_env()?;
+//! let login = client.bankid_se().auth(AuthRequest::default().intent("Log in to Example")).await?;
+//! let qr = BankIdQr::from_pending(login.pending(), std::time::Instant::now())?;
+//! println!("show this QR code (a new frame every second): {}", qr.current());
+//! match login.wait(WaitOptions::default()).await? {
+//!     Outcome::Completed(person) => println!("hello {}", person.name.unwrap_or_default()),
+//!     Outcome::Failed { code, .. } => println!("not logged in: {code}"),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The README (on crates.io and in the repository) has the recipes: a QR
+//! login on a page of your own ([`login`]), signing by personal number, age
+//! checks, verified callbacks in axum, resuming a session by id, testing
+//! against the [`simulator`], and which features to enable.
 //!
 //! # API concepts
 //!
@@ -50,6 +73,15 @@
 //! or errors ([`PersonalNumber`], [`QrStartSecret`], [`SecretKey`]).
 //!
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Links to items of other features resolve on docs.rs (built with all of them).
+#![cfg_attr(
+    not(feature = "web"),
+    doc = "[`login`]: https://docs.rs/identisure/latest/identisure/login/index.html"
+)]
+#![cfg_attr(
+    not(feature = "simulator"),
+    doc = "[`simulator`]: https://docs.rs/identisure/latest/identisure/simulator/index.html"
+)]
 // Missing docs on a public item fail the build (generated code in `raw`
 // allows them there).
 #![deny(missing_docs)]
@@ -130,3 +162,9 @@ pub use state::{
 };
 pub use transport::{USER_AGENT, http_client_builder};
 pub use wire::CallInitiator;
+
+/// The README's code, compiled and run as doc-tests (they need the features
+/// the recipes use).
+#[cfg(all(doctest, feature = "web", feature = "simulator"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
