@@ -49,6 +49,8 @@ pub fn generate(spec: &Value, inputs: &Inputs) -> Result<String, Vec<String>> {
 
     // Request schema → the provider segments of the operations taking it.
     let mut uses: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    // Operation id → its body's schemas (one, or a `oneOf`'s variants).
+    let mut bodies: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (path, item) in spec
         .get("paths")
         .and_then(Value::as_object)
@@ -89,6 +91,7 @@ pub fn generate(spec: &Value, inputs: &Inputs) -> Result<String, Vec<String>> {
                         .collect()
                 })
                 .unwrap_or_else(|| vec![schema.to_string()]);
+            bodies.insert(id.to_string(), variants.clone());
             for variant in variants {
                 let entry = uses.entry(variant).or_default();
                 if !entry.0.contains(&segment) {
@@ -167,6 +170,36 @@ pub fn generate(spec: &Value, inputs: &Inputs) -> Result<String, Vec<String>> {
             }
         }
     }
+    // The checks of every JSON operation's body, for the simulator.
+    let path_of = |schema: &str| {
+        targets
+            .iter()
+            .find(|t| t.schema == schema)
+            .map(|t| match &t.module {
+                Some(m) => format!("{m}::{}", t.name),
+                None => t.name.clone(),
+            })
+    };
+    out.push_str(
+        "/// How the body of each JSON operation is checked (a `oneOf` body: one\n\
+         /// check per variant); empty for an operation without a JSON body.\n\
+         pub(crate) fn body_checks(operation_id: &str) -> &'static [crate::requests::BodyCheck] {\n\
+         \x20   use crate::requests::{BodyCheck, Request, check};\n\
+         \x20   match operation_id {\n",
+    );
+    for (id, schemas) in &bodies {
+        let checks: Vec<String> = schemas
+            .iter()
+            .filter_map(|schema| path_of(schema))
+            .map(|path| {
+                format!(
+                    "BodyCheck {{ fields: <{path} as Request>::RULES, required: <{path} as Request>::REQUIRED, check: check::<{path}> }}"
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "        {id:?} => &[{}],", checks.join(", "));
+    }
+    out.push_str("        _ => &[],\n    }\n}\n");
     if problems.is_empty() {
         Ok(out)
     } else {
@@ -657,7 +690,7 @@ fn builder(
     // The wire form and the typed request.
     let _ = writeln!(
         out,
-        "{ind}impl crate::requests::Request for {name} {{\n{ind}    type Typed = crate::raw::types::{};\n{ind}    const RULES: &'static [(&'static str, &'static str)] = &[{}];\n{ind}    const MIN_ITEMS: &'static [(&'static str, usize)] = &[{}];\n{ind}    fn fields(&self) -> ::serde_json::Map<::std::string::String, ::serde_json::Value> {{\n{ind}        let mut map = ::serde_json::Map::new();",
+        "{ind}impl crate::requests::Request for {name} {{\n{ind}    type Typed = crate::raw::types::{};\n{ind}    const RULES: &'static [(&'static str, &'static str)] = &[{}];\n{ind}    const MIN_ITEMS: &'static [(&'static str, usize)] = &[{}];\n{ind}    const REQUIRED: &'static [&'static str] = &[{}];\n{ind}    fn fields(&self) -> ::serde_json::Map<::std::string::String, ::serde_json::Value> {{\n{ind}        let mut map = ::serde_json::Map::new();",
         t.schema,
         fields
             .iter()
@@ -674,6 +707,12 @@ fn builder(
         fields
             .iter()
             .filter_map(|f| f.min_items.map(|n| format!("({:?}, {n})", f.wire)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        fields
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| format!("{:?}", f.wire))
             .collect::<Vec<_>>()
             .join(", ")
     );

@@ -4,56 +4,11 @@
 //! in the generated types: a request is decoded into one
 //! (`requests.rs`), which runs them, and their message is turned into a rule
 //! here. Only what the generated types cannot express is checked by hand:
-//! rules between fields ([`Rules`]), URLs must be absolute http(s) URLs and
-//! `ipAddress` must be an IP address.
+//! URLs must be absolute http(s) URLs and `ipAddress` must be an IP address.
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-
-/// The rules of a request type that the spec cannot express (between
-/// fields), checked after the generated ones.
-pub(crate) trait Rules {
-    /// Checks the rules; the default has none.
-    fn rules(&self) -> Result<()> {
-        Ok(())
-    }
-}
-
-macro_rules! no_rules_between_fields {
-    ($($t:ident),* $(,)?) => {
-        $( impl Rules for crate::raw::types::$t {} )*
-    };
-}
-
-no_rules_between_fields!(
-    BankIdSeAuthRequest,
-    BankIdSeSignRequest,
-    BankIdSePhoneAuthRequest,
-    BankIdSePhoneSignRequest,
-    BankIdSeVerifyRequest,
-    BankIdNoAuthRequest,
-    BankIdNoBackchannelAuthRequest,
-    BankIdNoTextSignRequest,
-    BankIdNoDocumentSignRequest,
-    FrejaAuthRequest,
-    FrejaSignRequest,
-    FrejaBackchannelAuthRequest,
-    FrejaBackchannelSignRequest,
-    MitIdAuthRequest,
-    MitIdSignRequest,
-    MitIdBackchannelAuthRequest,
-    FtnAuthRequest,
-    VippsAuthRequest,
-    VippsBackchannelAuthRequest,
-);
-
-impl Rules for crate::raw::types::AgeVerificationRequest {
-    fn rules(&self) -> Result<()> {
-        age_bounds(self.min_age.map(|n| n.get()), self.max_age.map(|n| n.get()))
-            .map_err(|(field, rule)| Error::invalid(field, rule))
-    }
-}
 
 /// Serializes an already typed request and applies the hand checks.
 pub(crate) fn checked<T: Serialize>(typed: &T) -> Result<serde_json::Value> {
@@ -90,20 +45,6 @@ fn hand_checks(value: &serde_json::Value) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-/// The bounds of an age verification: at least one, and `maxAge` not below
-/// `minAge` (the rule the provider's clients document; decision
-/// `age-verification-bounds`). Shared by the client and the simulator.
-pub(crate) fn age_bounds(
-    min_age: Option<u64>,
-    max_age: Option<u64>,
-) -> std::result::Result<(), (&'static str, &'static str)> {
-    match (min_age, max_age) {
-        (None, None) => Err(("minAge, maxAge", "at least one of them is required")),
-        (Some(min), Some(max)) if max < min => Err(("maxAge", "must not be less than minAge")),
-        _ => Ok(()),
-    }
 }
 
 /// A session or document id given by the caller: non-empty, at most 200

@@ -589,7 +589,10 @@ async fn each_provider_reports_its_own_fields() {
         no_bc["ssn"], "20123931743",
         "completes with the number given"
     );
-    assert_eq!(no_bc["birthDate"], "1990-03-18");
+    // A valid number that is no test person completes as its own person:
+    // born when the number says, never another person's name.
+    assert_eq!(no_bc["birthDate"], "1939-12-20");
+    assert_ne!(no_bc["name"], "Ingrid Haugen");
     assert!(no_bc["pid"].is_string());
     for d in [no_text, no_docs, no_bc, mitid, ftn, vipps] {
         assert!(d["bankId"].as_str().is_some_and(|b| !b.is_empty()), "{d}");
@@ -679,22 +682,22 @@ async fn numbers_with_wrong_check_digits_are_accepted_with_a_warning() {
         (
             "/v3/bankid-se/auth",
             json!({ "ssn": "198704122385" }),
-            "must be a Swedish personal number",
+            "check digit mismatch",
         ),
         (
             "/v3/bankid-no/backchannel/auth",
             json!({ "ssn": "20123931744" }),
-            "must be a Norwegian fødselsnummer",
+            "check digit mismatch",
         ),
         (
             "/v3/freja/auth",
             json!({ "ssn": "230586-264X", "country": "FINLAND" }),
-            "must be a Finnish HETU",
+            "check digit mismatch",
         ),
         (
             "/v3/mitid/backchannel/auth",
             json!({ "ssn": "3213911238", "bindingMessage": "x" }),
-            "must be a Danish CPR",
+            "invalid date",
         ),
     ];
     for (i, (path, body, rule)) in cases.iter().enumerate() {
@@ -703,7 +706,10 @@ async fn numbers_with_wrong_check_digits_are_accepted_with_a_warning() {
         let warnings = sim.simulator().warnings();
         assert_eq!(warnings.len(), i + 1, "{warnings:?}");
         let last = warnings.last().unwrap();
-        assert!(last.starts_with(&format!("{path}: ssn {rule}")), "{last}");
+        assert!(
+            last.starts_with(&format!("{path}: ssn: {rule}")) && last.contains("accepted"),
+            "{last}"
+        );
         let number = body["ssn"].as_str().unwrap();
         assert!(
             !last.contains(number),

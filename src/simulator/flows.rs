@@ -1,8 +1,6 @@
 //! The operations: which start paths exist, which body type each one takes
 //! (the generated `raw::types`), and where its sessions are collected.
 
-use crate::raw::types;
-
 use super::Reading;
 use super::decode;
 use super::error::ApiError;
@@ -175,310 +173,212 @@ impl StartParams {
             .sum();
         optional + listed
     }
-
-    fn set_ssn(&mut self, country: Country, pn: crate::PersonalNumber) {
-        self.ssn = Some(pn.expose().to_string());
-        self.ssn_country = Some(country);
-    }
 }
 
-/// Freja's `ssn` and `country`: required and Nordic in the API document,
-/// optional and free in the provider's clients (decisions
-/// `freja-qr-without-ssn-country`, `freja-country-values`).
-fn freja_person(
-    p: &mut StartParams,
-    reading: Reading,
-    ssn: Option<crate::PersonalNumber>,
-    country: Option<types::FrejaCountry>,
-) -> Result<(), ApiError> {
+/// Freja's `ssn` and `country`: required and Nordic in the API document;
+/// all of the provider's clients leave both out of QR starts and send any
+/// country, so they win (decisions `freja-qr-without-ssn-country`,
+/// `freja-country-values`). Only the strict document reading refuses.
+fn freja_person(p: &mut StartParams, reading: Reading, body: &Map) -> Result<(), ApiError> {
+    let country = text(body, "country");
     if reading == Reading::Document {
         let why = "by the API document (the provider's clients leave it out of QR starts; \
-                   a simulator with the clients' reading accepts that)";
-        if ssn.is_none() {
+                   the simulator's default reading accepts that)";
+        if !body.contains_key("ssn") {
             return Err(ApiError::field("ssn", format!("is required {why}")));
         }
         if country.is_none() {
             return Err(ApiError::field("country", format!("is required {why}")));
         }
     }
-    let nordic = country.as_deref().map(|c| Country::from_wire(c));
-    if reading == Reading::Document && nordic.is_some_and(|c| c.is_none()) {
-        return Err(ApiError::field(
-            "country",
-            "must be SWEDEN, NORWAY, DENMARK or FINLAND by the API document \
-             (the provider's clients send any country; a simulator with the clients' reading accepts it)",
-        ));
+    let nordic = country.as_deref().map(Country::from_wire);
+    if nordic.is_some_and(|c| c.is_none()) {
+        if reading == Reading::Document {
+            return Err(ApiError::field(
+                "country",
+                "must be SWEDEN, NORWAY, DENMARK or FINLAND by the API document \
+                 (the provider's clients send any country; the simulator's default reading accepts it)",
+            ));
+        }
+        p.warnings.push(
+            "country: not one of the four the API document lists; accepted (its numbers are not checked)"
+                .into(),
+        );
     }
-    p.freja_country = country.map(String::from);
-    if let Some(pn) = ssn {
-        p.ssn = Some(pn.expose().to_string());
+    p.freja_country = country;
+    if let Some(pn) = text(body, "ssn") {
+        p.ssn = Some(pn);
         // Without a country, a Swedish number is the likeliest.
         p.ssn_country = nordic.unwrap_or(Some(Country::Sweden));
     }
     Ok(())
 }
 
-/// `callInitiator` is `USER` or `RP` in the API document; five of the
-/// provider's clients send `user` in their tests (decision
-/// `call-initiator-case`). The generated type reads any case; the document's
-/// reading refuses anything but the exact values.
-fn call_initiator_as_documented(body: &[u8], reading: Reading) -> Result<(), ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Peek {
-        #[serde(rename = "callInitiator")]
-        call_initiator: Option<serde_json::Value>,
-    }
+/// `callInitiator` is `USER` or `RP` in the API document; the provider's
+/// clients disagree among themselves (five tests send `user`), so the
+/// document decides (decision `call-initiator-case`). The generated type
+/// reads any case; only the clients' reading lets other spellings through.
+fn call_initiator_as_documented(body: &Map, reading: Reading) -> Result<(), ApiError> {
     if reading == Reading::Clients {
         return Ok(());
     }
-    match serde_json::from_slice::<Peek>(body)
-        .ok()
-        .and_then(|p| p.call_initiator)
-    {
+    match body.get("callInitiator") {
         Some(serde_json::Value::String(v)) if v != "USER" && v != "RP" => Err(ApiError::field(
             "callInitiator",
-            "must be USER or RP by the API document (the provider's clients also send `user`; \
-             a simulator with the clients' reading accepts any case)",
+            "must be USER or RP by the API document (some of the provider's clients also send \
+             `user`; a simulator with the clients' reading accepts any case)",
         )),
         _ => Ok(()),
     }
 }
 
-/// Decodes the body of `start` with its generated request type.
-pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<StartParams, ApiError> {
-    let mut p = StartParams::default();
-    match start.0.start.id {
-        "bankid_se_auth_start" => {
-            let r: types::BankIdSeAuthRequest = decode::json(body)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            if let Some(n) = r.ssn {
-                p.set_ssn(Country::Sweden, n);
-            }
-            p.ip_address = r.ip_address;
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "bankid_se_sign_start" => {
-            let r: types::BankIdSeSignRequest = decode::json(body)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            if let Some(n) = r.ssn {
-                p.set_ssn(Country::Sweden, n);
-            }
-            p.ip_address = r.ip_address;
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-            p.sign_text = Some(r.text.to_string());
-        }
-        "bankid_se_phone_auth_start" => {
-            let r: types::BankIdSePhoneAuthRequest = decode::json(body)?;
-            call_initiator_as_documented(body, reading)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.set_ssn(Country::Sweden, r.ssn);
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "bankid_se_phone_sign_start" => {
-            let r: types::BankIdSePhoneSignRequest = decode::json(body)?;
-            call_initiator_as_documented(body, reading)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.set_ssn(Country::Sweden, r.ssn);
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-            p.sign_text = Some(r.text.to_string());
-        }
-        id if id.ends_with("_age_verification_start") => {
-            let r: types::AgeVerificationRequest = decode::json(body)?;
-            p.min_age = r.min_age.map(|n| n.get());
-            p.max_age = r.max_age.map(|n| n.get());
-            crate::validate::age_bounds(p.min_age, p.max_age)
-                .map_err(|(field, rule)| ApiError::field(field, rule))?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-        }
-        "bankid_no_auth_start" => {
-            let r: types::BankIdNoAuthRequest = decode::json(body)?;
-            check_uri("appCallbackUri", r.app_callback_uri.as_deref())?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-            p.request_ssn = r.request_ssn.unwrap_or(false);
-            p.request_phone = r.request_phone.unwrap_or(false);
-            p.request_email = r.request_email.unwrap_or(false);
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "bankid_no_sign_start" => parse_bankid_no_sign(body, &mut p)?,
-        "bankid_no_backchannel_auth_start" => {
-            let r: types::BankIdNoBackchannelAuthRequest = decode::json(body)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.set_ssn(Country::Norway, r.ssn);
-            p.request_ssn = true;
-        }
-        "freja_auth_start" => {
-            let r: types::FrejaAuthRequest = decode::json(body)?;
-            freja_person(&mut p, reading, r.ssn, r.country)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "freja_backchannel_auth_start" => {
-            let r: types::FrejaBackchannelAuthRequest = decode::json(body)?;
-            freja_person(&mut p, reading, Some(r.ssn), Some(r.country))?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "freja_sign_start" => {
-            let r: types::FrejaSignRequest = decode::json(body)?;
-            freja_person(&mut p, reading, r.ssn, r.country)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-            p.sign_text = Some(r.text.to_string());
-        }
-        "freja_backchannel_sign_start" => {
-            let r: types::FrejaBackchannelSignRequest = decode::json(body)?;
-            freja_person(&mut p, reading, Some(r.ssn), Some(r.country))?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.org_number = r.org_number;
-            p.request_address = r.request_address.unwrap_or(false);
-            p.sign_text = Some(r.text.to_string());
-        }
-        "mitid_auth_start" => {
-            let r: types::MitIdAuthRequest = decode::json(body)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-            p.request_ssn = true;
-            p.request_phone = r.request_phone.unwrap_or(false);
-            p.request_email = r.request_email.unwrap_or(false);
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "mitid_sign_start" => {
-            let r: types::MitIdSignRequest = decode::json(body)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-            p.request_ssn = true;
-            p.sign_text = Some(r.text.to_string());
-        }
-        "mitid_backchannel_auth_start" => {
-            let r: types::MitIdBackchannelAuthRequest = decode::json(body)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.set_ssn(Country::Denmark, r.ssn);
-            p.request_ssn = true;
-            p.binding_message = Some(r.binding_message.to_string());
-        }
-        "ftn_auth_start" => {
-            let r: types::FtnAuthRequest = decode::json(body)?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-            p.request_ssn = true;
-            p.request_phone = r.request_phone.unwrap_or(false);
-            p.request_email = r.request_email.unwrap_or(false);
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "vipps_auth_start" => {
-            let r: types::VippsAuthRequest = decode::json(body)?;
-            check_uri("appCallbackUri", r.app_callback_uri.as_deref())?;
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-            p.request_ssn = r.request_ssn.unwrap_or(false);
-            p.request_phone = r.request_phone.unwrap_or(false);
-            p.request_email = r.request_email.unwrap_or(false);
-            p.request_address = r.request_address.unwrap_or(false);
-        }
-        "vipps_backchannel_auth_start" => {
-            let r: types::VippsBackchannelAuthRequest = decode::json(body)?;
-            let digits: String = r
-                .phone
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '-'))
+type Map = serde_json::Map<String, serde_json::Value>;
+
+fn text(body: &Map, field: &str) -> Option<String> {
+    body.get(field).and_then(|v| v.as_str()).map(str::to_string)
+}
+
+fn flag(body: &Map, field: &str) -> bool {
+    body.get(field).and_then(|v| v.as_bool()).unwrap_or(false)
+}
+
+/// The check of a body among its schema's (one, or a `oneOf`'s variants:
+/// the one whose required fields are all there, when exactly one is).
+fn pick(
+    checks: &'static [crate::requests::BodyCheck],
+    body: &Map,
+) -> Result<&'static crate::requests::BodyCheck, ApiError> {
+    if let [only] = checks {
+        return Ok(only);
+    }
+    let fits: Vec<&crate::requests::BodyCheck> = checks
+        .iter()
+        .filter(|c| c.required.iter().all(|f| body.contains_key(*f)))
+        .collect();
+    match fits.as_slice() {
+        [one] => Ok(one),
+        _ => {
+            let names: Vec<&str> = checks
+                .iter()
+                .flat_map(|c| c.required.iter().copied())
                 .collect();
-            let national = digits.strip_prefix('+').unwrap_or(&digits);
-            if national.len() < 8
-                || national.len() > 15
-                || !national.chars().all(|c| c.is_ascii_digit())
-            {
-                // Not a rule of the API document: a warning only.
-                p.warnings.push(
-                    "phone: not a phone number in international format (e.g. +4790881716); \
-                     accepted"
-                        .into(),
-                );
-            }
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.phone = Some(digits);
-            p.request_ssn = r.request_ssn.unwrap_or(false);
-            p.request_email = r.request_email.unwrap_or(false);
-            p.request_address = r.request_address.unwrap_or(false);
+            Err(ApiError::field(
+                &names.join(", "),
+                "exactly one of them is required",
+            ))
         }
-        other => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::NOT_IMPLEMENTED,
-                format!("the simulator cannot read the body of `{other}` yet"),
+    }
+}
+
+/// Whether a flow's result always carries the person's number, asked or not.
+fn always_reports_ssn(start: Start) -> bool {
+    match start.provider() {
+        Provider::MitId | Provider::Ftn => true,
+        Provider::BankIdNo => {
+            start.family() == Family::Sign || start.channel() == Channel::Backchannel
+        }
+        _ => false,
+    }
+}
+
+/// Decodes the body of `start`: checked by the same generated request
+/// types (and rules) the client sends it with, then read by field name.
+/// Fields the API document does not name are ignored with a warning, never
+/// refused (decision `unknown-request-fields`).
+pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<StartParams, ApiError> {
+    let value: serde_json::Value = decode::json(body)?;
+    let Some(map) = value.as_object() else {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    };
+    let checks = crate::requests::body_checks(start.0.start.id);
+    if checks.is_empty() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_IMPLEMENTED,
+            format!(
+                "the simulator cannot read the body of `{}` yet",
+                start.0.start.id
+            ),
+        ));
+    }
+    let check = pick(checks, map)?;
+    (check.check)(&value).map_err(|e| match e {
+        crate::Error::InvalidRequest { field, rule } => ApiError::field(&field, rule),
+        other => ApiError::bad_request(other.to_string()),
+    })?;
+    let mut p = StartParams::default();
+    for key in map.keys() {
+        if !check.fields.iter().any(|(field, _)| field == key) {
+            p.warnings.push(format!(
+                "{key}: not a field of this request in the API document; ignored"
             ));
         }
     }
+    p.ref_id = text(map, "refId");
+    p.callback_url = text(map, "callbackUrl");
+    p.redirect_url = text(map, "redirectUrl");
+    p.ip_address = text(map, "ipAddress");
+    p.org_number = text(map, "orgNumber");
+    p.sign_text = text(map, "text");
+    p.binding_message = text(map, "bindingMessage");
+    p.min_age = map.get("minAge").and_then(|v| v.as_u64());
+    p.max_age = map.get("maxAge").and_then(|v| v.as_u64());
+    p.documents = map
+        .get("documents")
+        .and_then(|v| v.as_array())
+        .map(|d| {
+            d.iter()
+                .filter_map(|d| d.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    p.request_ssn = flag(map, "requestSsn") || always_reports_ssn(start);
+    p.request_phone = flag(map, "requestPhone");
+    p.request_email = flag(map, "requestEmail");
+    p.request_address = flag(map, "requestAddress");
+    match start.provider() {
+        Provider::Freja if start.family() != Family::AgeVerification => {
+            freja_person(&mut p, reading, map)?
+        }
+        provider => {
+            if let Some(ssn) = text(map, "ssn") {
+                p.ssn = Some(ssn);
+                p.ssn_country = Some(default_country(provider));
+            }
+        }
+    }
+    if start.channel() == Channel::Phone {
+        call_initiator_as_documented(map, reading)?;
+    }
+    if let Some(phone) = text(map, "phone") {
+        let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let national = digits.strip_prefix('+').unwrap_or(&digits);
+        if national.len() < 8
+            || national.len() > 15
+            || !national.chars().all(|c| c.is_ascii_digit())
+        {
+            // Not a rule of the API document: a warning only.
+            p.warnings.push(
+                "phone: not a phone number in international format (e.g. +4790881716); accepted"
+                    .into(),
+            );
+        }
+        p.phone = Some(digits);
+    }
+    if start.family() == Family::AgeVerification {
+        match (p.min_age, p.max_age) {
+            (None, None) => p
+                .warnings
+                .push("minAge, maxAge: neither is given; accepted, every age is in range".into()),
+            (Some(min), Some(max)) if max < min => p
+                .warnings
+                .push("maxAge: less than minAge; accepted, no age is in range".into()),
+            _ => {}
+        }
+    }
+    check_uri("appCallbackUri", text(map, "appCallbackUri").as_deref())?;
     check_uri("callbackUrl", p.callback_url.as_deref())?;
     check_uri("redirectUrl", p.redirect_url.as_deref())?;
     Ok(p)
-}
-
-/// BankID NO sign takes exactly one of `text` or `documents`; the generated
-/// untagged enum would only say "did not match any variant", so the variant
-/// is chosen here and decoded with its own type for a precise message.
-fn parse_bankid_no_sign(body: &[u8], p: &mut StartParams) -> Result<(), ApiError> {
-    let value: serde_json::Value = decode::json(body)?;
-    let (has_text, has_documents) = match &value {
-        serde_json::Value::Object(map) => (map.contains_key("text"), map.contains_key("documents")),
-        _ => (false, false),
-    };
-    let request = match (has_text, has_documents) {
-        (true, true) | (false, false) if value.is_object() => {
-            return Err(ApiError::field(
-                "text, documents",
-                "exactly one of them is required",
-            ));
-        }
-        (_, true) => types::BankIdNoSignRequest::DocumentSignRequest(decode::json(body)?),
-        _ => types::BankIdNoSignRequest::TextSignRequest(decode::json(body)?),
-    };
-    match request {
-        types::BankIdNoSignRequest::TextSignRequest(r) => {
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-            p.sign_text = Some(r.text.to_string());
-        }
-        types::BankIdNoSignRequest::DocumentSignRequest(r) => {
-            if r.documents.is_empty() {
-                return Err(ApiError::field(
-                    "documents",
-                    "must name at least one document",
-                ));
-            }
-            p.ref_id = r.ref_id;
-            p.callback_url = r.callback_url;
-            p.redirect_url = r.redirect_url;
-            p.documents = r.documents.iter().map(|d| d.to_string()).collect();
-        }
-    }
-    p.request_ssn = true;
-    Ok(())
 }
 
 /// The spec's `format: uri`, which the generated types do not check.

@@ -106,7 +106,6 @@ mod clock;
 mod decode;
 mod error;
 mod flows;
-mod ids;
 mod people;
 mod render;
 mod routes;
@@ -118,7 +117,7 @@ mod store;
 use std::time::Duration;
 
 pub use builder::SimulatorBuilder;
-pub use people::{TestPerson, test_persons};
+pub use people::{TestPerson, swedish_personal_number, test_persons};
 pub use scenario::{TestIdentity, test_identities};
 pub use server::{RunningSimulator, Simulator};
 
@@ -169,26 +168,32 @@ pub enum RateLimit {
 /// Which reading of the API the simulator follows where the API document
 /// and the provider's own clients disagree about what a request may hold.
 ///
-/// The document decides by default. The disagreements are few and each is
-/// a recorded decision (MAINTAINING.md, "Decisions"): Freja QR starts
-/// without `ssn`/`country` (decision `freja-qr-without-ssn-country`) and a
-/// Freja `country` outside the four Nordic ones (`freja-country-values`).
-/// With [`Reading::Clients`] the simulator accepts what the clients send.
-/// Checks of the simulator's own (check digits, phone formats) never refuse
-/// in either reading: they are warnings ([`Simulator::warnings`]).
+/// The default follows the recorded decisions (MAINTAINING.md,
+/// "Decisions"): the document decides where it speaks, unless all of the
+/// provider's clients agree against it (Freja QR starts without
+/// `ssn`/`country`, a Freja `country` outside the four Nordic ones); where
+/// the clients disagree among themselves the document decides (`callInitiator`
+/// written `user` is refused). [`Reading::Document`] is the document to the
+/// letter; [`Reading::Clients`] accepts whatever any of the clients sends.
+/// Checks of the simulator's own (check digits, phone formats, unknown
+/// fields) never refuse in any reading: they are warnings
+/// ([`Simulator::warnings`]).
 ///
 /// ```
 /// use identisure::simulator::{Reading, Simulator};
 ///
-/// assert_eq!(Reading::default(), Reading::Document);
-/// let _lenient = Simulator::builder().reading(Reading::Clients).build();
+/// assert_eq!(Reading::default(), Reading::Decisions);
+/// let _strict = Simulator::builder().reading(Reading::Document).build();
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Reading {
-    /// What the API document says (the default).
+    /// The recorded decisions (the default): what the service accepts, as
+    /// far as the document and the provider's clients tell.
     #[default]
+    Decisions,
+    /// The API document to the letter, where it is stricter than the clients.
     Document,
-    /// What the provider's clients send, where it is more than the document allows.
+    /// Whatever any of the provider's clients sends.
     Clients,
 }
 

@@ -211,9 +211,263 @@ const fn person(
     }
 }
 
+/// Whom a session completes as: a built-in [`TestPerson`], or the
+/// synthetic person of a number that is none (a name drawn from the
+/// number, its birth date where the number holds a real one), so that a
+/// person's name is never another person's.
+#[derive(Clone, Debug)]
+pub(crate) struct Person {
+    pub(crate) given_name: &'static str,
+    pub(crate) surname: &'static str,
+    /// The number as the session reports it.
+    pub(crate) ssn: String,
+    pub(crate) country: Country,
+    /// `None` when the number holds no real date.
+    pub(crate) birth: Option<(i32, u32, u32)>,
+    /// Phone, email and address: the country's test contact data.
+    pub(crate) contact: &'static TestPerson,
+}
+
+impl From<&'static TestPerson> for Person {
+    fn from(p: &'static TestPerson) -> Self {
+        Person {
+            given_name: p.given_name,
+            surname: p.surname,
+            ssn: p.ssn.to_string(),
+            country: p.country,
+            birth: Some(p.birth),
+            contact: p,
+        }
+    }
+}
+
+impl Person {
+    pub(crate) fn name(&self) -> String {
+        format!("{} {}", self.given_name, self.surname)
+    }
+
+    /// Age in whole years today; `None` without a birth date.
+    pub(crate) fn age(&self) -> Option<u32> {
+        self.birth.map(|birth| Date::today().years_since(birth))
+    }
+
+    /// `YYYY-MM-DD`; `None` without a birth date.
+    pub(crate) fn birth_date(&self) -> Option<String> {
+        self.birth.map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"))
+    }
+
+    pub(crate) fn address(&self) -> String {
+        self.contact.address()
+    }
+}
+
+const GIVEN_NAMES: [[&str; 8]; 4] = [
+    [
+        "Elsa", "Nils", "Maja", "Olof", "Ebba", "Gustav", "Signe", "Viktor",
+    ],
+    [
+        "Kari", "Ola", "Solveig", "Håkon", "Ingeborg", "Eirik", "Liv", "Sindre",
+    ],
+    [
+        "Freja", "Mads", "Ida", "Rasmus", "Karen", "Søren", "Asta", "Jens",
+    ],
+    [
+        "Helmi", "Eero", "Venla", "Juho", "Aada", "Onni", "Lumi", "Veikko",
+    ],
+];
+
+const SURNAMES: [[&str; 8]; 4] = [
+    [
+        "Andersson",
+        "Bergström",
+        "Lundgren",
+        "Sandberg",
+        "Forsberg",
+        "Hedlund",
+        "Nordin",
+        "Wallin",
+    ],
+    [
+        "Berg", "Dahl", "Lie", "Moen", "Bakke", "Solberg", "Strand", "Lunde",
+    ],
+    [
+        "Nielsen",
+        "Hansen",
+        "Pedersen",
+        "Larsen",
+        "Kristensen",
+        "Madsen",
+        "Holm",
+        "Bach",
+    ],
+    [
+        "Korhonen",
+        "Mäkinen",
+        "Nieminen",
+        "Laine",
+        "Heikkinen",
+        "Koskinen",
+        "Järvinen",
+        "Lehtonen",
+    ],
+];
+
+/// The person of a number that is no built-in test person: the same number,
+/// the same person.
+pub(crate) fn synthetic(country: Country, ssn: &str, birth: Option<(i32, u32, u32)>) -> Person {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{}:{ssn}", country.code()).as_bytes());
+    let row = match country {
+        Country::Sweden => 0,
+        Country::Norway => 1,
+        Country::Denmark => 2,
+        Country::Finland => 3,
+    };
+    Person {
+        given_name: GIVEN_NAMES[row][usize::from(digest[0]) % 8],
+        surname: SURNAMES[row][usize::from(digest[1]) % 8],
+        ssn: ssn.to_string(),
+        country,
+        birth,
+        contact: default_person(country),
+    }
+}
+
+/// A personal number read for the person it names.
+pub(crate) enum Reading {
+    /// A well-formed, valid number: its canonical form and birth date.
+    Valid(String, (i32, u32, u32)),
+    /// The shape of a number, but not a valid one (a wrong check digit, no
+    /// real date): the rule it breaks and the birth date it holds, if any.
+    Unchecked(String, Option<(i32, u32, u32)>),
+}
+
+/// Reads `input` as a number of `country`: `Err` (the rule, never the
+/// value) when it does not even have the shape of one.
+pub(crate) fn read_number(country: Country, input: &str) -> Result<Reading, String> {
+    use crate::national_id::NationalId;
+    let input = input.trim();
+    let ours = national(country);
+    let of = |id: &NationalId| {
+        let d = id.birth_date();
+        (
+            i32::from(d.year()),
+            u32::from(d.month()),
+            u32::from(d.day()),
+        )
+    };
+    shape(country, input)?;
+    match NationalId::parse(ours, input) {
+        Ok(id) => Ok(Reading::Valid(canonical(country, id.expose()), of(&id))),
+        Err(e) => {
+            // The date part may be real though a check digit is wrong: the
+            // number with a right one tells it.
+            let birth = with_any_check(country, input)
+                .and_then(|fixed| NationalId::parse(ours, &fixed).ok())
+                .map(|id| of(&id));
+            Ok(Reading::Unchecked(e.to_string(), birth))
+        }
+    }
+}
+
+/// Whether `input` has the shape of a number of `country`: its digits,
+/// its length and the usual separators, nothing else (dates and check
+/// digits are not the shape).
+fn shape(country: Country, input: &str) -> Result<(), String> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let ok = match country {
+        Country::Sweden => {
+            let plain: String = match input.find(['-', '+']) {
+                Some(at) if input.len() - at == 5 => {
+                    format!("{}{}", &input[..at], &input[at + 1..])
+                }
+                Some(_) => String::new(),
+                None => input.to_string(),
+            };
+            digits(&plain) && matches!(plain.len(), 10 | 12)
+        }
+        Country::Norway => digits(input) && input.len() == 11,
+        Country::Denmark => {
+            let plain = match input.split_once('-') {
+                Some((date, serial)) if date.len() == 6 => format!("{date}{serial}"),
+                Some(_) => String::new(),
+                None => input.to_string(),
+            };
+            digits(&plain) && plain.len() == 10
+        }
+        Country::Finland => {
+            let b = input.as_bytes();
+            input.is_ascii()
+                && b.len() == 11
+                && digits(&input[..6])
+                && b"+-YXWVUABCDEF".contains(&b[6].to_ascii_uppercase())
+                && digits(&input[7..10])
+                && b[10].is_ascii_alphanumeric()
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(format!(
+        "must be a {}",
+        match country {
+            Country::Sweden =>
+                "Swedish personal identity number: 10 or 12 digits (YYYYMMDDNNNN, YYMMDD-NNNN)",
+            Country::Norway => "Norwegian fødselsnummer: 11 digits",
+            Country::Denmark => "Danish CPR number: 10 digits (DDMMYY-SSSS)",
+            Country::Finland =>
+                "Finnish HETU: DDMMYY, a century sign, 3 digits and a check character",
+        }
+    ))
+}
+
+fn national(country: Country) -> crate::national_id::Country {
+    use crate::national_id::Country as N;
+    match country {
+        Country::Sweden => N::Se,
+        Country::Norway => N::No,
+        Country::Denmark => N::Dk,
+        Country::Finland => N::Fi,
+    }
+}
+
+/// The form the simulator reports a number in (Danish: `DDMMYY-SSSS`).
+fn canonical(country: Country, normalised: &str) -> String {
+    match country {
+        Country::Denmark if normalised.len() == 10 => {
+            format!("{}-{}", &normalised[..6], &normalised[6..])
+        }
+        _ => normalised.to_string(),
+    }
+}
+
+/// `input` with the check digits (or character) that make it valid, if any.
+fn with_any_check(country: Country, input: &str) -> Option<String> {
+    use crate::national_id::NationalId;
+    let ours = national(country);
+    let candidates: Vec<String> = match country {
+        Country::Sweden => (0..10).map(|d| d.to_string()).collect(),
+        Country::Norway => (0..100).map(|d| format!("{d:02}")).collect(),
+        Country::Finland => "0123456789ABCDEFHJKLMNPRSTUVWXY"
+            .chars()
+            .map(String::from)
+            .collect(),
+        Country::Denmark => return None,
+    };
+    let keep = input
+        .chars()
+        .count()
+        .checked_sub(candidates[0].chars().count())?;
+    let head: String = input.chars().take(keep).collect();
+    candidates
+        .into_iter()
+        .map(|tail| format!("{head}{tail}"))
+        .find(|fixed| NationalId::parse(ours, fixed).is_ok())
+}
+
 /// The default person of each country, then the Swedish scenario persons
 /// (see [`super::scenario`]).
-pub(crate) static PERSONS: [TestPerson; 14] = [
+pub(crate) static PERSONS: [TestPerson; 16] = [
     person(
         "Astrid",
         "Lindqvist",
@@ -313,7 +567,46 @@ pub(crate) static PERSONS: [TestPerson; 14] = [
         Country::Sweden,
         (1988, 8, 8),
     ),
+    // For age checks: a child (under 18 until 2030) and a person over 65.
+    person(
+        "Alva",
+        "Nord",
+        "201203142383",
+        Country::Sweden,
+        (2012, 3, 14),
+    ),
+    person(
+        "Gösta",
+        "Lind",
+        "195606012366",
+        Country::Sweden,
+        (1956, 6, 1),
+    ),
 ];
+
+/// A valid Swedish personal number (12 digits) of someone born on `born`
+/// (year, month, day): sessions started with it complete as that number's
+/// own person, of that age, so a test can stand on any age bound exactly.
+///
+/// ```
+/// use identisure::simulator::swedish_personal_number;
+/// assert_eq!(swedish_personal_number((2012, 3, 14)), "201203142383");
+/// let number = swedish_personal_number((2008, 12, 5));
+/// assert!(identisure::national_id::se::Personnummer::parse(&number).is_ok());
+/// ```
+pub fn swedish_personal_number(born: (i32, u32, u32)) -> String {
+    let (y, m, d) = born;
+    let nine = format!("{:02}{m:02}{d:02}238", y.rem_euclid(100));
+    let sum: u32 = nine
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| {
+            let v = u32::from(b - b'0') * if i % 2 == 0 { 2 } else { 1 };
+            v / 10 + v % 10
+        })
+        .sum();
+    format!("{y:04}{m:02}{d:02}238{}", (10 - sum % 10) % 10)
+}
 
 /// The built-in test persons: first the default person of Sweden, Norway,
 /// Denmark and Finland (whom sessions complete as unless a scenario says
@@ -362,14 +655,18 @@ pub(crate) fn by_ssn(ssn: &str) -> Option<&'static TestPerson> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::ids;
     use super::*;
 
     #[test]
     fn every_built_in_number_is_valid_for_its_country() {
         for p in &PERSONS {
-            let normalised = ids::normalise(p.country, p.ssn);
-            assert_eq!(normalised.as_deref(), Ok(p.ssn), "{}", p.name());
+            match read_number(p.country, p.ssn) {
+                Ok(Reading::Valid(number, birth)) => {
+                    assert_eq!(number, p.ssn, "{}", p.name());
+                    assert_eq!(birth, p.birth, "{}", p.name());
+                }
+                _ => panic!("{} has no valid number", p.name()),
+            }
         }
     }
 
@@ -397,5 +694,50 @@ mod tests {
             };
             assert!(digits.starts_with(&expected), "{}", p.name());
         }
+    }
+
+    #[test]
+    fn numbers_are_read_by_shape_then_checks() {
+        assert!(read_number(Country::Sweden, "abc").is_err());
+        assert!(read_number(Country::Sweden, "12345678901").is_err());
+        let err = read_number(Country::Sweden, "1987041223845").err().unwrap();
+        assert!(
+            err.starts_with("must be a Swedish personal identity number"),
+            "{err}"
+        );
+        assert!(!err.contains("1987041223845"));
+        // A wrong check digit: unchecked, the date still read.
+        match read_number(Country::Sweden, "198704122385") {
+            Ok(Reading::Unchecked(rule, birth)) => {
+                assert_eq!(rule, "check digit mismatch");
+                assert_eq!(birth, Some((1987, 4, 12)));
+            }
+            _ => panic!("expected unchecked"),
+        }
+        // The provider's own test suites send these: shaped, not valid.
+        assert!(matches!(
+            read_number(Country::Sweden, "1234567890"),
+            Ok(Reading::Unchecked(_, None))
+        ));
+        assert!(matches!(
+            read_number(Country::Norway, "12345678901"),
+            Ok(Reading::Unchecked(_, None))
+        ));
+        assert!(matches!(
+            read_number(Country::Denmark, "1234567890"),
+            Ok(Reading::Unchecked(_, None))
+        ));
+        match read_number(Country::Denmark, "2409911238") {
+            Ok(Reading::Valid(n, _)) => assert_eq!(n, "240991-1238"),
+            _ => panic!("valid CPR"),
+        }
+    }
+
+    #[test]
+    fn a_synthetic_person_is_the_same_for_the_same_number() {
+        let a = synthetic(Country::Sweden, "199001011234", None);
+        let b = synthetic(Country::Sweden, "199001011234", None);
+        assert_eq!(a.name(), b.name());
+        assert!(PERSONS.iter().all(|p| p.name() != a.name()));
     }
 }

@@ -65,7 +65,10 @@ fn pending(s: &Session, m: &mut Map<String, Value>, now: Instant, timing: &Timin
             }
         }
         Provider::Freja => {
-            if channel == Channel::App {
+            // Every Freja start, a push to one person's app included: the
+            // document shows both on a start naming the person, and the
+            // provider's clients require them (decision `freja-pending-tokens`).
+            if matches!(channel, Channel::App | Channel::Backchannel) {
                 m.insert("autoStartToken".into(), json!(t.auto_start_token));
                 m.insert(
                     "qrData".into(),
@@ -95,15 +98,17 @@ fn pending(s: &Session, m: &mut Map<String, Value>, now: Instant, timing: &Timin
 
 fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
     if s.family() == Family::AgeVerification {
-        let age = u64::from(s.person.age());
-        let verified = s.params.min_age.is_none_or(|min| age >= min)
-            && s.params.max_age.is_none_or(|max| age <= max);
+        // A number with no real date tells no age: not verified.
+        let verified = s.person.age().map(u64::from).is_some_and(|age| {
+            s.params.min_age.is_none_or(|min| age >= min)
+                && s.params.max_age.is_none_or(|max| age <= max)
+        });
         m.insert("ageVerified".into(), json!(verified));
         return;
     }
-    let p = s.person;
+    let p = &s.person;
     let t = &s.tokens;
-    let ssn = s.ssn.as_deref().unwrap_or(p.ssn);
+    let ssn = s.ssn.as_deref().unwrap_or(&p.ssn);
     let provider = s.provider();
     let sign = s.family() == Family::Sign;
 
@@ -117,7 +122,7 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
     m.insert("surname".into(), json!(p.surname));
     match provider {
         Provider::BankIdSe => {
-            let (y, mo, d) = p.birth;
+            let (y, mo, d) = p.birth.unwrap_or((1990, 1, 1));
             let cert_year = (y + 18).max(2015);
             m.insert(
                 "certStartDate".into(),
@@ -142,7 +147,9 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
             m.insert("country".into(), json!(country));
         }
         Provider::BankIdNo | Provider::MitId | Provider::Ftn | Provider::Vipps => {
-            m.insert("birthDate".into(), json!(p.birth_date()));
+            if let Some(birth) = p.birth_date() {
+                m.insert("birthDate".into(), json!(birth));
+            }
             m.insert("pid".into(), json!(t.pid));
             m.insert("bankId".into(), json!(t.bank_id));
             if s.params.request_phone || s.params.phone.is_some() {
@@ -150,11 +157,11 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
                     .params
                     .phone
                     .clone()
-                    .unwrap_or_else(|| p.phone.to_string());
+                    .unwrap_or_else(|| p.contact.phone.to_string());
                 m.insert("phone".into(), json!(phone));
             }
             if s.params.request_email {
-                m.insert("email".into(), json!(p.email));
+                m.insert("email".into(), json!(p.contact.email));
             }
             if provider == Provider::Ftn {
                 m.insert("bankName".into(), json!("Nordea"));

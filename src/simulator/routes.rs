@@ -20,7 +20,7 @@ use subtle::ConstantTimeEq;
 use super::error::ApiError;
 use super::flows::{self, Family, Provider, Start};
 use super::store::{Session, State};
-use super::{RateLimit, Shared, approve, decode, ids, people, render, scenario};
+use super::{RateLimit, Shared, approve, decode, people, render, scenario};
 use crate::operations;
 use crate::raw::types;
 
@@ -176,31 +176,57 @@ async fn start_session(
         sh.warn(format!("{}: {warning}", start.path()));
     }
     let by_ref = scenario::from_ref_id(params.ref_id.as_deref())?;
-    // Check digits are the simulator's own rule, not the API document's:
-    // a wrong one is a warning, and the number is kept as it was sent.
-    let ssn = params.ssn.as_deref().map(|raw| {
-        let Some(country) = params.ssn_country else {
-            return raw.trim().to_string();
-        };
-        ids::normalise(country, raw).unwrap_or_else(|rule| {
-            sh.warn(format!(
-                "{}: ssn {rule}; accepted (the real service may refuse it)",
-                start.path()
-            ));
-            raw.trim().to_string()
-        })
-    });
-    let by_ssn = ssn.as_deref().and_then(scenario::from_ssn);
-    let scenario = by_ref
-        .or(by_ssn)
-        .map_or(scenario::Scenario::Complete, |e| e.scenario);
     let country = params
         .ssn_country
         .unwrap_or(flows::default_country(start.provider()));
-    let person = ssn
-        .as_deref()
-        .and_then(people::by_ssn)
-        .unwrap_or_else(|| people::default_person(country));
+    // A number without even the shape of one is refused, as the service
+    // does; a wrong check digit or date is the simulator's own rule (the
+    // provider's test suites send such numbers): a warning, the number kept.
+    let (ssn, person) = match (params.ssn.as_deref(), params.ssn_country) {
+        (None, _) => (None, people::Person::from(people::default_person(country))),
+        // Freja with a country outside the four: no rules to check.
+        (Some(raw), None) => {
+            let raw = raw.trim().to_string();
+            let person = people::synthetic(country, &raw, None);
+            (Some(raw), person)
+        }
+        (Some(raw), Some(country)) => match people::read_number(country, raw) {
+            Err(rule) => return Err(ApiError::field("ssn", rule)),
+            Ok(people::Reading::Valid(number, birth)) => {
+                let person = people::by_ssn(&number).map_or_else(
+                    || people::synthetic(country, &number, Some(birth)),
+                    people::Person::from,
+                );
+                (Some(number), person)
+            }
+            Ok(people::Reading::Unchecked(rule, birth)) => {
+                sh.warn(format!(
+                    "{}: ssn: {rule}; accepted (the real service may refuse it)",
+                    start.path()
+                ));
+                let raw = raw.trim().to_string();
+                let person = people::synthetic(country, &raw, birth);
+                (Some(raw), person)
+            }
+        },
+    };
+    let by_ssn = ssn.as_deref().and_then(scenario::from_ssn);
+    let (scenario, person) = match by_ref {
+        Some(scenario::Choice::Entry(entry)) => (entry.scenario, person),
+        // A person of that age, unless the start named one.
+        Some(scenario::Choice::Aged(years)) if ssn.is_none() => {
+            let today = super::clock::Date::today();
+            let born = (today.year - years as i32, today.month, today.day.min(28));
+            let number = people::swedish_personal_number(born);
+            let aged = people::synthetic(people::Country::Sweden, &number, Some(born));
+            (scenario::Scenario::Complete, aged)
+        }
+        Some(scenario::Choice::Aged(_)) => (scenario::Scenario::Complete, person),
+        None => (
+            by_ssn.map_or(scenario::Scenario::Complete, |e| e.scenario),
+            person,
+        ),
+    };
 
     let now = Instant::now();
     let answer = {

@@ -98,21 +98,43 @@ pub(crate) static SCENARIOS: [Entry; 11] = [
     },
 ];
 
+/// The person of a refId `sim:aged-<years>`: a Swedish person exactly that
+/// old today (born today, `years` years ago), who completes.
+pub(crate) const AGED_PREFIX: &str = "aged-";
+
+/// What a refId asks for.
+#[derive(Debug)]
+pub(crate) enum Choice {
+    /// A row of the test identities table.
+    Entry(&'static Entry),
+    /// `sim:aged-<years>`: a person of that age who completes.
+    Aged(u32),
+}
+
 /// The scenario a refId asks for: `None` without the prefix, an error naming
 /// the known scenarios for an unknown name.
-pub(crate) fn from_ref_id(ref_id: Option<&str>) -> Result<Option<&'static Entry>, ApiError> {
+pub(crate) fn from_ref_id(ref_id: Option<&str>) -> Result<Option<Choice>, ApiError> {
     let Some(rest) = ref_id.and_then(|r| r.strip_prefix(REF_ID_PREFIX)) else {
         return Ok(None);
     };
     let name = rest.split(':').next().unwrap_or_default();
+    if let Some(years) = name.strip_prefix(AGED_PREFIX) {
+        return match years.parse::<u32>() {
+            Ok(years) if years <= 130 => Ok(Some(Choice::Aged(years))),
+            _ => Err(ApiError::field(
+                "refId",
+                "`sim:aged-<years>` takes a whole number of years from 0 to 130",
+            )),
+        };
+    }
     match SCENARIOS.iter().find(|e| e.name == name) {
-        Some(entry) => Ok(Some(entry)),
+        Some(entry) => Ok(Some(Choice::Entry(entry))),
         None => {
             let known: Vec<&str> = SCENARIOS.iter().map(|e| e.name).collect();
             Err(ApiError::field(
                 "refId",
                 format!(
-                    "unknown simulator scenario `{name}` (known: {})",
+                    "unknown simulator scenario `{name}` (known: {}, and aged-<years>)",
                     known.join(", ")
                 ),
             ))
@@ -255,8 +277,15 @@ mod tests {
     fn ref_id_prefix_selects_and_unknown_names_are_refused() {
         assert!(from_ref_id(None).unwrap().is_none());
         assert!(from_ref_id(Some("order-17")).unwrap().is_none());
-        let e = from_ref_id(Some("sim:expire:order-17")).unwrap().unwrap();
+        let Some(Choice::Entry(e)) = from_ref_id(Some("sim:expire:order-17")).unwrap() else {
+            panic!("a scenario")
+        };
         assert_eq!(e.scenario, Scenario::Expire);
+        assert!(matches!(
+            from_ref_id(Some("sim:aged-17")).unwrap(),
+            Some(Choice::Aged(17))
+        ));
+        assert!(from_ref_id(Some("sim:aged-x")).is_err());
         let err = from_ref_id(Some("sim:nope")).unwrap_err();
         assert!(
             err.message

@@ -45,6 +45,8 @@ impl Shared {
         if self.log_requests {
             eprintln!("warning: {message}");
         }
+        // An embedded simulator's warnings reach the application's log too.
+        tracing::warn!(target: "identisure::simulator", "{message}");
         let mut warnings = self
             .warnings
             .lock()

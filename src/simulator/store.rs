@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 
 use super::Timing;
 use super::flows::{Channel, Family, Provider, Start, StartParams};
-use super::people::TestPerson;
+use super::people::Person;
 use super::scenario::Scenario;
 
 /// Where a session is.
@@ -45,7 +45,7 @@ pub(crate) struct Session {
     pub(crate) start: Start,
     pub(crate) params: StartParams,
     pub(crate) scenario: Scenario,
-    pub(crate) person: &'static TestPerson,
+    pub(crate) person: Person,
     /// The normalised number the start named, if any.
     pub(crate) ssn: Option<String>,
     pub(crate) started: Instant,
@@ -316,7 +316,7 @@ mod tests {
             start,
             params: StartParams::default(),
             scenario,
-            person: &PERSONS[0],
+            person: Person::from(&PERSONS[0]),
             ssn: None,
             started: Instant::now(),
             started_wall: SystemTime::now(),

@@ -24,10 +24,11 @@ pub struct Args {
     /// Whether the 1 request/second collect limit counts per session or per account.
     #[arg(long, value_enum, default_value = "per-session")]
     rate_limit: RateLimitArg,
-    /// Where the API document and the provider's clients disagree (Freja QR
-    /// starts without ssn/country, any Freja country): follow the document
-    /// (refuse) or the clients (accept).
-    #[arg(long, value_enum, default_value = "document")]
+    /// Where the API document and the provider's clients disagree: the
+    /// recorded decisions (default: the clients win where all of them agree,
+    /// e.g. Freja QR starts without ssn/country), the document to the letter,
+    /// or whatever any client sends (e.g. callInitiator `user`).
+    #[arg(long, value_enum, default_value = "decisions")]
     reading: ReadingArg,
     /// Milliseconds per progress step (a session completes after 3 steps).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -76,6 +77,7 @@ fn parse_account(value: &str) -> Result<Account, String> {
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum ReadingArg {
+    Decisions,
     Document,
     Clients,
 }
@@ -106,6 +108,7 @@ async fn serve(args: Args) -> ExitCode {
             RateLimitArg::PerAccount => RateLimit::PerAccount,
         })
         .reading(match args.reading {
+            ReadingArg::Decisions => Reading::Decisions,
             ReadingArg::Document => Reading::Document,
             ReadingArg::Clients => Reading::Clients,
         })
