@@ -80,11 +80,14 @@ pub enum Error {
         /// HTTP status code of the answer (0 when mapped from an error of
         /// the generated client, which does not keep it).
         status: u16,
-        /// Path of the field that failed, e.g. `id` or `device.uhi`.
+        /// Path of the field that failed, e.g. `id` or `device.uhi`; `None`
+        /// when the decoder could not name one (e.g. an empty body, not JSON).
         field: Option<String>,
         /// What failed, without values (e.g. `missing field`, `invalid type`).
         detail: String,
-        /// A short redacted excerpt of the body.
+        /// A short redacted excerpt of the body; `None` when the body was
+        /// empty or the problem was found after decoding (an empty session
+        /// id, a start answer without its QR data).
         excerpt: Option<String>,
     },
     /// A success answer's body was larger than

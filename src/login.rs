@@ -87,7 +87,8 @@ pub struct Person {
     /// The surname; `None` when the provider did not report it.
     pub surname: Option<String>,
     /// The personal number; `None` when the provider did not report one
-    /// (Vipps and BankID NO only when asked for, FTN never by default).
+    /// (Vipps, and a BankID NO redirect authentication, report it only when
+    /// the start asked for it with `requestSsn`).
     pub personal_number: Option<crate::PersonalNumber>,
     /// Who identified the person.
     pub provider: Provider,

@@ -250,7 +250,8 @@ pub struct NotifierStats {
     pub kept: usize,
     /// Sessions currently waited on through this notifier.
     pub waiting: usize,
-    /// With Redis: whether the subscription is up right now.
+    /// With Redis: whether the subscription is up right now; `None` when the
+    /// notifier has no Redis.
     pub redis_connected: Option<bool>,
     /// With Redis: how many times the subscription was re-established.
     pub redis_reconnects: u64,

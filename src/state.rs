@@ -194,7 +194,8 @@ pub enum State<F: Family> {
     Failed {
         /// Why (unknown codes are kept in [`FailureCode::Unknown`]).
         code: FailureCode,
-        /// The last BankID hint, when the provider reports one.
+        /// The last BankID hint; `None` for providers other than Swedish
+        /// BankID, and when BankID reported none.
         hint_code: Option<HintCode>,
         /// The whole FAILED body (id, refId …).
         details: F::Failed,
@@ -240,7 +241,8 @@ pub enum Outcome<F: Family> {
     Failed {
         /// Why (unknown codes are kept in [`FailureCode::Unknown`]).
         code: FailureCode,
-        /// The last BankID hint, when the provider reports one.
+        /// The last BankID hint; `None` for providers other than Swedish
+        /// BankID, and when BankID reported none.
         hint_code: Option<HintCode>,
         /// The whole FAILED body (id, refId …).
         details: F::Failed,
