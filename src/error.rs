@@ -1,5 +1,6 @@
 //! The one error type of the client layer. It imports no other module of
-//! the crate: how an answer maps into it is `decode.rs` (status, headers,
+//! the crate except the QR helpers' own error types (which import nothing
+//! of it): how an answer maps into it is `decode.rs` (status, headers,
 //! body), how the generated client's errors do is `transport.rs`, and the
 //! redaction its texts go through is `sensitive.rs`.
 
@@ -106,6 +107,38 @@ pub enum Error {
     /// The session was cancelled through [`crate::Session::cancel`] while waiting.
     #[error("the session was cancelled")]
     Cancelled,
+    /// A BankID QR code was asked of a pending session without QR data
+    /// ([`crate::qr::BankIdQr::from_pending`]).
+    ///
+    /// ```
+    /// use identisure::qr::{BankIdQr, MissingQrData};
+    /// use identisure::raw::types::BankIdSePending;
+    ///
+    /// fn qr(pending: &BankIdSePending) -> identisure::Result<BankIdQr> {
+    ///     Ok(BankIdQr::try_from(pending)?)
+    /// }
+    /// let pending: BankIdSePending = serde_json::from_str(r#"{"id":"s1","status":"PENDING"}"#).unwrap();
+    /// let err = qr(&pending).unwrap_err();
+    /// assert!(matches!(err, identisure::Error::MissingQrData(MissingQrData::QrStartToken)));
+    /// ```
+    #[error(transparent)]
+    MissingQrData(#[from] crate::qr::MissingQrData),
+    /// A text could not be rendered as a QR image (feature `qr`,
+    /// [`crate::qr::render`]).
+    ///
+    /// ```
+    /// use identisure::qr::render::QrImage;
+    ///
+    /// fn svg(text: &str) -> identisure::Result<String> {
+    ///     Ok(QrImage::new(text)?.to_svg())
+    /// }
+    /// let err = svg(&"x".repeat(5_000)).unwrap_err();
+    /// assert!(matches!(err, identisure::Error::QrRender(_)));
+    /// ```
+    #[cfg(feature = "qr")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
+    #[error(transparent)]
+    QrRender(#[from] crate::qr::render::RenderError),
 }
 
 /// Why a request got no answer.

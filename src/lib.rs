@@ -57,7 +57,8 @@
 // The modules by layer, from the bottom: each imports only modules of the
 // layers below it (so the core has no import cycle).
 
-// 1. Leaves, importing no module of the crate: the error type, redaction,
+// 1. Leaves, importing no module of the crate (the error type only the QR
+//    helpers' error types, to convert them): the error type, redaction,
 //    the hand-written wire types, the table of flows and the collect limit,
 //    callback signatures, the server loop of the simulator and web demo.
 pub mod callback;

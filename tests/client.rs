@@ -1107,3 +1107,51 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
         "nothing was sent"
     );
 }
+
+#[tokio::test]
+async fn qr_errors_convert_into_the_one_error_type() {
+    use identisure::providers::bankid_se::{CallInitiator, PhoneAuthRequest};
+    use identisure::qr::{BankIdQr, MissingQrData};
+
+    // A phone start answers without QR data.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/bankid-se/phone/auth"))
+        .respond_with(json(
+            201,
+            serde_json::json!({"id": "p1", "status": "PENDING", "hintCode": "outstandingTransaction"}),
+        ))
+        .mount(&server)
+        .await;
+    async fn qr_of_a_phone_start(c: &identisure::Client) -> identisure::Result<BankIdQr> {
+        let request = PhoneAuthRequest::default()
+            .ssn("198704122384")
+            .call_initiator(CallInitiator::Rp);
+        let session = c.bankid_se().phone_auth(request).await?;
+        Ok(BankIdQr::try_from(session.pending().expect("started"))?)
+    }
+    let err = qr_of_a_phone_start(&client(&server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::MissingQrData(MissingQrData::QrStartToken)),
+        "{err:?}"
+    );
+    assert!(err.to_string().ends_with("phone starts have none"), "{err}");
+
+    #[cfg(feature = "qr")]
+    {
+        use identisure::qr::render::{QrImage, RenderError};
+        fn svg(text: &str) -> identisure::Result<String> {
+            Ok(QrImage::new(text)?.to_svg())
+        }
+        assert!(svg("bankid.t.0.abc").is_ok());
+        let err = svg(&"x".repeat(3_000)).unwrap_err();
+        assert!(
+            matches!(err, Error::QrRender(RenderError::Encode(ref e)) if e.bytes() == 3_000),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("3000 bytes"), "{err}");
+        assert!(!err.is_retryable());
+    }
+}
