@@ -40,6 +40,31 @@ pub enum Error {
         /// The rule it broke, e.g. `must be at most 2000 characters`.
         rule: String,
     },
+    /// The client's configuration is incomplete or wrong: a missing account
+    /// id or secret key, an unusable base URL, a bad value of an
+    /// `IDENTISURE_*` variable. Raised by [`crate::ClientBuilder::build`]
+    /// and [`crate::Client::from_env`]; nothing was sent.
+    ///
+    /// ```
+    /// use identisure::{Client, Error};
+    /// let err = Client::from_lookup(|_| None).unwrap_err();
+    /// assert!(matches!(err, Error::Config { ref setting, .. } if setting == "IDENTISURE_ACCOUNT_ID"));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "IDENTISURE_ACCOUNT_ID is not set: set it to your account id, or use Client::builder().credentials(..)"
+    /// );
+    /// ```
+    #[error("{setting} {problem}")]
+    Config {
+        /// The setting: a builder setting (`account_id`, `secret_key`,
+        /// `base_url`, `max_in_flight`) or an environment variable
+        /// (`IDENTISURE_ACCOUNT_ID`, `IDENTISURE_SECRET_KEY`,
+        /// `IDENTISURE_BASE_URL`, `IDENTISURE_ENV`).
+        setting: String,
+        /// What is wrong with it and what to do, e.g. `is not set: set it
+        /// to your account id, …`.
+        problem: String,
+    },
     /// The credentials were missing or wrong (HTTP 401).
     #[error("unauthorized: check the account id and secret key")]
     Unauthorized,
@@ -194,6 +219,13 @@ impl Error {
         Self::InvalidRequest {
             field: field.into(),
             rule: rule.into(),
+        }
+    }
+
+    pub(crate) fn config(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self::Config {
+            setting: setting.into(),
+            problem: problem.into(),
         }
     }
 }

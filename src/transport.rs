@@ -100,7 +100,7 @@ impl Transport {
             {
                 let mut path = url
                     .path_segments_mut()
-                    .map_err(|_| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
+                    .map_err(|_| Error::config("base_url", "is not an absolute http(s) URL"))?;
                 path.pop_if_empty();
                 // The spec's path template; `{id}` takes the id (encoded as
                 // one path segment).

@@ -1004,7 +1004,7 @@ fn from_lookup_reads_credentials_and_environment() {
         ("IDENTISURE_ENV", "moon"),
     ]))
     .unwrap_err();
-    assert!(matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_ENV"));
+    assert!(matches!(e, Error::Config { ref setting, .. } if setting == "IDENTISURE_ENV"));
     // The CLI's `simulator` is refused with the way to reach one.
     let e = identisure::Client::from_lookup(env(&[
         ("IDENTISURE_ACCOUNT_ID", "a"),
@@ -1013,13 +1013,11 @@ fn from_lookup_reads_credentials_and_environment() {
     ]))
     .unwrap_err();
     assert!(
-        matches!(e, Error::InvalidRequest { ref field, ref rule } if field == "IDENTISURE_ENV" && rule.contains("IDENTISURE_BASE_URL")),
+        matches!(e, Error::Config { ref setting, ref problem } if setting == "IDENTISURE_ENV" && problem.contains("IDENTISURE_BASE_URL")),
         "{e}"
     );
     let e = identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "a")])).unwrap_err();
-    assert!(
-        matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_SECRET_KEY")
-    );
+    assert!(matches!(e, Error::Config { ref setting, .. } if setting == "IDENTISURE_SECRET_KEY"));
 }
 
 #[tokio::test]
@@ -1070,7 +1068,7 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "baseUrl" && rule.contains("user")),
+        matches!(err, Error::Config { ref setting, ref problem } if setting == "base_url" && problem.contains("user")),
         "{err:?}"
     );
     assert!(!format!("{err:?} {err}").contains("hunter2"), "{err:?}");
@@ -1081,7 +1079,7 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "baseUrl" && rule.contains("allow_plain_http")),
+        matches!(err, Error::Config { ref setting, ref problem } if setting == "base_url" && problem.contains("allow_plain_http")),
         "{err:?}"
     );
     for local in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
@@ -1106,6 +1104,104 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
         server.received_requests().await.unwrap().is_empty(),
         "nothing was sent"
     );
+}
+
+// ---- errors a user can act on --------------------------------------------
+
+#[test]
+fn configuration_errors_name_the_setting_and_what_to_do() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let config = |e: Error| match e {
+        Error::Config { setting, problem } => (setting, problem),
+        other => panic!("{other:?}"),
+    };
+    let e = identisure::Client::from_lookup(|_| None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "IDENTISURE_ACCOUNT_ID is not set: set it to your account id, or use \
+         Client::builder().credentials(..)"
+    );
+    assert!(!e.is_retryable());
+    let (setting, problem) =
+        config(identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "")])).unwrap_err());
+    assert_eq!(setting, "IDENTISURE_ACCOUNT_ID");
+    assert!(problem.starts_with("is empty"), "{problem}");
+    let (setting, problem) = config(
+        identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "a")])).unwrap_err(),
+    );
+    assert_eq!(setting, "IDENTISURE_SECRET_KEY");
+    assert!(
+        problem.starts_with("is not set: set it to your secret key"),
+        "{problem}"
+    );
+    let (setting, problem) = config(
+        identisure::Client::from_lookup(env(&[
+            ("IDENTISURE_ACCOUNT_ID", "a:b"),
+            ("IDENTISURE_SECRET_KEY", "s"),
+        ]))
+        .unwrap_err(),
+    );
+    assert_eq!(setting, "IDENTISURE_ACCOUNT_ID");
+    assert!(problem.contains("`:`"), "{problem}");
+    // The base URL's variable is named, not the builder's setting.
+    for (url, says) in [
+        ("not a url", "is not an absolute http(s) URL"),
+        (
+            "https://user:pw@api.example",
+            "must not carry a user name or password",
+        ),
+        (
+            "http://api.example",
+            "must be https:// for a host other than this machine",
+        ),
+    ] {
+        let e = identisure::Client::from_lookup(move |name| match name {
+            "IDENTISURE_ACCOUNT_ID" => Some("a".into()),
+            "IDENTISURE_SECRET_KEY" => Some("s".into()),
+            "IDENTISURE_BASE_URL" => Some(url.into()),
+            _ => None,
+        })
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("IDENTISURE_BASE_URL {says}")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("pw@") && !text.contains("not a url"),
+            "{text}"
+        );
+    }
+    // The builder names its own settings.
+    let (setting, problem) = config(identisure::Client::builder().build().unwrap_err());
+    assert_eq!(setting, "account_id");
+    assert!(
+        problem.contains("Client::builder().credentials(..)"),
+        "{problem}"
+    );
+    let (setting, _) = config(
+        identisure::Client::builder()
+            .credentials("a", "")
+            .build()
+            .unwrap_err(),
+    );
+    assert_eq!(setting, "secret_key");
+    let (setting, problem) = config(
+        identisure::Client::builder()
+            .credentials("a", "s")
+            .base_url("ftp://api.example")
+            .build()
+            .unwrap_err(),
+    );
+    assert_eq!(setting, "base_url");
+    assert!(problem.contains("https://api.idkollen.se"), "{problem}");
 }
 
 #[tokio::test]

@@ -105,6 +105,7 @@ impl From<Error> for Exit {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidRequest { field, rule } => Exit::input(format!("{field}: {rule}")),
+            e @ Error::Config { .. } => Exit::input(e.to_string()),
             Error::WaitTimeout => Exit::api("timed out waiting for the session to finish"),
             other => Exit::api(other.to_string()),
         }
@@ -173,10 +174,10 @@ pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Conne
             .allow_plain_http(global.allow_http)
             .build()
             .map_err(|e| match e {
-                Error::InvalidRequest { field, rule } if field == "baseUrl" => {
+                Error::Config { setting, problem } if setting == "base_url" => {
                     Exit::input(format!(
                         "--base-url: {}",
-                        rule.replace("`allow_plain_http(true)`", "--allow-http")
+                        problem.replace("`allow_plain_http(true)`", "--allow-http")
                     ))
                 }
                 other => Exit::from(other),
