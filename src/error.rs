@@ -68,9 +68,65 @@ pub enum Error {
     /// The credentials were missing or wrong (HTTP 401).
     #[error("unauthorized: check the account id and secret key")]
     Unauthorized,
-    /// The session id is unknown or the session expired (HTTP 404).
-    #[error("session not found or expired")]
-    SessionNotFound,
+    /// A collect or cancel found no such session (HTTP 404 with the API's
+    /// error body): the id is unknown, expired, or belongs to another
+    /// account. Start a new session.
+    ///
+    /// ```
+    /// let err = identisure::Error::SessionNotFound { id: Some("s-1".into()) };
+    /// assert!(err.to_string().starts_with("session `s-1` not found (HTTP 404)"));
+    /// ```
+    #[error(
+        "session {}not found (HTTP 404): the id is unknown, expired or belongs to another \
+         account; start a new session",
+        id.as_ref().map(|id| format!("`{id}` ")).unwrap_or_default()
+    )]
+    SessionNotFound {
+        /// The session id, when known (`None` for an error of the generated
+        /// client, [`crate::Client::raw`], which does not say which request
+        /// failed).
+        id: Option<String>,
+    },
+    /// A document download or delete found no such document (HTTP 404 with
+    /// the API's error body). Upload it again.
+    ///
+    /// ```
+    /// let err = identisure::Error::DocumentNotFound { id: "doc-1".into() };
+    /// assert!(err.to_string().starts_with("document `doc-1` not found (HTTP 404)"));
+    /// ```
+    #[error(
+        "document `{id}` not found (HTTP 404): the id is unknown, deleted, expired or belongs \
+         to another account; upload the document again"
+    )]
+    DocumentNotFound {
+        /// The document id.
+        id: String,
+    },
+    /// The URL of a request does not exist (HTTP 404) where a session id
+    /// cannot be the reason: a start, an upload or a verify, or any request
+    /// answered by something that is not the API (an HTML page or an empty
+    /// body instead of the API's JSON error). The base URL is most likely
+    /// wrong, e.g. one `/v3` too many or another server.
+    ///
+    /// ```
+    /// let err = identisure::Error::EndpointNotFound {
+    ///     method: "POST".into(),
+    ///     url: "http://127.0.0.1:7878/v3/v3/bankid-se/auth".into(),
+    ///     message: None,
+    /// };
+    /// assert!(err.to_string().contains("leave `/v3` out of the base URL"));
+    /// ```
+    #[error("{}", not_found_text(method, url, message.as_deref()))]
+    EndpointNotFound {
+        /// The method of the request, e.g. `POST`.
+        method: String,
+        /// The URL that was not found (base URL and path).
+        url: String,
+        /// The server's `message` (redacted), when the body was the API's
+        /// JSON error; `None` for an HTML page or an empty body, which
+        /// means the server is not the API.
+        message: Option<String>,
+    },
     /// A session is already in progress for this user (HTTP 400).
     #[error("a session is already in progress for this user")]
     AlreadyInProgress,
@@ -195,6 +251,25 @@ impl std::fmt::Display for TransportKind {
     }
 }
 
+/// The text of [`Error::EndpointNotFound`].
+fn not_found_text(method: &str, url: &str, message: Option<&str>) -> String {
+    let what = match message {
+        Some(m) => format!("{method} {url} not found (HTTP 404: \"{m}\")"),
+        None => format!(
+            "{method} {url} not found (HTTP 404), and the answer is not the Identisure API's \
+             (no JSON error)"
+        ),
+    };
+    let advice = if url.contains("/v3/v3/") {
+        "leave `/v3` out of the base URL (every path starts with it), e.g. \
+         https://api.idkollen.se"
+    } else {
+        "the base URL looks wrong; it should be the API's root without `/v3`, e.g. \
+         https://api.idkollen.se"
+    };
+    format!("{what}: {advice}")
+}
+
 impl Error {
     /// Whether the same call may succeed later: rate limits, transport
     /// failures and 500/502/503/504. The polling engine retries these for
@@ -205,7 +280,7 @@ impl Error {
     /// assert!(Error::Api { status: 503, message: None }.is_retryable());
     /// assert!(!Error::Api { status: 400, message: None }.is_retryable());
     /// assert!(Error::RateLimited { retry_after: None }.is_retryable());
-    /// assert!(!Error::SessionNotFound.is_retryable());
+    /// assert!(!Error::SessionNotFound { id: None }.is_retryable());
     /// ```
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -228,6 +303,17 @@ impl Error {
             problem: problem.into(),
         }
     }
+}
+
+/// A URL as errors print it: no user info, query or fragment (none is used
+/// by this API; whatever a caller put there stays out of texts).
+pub(crate) fn printable_url(url: &reqwest::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
 }
 
 /// Maps a transport failure of reqwest.

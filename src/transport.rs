@@ -7,12 +7,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
-use crate::decode::{decode_body, from_status, missing_field};
+use crate::decode::{Asked, Target, decode_body, from_status, missing_field};
 use crate::error::{Error, Result};
 use crate::operations::Operation;
 use crate::sensitive::{excerpt, sanitize};
@@ -136,13 +135,11 @@ impl Transport {
             };
             let status = response.status();
             tracing::Span::current().record("status", status.as_u16());
-            // The headers matter only for an error (Retry-After …): taken
-            // then, never copied on the hot path of a successful collect.
-            let headers = if status.is_success() {
-                HeaderMap::new()
-            } else {
-                response.headers().clone()
-            };
+            // The headers and the URL matter only for an error (Retry-After,
+            // a 404 naming the URL …): taken then, never copied on the hot
+            // path of a successful collect.
+            let failed = (!status.is_success())
+                .then(|| (response.headers().clone(), response.url().clone()));
             let body = match read_capped(response, this.max_response_bytes).await {
                 Ok(b) => b,
                 Err(err) => {
@@ -151,10 +148,23 @@ impl Transport {
                 }
             };
             tracing::debug!(status = status.as_u16(), "answer received");
-            if status.is_success() {
-                Ok(Answer { status, body })
-            } else {
-                Err(from_status(status, &headers, &body))
+            match failed {
+                None => Ok(Answer { status, body }),
+                Some((headers, url)) => {
+                    let target = match call.id {
+                        None => Target::None,
+                        Some(id) if call.operation.id.starts_with("document_") => {
+                            Target::Document(id)
+                        }
+                        Some(id) => Target::Session(id),
+                    };
+                    let asked = Asked {
+                        method: call.operation.method.as_str(),
+                        url: &url,
+                        target,
+                    };
+                    Err(from_status(status, &headers, &body, Some(&asked)))
+                }
             }
         }
         .instrument(span);
@@ -228,7 +238,7 @@ impl From<progenitor_client::Error<crate::raw::types::ErrorResponse>> for Error 
                 let message = rv.message.as_deref().map(sanitize);
                 let body = serde_json::to_vec(&serde_json::json!({ "message": message }))
                     .unwrap_or_default();
-                from_status(status, rv.headers(), &body)
+                from_status(status, rv.headers(), &body, None)
             }
             P::InvalidResponsePayload(bytes, err) => {
                 // The generated client does not keep the status here.
@@ -249,7 +259,7 @@ impl From<progenitor_client::Error<crate::raw::types::ErrorResponse>> for Error 
             }
             P::UnexpectedResponse(response) => {
                 let status = response.status();
-                from_status(status, response.headers(), &[])
+                from_status(status, response.headers(), &[], None)
             }
             P::Custom(msg) => Error::Api {
                 status: 0,

@@ -175,9 +175,10 @@ async fn every_answer_maps_to_its_typed_error() {
     let e = collect_error(ResponseTemplate::new(401)).await;
     assert!(matches!(e, Error::Unauthorized), "{e:?}");
     let e = collect_error(json(404, serde_json::json!({"message": "not found"}))).await;
-    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
-    let e = collect_error(ResponseTemplate::new(404).set_body_string("<html>nope</html>")).await;
-    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
+    assert!(
+        matches!(e, Error::SessionNotFound { id: Some(ref id) } if id == "s"),
+        "{e:?}"
+    );
     let e = collect_error(json(
         400,
         serde_json::json!({"message": "A session is already in progress for this user"}),
@@ -889,7 +890,8 @@ async fn errors_of_the_generated_client_map_into_the_one_error_type() {
         .await
         .unwrap_err()
         .into();
-    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
+    // The generated client does not say which request failed.
+    assert!(matches!(e, Error::SessionNotFound { id: None }), "{e:?}");
     let e: Error = raw
         .bankid_se_auth_collect()
         .id("html")
@@ -1107,6 +1109,162 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
 }
 
 // ---- errors a user can act on --------------------------------------------
+
+#[tokio::test]
+async fn a_start_at_a_wrong_base_url_names_the_url_and_never_a_session() {
+    // wiremock answers every request it has no mock for with an empty 404,
+    // as a server that is not the API would.
+    let server = MockServer::start().await;
+    let err = client(&format!("{}/v3", server.uri()))
+        .bankid_se()
+        .auth(AuthRequest::default())
+        .await
+        .unwrap_err();
+    let url = format!("{}/v3/v3/bankid-se/auth", server.uri());
+    assert!(
+        matches!(&err, Error::EndpointNotFound { method, url: u, message: None }
+            if method == "POST" && *u == url),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("POST {url} not found (HTTP 404)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("leave `/v3` out of the base URL"),
+        "one `/v3` too many is named: {text}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(posts(&server).await, 1, "sent once");
+
+    // The API's own JSON error on a start: still no session to be missing.
+    Mock::given(method("POST"))
+        .and(path("/elsewhere/v3/freja/auth"))
+        .respond_with(json(404, serde_json::json!({"message": "no such path"})))
+        .mount(&server)
+        .await;
+    let err = client(&format!("{}/elsewhere", server.uri()))
+        .freja()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::EndpointNotFound { message: Some(m), .. } if m == "no such path"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "POST {}/elsewhere/v3/freja/auth not found (HTTP 404: \"no such path\"): the base URL looks wrong",
+            server.uri()
+        )),
+        "{text}"
+    );
+
+    // An HTML page from a server that is not the API.
+    Mock::given(method("POST"))
+        .and(path("/site/v3/mitid/auth"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("<html>Page not found</html>"))
+        .mount(&server)
+        .await;
+    let err = client(&format!("{}/site", server.uri()))
+        .mitid()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::EndpointNotFound { message: None, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("the answer is not the Identisure API's (no JSON error)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_404_of_a_collect_or_cancel_names_the_session_unless_the_api_did_not_answer() {
+    let server = MockServer::start().await;
+    for verb in ["GET", "DELETE"] {
+        Mock::given(method(verb))
+            .and(path("/v3/freja/auth/gone-1"))
+            .respond_with(json(
+                404,
+                serde_json::json!({"message": "Unknown or expired id"}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let session = client(&server.uri())
+        .freja()
+        .auth_session("gone-1")
+        .unwrap();
+    for err in [
+        session.collect().await.unwrap_err(),
+        session.cancel().await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::SessionNotFound { id: Some(id) } if id == "gone-1"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "session `gone-1` not found (HTTP 404): the id is unknown, expired or belongs to \
+             another account; start a new session"
+        );
+        assert!(!err.is_retryable());
+    }
+    // The same collect answered by something that is not the API: the base
+    // URL, not the session, is what is wrong.
+    for reply in [
+        ResponseTemplate::new(404).set_body_string("<html><h1>Not Found</h1></html>"),
+        ResponseTemplate::new(404),
+    ] {
+        let err = collect_error(reply).await;
+        assert!(
+            matches!(&err, Error::EndpointNotFound { method, url, message: None }
+                if method == "GET" && url.ends_with("/v3/freja/auth/s")),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("the base URL looks wrong"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_404_of_a_document_names_the_document() {
+    let server = MockServer::start().await;
+    for verb in ["GET", "DELETE"] {
+        Mock::given(method(verb))
+            .and(path("/document/doc-1"))
+            .respond_with(json(
+                404,
+                serde_json::json!({"message": "document not found"}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server.uri());
+    for err in [
+        c.documents().download("doc-1").await.unwrap_err(),
+        c.documents().delete("doc-1").await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::DocumentNotFound { id } if id == "doc-1"),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("document `doc-1` not found (HTTP 404)")
+                && text.ends_with("upload the document again"),
+            "{text}"
+        );
+    }
+}
 
 #[test]
 fn configuration_errors_name_the_setting_and_what_to_do() {
