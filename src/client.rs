@@ -277,8 +277,9 @@ impl ClientBuilder {
     }
 
     /// How many times a start is sent again when its connection could not be
-    /// established (default 2; the request provably never left, e.g.
-    /// connection refused). Every other failure of a start (a reset, a
+    /// established (default 2; the request provably never left: the
+    /// connection was refused, the host name did not resolve or the TLS
+    /// handshake failed, [`crate::TransportKind::Connect`], `Dns`, `Tls`). Every other failure of a start (a reset, a
     /// timeout, any answer) is returned and never retried, since the
     /// session may have been created.
     ///

@@ -19,7 +19,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Everything that can go wrong when talking to the Identisure API.
 ///
 /// Match on the variants; no string parsing needed. The `Display` text never
-/// contains personal numbers, secrets or raw response bodies.
+/// contains personal numbers, secrets or raw response bodies. A transport
+/// failure keeps the underlying error as its
+/// [`source`](std::error::Error::source).
 ///
 /// ```
 /// use identisure::{Error, TransportKind};
@@ -27,7 +29,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// let err = Error::InvalidRequest { field: "intent".into(), rule: "must be at most 2000 characters".into() };
 /// assert_eq!(err.to_string(), "invalid request: `intent` must be at most 2000 characters");
 /// assert!(!err.is_retryable());
-/// assert!(Error::Transport { kind: TransportKind::Timeout }.is_retryable());
+/// let err = Error::Transport {
+///     kind: TransportKind::Timeout,
+///     method: Some("GET".into()),
+///     url: Some("https://api.idkollen.se/v3/freja/auth/s1".into()),
+///     source: "operation timed out".into(),
+/// };
+/// assert!(err.is_retryable());
 /// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -146,11 +154,32 @@ pub enum Error {
         /// The server's `message`, when the body was the documented JSON.
         message: Option<String>,
     },
-    /// The request did not get an answer.
-    #[error("transport error: {kind}")]
+    /// The request got no (complete) answer: see `kind`, and the underlying
+    /// error in `source` ([`std::error::Error::source`] returns it, for a
+    /// request a `reqwest::Error`).
+    ///
+    /// ```
+    /// use identisure::{Error, TransportKind};
+    /// let err = Error::Transport {
+    ///     kind: TransportKind::Connect,
+    ///     method: Some("POST".into()),
+    ///     url: Some("http://127.0.0.1:9/v3/bankid-se/auth".into()),
+    ///     source: "connection refused".into(),
+    /// };
+    /// assert!(err.to_string().starts_with("could not connect (POST http://127.0.0.1:9/v3/bankid-se/auth): "));
+    /// assert!(std::error::Error::source(&err).is_some());
+    /// ```
+    #[error("{}", transport_text(*kind, method.as_deref(), url.as_deref()))]
     Transport {
         /// What went wrong on the way.
         kind: TransportKind,
+        /// The method of the request, e.g. `POST` (`None` when not known,
+        /// e.g. for an error of the generated client).
+        method: Option<String>,
+        /// The URL of the request (`None` when no request was under way).
+        url: Option<String>,
+        /// The underlying error (a `reqwest::Error` for a request).
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A success answer whose body does not have the documented shape.
     #[error(
@@ -222,7 +251,7 @@ pub enum Error {
     QrRender(#[from] crate::qr::render::RenderError),
 }
 
-/// Why a request got no answer.
+/// Why a request got no (complete) answer.
 ///
 /// ```
 /// assert_eq!(identisure::TransportKind::Reset.to_string(), "connection reset");
@@ -230,25 +259,116 @@ pub enum Error {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TransportKind {
-    /// The connection could not be opened.
+    /// The connection could not be opened: refused (nothing listens on the
+    /// port) or the host is unreachable. The request was not sent.
+    ///
+    /// ```
+    /// assert_eq!(identisure::TransportKind::Connect.to_string(), "could not connect");
+    /// ```
     Connect,
-    /// The connect or request timeout elapsed.
+    /// The host name of the base URL could not be resolved (or is no valid
+    /// DNS name). The request was not sent.
+    ///
+    /// ```
+    /// assert_eq!(identisure::TransportKind::Dns.to_string(), "could not resolve the host name");
+    /// ```
+    Dns,
+    /// The TLS handshake failed: the port does not speak TLS (it closed the
+    /// connection or answered something else), or the certificate was
+    /// refused. The request was not sent.
+    ///
+    /// ```
+    /// assert_eq!(identisure::TransportKind::Tls.to_string(), "TLS handshake failed");
+    /// ```
+    Tls,
+    /// The connect or request timeout elapsed. The request may have
+    /// arrived.
+    ///
+    /// ```
+    /// assert_eq!(identisure::TransportKind::Timeout.to_string(), "timed out");
+    /// ```
     Timeout,
     /// The connection was closed or reset before the answer was complete.
+    /// The request may have arrived.
+    ///
+    /// ```
+    /// assert_eq!(identisure::TransportKind::Reset.to_string(), "connection reset");
+    /// ```
     Reset,
-    /// Anything else (TLS, protocol, a bad base URL …).
+    /// The server answered something that is not HTTP (e.g. `http://` sent
+    /// to a TLS port, or a port of another protocol). The request may have
+    /// arrived.
+    ///
+    /// ```
+    /// assert_eq!(identisure::TransportKind::Protocol.to_string(), "not an HTTP answer");
+    /// ```
+    Protocol,
+    /// Anything else; the source error says what.
+    ///
+    /// ```
+    /// assert_eq!(identisure::TransportKind::Other.to_string(), "request failed");
+    /// ```
     Other,
 }
 
 impl std::fmt::Display for TransportKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Self::Connect => "connection failed",
+            Self::Connect => "could not connect",
+            Self::Dns => "could not resolve the host name",
+            Self::Tls => "TLS handshake failed",
             Self::Timeout => "timed out",
             Self::Reset => "connection reset",
-            Self::Other => "other transport failure",
+            Self::Protocol => "not an HTTP answer",
+            Self::Other => "request failed",
         })
     }
+}
+
+impl TransportKind {
+    /// Whether the request provably never left: the connection (TCP, then
+    /// TLS) was not established, so a start may be sent again.
+    pub(crate) fn never_sent(self) -> bool {
+        matches!(self, Self::Connect | Self::Dns | Self::Tls)
+    }
+
+    /// What to do about it.
+    fn advice(self) -> &'static str {
+        match self {
+            Self::Connect => {
+                "nothing accepted the connection; check the host and port of the base URL and \
+                 that the server is running"
+            }
+            Self::Dns => "check the host of the base URL, and this machine's DNS and network",
+            Self::Tls => {
+                "check that the base URL's port serves https (or use http:// for a local \
+                 server) and that its certificate is valid for the host"
+            }
+            Self::Timeout => {
+                "no answer within ClientBuilder::connect_timeout / request_timeout; the server \
+                 or the network is slow or down, try again later"
+            }
+            Self::Reset => {
+                "the connection closed before the answer was complete; try again (a start may \
+                 have created a session)"
+            }
+            Self::Protocol => {
+                "check the scheme and port of the base URL (the API speaks https:// on port 443)"
+            }
+            Self::Other => "see the source error",
+        }
+    }
+}
+
+/// The text of [`Error::Transport`].
+fn transport_text(kind: TransportKind, method: Option<&str>, url: Option<&str>) -> String {
+    let request = match (method, url) {
+        (Some(m), Some(u)) => format!(" ({m} {u})"),
+        (None, Some(u)) => format!(" ({u})"),
+        (Some(m), None) => format!(" ({m})"),
+        (None, None) => String::new(),
+    };
+    format!("{kind}{request}: {}", kind.advice())
 }
 
 /// The text of [`Error::EndpointNotFound`].
@@ -272,8 +392,9 @@ fn not_found_text(method: &str, url: &str, message: Option<&str>) -> String {
 
 impl Error {
     /// Whether the same call may succeed later: rate limits, transport
-    /// failures and 500/502/503/504. The polling engine retries these for
-    /// collects; starts are never retried automatically.
+    /// failures and 408/500/502/503/504. The polling engine retries these
+    /// for collects; starts are never retried automatically (except when
+    /// the connection could not even be opened).
     ///
     /// ```
     /// use identisure::Error;
@@ -303,6 +424,23 @@ impl Error {
             problem: problem.into(),
         }
     }
+    /// A failure of reqwest on the request `method` (when known) to `url`
+    /// (else the URL reqwest names). The URL is printed by this error, so it
+    /// is taken out of the source.
+    pub(crate) fn transport(
+        e: reqwest::Error,
+        method: Option<&str>,
+        url: Option<&reqwest::Url>,
+    ) -> Self {
+        let kind = transport_kind(&e);
+        let url = url.or(e.url()).map(printable_url);
+        Error::Transport {
+            kind,
+            method: method.map(str::to_string),
+            url,
+            source: Box::new(e.without_url()),
+        }
+    }
 }
 
 /// A URL as errors print it: no user info, query or fragment (none is used
@@ -316,18 +454,41 @@ pub(crate) fn printable_url(url: &reqwest::Url) -> String {
     url.to_string()
 }
 
-/// Maps a transport failure of reqwest.
+/// Maps a failure of reqwest (e.g. of the generated client's
+/// `CommunicationError`), naming the URL reqwest knows.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+/// let url = format!("http://{}/", probe.local_addr().unwrap());
+/// drop(probe);
+/// let http = identisure::http_client_builder().build().unwrap();
+/// let e = http.get(&url).send().await.unwrap_err();
+/// let err = identisure::Error::from(e);
+/// assert!(matches!(err, identisure::Error::Transport { kind: identisure::TransportKind::Connect, .. }));
+/// assert!(err.to_string().contains(&url));
+/// # }
+/// ```
 impl From<reqwest::Error> for Error {
     fn from(e: reqwest::Error) -> Self {
-        Error::Transport {
-            kind: transport_kind(&e),
-        }
+        Error::transport(e, None, None)
     }
 }
 
 pub(crate) fn transport_kind(e: &reqwest::Error) -> TransportKind {
     if e.is_timeout() {
         return TransportKind::Timeout;
+    }
+    if e.is_connect() {
+        // Within the connector (DNS, TCP, TLS): the request never left.
+        return if e.is_dns() || is_invalid_host_name(e) {
+            TransportKind::Dns
+        } else if is_tls_failure(e) {
+            TransportKind::Tls
+        } else {
+            TransportKind::Connect
+        };
     }
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
     while let Some(s) = source {
@@ -342,18 +503,61 @@ pub(crate) fn transport_kind(e: &reqwest::Error) -> TransportKind {
                 _ => {}
             }
         }
-        if let Some(h) = s.downcast_ref::<hyper::Error>()
-            && (h.is_incomplete_message() || h.is_canceled() || h.is_closed())
-        {
-            return TransportKind::Reset;
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            if h.is_parse() {
+                return TransportKind::Protocol;
+            }
+            if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
+                return TransportKind::Reset;
+            }
         }
         source = s.source();
     }
-    if e.is_connect() {
-        TransportKind::Connect
-    } else if e.is_body() || e.is_request() {
+    if e.is_body() || e.is_request() {
         TransportKind::Reset
     } else {
         TransportKind::Other
     }
+}
+
+/// Whether the host name could not even be asked for: it is no valid DNS
+/// name (rustls refuses it as the name to verify the certificate against).
+fn is_invalid_host_name(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<rustls::pki_types::InvalidDnsNameError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Whether a connect failure happened in the TLS handshake: rustls refused
+/// what the server sent (its certificate, or bytes that are not TLS), or the
+/// server closed the connection during the handshake (tokio-rustls reports
+/// that as "tls handshake eof"). The TLS layer's errors travel as
+/// `io::Error`s wrapping each other, whose `source()` skips the wrapped
+/// error: they are unwrapped with `get_ref`.
+fn is_tls_failure(e: &reqwest::Error) -> bool {
+    fn tls(err: &(dyn std::error::Error + 'static)) -> bool {
+        if err.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        match err.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                io.to_string().starts_with("tls handshake")
+                    || io.get_ref().is_some_and(|inner| tls(inner))
+            }
+            None => false,
+        }
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        if tls(s) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }

@@ -113,6 +113,7 @@ impl Transport {
                     };
                 }
             }
+            let method = call.operation.method.as_str();
             let mut request = this
                 .http
                 .request(call.operation.method.clone(), url)
@@ -128,7 +129,8 @@ impl Transport {
             let response = match request.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    let err = Error::from(e);
+                    // reqwest's error names the URL it was sent to.
+                    let err = Error::transport(e, Some(method), None);
                     tracing::debug!(error = %err, "request failed");
                     return Err(err);
                 }
@@ -140,7 +142,7 @@ impl Transport {
             // path of a successful collect.
             let failed = (!status.is_success())
                 .then(|| (response.headers().clone(), response.url().clone()));
-            let body = match read_capped(response, this.max_response_bytes).await {
+            let body = match read_capped(response, this.max_response_bytes, method).await {
                 Ok(b) => b,
                 Err(err) => {
                     tracing::debug!(error = %err, "reading the answer failed");
@@ -159,7 +161,7 @@ impl Transport {
                         Some(id) => Target::Session(id),
                     };
                     let asked = Asked {
-                        method: call.operation.method.as_str(),
+                        method,
                         url: &url,
                         target,
                     };
@@ -174,8 +176,13 @@ impl Transport {
 
 /// Reads a body, at most `limit` bytes. A success answer that is larger
 /// (announced by `Content-Length` or found while reading) is an
-/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit.
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
+/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit. A
+/// failure while reading names the request (`method` and its URL).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    method: &str,
+) -> Result<bytes::Bytes> {
     let status = response.status();
     let too_large = || Error::ResponseTooLarge {
         status: status.as_u16(),
@@ -189,7 +196,12 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<by
     let mut whole: Option<bytes::Bytes> = None;
     let mut body = bytes::BytesMut::new();
     let mut len = 0;
-    while let Some(chunk) = response.chunk().await.map_err(Error::from)? {
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => return Err(Error::transport(e, Some(method), Some(response.url()))),
+        };
         let take = chunk.len().min(limit - len);
         if take < chunk.len() && status.is_success() {
             return Err(too_large());

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -145,10 +147,16 @@ async fn a_start_is_never_retried_on_5xx_429_or_reset() {
         matches!(
             err,
             Error::Transport {
-                kind: TransportKind::Reset
+                kind: TransportKind::Reset,
+                ..
             }
         ),
         "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("connection reset (POST {base}/v3/vipps/auth): ")),
+        "{text}"
     );
     assert_eq!(log.lock().unwrap().len(), 1, "start retried after a reset");
 }
@@ -421,16 +429,40 @@ async fn a_hanging_server_is_bounded_by_the_request_timeout() {
         matches!(
             err,
             Error::Transport {
-                kind: TransportKind::Timeout
+                kind: TransportKind::Timeout,
+                ..
             }
         ),
         "{err:?}"
     );
     assert!(err.is_retryable());
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("timed out (GET {base}/v3/bankid-no/auth/h): ")),
+        "{text}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+/// The chain of sources below an error, each as `Display`, with the io
+/// error kinds met on the way (those wrapped in another io error included).
+fn causes(err: &Error) -> (Vec<String>, Vec<std::io::ErrorKind>) {
+    let (mut texts, mut kinds) = (Vec::new(), Vec::new());
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        texts.push(s.to_string());
+        let mut io = s.downcast_ref::<std::io::Error>();
+        while let Some(e) = io {
+            kinds.push(e.kind());
+            io = e.get_ref().and_then(|i| i.downcast_ref::<std::io::Error>());
+        }
+        source = s.source();
+    }
+    (texts, kinds)
 }
 
 #[tokio::test]
-async fn a_refused_connection_is_a_connect_error() {
+async fn a_refused_connection_is_a_connect_error_naming_the_request_with_its_cause() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
@@ -441,14 +473,33 @@ async fn a_refused_connection_is_a_connect_error() {
         .collect()
         .await
         .unwrap_err();
+    let url = format!("{base}/v3/freja/sign/x");
     assert!(
         matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Connect
-            }
+            &err,
+            Error::Transport { kind: TransportKind::Connect, method: Some(m), url: Some(u), .. }
+                if m == "GET" && *u == url
         ),
         "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "could not connect (GET {url}): nothing accepted the connection; check the host \
+             and port of the base URL and that the server is running"
+        )
+    );
+    assert!(err.is_retryable());
+    // The cause is kept: reqwest's error, and below it the refusal.
+    let source = std::error::Error::source(&err).unwrap();
+    assert!(
+        source.downcast_ref::<reqwest::Error>().is_some(),
+        "{source:?}"
+    );
+    let (_, kinds) = causes(&err);
+    assert!(
+        kinds.contains(&std::io::ErrorKind::ConnectionRefused),
+        "{kinds:?}"
     );
 }
 
@@ -956,7 +1007,8 @@ async fn errors_of_the_generated_client_map_into_the_one_error_type() {
         matches!(
             e,
             Error::Transport {
-                kind: TransportKind::Reset
+                kind: TransportKind::Reset,
+                ..
             }
         ),
         "{e:?}"
@@ -1263,6 +1315,127 @@ async fn a_404_of_a_document_names_the_document() {
                 && text.ends_with("upload the document again"),
             "{text}"
         );
+    }
+}
+
+/// A plain TCP server on 127.0.0.1 (no TLS): reads what arrives, answers
+/// `reply` (nothing: it just closes) and counts the connections.
+async fn plain_tcp(reply: &'static [u8]) -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (addr.to_string(), connections)
+}
+
+#[tokio::test]
+async fn a_tls_handshake_with_a_server_without_tls_is_a_tls_error() {
+    // The server closes during the handshake, or answers plain HTTP.
+    for reply in [
+        &b""[..],
+        b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    ] {
+        let (addr, connections) = plain_tcp(reply).await;
+        let url = format!("https://{addr}/v3/freja/auth/t");
+        let err = client(&format!("https://{addr}"))
+            .freja()
+            .auth_session("t")
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Transport { kind: TransportKind::Tls, method: Some(m), url: Some(u), .. }
+                if m == "GET" && *u == url),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("TLS handshake failed (GET {url}): check that")),
+            "{text}"
+        );
+        assert!(err.is_retryable());
+        assert!(
+            std::error::Error::source(&err)
+                .unwrap()
+                .downcast_ref::<reqwest::Error>()
+                .is_some()
+        );
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+    // A start whose handshake failed never left: like a refused one, it is
+    // sent again (`start_connect_retries`, here 1).
+    let (addr, connections) = plain_tcp(b"").await;
+    let err = identisure::Client::builder()
+        .credentials("a", "s")
+        .base_url(format!("https://{addr}"))
+        .start_connect_retries(1)
+        .build()
+        .unwrap()
+        .vipps()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Tls,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_host_name_that_does_not_resolve_is_a_dns_error() {
+    // A label of 64 characters cannot be put in a DNS query (63 at most), so
+    // the system resolver refuses the name without sending anything: a real
+    // resolution failure that stays on this machine (`.invalid` is reserved
+    // besides). Over https, rustls refuses the name even earlier, as no
+    // valid DNS name. Plain http is allowed here: nothing can be sent.
+    let host = format!("{}.invalid", "a".repeat(64));
+    for scheme in ["http", "https"] {
+        let url = format!("{scheme}://{host}/v3/ftn/auth/d");
+        let err = identisure::Client::builder()
+            .credentials("a", "s")
+            .base_url(format!("{scheme}://{host}"))
+            .allow_plain_http(true)
+            .build()
+            .unwrap()
+            .ftn()
+            .auth_session("d")
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Transport { kind: TransportKind::Dns, url: Some(u), .. } if *u == url),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "could not resolve the host name (GET {url}): check the host of the base URL"
+            )),
+            "{text}"
+        );
+        assert!(err.is_retryable());
+        assert!(std::error::Error::source(&err).is_some());
     }
 }
 

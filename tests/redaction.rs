@@ -306,6 +306,39 @@ async fn canaries_stay_out_of_errors_of_oversized_redirected_cut_and_missing_ans
     assert!(matches!(e, Error::EndpointNotFound { .. }), "{e:?}");
     printed.push(format!("{e}"));
     printed.push(format!("{e:?}"));
+    // A transport failure: its text, its Debug and its whole source chain.
+    let refused = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", probe.local_addr().unwrap());
+        drop(probe);
+        base
+    };
+    let client = identisure::Client::builder()
+        .credentials("acct-canary", SECRET_KEY)
+        .base_url(refused)
+        .start_connect_retries(0)
+        .build()
+        .unwrap();
+    let request = identisure::providers::bankid_se::AuthRequest::default()
+        .ssn(identisure::PersonalNumber::new(SSN).unwrap());
+    let e = client.bankid_se().auth(request).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    printed.push(format!("{e}"));
+    printed.push(format!("{e:?}"));
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        printed.push(format!("{s} {s:?}"));
+        source = s.source();
+    }
+    // A secret key put in the base URL is refused without being repeated.
+    let e = identisure::Client::builder()
+        .credentials("acct-canary", SECRET_KEY)
+        .base_url(format!("https://acct-canary:{SECRET_KEY}@api.example"))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e:?}");
+    printed.push(format!("{e}"));
+    printed.push(format!("{e:?}"));
     assert!(elsewhere.seen().is_empty(), "the redirect was not followed");
     assert_all_clean("error", &printed);
     drop(_guard);

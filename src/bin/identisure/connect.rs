@@ -234,19 +234,6 @@ pub async fn connect(global: &Global, timeout: Option<Duration>) -> Result<Conne
     }
 }
 
-/// A transport failure names where it tried to go.
-pub fn with_target(exit: Exit, conn: &Connection) -> Exit {
-    match exit.reason {
-        Some(reason) if exit.code == 3 && reason.starts_with("transport error") => {
-            Exit::api(format!("{reason} ({})", conn.target))
-        }
-        reason => Exit {
-            code: exit.code,
-            reason,
-        },
-    }
-}
-
 /// Makes a session JSON safe to print: `qrStartSecret` is replaced, and
 /// personal numbers are kept only in a COMPLETED state (or a `verify`
 /// result, which is the answer the user asked for).

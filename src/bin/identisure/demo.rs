@@ -137,7 +137,6 @@ async fn demo(args: Args, global: Global) -> Exit {
         }
     ));
     let exit = login(&args, &conn, &ui).await;
-    let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
     }

@@ -356,7 +356,6 @@ async fn run_start(args: StartArgs, global: Global, timeout: Option<Duration>) -
         Err(exit) => return exit,
     };
     let exit = request.send(&conn.client, args.wait, deadline).await;
-    let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
     }
@@ -610,7 +609,7 @@ async fn run_by_id(args: GetArgs, global: Global, timeout: Option<Duration>, op:
             "{r} (the in-process simulator knows only sessions of this command; \
                  use --base-url with a running `identisure simulate`)"
         )),
-        other => connect::with_target(other, &conn),
+        other => other,
     };
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
