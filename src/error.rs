@@ -1,8 +1,14 @@
-//! The one error type of the client layer. It imports no other module of
-//! the crate except the QR helpers' own error types (which import nothing
-//! of it): how an answer maps into it is `decode.rs` (status, headers,
-//! body), how the generated client's errors do is `transport.rs`, and the
-//! redaction its texts go through is `sensitive.rs`.
+//! The one error type of the client layer, and the texts it prints. It
+//! imports no other module of the crate except the QR helpers' own error
+//! types (which import nothing of it): how an answer maps into it is
+//! `decode.rs` (status, headers, body), how the generated client's errors do
+//! is `transport.rs`, and the redaction its texts go through is
+//! `sensitive.rs`.
+//!
+//! Every `Display` text says what happened and what to do about it, on one
+//! line. A text names the request (method and URL: the base URL, the path
+//! and a session or document id, never credentials) but never a personal
+//! number, a secret or a raw body.
 
 use std::time::Duration;
 
@@ -18,10 +24,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong when talking to the Identisure API.
 ///
-/// Match on the variants; no string parsing needed. The `Display` text never
-/// contains personal numbers, secrets or raw response bodies. A transport
-/// failure keeps the underlying error as its
-/// [`source`](std::error::Error::source).
+/// Match on the variants; no string parsing needed. The `Display` text says
+/// what happened and what to do; it never contains personal numbers, secrets
+/// or raw response bodies. A transport failure keeps the underlying error as
+/// its [`source`](std::error::Error::source).
 ///
 /// ```
 /// use identisure::{Error, TransportKind};
@@ -40,7 +46,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A request field broke a rule of the API; nothing was sent.
+    /// A request field broke a rule of the API; nothing was sent. Fix the
+    /// value of `field`.
+    ///
+    /// ```
+    /// use identisure::Error;
+    /// let err = Error::InvalidRequest { field: "intent".into(), rule: "must not be empty".into() };
+    /// assert_eq!(err.to_string(), "invalid request: `intent` must not be empty");
+    /// ```
     #[error("invalid request: `{field}` {rule}")]
     InvalidRequest {
         /// The field as it is named on the wire (camelCase), e.g. `intent`.
@@ -73,8 +86,16 @@ pub enum Error {
         /// to your account id, …`.
         problem: String,
     },
-    /// The credentials were missing or wrong (HTTP 401).
-    #[error("unauthorized: check the account id and secret key")]
+    /// The API refused the credentials (HTTP 401).
+    ///
+    /// ```
+    /// let text = identisure::Error::Unauthorized.to_string();
+    /// assert!(text.starts_with("unauthorized (HTTP 401): check the account id and secret key"));
+    /// ```
+    #[error(
+        "unauthorized (HTTP 401): check the account id and secret key, and that they are for \
+         this environment (staging or production)"
+    )]
     Unauthorized,
     /// A collect or cancel found no such session (HTTP 404 with the API's
     /// error body): the id is unknown, expired, or belongs to another
@@ -135,23 +156,52 @@ pub enum Error {
         /// means the server is not the API.
         message: Option<String>,
     },
-    /// A session is already in progress for this user (HTTP 400).
-    #[error("a session is already in progress for this user")]
+    /// A session is already in progress for this user (HTTP 400). Cancel it
+    /// or wait for it to end, then start again.
+    ///
+    /// ```
+    /// let text = identisure::Error::AlreadyInProgress.to_string();
+    /// assert!(text.starts_with("a session is already in progress for this user"));
+    /// ```
+    #[error(
+        "a session is already in progress for this user (HTTP 400): wait for it to end or \
+         cancel it, then start again"
+    )]
     AlreadyInProgress,
     /// Too many requests (HTTP 429); wait `retry_after` (when the server said
-    /// how long) or one second before the next call.
-    #[error("rate limited{}", retry_after.map(|d| format!(" (retry after {} ms)", d.as_millis())).unwrap_or_default())]
+    /// how long) or one second before the next call. [`crate::Session::wait`]
+    /// does so by itself.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let err = identisure::Error::RateLimited { retry_after: Some(Duration::from_secs(2)) };
+    /// assert_eq!(err.to_string(), "rate limited (HTTP 429): wait 2000 ms before the next request");
+    /// ```
+    #[error(
+        "rate limited (HTTP 429): wait {} before the next request",
+        retry_after.map(|d| format!("{} ms", d.as_millis())).unwrap_or_else(|| "a second".into())
+    )]
     RateLimited {
         /// The server's `Retry-After`, when present and readable.
         retry_after: Option<Duration>,
     },
-    /// Any other answer with a non-success status.
-    #[error("API error {status}{}", message.as_ref().map(|m| format!(": {m}")).unwrap_or_default())]
+    /// Any other answer with a non-success status (a 3xx, which is never
+    /// followed, a 4xx other than the above, a 5xx).
+    ///
+    /// ```
+    /// let err = identisure::Error::Api { status: 503, message: Some("down".into()) };
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "HTTP 503 from the server: \"down\": a server or gateway error; try again later"
+    /// );
+    /// ```
+    #[error("{}", api_text(*status, message.as_deref()))]
     Api {
         /// HTTP status code (0 for an error raised by a hook of the
         /// generated client).
         status: u16,
-        /// The server's `message`, when the body was the documented JSON.
+        /// The server's `message` (redacted), when the body was the
+        /// documented JSON.
         message: Option<String>,
     },
     /// The request got no (complete) answer: see `kind`, and the underlying
@@ -182,8 +232,20 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A success answer whose body does not have the documented shape.
+    ///
+    /// ```
+    /// let err = identisure::Error::Decode {
+    ///     status: 200,
+    ///     field: Some("id".into()),
+    ///     detail: "missing field".into(),
+    ///     excerpt: None,
+    /// };
+    /// assert!(err.to_string().starts_with("undecodable response (HTTP 200) at `id`: missing field: "));
+    /// ```
     #[error(
-        "undecodable response (status {status}){}: {detail}{}",
+        "undecodable response{}{}: {detail}{}: the server is not the Identisure API, or it \
+         answers in a way this version of identisure does not know; check the base URL",
+        if *status == 0 { String::new() } else { format!(" (HTTP {status})") },
         field.as_ref().map(|f| format!(" at `{f}`")).unwrap_or_default(),
         excerpt.as_ref().map(|e| format!(" [body: {e}]")).unwrap_or_default()
     )]
@@ -201,21 +263,54 @@ pub enum Error {
     /// A success answer's body was larger than
     /// [`crate::ClientBuilder::max_response_bytes`] (default 1 MiB); reading
     /// stopped at the cap. Not retried: the server (or a proxy) misbehaves.
-    #[error("response body larger than {limit} bytes (status {status})")]
+    ///
+    /// ```
+    /// let err = identisure::Error::ResponseTooLarge { status: 200, limit: 1024 };
+    /// assert!(err.to_string().starts_with("response body larger than 1024 bytes (HTTP 200)"));
+    /// ```
+    #[error(
+        "response body larger than {limit} bytes (HTTP {status}), not read: raise \
+         ClientBuilder::max_response_bytes for large documents, otherwise the server \
+         misbehaves"
+    )]
     ResponseTooLarge {
         /// HTTP status code of the answer.
         status: u16,
         /// The configured cap, in bytes.
         limit: usize,
     },
-    /// The session reported a `status` this crate does not know.
-    #[error("unknown session status `{0}`")]
+    /// The session reported a `status` this crate does not know (redacted).
+    ///
+    /// ```
+    /// let err = identisure::Error::UnknownStatus("PAUSED".into());
+    /// assert!(err.to_string().starts_with("unknown session status `PAUSED`"));
+    /// ```
+    #[error(
+        "unknown session status `{0}`: this version of identisure does not know it; update \
+         identisure"
+    )]
     UnknownStatus(String),
-    /// [`crate::Session::wait`] reached its deadline (the session was cancelled, best effort).
-    #[error("timed out waiting for the session to finish")]
+    /// [`crate::Session::wait`] reached its deadline
+    /// ([`crate::WaitOptions::timeout`]; the session was cancelled, best
+    /// effort, unless [`crate::WaitOptions::cancel_on_timeout`] said not to).
+    ///
+    /// ```
+    /// let text = identisure::Error::WaitTimeout.to_string();
+    /// assert!(text.starts_with("timed out waiting for the session to finish"));
+    /// ```
+    #[error(
+        "timed out waiting for the session to finish (WaitOptions::timeout): start a new \
+         session, or wait longer"
+    )]
     WaitTimeout,
-    /// The session was cancelled through [`crate::Session::cancel`] while waiting.
-    #[error("the session was cancelled")]
+    /// The session was cancelled through [`crate::Session::cancel`] while
+    /// waiting.
+    ///
+    /// ```
+    /// let text = identisure::Error::Cancelled.to_string();
+    /// assert!(text.starts_with("the session was cancelled"));
+    /// ```
+    #[error("the session was cancelled (Session::cancel): start a new session to try again")]
     Cancelled,
     /// A BankID QR code was asked of a pending session without QR data
     /// ([`crate::qr::BankIdQr::from_pending`]).
@@ -390,6 +485,27 @@ fn not_found_text(method: &str, url: &str, message: Option<&str>) -> String {
     format!("{what}: {advice}")
 }
 
+/// The text of [`Error::Api`].
+fn api_text(status: u16, message: Option<&str>) -> String {
+    let message = message.map(|m| format!(": \"{m}\"")).unwrap_or_default();
+    if status == 0 {
+        return format!("error from a hook of the generated client{message}");
+    }
+    let advice = match status {
+        300..=399 => {
+            "a redirect, which is never followed (the credentials must not reach another \
+             host); check the base URL (https://, the API's host)"
+        }
+        400 => "the API refused the request; check what its message names",
+        403 => "the account may not use this operation; check the account and the environment",
+        405 => "method not allowed; check the base URL (the API's root, without `/v3`)",
+        408 | 500 | 502 | 503 | 504 => "a server or gateway error; try again later",
+        s if s < 500 => "the request was refused",
+        _ => "a server error",
+    };
+    format!("HTTP {status} from the server{message}: {advice}")
+}
+
 impl Error {
     /// Whether the same call may succeed later: rate limits, transport
     /// failures and 408/500/502/503/504. The polling engine retries these
@@ -424,6 +540,7 @@ impl Error {
             problem: problem.into(),
         }
     }
+
     /// A failure of reqwest on the request `method` (when known) to `url`
     /// (else the URL reqwest names). The URL is printed by this error, so it
     /// is taken out of the source.
