@@ -63,8 +63,11 @@ impl Client {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|_| Error::Transport {
+            .map_err(|e| Error::Transport {
                 kind: TransportKind::Other,
+                method: None,
+                url: None,
+                source: Box::new(e),
             })?;
         Ok(Self {
             inner: client,

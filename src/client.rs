@@ -269,7 +269,7 @@ impl ClientBuilder {
     /// let b = identisure::Client::builder().credentials("a", "s").max_in_flight(256);
     /// assert!(b.build().is_ok());
     /// let err = identisure::Client::builder().credentials("a", "s").max_in_flight(0).build().unwrap_err();
-    /// assert!(matches!(err, identisure::Error::InvalidRequest { ref field, .. } if field == "maxInFlight"));
+    /// assert!(matches!(err, identisure::Error::Config { ref setting, .. } if setting == "max_in_flight"));
     /// ```
     pub fn max_in_flight(mut self, max: usize) -> Self {
         self.max_in_flight = max;
@@ -277,8 +277,9 @@ impl ClientBuilder {
     }
 
     /// How many times a start is sent again when its connection could not be
-    /// established (default 2; the request provably never left, e.g.
-    /// connection refused). Every other failure of a start (a reset, a
+    /// established (default 2; the request provably never left: the
+    /// connection was refused, the host name did not resolve or the TLS
+    /// handshake failed, [`crate::TransportKind::Connect`], `Dns`, `Tls`). Every other failure of a start (a reset, a
     /// timeout, any answer) is returned and never retried, since the
     /// session may have been created.
     ///
@@ -313,7 +314,7 @@ impl ClientBuilder {
     /// ```
     /// use identisure::{Client, Error};
     /// let refused = Client::builder().credentials("a", "s").base_url("http://api.example").build();
-    /// assert!(matches!(refused, Err(Error::InvalidRequest { ref field, .. }) if field == "baseUrl"));
+    /// assert!(matches!(refused, Err(Error::Config { ref setting, .. }) if setting == "base_url"));
     /// let allowed = Client::builder().credentials("a", "s").base_url("http://api.example")
     ///     .allow_plain_http(true).build();
     /// assert!(allowed.is_ok());
@@ -343,61 +344,92 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Fails with [`Error::InvalidRequest`] naming the
-    /// setting when credentials are missing or the base URL is not an absolute
-    /// http(s) URL.
+    /// Builds the client. Fails with [`Error::Config`] naming the setting
+    /// and what to do when the credentials are missing, the base URL is not
+    /// an absolute http(s) URL (or carries credentials, or is plain http to
+    /// another host), or `max_in_flight` is 0.
     ///
     /// ```
     /// use identisure::{Client, Error};
     ///
     /// let err = Client::builder().build().unwrap_err();
-    /// assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "accountId"));
+    /// assert!(matches!(err, Error::Config { ref setting, .. } if setting == "account_id"));
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "account_id is not set: pass your account id and secret key to \
+    ///      Client::builder().credentials(..), or use Client::from_env()"
+    /// );
     /// let err = Client::builder().credentials("a", "s").base_url("not a url").build().unwrap_err();
-    /// assert!(matches!(err, Error::InvalidRequest { ref field, .. } if field == "baseUrl"));
+    /// assert!(matches!(err, Error::Config { ref setting, .. } if setting == "base_url"));
     /// ```
     pub fn build(self) -> Result<Client> {
-        let account_id = self
-            .account_id
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| Error::invalid("accountId", "is required"))?;
+        self.build_for(Settings::BUILDER)
+    }
+
+    /// [`ClientBuilder::build`], naming the settings as `names` does.
+    fn build_for(self, names: Settings) -> Result<Client> {
+        let account_id = match self.account_id {
+            None => return Err(Error::config(names.account_id, names.account_id_unset)),
+            Some(a) if a.is_empty() => {
+                return Err(Error::config(names.account_id, names.account_id_empty));
+            }
+            Some(a) => a,
+        };
         if account_id.contains(':') {
-            return Err(Error::invalid("accountId", "must not contain `:`"));
+            return Err(Error::config(
+                names.account_id,
+                "must not contain `:` (it is the user name of HTTP Basic auth): give the \
+                 account id alone, not `id:secret`",
+            ));
         }
         if self.max_in_flight == 0 {
-            return Err(Error::invalid("maxInFlight", "must be at least 1"));
+            return Err(Error::config(
+                "max_in_flight",
+                "must be at least 1 (it bounds the requests in flight; the default is 64)",
+            ));
         }
-        let secret_key = self
-            .secret_key
-            .filter(|s| !s.0.is_empty())
-            .ok_or_else(|| Error::invalid("secretKey", "is required"))?;
+        let secret_key = match self.secret_key {
+            None => return Err(Error::config(names.secret_key, names.secret_key_unset)),
+            Some(s) if s.0.is_empty() => {
+                return Err(Error::config(names.secret_key, names.secret_key_empty));
+            }
+            Some(s) => s,
+        };
         let base = self
             .environment
             .base_url()
             .trim_end_matches('/')
             .to_string();
+        // The base URL may be printed, but not before it is known to hold
+        // no credentials: a text that does not parse is never repeated.
         let base_url = Url::parse(&base)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-            .ok_or_else(|| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
+            .ok_or_else(|| Error::config(names.base_url, names.base_url_invalid))?;
         if !base_url.username().is_empty() || base_url.password().is_some() {
             // Credentials belong in `credentials(..)`, where they are redacted.
-            return Err(Error::invalid(
-                "baseUrl",
-                "must not carry a user or password (give them to `credentials`)",
-            ));
+            return Err(Error::config(names.base_url, names.base_url_credentials));
         }
         if base_url.scheme() == "http" && !self.allow_plain_http && !is_loopback(&base_url) {
-            return Err(Error::invalid(
-                "baseUrl",
-                "must be https:// (the secret key would cross the network in clear text); \
-                 `allow_plain_http(true)` allows http:// to another host",
+            return Err(Error::config(
+                names.base_url,
+                format!(
+                    "must be https:// for a host other than this machine (plain http:// would \
+                     carry the secret key to {} in clear text): {}",
+                    base_url.host_str().unwrap_or_default(),
+                    names.plain_http_advice
+                ),
             ));
         }
 
         let token = base64::engine::general_purpose::STANDARD
             .encode(format!("{account_id}:{}", secret_key.expose()));
-        let mut auth = HeaderValue::from_str(&format!("Basic {token}"))
-            .map_err(|_| Error::invalid("secretKey", "must be printable ASCII"))?;
+        let mut auth = HeaderValue::from_str(&format!("Basic {token}")).map_err(|_| {
+            Error::config(
+                names.secret_key,
+                "must be printable ASCII: check for a stray character where it was read",
+            )
+        })?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
@@ -434,6 +466,80 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// The value of an environment variable: unset is `None`, a value that is
+/// not UTF-8 an [`Error::Config`] naming the variable.
+fn env_value(
+    name: &str,
+    value: std::result::Result<String, std::env::VarError>,
+) -> Result<Option<String>> {
+    match value {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::config(
+            name,
+            "is not valid UTF-8: set it to the value as plain text",
+        )),
+    }
+}
+
+/// How [`Error::Config`] names the settings and what to do: after the
+/// builder's methods, or after the environment variables of
+/// [`Client::from_env`].
+#[derive(Clone, Copy)]
+struct Settings {
+    account_id: &'static str,
+    account_id_unset: &'static str,
+    account_id_empty: &'static str,
+    secret_key: &'static str,
+    secret_key_unset: &'static str,
+    secret_key_empty: &'static str,
+    base_url: &'static str,
+    base_url_invalid: &'static str,
+    base_url_credentials: &'static str,
+    plain_http_advice: &'static str,
+}
+
+impl Settings {
+    const BUILDER: Settings = Settings {
+        account_id: "account_id",
+        account_id_unset: "is not set: pass your account id and secret key to \
+                           Client::builder().credentials(..), or use Client::from_env()",
+        account_id_empty: "is empty: pass your account id to Client::builder().credentials(..)",
+        secret_key: "secret_key",
+        secret_key_unset: "is not set: pass your account id and secret key to \
+                           Client::builder().credentials(..), or use Client::from_env()",
+        secret_key_empty: "is empty: pass your secret key to Client::builder().credentials(..)",
+        base_url: "base_url",
+        base_url_invalid: "is not an absolute http(s) URL: give the API's root, e.g. \
+                           https://api.idkollen.se (without `/v3`)",
+        base_url_credentials: "must not carry a user name or password: give them to \
+                               Client::builder().credentials(..) instead",
+        plain_http_advice: "use https://, or allow it with `allow_plain_http(true)` on a \
+                            network you trust",
+    };
+
+    const ENV: Settings = Settings {
+        account_id: "IDENTISURE_ACCOUNT_ID",
+        account_id_unset: "is not set: set it to your account id, or use \
+                           Client::builder().credentials(..)",
+        account_id_empty: "is empty: set it to your account id, or use \
+                           Client::builder().credentials(..)",
+        secret_key: "IDENTISURE_SECRET_KEY",
+        secret_key_unset: "is not set: set it to your secret key, or use \
+                           Client::builder().credentials(..)",
+        secret_key_empty: "is empty: set it to your secret key, or use \
+                           Client::builder().credentials(..)",
+        base_url: "IDENTISURE_BASE_URL",
+        base_url_invalid: "is not an absolute http(s) URL: set it to the API's root, e.g. \
+                           https://api.idkollen.se (without `/v3`), or unset it and set \
+                           IDENTISURE_ENV",
+        base_url_credentials: "must not carry a user name or password: set \
+                               IDENTISURE_ACCOUNT_ID and IDENTISURE_SECRET_KEY instead",
+        plain_http_advice: "use https:// (on a network you trust, build the client with \
+                            `Client::builder().allow_plain_http(true)`)",
+    };
 }
 
 /// Whether a URL's host is this machine: `localhost` or a loopback address.
@@ -497,14 +603,15 @@ impl Client {
 
     /// Builds a client from the environment: `IDENTISURE_ACCOUNT_ID`,
     /// `IDENTISURE_SECRET_KEY`, and either `IDENTISURE_BASE_URL` or
-    /// `IDENTISURE_ENV` (`production`, the default, or `staging`).
+    /// `IDENTISURE_ENV` (`production`, the default, or `staging`). A missing
+    /// or bad value is an [`Error::Config`] naming the variable.
     ///
     /// ```no_run
     /// let client = identisure::Client::from_env()?;
     /// # Ok::<(), identisure::Error>(())
     /// ```
     pub fn from_env() -> Result<Client> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_vars(|name| env_value(name, std::env::var(name)))
     }
 
     /// [`Client::from_env`] with a lookup function instead of the process
@@ -521,18 +628,20 @@ impl Client {
     /// assert_eq!(client.base_url(), "https://stgapi.idkollen.se");
     /// ```
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Client> {
-        let account = lookup("IDENTISURE_ACCOUNT_ID")
-            .ok_or_else(|| Error::invalid("IDENTISURE_ACCOUNT_ID", "is required"))?;
-        let secret = lookup("IDENTISURE_SECRET_KEY")
-            .ok_or_else(|| Error::invalid("IDENTISURE_SECRET_KEY", "is required"))?;
-        let environment = match (lookup("IDENTISURE_BASE_URL"), lookup("IDENTISURE_ENV")) {
+        Self::from_vars(|name| Ok(lookup(name)))
+    }
+
+    fn from_vars(lookup: impl Fn(&str) -> Result<Option<String>>) -> Result<Client> {
+        let account_id = lookup("IDENTISURE_ACCOUNT_ID")?;
+        let secret_key = lookup("IDENTISURE_SECRET_KEY")?;
+        let environment = match (lookup("IDENTISURE_BASE_URL")?, lookup("IDENTISURE_ENV")?) {
             (Some(url), _) if !url.is_empty() => Environment::Custom(url),
             (_, None) => Environment::Production,
             (_, Some(env)) => match env.to_ascii_lowercase().as_str() {
                 "" | "production" | "prod" => Environment::Production,
                 "staging" | "stage" => Environment::Staging,
                 "simulator" | "sim" => {
-                    return Err(Error::invalid(
+                    return Err(Error::config(
                         "IDENTISURE_ENV",
                         "must be `production` or `staging` here (`simulator` is the identisure \
                          CLI's own choice: run `identisure simulate` and set IDENTISURE_BASE_URL \
@@ -540,17 +649,21 @@ impl Client {
                     ));
                 }
                 _ => {
-                    return Err(Error::invalid(
+                    return Err(Error::config(
                         "IDENTISURE_ENV",
-                        "must be `production` or `staging`",
+                        "must be `production` or `staging` (or unset, for production), or set \
+                         IDENTISURE_BASE_URL instead",
                     ));
                 }
             },
         };
-        Client::builder()
-            .credentials(account, secret)
-            .environment(environment)
-            .build()
+        ClientBuilder {
+            account_id,
+            secret_key: secret_key.map(SecretKey),
+            environment,
+            ..ClientBuilder::default()
+        }
+        .build_for(Settings::ENV)
     }
 
     /// The base URL requests go to (without a trailing `/`).
@@ -603,5 +716,32 @@ impl Client {
     /// How this client's calls are sent.
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_environment_variable_that_is_not_utf8_is_named() {
+        use std::env::VarError;
+        #[cfg(unix)]
+        let raw = {
+            use std::os::unix::ffi::OsStringExt as _;
+            std::ffi::OsString::from_vec(vec![b'a', 0xff])
+        };
+        #[cfg(not(unix))]
+        let raw = std::ffi::OsString::from("a");
+        let err = env_value("IDENTISURE_SECRET_KEY", Err(VarError::NotUnicode(raw))).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "IDENTISURE_SECRET_KEY is not valid UTF-8: set it to the value as plain text"
+        );
+        assert!(matches!(
+            env_value("X", Err(VarError::NotPresent)),
+            Ok(None)
+        ));
+        assert!(matches!(env_value("X", Ok("v".into())), Ok(Some(ref v)) if v == "v"));
     }
 }

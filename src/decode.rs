@@ -7,26 +7,73 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::{Error, printable_url};
 use crate::sensitive::{excerpt, sanitize};
 
-/// Maps a non-success answer (status, headers, body bytes).
+/// The request a non-success answer answered, for the errors that name it
+/// (a 404 says which URL, session or document was not found).
+pub(crate) struct Asked<'a> {
+    pub method: &'a str,
+    pub url: &'a reqwest::Url,
+    /// What the path's `{id}` names, if the path has one.
+    pub target: Target<'a>,
+}
+
+/// What the `{id}` of a request's path names.
+#[derive(Clone, Copy)]
+pub(crate) enum Target<'a> {
+    /// No id: a start, an upload, a verify.
+    None,
+    /// A session's collect or cancel.
+    Session(&'a str),
+    /// A document's download or delete.
+    Document(&'a str),
+}
+
+/// Maps a non-success answer (status, headers, body bytes). `asked` is the
+/// request when known (not for an error of the generated client, which
+/// does not say which request it was).
 pub(crate) fn from_status(
     status: StatusCode,
     headers: &reqwest::header::HeaderMap,
     body: &[u8],
+    asked: Option<&Asked<'_>>,
 ) -> Error {
+    // The API's error body is `{"message": "…"}`; anything else (an HTML
+    // page, an empty body) comes from something in front of it, or from a
+    // server that is not the API.
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(sanitize));
     match status.as_u16() {
         401 => Error::Unauthorized,
-        404 => Error::SessionNotFound,
+        404 => not_found(asked, message),
         429 => Error::RateLimited {
             retry_after: retry_after(headers),
         },
         400 if message.as_deref().is_some_and(is_in_progress_message) => Error::AlreadyInProgress,
         status => Error::Api { status, message },
+    }
+}
+
+/// A 404: a session or document that does not exist only when the request
+/// names one and the API itself said so; otherwise the URL does not exist
+/// (a start has no id to be missing, and a page that is not the API's
+/// answer means the base URL points elsewhere).
+fn not_found(asked: Option<&Asked<'_>>, message: Option<String>) -> Error {
+    let Some(asked) = asked else {
+        return Error::SessionNotFound { id: None };
+    };
+    match (asked.target, &message) {
+        (Target::Session(id), Some(_)) => Error::SessionNotFound {
+            id: Some(id.to_string()),
+        },
+        (Target::Document(id), Some(_)) => Error::DocumentNotFound { id: id.to_string() },
+        _ => Error::EndpointNotFound {
+            method: asked.method.to_string(),
+            url: printable_url(asked.url),
+            message,
+        },
     }
 }
 
@@ -126,18 +173,21 @@ mod tests {
     fn statuses_map_to_their_variants() {
         let none = headers(None);
         assert!(matches!(
-            from_status(StatusCode::UNAUTHORIZED, &none, b""),
+            from_status(StatusCode::UNAUTHORIZED, &none, b"", None),
             Error::Unauthorized
         ));
+        // Without the request (the generated client's errors), a 404 is
+        // the session's, as the API documents it.
         assert!(matches!(
-            from_status(StatusCode::NOT_FOUND, &none, b"<html>"),
-            Error::SessionNotFound
+            from_status(StatusCode::NOT_FOUND, &none, b"<html>", None),
+            Error::SessionNotFound { id: None }
         ));
         assert!(matches!(
             from_status(
                 StatusCode::BAD_REQUEST,
                 &none,
-                br#"{"message":"A session is already in progress"}"#
+                br#"{"message":"A session is already in progress"}"#,
+                None
             ),
             Error::AlreadyInProgress
         ));
@@ -145,6 +195,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             &none,
             br#"{"message":"ssn 199001011234 bad"}"#,
+            None,
         ) {
             Error::Api {
                 status: 400,
@@ -156,7 +207,12 @@ mod tests {
         }
         // A bodiless or HTML error keeps its status, without a message.
         assert!(matches!(
-            from_status(StatusCode::BAD_GATEWAY, &none, b"<html>Bad Gateway</html>"),
+            from_status(
+                StatusCode::BAD_GATEWAY,
+                &none,
+                b"<html>Bad Gateway</html>",
+                None
+            ),
             Error::Api {
                 status: 502,
                 message: None
@@ -165,12 +221,84 @@ mod tests {
     }
 
     #[test]
+    fn a_404_names_the_session_the_document_or_the_url() {
+        let none = headers(None);
+        let url = reqwest::Url::parse("http://127.0.0.1:9/v3/freja/auth/s-1").unwrap();
+        let api = br#"{"message":"not found 199001011234"}"#;
+        let asked = |target| Asked {
+            method: "GET",
+            url: &url,
+            target,
+        };
+        let e = from_status(
+            StatusCode::NOT_FOUND,
+            &none,
+            api,
+            Some(&asked(Target::Session("s-1"))),
+        );
+        assert!(
+            matches!(e, Error::SessionNotFound { id: Some(ref id) } if id == "s-1"),
+            "{e:?}"
+        );
+        let e = from_status(
+            StatusCode::NOT_FOUND,
+            &none,
+            api,
+            Some(&asked(Target::Document("d-1"))),
+        );
+        assert!(
+            matches!(e, Error::DocumentNotFound { ref id } if id == "d-1"),
+            "{e:?}"
+        );
+        // A start: its URL does not exist, whatever the body; the server's
+        // message is kept, redacted.
+        let e = from_status(
+            StatusCode::NOT_FOUND,
+            &none,
+            api,
+            Some(&asked(Target::None)),
+        );
+        match e {
+            Error::EndpointNotFound {
+                ref method,
+                ref url,
+                message: Some(ref m),
+            } => {
+                assert_eq!(
+                    (method.as_str(), url.as_str()),
+                    ("GET", "http://127.0.0.1:9/v3/freja/auth/s-1")
+                );
+                assert!(!m.contains("199001011234"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Not the API's body: the URL, not the session, is what is missing.
+        for body in [&b""[..], b"<html>Not Found</html>", b"{}"] {
+            let e = from_status(
+                StatusCode::NOT_FOUND,
+                &none,
+                body,
+                Some(&asked(Target::Session("s-1"))),
+            );
+            assert!(
+                matches!(e, Error::EndpointNotFound { message: None, .. }),
+                "{e:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bodiless_429_keeps_its_retry_after() {
-        let e = from_status(StatusCode::TOO_MANY_REQUESTS, &headers(Some("2")), b"");
+        let e = from_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers(Some("2")),
+            b"",
+            None,
+        );
         assert!(
             matches!(e, Error::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(2))
         );
-        let e = from_status(StatusCode::TOO_MANY_REQUESTS, &headers(None), b"");
+        let e = from_status(StatusCode::TOO_MANY_REQUESTS, &headers(None), b"", None);
         assert!(matches!(e, Error::RateLimited { retry_after: None }));
         assert_eq!(
             retry_after(&headers(Some("0.5"))),

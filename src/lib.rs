@@ -62,12 +62,18 @@
 //! parsing; with feature `axum`, `callback::VerifiedCallback` is the same as
 //! an extractor. Parse the verified body with [`State::from_json`].
 //!
-//! **Errors.** Every call returns [`Result`] with one [`Error`] enum: an
-//! invalid request field is refused before sending
-//! ([`Error::InvalidRequest`] names the field and the rule), HTTP answers map
-//! to variants ([`Error::Unauthorized`], [`Error::SessionNotFound`],
-//! [`Error::AlreadyInProgress`], [`Error::RateLimited`], [`Error::Api`]),
-//! and odd answers become [`Error::Decode`] or [`Error::UnknownStatus`].
+//! **Errors.** Every call returns [`Result`] with one [`Error`] enum, whose
+//! text says what happened and what to do: a bad configuration is refused
+//! when the client is built ([`Error::Config`] names the setting or
+//! environment variable), an invalid request field before sending
+//! ([`Error::InvalidRequest`] names the field and the rule); HTTP answers map
+//! to variants ([`Error::Unauthorized`], [`Error::SessionNotFound`] naming
+//! the session, [`Error::EndpointNotFound`] for a URL that does not exist
+//! (a wrong base URL), [`Error::AlreadyInProgress`], [`Error::RateLimited`],
+//! [`Error::Api`]); a request without an answer is [`Error::Transport`]
+//! (its [`TransportKind`], the method and URL, the underlying error as its
+//! `source`); odd answers become [`Error::Decode`] or
+//! [`Error::UnknownStatus`]. The QR helpers' errors convert into it too.
 //! [`Error::is_retryable`] tells which may succeed later. Personal numbers,
 //! the secret key and the QR secret never appear in `Debug`, `Display`, logs
 //! or errors ([`PersonalNumber`], [`QrStartSecret`], [`SecretKey`]).
@@ -89,7 +95,8 @@
 // The modules by layer, from the bottom: each imports only modules of the
 // layers below it (so the core has no import cycle).
 
-// 1. Leaves, importing no module of the crate: the error type, redaction,
+// 1. Leaves, importing no module of the crate (the error type only the QR
+//    helpers' error types, to convert them): the error type, redaction,
 //    the hand-written wire types, the table of flows and the collect limit,
 //    callback signatures, the server loop of the simulator and web demo.
 pub mod callback;

@@ -554,7 +554,7 @@ impl QrLogins {
             Ok(qr) => qr,
             Err(missing) => {
                 let _ = started.cancel().await;
-                return Err(missing_qr_data(&missing.to_string()));
+                return Err(missing.into());
             }
         };
         Ok(self.follow(

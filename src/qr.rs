@@ -73,6 +73,8 @@ pub struct BankIdQr {
 }
 
 /// What was missing from a pending BankID session to build a [`BankIdQr`].
+/// Converts into [`crate::Error::MissingQrData`] (`?` works in a function
+/// returning [`crate::Result`]).
 ///
 /// ```
 /// use identisure::qr::{BankIdQr, MissingQrData};
@@ -82,7 +84,7 @@ pub struct BankIdQr {
 ///     serde_json::from_str(r#"{"id":"s1","status":"PENDING","qrStartToken":"t"}"#).unwrap();
 /// let err = BankIdQr::try_from(&pending).unwrap_err();
 /// assert_eq!(err, MissingQrData::QrStartSecret);
-/// assert_eq!(err.to_string(), "the pending session has no qrStartSecret");
+/// assert!(err.to_string().starts_with("the pending BankID session has no qrStartSecret: "));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissingQrData {
@@ -95,9 +97,15 @@ pub enum MissingQrData {
 impl fmt::Display for MissingQrData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::QrStartToken => f.write_str("the pending session has no qrStartToken"),
-            Self::QrStartSecret => f.write_str("the pending session has no qrStartSecret"),
+            Self::QrStartToken => f.write_str("the pending BankID session has no qrStartToken")?,
+            Self::QrStartSecret => {
+                f.write_str("the pending BankID session has no qrStartSecret")?
+            }
         }
+        f.write_str(
+            ": build the QR code from the answer of an auth or sign start \
+             (Session::pending); phone starts have none",
+        )
     }
 }
 

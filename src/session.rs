@@ -66,7 +66,8 @@ impl<F: Family> Session<F> {
     }
 
     /// Starts a session: one POST, sent again only when its connection
-    /// could not be established (it provably never left), at most
+    /// could not be established (refused, the host name not resolved, the
+    /// TLS handshake failed: it provably never left), at most
     /// [`crate::ClientBuilder::start_connect_retries`] times.
     pub(crate) async fn start(
         client: &Client,
@@ -95,9 +96,10 @@ impl<F: Family> Session<F> {
                 )
                 .await;
             match sent {
-                Err(Error::Transport {
-                    kind: crate::TransportKind::Connect,
-                }) if attempt <= client.start_connect_retries() => {
+                // Refused, unresolved or no TLS: the start never left.
+                Err(Error::Transport { kind, .. })
+                    if kind.never_sent() && attempt <= client.start_connect_retries() =>
+                {
                     let delay = std::time::Duration::from_millis(200 << (attempt - 1).min(4));
                     tracing::debug!(
                         operation = flow.start.id,

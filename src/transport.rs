@@ -7,12 +7,11 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
-use crate::decode::{decode_body, from_status, missing_field};
+use crate::decode::{Asked, Target, decode_body, from_status, missing_field};
 use crate::error::{Error, Result};
 use crate::operations::Operation;
 use crate::sensitive::{excerpt, sanitize};
@@ -107,7 +106,7 @@ impl Transport {
             {
                 let mut path = url
                     .path_segments_mut()
-                    .map_err(|_| Error::invalid("baseUrl", "must be an absolute http(s) URL"))?;
+                    .map_err(|_| Error::config("base_url", "is not an absolute http(s) URL"))?;
                 path.pop_if_empty();
                 // The spec's path template; `{id}` takes the id (encoded as
                 // one path segment).
@@ -121,6 +120,7 @@ impl Transport {
                     };
                 }
             }
+            let method = call.operation.method.as_str();
             let mut request = this
                 .http
                 .request(call.operation.method.clone(), url)
@@ -136,21 +136,20 @@ impl Transport {
             let response = match request.send().await {
                 Ok(r) => r,
                 Err(e) => {
-                    let err = Error::from(e);
+                    // reqwest's error names the URL it was sent to.
+                    let err = Error::transport(e, Some(method), None);
                     tracing::debug!(error = %err, "request failed");
                     return Err(err);
                 }
             };
             let status = response.status();
             tracing::Span::current().record("status", status.as_u16());
-            // The headers matter only for an error (Retry-After …): taken
-            // then, never copied on the hot path of a successful collect.
-            let headers = if status.is_success() {
-                HeaderMap::new()
-            } else {
-                response.headers().clone()
-            };
-            let body = match read_capped(response, this.max_response_bytes).await {
+            // The headers and the URL matter only for an error (Retry-After,
+            // a 404 naming the URL …): taken then, never copied on the hot
+            // path of a successful collect.
+            let failed = (!status.is_success())
+                .then(|| (response.headers().clone(), response.url().clone()));
+            let body = match read_capped(response, this.max_response_bytes, method).await {
                 Ok(b) => b,
                 Err(err) => {
                     tracing::debug!(error = %err, "reading the answer failed");
@@ -158,10 +157,23 @@ impl Transport {
                 }
             };
             tracing::debug!(status = status.as_u16(), "answer received");
-            if status.is_success() {
-                Ok(Answer { status, body })
-            } else {
-                Err(from_status(status, &headers, &body))
+            match failed {
+                None => Ok(Answer { status, body }),
+                Some((headers, url)) => {
+                    let target = match call.id {
+                        None => Target::None,
+                        Some(id) if call.operation.id.starts_with("document_") => {
+                            Target::Document(id)
+                        }
+                        Some(id) => Target::Session(id),
+                    };
+                    let asked = Asked {
+                        method,
+                        url: &url,
+                        target,
+                    };
+                    Err(from_status(status, &headers, &body, Some(&asked)))
+                }
             }
         }
         .instrument(span);
@@ -171,8 +183,13 @@ impl Transport {
 
 /// Reads a body, at most `limit` bytes. A success answer that is larger
 /// (announced by `Content-Length` or found while reading) is an
-/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit.
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes> {
+/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit. A
+/// failure while reading names the request (`method` and its URL).
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    method: &str,
+) -> Result<bytes::Bytes> {
     let status = response.status();
     let too_large = || Error::ResponseTooLarge {
         status: status.as_u16(),
@@ -186,7 +203,12 @@ async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<by
     let mut whole: Option<bytes::Bytes> = None;
     let mut body = bytes::BytesMut::new();
     let mut len = 0;
-    while let Some(chunk) = response.chunk().await.map_err(Error::from)? {
+    loop {
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => return Err(Error::transport(e, Some(method), Some(response.url()))),
+        };
         let take = chunk.len().min(limit - len);
         if take < chunk.len() && status.is_success() {
             return Err(too_large());
@@ -235,7 +257,7 @@ impl From<progenitor_client::Error<crate::raw::types::ErrorResponse>> for Error 
                 let message = rv.message.as_deref().map(sanitize);
                 let body = serde_json::to_vec(&serde_json::json!({ "message": message }))
                     .unwrap_or_default();
-                from_status(status, rv.headers(), &body)
+                from_status(status, rv.headers(), &body, None)
             }
             P::InvalidResponsePayload(bytes, err) => {
                 // The generated client does not keep the status here.
@@ -256,7 +278,7 @@ impl From<progenitor_client::Error<crate::raw::types::ErrorResponse>> for Error 
             }
             P::UnexpectedResponse(response) => {
                 let status = response.status();
-                from_status(status, response.headers(), &[])
+                from_status(status, response.headers(), &[], None)
             }
             P::Custom(msg) => Error::Api {
                 status: 0,

@@ -147,7 +147,7 @@ async fn hostile_start_answers_exit_3_with_one_line() {
             "503",
         ),
         ("reset", Reply::Reset, "connection reset"),
-        ("garbage", Reply::Garbage, "transport"),
+        ("garbage", Reply::Garbage, "not an http answer"),
         (
             "oversized",
             Reply::Huge {

@@ -377,7 +377,13 @@ fn an_unreachable_server_or_a_timeout_exits_3() {
     .output()
     .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert!(reason(&out).contains("transport error"), "{}", stderr(&out));
+    let said = reason(&out);
+    assert!(
+        said.contains(&format!(
+            "could not connect (POST http://127.0.0.1:{port}/v3/bankid-se/auth)"
+        )),
+        "{said}"
+    );
 
     // A server that accepts and never answers: --timeout bounds the command.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt as _;
@@ -142,10 +144,16 @@ async fn a_start_is_never_retried_on_5xx_429_or_reset() {
         matches!(
             err,
             Error::Transport {
-                kind: TransportKind::Reset
+                kind: TransportKind::Reset,
+                ..
             }
         ),
         "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("connection reset (POST {base}/v3/vipps/auth): ")),
+        "{text}"
     );
     assert_eq!(log.lock().unwrap().len(), 1, "start retried after a reset");
 }
@@ -172,9 +180,10 @@ async fn every_answer_maps_to_its_typed_error() {
     let e = collect_error(ResponseTemplate::new(401)).await;
     assert!(matches!(e, Error::Unauthorized), "{e:?}");
     let e = collect_error(json(404, serde_json::json!({"message": "not found"}))).await;
-    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
-    let e = collect_error(ResponseTemplate::new(404).set_body_string("<html>nope</html>")).await;
-    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
+    assert!(
+        matches!(e, Error::SessionNotFound { id: Some(ref id) } if id == "s"),
+        "{e:?}"
+    );
     let e = collect_error(json(
         400,
         serde_json::json!({"message": "A session is already in progress for this user"}),
@@ -417,16 +426,40 @@ async fn a_hanging_server_is_bounded_by_the_request_timeout() {
         matches!(
             err,
             Error::Transport {
-                kind: TransportKind::Timeout
+                kind: TransportKind::Timeout,
+                ..
             }
         ),
         "{err:?}"
     );
     assert!(err.is_retryable());
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("timed out (GET {base}/v3/bankid-no/auth/h): ")),
+        "{text}"
+    );
+    assert!(std::error::Error::source(&err).is_some());
+}
+
+/// The chain of sources below an error, each as `Display`, with the io
+/// error kinds met on the way (those wrapped in another io error included).
+fn causes(err: &Error) -> (Vec<String>, Vec<std::io::ErrorKind>) {
+    let (mut texts, mut kinds) = (Vec::new(), Vec::new());
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        texts.push(s.to_string());
+        let mut io = s.downcast_ref::<std::io::Error>();
+        while let Some(e) = io {
+            kinds.push(e.kind());
+            io = e.get_ref().and_then(|i| i.downcast_ref::<std::io::Error>());
+        }
+        source = s.source();
+    }
+    (texts, kinds)
 }
 
 #[tokio::test]
-async fn a_refused_connection_is_a_connect_error() {
+async fn a_refused_connection_is_a_connect_error_naming_the_request_with_its_cause() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
@@ -437,14 +470,33 @@ async fn a_refused_connection_is_a_connect_error() {
         .collect()
         .await
         .unwrap_err();
+    let url = format!("{base}/v3/freja/sign/x");
     assert!(
         matches!(
-            err,
-            Error::Transport {
-                kind: TransportKind::Connect
-            }
+            &err,
+            Error::Transport { kind: TransportKind::Connect, method: Some(m), url: Some(u), .. }
+                if m == "GET" && *u == url
         ),
         "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "could not connect (GET {url}): nothing accepted the connection; check the host \
+             and port of the base URL and that the server is running"
+        )
+    );
+    assert!(err.is_retryable());
+    // The cause is kept: reqwest's error, and below it the refusal.
+    let source = std::error::Error::source(&err).unwrap();
+    assert!(
+        source.downcast_ref::<reqwest::Error>().is_some(),
+        "{source:?}"
+    );
+    let (_, kinds) = causes(&err);
+    assert!(
+        kinds.contains(&std::io::ErrorKind::ConnectionRefused),
+        "{kinds:?}"
     );
 }
 
@@ -882,7 +934,8 @@ async fn errors_of_the_generated_client_map_into_the_one_error_type() {
         .await
         .unwrap_err()
         .into();
-    assert!(matches!(e, Error::SessionNotFound), "{e:?}");
+    // The generated client does not say which request failed.
+    assert!(matches!(e, Error::SessionNotFound { id: None }), "{e:?}");
     let e: Error = raw
         .bankid_se_auth_collect()
         .id("html")
@@ -947,7 +1000,8 @@ async fn errors_of_the_generated_client_map_into_the_one_error_type() {
         matches!(
             e,
             Error::Transport {
-                kind: TransportKind::Reset
+                kind: TransportKind::Reset,
+                ..
             }
         ),
         "{e:?}"
@@ -997,7 +1051,7 @@ fn from_lookup_reads_credentials_and_environment() {
         ("IDENTISURE_ENV", "moon"),
     ]))
     .unwrap_err();
-    assert!(matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_ENV"));
+    assert!(matches!(e, Error::Config { ref setting, .. } if setting == "IDENTISURE_ENV"));
     // The CLI's `simulator` is refused with the way to reach one.
     let e = identisure::Client::from_lookup(env(&[
         ("IDENTISURE_ACCOUNT_ID", "a"),
@@ -1006,13 +1060,11 @@ fn from_lookup_reads_credentials_and_environment() {
     ]))
     .unwrap_err();
     assert!(
-        matches!(e, Error::InvalidRequest { ref field, ref rule } if field == "IDENTISURE_ENV" && rule.contains("IDENTISURE_BASE_URL")),
+        matches!(e, Error::Config { ref setting, ref problem } if setting == "IDENTISURE_ENV" && problem.contains("IDENTISURE_BASE_URL")),
         "{e}"
     );
     let e = identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "a")])).unwrap_err();
-    assert!(
-        matches!(e, Error::InvalidRequest { ref field, .. } if field == "IDENTISURE_SECRET_KEY")
-    );
+    assert!(matches!(e, Error::Config { ref setting, .. } if setting == "IDENTISURE_SECRET_KEY"));
 }
 
 #[tokio::test]
@@ -1063,7 +1115,7 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "baseUrl" && rule.contains("user")),
+        matches!(err, Error::Config { ref setting, ref problem } if setting == "base_url" && problem.contains("user")),
         "{err:?}"
     );
     assert!(!format!("{err:?} {err}").contains("hunter2"), "{err:?}");
@@ -1074,7 +1126,7 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "baseUrl" && rule.contains("allow_plain_http")),
+        matches!(err, Error::Config { ref setting, ref problem } if setting == "base_url" && problem.contains("allow_plain_http")),
         "{err:?}"
     );
     for local in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
@@ -1099,4 +1151,427 @@ async fn path_step_ids_and_unsafe_base_urls_are_refused_before_anything_is_sent(
         server.received_requests().await.unwrap().is_empty(),
         "nothing was sent"
     );
+}
+
+// ---- errors a user can act on --------------------------------------------
+
+#[tokio::test]
+async fn a_start_at_a_wrong_base_url_names_the_url_and_never_a_session() {
+    // wiremock answers every request it has no mock for with an empty 404,
+    // as a server that is not the API would.
+    let server = MockServer::start().await;
+    let err = client(&format!("{}/v3", server.uri()))
+        .bankid_se()
+        .auth(AuthRequest::default())
+        .await
+        .unwrap_err();
+    let url = format!("{}/v3/v3/bankid-se/auth", server.uri());
+    assert!(
+        matches!(&err, Error::EndpointNotFound { method, url: u, message: None }
+            if method == "POST" && *u == url),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("POST {url} not found (HTTP 404)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("leave `/v3` out of the base URL"),
+        "one `/v3` too many is named: {text}"
+    );
+    assert!(!err.is_retryable());
+    assert_eq!(posts(&server).await, 1, "sent once");
+
+    // The API's own JSON error on a start: still no session to be missing.
+    Mock::given(method("POST"))
+        .and(path("/elsewhere/v3/freja/auth"))
+        .respond_with(json(404, serde_json::json!({"message": "no such path"})))
+        .mount(&server)
+        .await;
+    let err = client(&format!("{}/elsewhere", server.uri()))
+        .freja()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::EndpointNotFound { message: Some(m), .. } if m == "no such path"),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "POST {}/elsewhere/v3/freja/auth not found (HTTP 404: \"no such path\"): the base URL looks wrong",
+            server.uri()
+        )),
+        "{text}"
+    );
+
+    // An HTML page from a server that is not the API.
+    Mock::given(method("POST"))
+        .and(path("/site/v3/mitid/auth"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("<html>Page not found</html>"))
+        .mount(&server)
+        .await;
+    let err = client(&format!("{}/site", server.uri()))
+        .mitid()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::EndpointNotFound { message: None, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("the answer is not the Identisure API's (no JSON error)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_404_of_a_collect_or_cancel_names_the_session_unless_the_api_did_not_answer() {
+    let server = MockServer::start().await;
+    for verb in ["GET", "DELETE"] {
+        Mock::given(method(verb))
+            .and(path("/v3/freja/auth/gone-1"))
+            .respond_with(json(
+                404,
+                serde_json::json!({"message": "Unknown or expired id"}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let session = client(&server.uri())
+        .freja()
+        .auth_session("gone-1")
+        .unwrap();
+    for err in [
+        session.collect().await.unwrap_err(),
+        session.cancel().await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::SessionNotFound { id: Some(id) } if id == "gone-1"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "session `gone-1` not found (HTTP 404): the id is unknown, expired or belongs to \
+             another account; start a new session"
+        );
+        assert!(!err.is_retryable());
+    }
+    // The same collect answered by something that is not the API: the base
+    // URL, not the session, is what is wrong.
+    for reply in [
+        ResponseTemplate::new(404).set_body_string("<html><h1>Not Found</h1></html>"),
+        ResponseTemplate::new(404),
+    ] {
+        let err = collect_error(reply).await;
+        assert!(
+            matches!(&err, Error::EndpointNotFound { method, url, message: None }
+                if method == "GET" && url.ends_with("/v3/freja/auth/s")),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("the base URL looks wrong"),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_404_of_a_document_names_the_document() {
+    let server = MockServer::start().await;
+    for verb in ["GET", "DELETE"] {
+        Mock::given(method(verb))
+            .and(path("/document/doc-1"))
+            .respond_with(json(
+                404,
+                serde_json::json!({"message": "document not found"}),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server.uri());
+    for err in [
+        c.documents().download("doc-1").await.unwrap_err(),
+        c.documents().delete("doc-1").await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::DocumentNotFound { id } if id == "doc-1"),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("document `doc-1` not found (HTTP 404)")
+                && text.ends_with("upload the document again"),
+            "{text}"
+        );
+    }
+}
+
+/// A plain TCP server on 127.0.0.1 (no TLS): reads what arrives, answers
+/// `reply` (nothing: it just closes) and counts the connections.
+async fn plain_tcp(reply: &'static [u8]) -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock.write_all(reply).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (addr.to_string(), connections)
+}
+
+#[tokio::test]
+async fn a_tls_handshake_with_a_server_without_tls_is_a_tls_error() {
+    // The server closes during the handshake, or answers plain HTTP.
+    for reply in [
+        &b""[..],
+        b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    ] {
+        let (addr, connections) = plain_tcp(reply).await;
+        let url = format!("https://{addr}/v3/freja/auth/t");
+        let err = client(&format!("https://{addr}"))
+            .freja()
+            .auth_session("t")
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Transport { kind: TransportKind::Tls, method: Some(m), url: Some(u), .. }
+                if m == "GET" && *u == url),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("TLS handshake failed (GET {url}): check that")),
+            "{text}"
+        );
+        assert!(err.is_retryable());
+        assert!(
+            std::error::Error::source(&err)
+                .unwrap()
+                .downcast_ref::<reqwest::Error>()
+                .is_some()
+        );
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+    // A start whose handshake failed never left: like a refused one, it is
+    // sent again (`start_connect_retries`, here 1).
+    let (addr, connections) = plain_tcp(b"").await;
+    let err = identisure::Client::builder()
+        .credentials("a", "s")
+        .base_url(format!("https://{addr}"))
+        .start_connect_retries(1)
+        .build()
+        .unwrap()
+        .vipps()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Tls,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_host_name_that_does_not_resolve_is_a_dns_error() {
+    // A label of 64 characters cannot be put in a DNS query (63 at most), so
+    // the system resolver refuses the name without sending anything: a real
+    // resolution failure that stays on this machine (`.invalid` is reserved
+    // besides). Over https, rustls refuses the name even earlier, as no
+    // valid DNS name. Plain http is allowed here: nothing can be sent.
+    let host = format!("{}.invalid", "a".repeat(64));
+    for scheme in ["http", "https"] {
+        let url = format!("{scheme}://{host}/v3/ftn/auth/d");
+        let err = identisure::Client::builder()
+            .credentials("a", "s")
+            .base_url(format!("{scheme}://{host}"))
+            .allow_plain_http(true)
+            .build()
+            .unwrap()
+            .ftn()
+            .auth_session("d")
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Transport { kind: TransportKind::Dns, url: Some(u), .. } if *u == url),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "could not resolve the host name (GET {url}): check the host of the base URL"
+            )),
+            "{text}"
+        );
+        assert!(err.is_retryable());
+        assert!(std::error::Error::source(&err).is_some());
+    }
+}
+
+#[test]
+fn configuration_errors_name_the_setting_and_what_to_do() {
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    let config = |e: Error| match e {
+        Error::Config { setting, problem } => (setting, problem),
+        other => panic!("{other:?}"),
+    };
+    let e = identisure::Client::from_lookup(|_| None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "IDENTISURE_ACCOUNT_ID is not set: set it to your account id, or use \
+         Client::builder().credentials(..)"
+    );
+    assert!(!e.is_retryable());
+    let (setting, problem) =
+        config(identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "")])).unwrap_err());
+    assert_eq!(setting, "IDENTISURE_ACCOUNT_ID");
+    assert!(problem.starts_with("is empty"), "{problem}");
+    let (setting, problem) = config(
+        identisure::Client::from_lookup(env(&[("IDENTISURE_ACCOUNT_ID", "a")])).unwrap_err(),
+    );
+    assert_eq!(setting, "IDENTISURE_SECRET_KEY");
+    assert!(
+        problem.starts_with("is not set: set it to your secret key"),
+        "{problem}"
+    );
+    let (setting, problem) = config(
+        identisure::Client::from_lookup(env(&[
+            ("IDENTISURE_ACCOUNT_ID", "a:b"),
+            ("IDENTISURE_SECRET_KEY", "s"),
+        ]))
+        .unwrap_err(),
+    );
+    assert_eq!(setting, "IDENTISURE_ACCOUNT_ID");
+    assert!(problem.contains("`:`"), "{problem}");
+    // The base URL's variable is named, not the builder's setting.
+    for (url, says) in [
+        ("not a url", "is not an absolute http(s) URL"),
+        (
+            "https://user:pw@api.example",
+            "must not carry a user name or password",
+        ),
+        (
+            "http://api.example",
+            "must be https:// for a host other than this machine",
+        ),
+    ] {
+        let e = identisure::Client::from_lookup(move |name| match name {
+            "IDENTISURE_ACCOUNT_ID" => Some("a".into()),
+            "IDENTISURE_SECRET_KEY" => Some("s".into()),
+            "IDENTISURE_BASE_URL" => Some(url.into()),
+            _ => None,
+        })
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(&format!("IDENTISURE_BASE_URL {says}")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("pw@") && !text.contains("not a url"),
+            "{text}"
+        );
+    }
+    // The builder names its own settings.
+    let (setting, problem) = config(identisure::Client::builder().build().unwrap_err());
+    assert_eq!(setting, "account_id");
+    assert!(
+        problem.contains("Client::builder().credentials(..)"),
+        "{problem}"
+    );
+    let (setting, _) = config(
+        identisure::Client::builder()
+            .credentials("a", "")
+            .build()
+            .unwrap_err(),
+    );
+    assert_eq!(setting, "secret_key");
+    let (setting, problem) = config(
+        identisure::Client::builder()
+            .credentials("a", "s")
+            .base_url("ftp://api.example")
+            .build()
+            .unwrap_err(),
+    );
+    assert_eq!(setting, "base_url");
+    assert!(problem.contains("https://api.idkollen.se"), "{problem}");
+}
+
+#[tokio::test]
+async fn qr_errors_convert_into_the_one_error_type() {
+    use identisure::providers::bankid_se::{CallInitiator, PhoneAuthRequest};
+    use identisure::qr::{BankIdQr, MissingQrData};
+
+    // A phone start answers without QR data.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/bankid-se/phone/auth"))
+        .respond_with(json(
+            201,
+            serde_json::json!({"id": "p1", "status": "PENDING", "hintCode": "outstandingTransaction"}),
+        ))
+        .mount(&server)
+        .await;
+    async fn qr_of_a_phone_start(c: &identisure::Client) -> identisure::Result<BankIdQr> {
+        let request = PhoneAuthRequest::default()
+            .ssn("198704122384")
+            .call_initiator(CallInitiator::Rp);
+        let session = c.bankid_se().phone_auth(request).await?;
+        Ok(BankIdQr::try_from(session.pending())?)
+    }
+    let err = qr_of_a_phone_start(&client(&server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::MissingQrData(MissingQrData::QrStartToken)),
+        "{err:?}"
+    );
+    assert!(err.to_string().ends_with("phone starts have none"), "{err}");
+
+    #[cfg(feature = "qr")]
+    {
+        use identisure::qr::render::{QrImage, RenderError};
+        fn svg(text: &str) -> identisure::Result<String> {
+            Ok(QrImage::new(text)?.to_svg())
+        }
+        assert!(svg("bankid.t.0.abc").is_ok());
+        let err = svg(&"x".repeat(3_000)).unwrap_err();
+        assert!(
+            matches!(err, Error::QrRender(RenderError::Encode(ref e)) if e.bytes() == 3_000),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("3000 bytes"), "{err}");
+        assert!(!err.is_retryable());
+    }
 }

@@ -234,7 +234,7 @@ async fn all_56_operations_through_the_typed_client() {
     c.documents().delete(&scratch.id).await.unwrap();
     let gone = c.documents().download(&scratch.id).await.unwrap_err();
     assert!(
-        matches!(gone, identisure::Error::SessionNotFound),
+        matches!(gone, identisure::Error::DocumentNotFound { ref id } if *id == scratch.id),
         "{gone:?}"
     );
 
@@ -574,11 +574,11 @@ async fn sessions_belong_to_their_account() {
     let foreign = theirs.mitid().auth_session(session.id()).unwrap();
     assert!(matches!(
         foreign.collect().await.unwrap_err(),
-        Error::SessionNotFound
+        Error::SessionNotFound { id: Some(ref id) } if id == session.id()
     ));
     assert!(matches!(
         foreign.cancel().await.unwrap_err(),
-        Error::SessionNotFound
+        Error::SessionNotFound { id: Some(ref id) } if id == session.id()
     ));
     // Still pending for its owner (the foreign cancel did nothing).
     assert!(matches!(

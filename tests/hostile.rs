@@ -84,7 +84,7 @@ async fn start_fails_with(start: Reply) -> Error {
 }
 
 fn is_transport(err: &Error, kind: TransportKind) -> bool {
-    matches!(err, Error::Transport { kind: k } if *k == kind)
+    matches!(err, Error::Transport { kind: k, .. } if *k == kind)
 }
 
 // ---- start answers ----------------------------------------------------------
@@ -142,6 +142,18 @@ async fn start_empty_and_truncated_bodies() {
     })
     .await;
     assert!(is_transport(&err, TransportKind::Reset), "{err:?}");
+    // A failure while reading the body names the request too, and keeps
+    // reqwest's error as its source.
+    assert!(
+        matches!(&err, Error::Transport { method: Some(m), url: Some(u), .. }
+            if m == "POST" && u.ends_with("/v3/bankid-se/auth")),
+        "{err:?}"
+    );
+    let source = std::error::Error::source(&err).expect("a source");
+    assert!(
+        source.downcast_ref::<reqwest::Error>().is_some(),
+        "{source:?}"
+    );
 }
 
 #[tokio::test]
@@ -224,8 +236,15 @@ async fn start_5xx_reset_garbage_are_never_retried() {
     }
     let err = start_fails_with(Reply::Reset).await;
     assert!(is_transport(&err, TransportKind::Reset), "{err:?}");
+    // An answer that is not HTTP (e.g. a port of another protocol) says so.
     let err = start_fails_with(Reply::Garbage).await;
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(is_transport(&err, TransportKind::Protocol), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("not an HTTP answer (POST http://127.0.0.1:")
+            && text.contains("/v3/bankid-se/auth): check the scheme and port of the base URL"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -61,7 +61,8 @@ fn verdict(
             matches!(
                 err,
                 Error::Transport {
-                    kind: TransportKind::Connect
+                    kind: TransportKind::Connect,
+                    ..
                 }
             ),
             "{field} of {len} chars should pass validation: {err:?}"
@@ -191,7 +192,7 @@ proptest! {
             (0, _) => prop_assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "minAge" && rule == "must be at least 1"), "{err:?}"),
             (_, 0) => prop_assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "maxAge" && rule == "must be at least 1"), "{err:?}"),
             _ if max < min => prop_assert!(matches!(err, Error::InvalidRequest { ref field, ref rule } if field == "maxAge" && rule == "must not be less than minAge"), "{err:?}"),
-            _ => prop_assert!(matches!(err, Error::Transport { kind: TransportKind::Connect }), "{err:?}"),
+            _ => prop_assert!(matches!(err, Error::Transport { kind: TransportKind::Connect, .. }), "{err:?}"),
         }
     }
 }

@@ -196,7 +196,7 @@ fn assert_all_clean(what: &str, texts: &[String]) {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn canaries_stay_out_of_errors_of_oversized_redirected_and_cut_answers() {
+async fn canaries_stay_out_of_errors_of_oversized_redirected_cut_and_missing_answers() {
     use server::{Reply, hostile};
     let logs = Captured::default();
     let writer = logs.clone();
@@ -243,6 +243,17 @@ async fn canaries_stay_out_of_errors_of_oversized_redirected_and_cut_answers() {
             200,
             serde_json::json!({"id": "s", "status": format!("X{SSN}")}),
         ),
+        // A 404 with the API's body (a session not found) and without it
+        // (a URL not found): the texts name the session or the URL only.
+        Reply::json(
+            404,
+            serde_json::json!({"message": format!("no session for {SSN} {QR_SECRET}")}),
+        ),
+        Reply::raw(
+            404,
+            "text/html",
+            format!("<html>{SSN} {QR_SECRET} {SECRET_KEY}</html>"),
+        ),
         // Not covered: a server that puts a personal number in the `error`
         // code of a FAILED body; unknown codes are kept verbatim
         // (`FailureCode::Unknown`) and show in `Debug`.
@@ -269,6 +280,59 @@ async fn canaries_stay_out_of_errors_of_oversized_redirected_and_cut_answers() {
             }
         }
     }
+    // A start whose URL does not exist, answered with a personal number.
+    let server = hostile(
+        vec![Reply::json(
+            404,
+            serde_json::json!({"message": format!("no route for {SSN}")}),
+        )],
+        vec![],
+    )
+    .await;
+    let client = identisure::Client::builder()
+        .credentials("acct-canary", SECRET_KEY)
+        .base_url(&server.base)
+        .build()
+        .unwrap();
+    let request = identisure::providers::bankid_se::AuthRequest::default()
+        .ssn(identisure::PersonalNumber::new(SSN).unwrap());
+    let e = client.bankid_se().auth(request).await.unwrap_err();
+    assert!(matches!(e, Error::EndpointNotFound { .. }), "{e:?}");
+    printed.push(format!("{e}"));
+    printed.push(format!("{e:?}"));
+    // A transport failure: its text, its Debug and its whole source chain.
+    let refused = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", probe.local_addr().unwrap());
+        drop(probe);
+        base
+    };
+    let client = identisure::Client::builder()
+        .credentials("acct-canary", SECRET_KEY)
+        .base_url(refused)
+        .start_connect_retries(0)
+        .build()
+        .unwrap();
+    let request = identisure::providers::bankid_se::AuthRequest::default()
+        .ssn(identisure::PersonalNumber::new(SSN).unwrap());
+    let e = client.bankid_se().auth(request).await.unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e:?}");
+    printed.push(format!("{e}"));
+    printed.push(format!("{e:?}"));
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        printed.push(format!("{s} {s:?}"));
+        source = s.source();
+    }
+    // A secret key put in the base URL is refused without being repeated.
+    let e = identisure::Client::builder()
+        .credentials("acct-canary", SECRET_KEY)
+        .base_url(format!("https://acct-canary:{SECRET_KEY}@api.example"))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e:?}");
+    printed.push(format!("{e}"));
+    printed.push(format!("{e:?}"));
     assert!(elsewhere.seen().is_empty(), "the redirect was not followed");
     assert_all_clean("error", &printed);
     drop(_guard);

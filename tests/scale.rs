@@ -362,7 +362,8 @@ async fn without_retries_a_refused_start_fails_as_a_connect_error() {
         matches!(
             err,
             Error::Transport {
-                kind: TransportKind::Connect
+                kind: TransportKind::Connect,
+                ..
             }
         ),
         "{err:?}"
@@ -380,7 +381,13 @@ async fn a_start_reset_mid_request_is_returned_and_never_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Transport { kind } if kind != TransportKind::Connect),
+        matches!(
+            err,
+            Error::Transport {
+                kind: TransportKind::Reset,
+                ..
+            }
+        ),
         "{err:?}"
     );
     // Give a (wrong) retry every chance to arrive.

@@ -674,3 +674,31 @@ async fn sessions_and_documents_stored_are_bounded() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(start("under ten").await.0, 201);
 }
+
+#[tokio::test]
+async fn a_client_with_one_v3_too_many_is_told_so_not_that_a_session_is_missing() {
+    let sim = start().await;
+    let wrong = identisure::Client::builder()
+        .credentials(ACCOUNT, SECRET)
+        .base_url(format!("{}/v3", sim.url()))
+        .build()
+        .unwrap();
+    let err = wrong
+        .bankid_se()
+        .auth(Default::default())
+        .await
+        .unwrap_err();
+    let url = format!("{}/v3/v3/bankid-se/auth", sim.url());
+    assert!(
+        matches!(&err, identisure::Error::EndpointNotFound { method, url: u, message: Some(_) }
+            if method == "POST" && *u == url),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("POST {url} not found (HTTP 404")),
+        "{text}"
+    );
+    assert!(text.contains("leave `/v3` out of the base URL"), "{text}");
+    assert_eq!(sim.session_count(), 0, "nothing was started");
+}

@@ -54,7 +54,9 @@ pub struct QrImage {
     dark: Vec<bool>,
 }
 
-/// Why a text could not be turned into a QR image.
+/// Why a text could not be turned into a QR image. Converts into
+/// [`crate::Error::QrRender`] (`?` works in a function returning
+/// [`crate::Result`]).
 ///
 /// ```
 /// use identisure::qr::render::{QrImage, RenderError};
@@ -78,11 +80,15 @@ pub enum RenderError {
 impl fmt::Display for RenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Encode(e) => write!(f, "cannot encode the text as a QR code: {e}"),
+            Self::Encode(e) => write!(
+                f,
+                "cannot encode the text as a QR code: {e}; render only a BankID frame or \
+                 Freja's qrData"
+            ),
             Self::Png(e) => write!(f, "cannot encode the PNG image: {e}"),
             Self::ModuleSize(px) => write!(
                 f,
-                "module size {px} px is out of range (1..={MAX_MODULE_PX})"
+                "module size {px} px is out of range: pick 1..={MAX_MODULE_PX} px"
             ),
         }
     }

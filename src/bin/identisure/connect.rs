@@ -126,6 +126,7 @@ impl From<Error> for Exit {
     fn from(e: Error) -> Self {
         match e {
             Error::InvalidRequest { field, rule } => Exit::input(format!("{field}: {rule}")),
+            e @ Error::Config { .. } => Exit::input(e.to_string()),
             Error::WaitTimeout => Exit::api("timed out waiting for the session to finish"),
             other => Exit::api(other.to_string()),
         }
@@ -197,10 +198,10 @@ pub async fn connect(api: &Api, timeout: Option<Duration>) -> Result<Connection,
             .allow_plain_http(api.allow_http)
             .build()
             .map_err(|e| match e {
-                Error::InvalidRequest { field, rule } if field == "baseUrl" => {
+                Error::Config { setting, problem } if setting == "base_url" => {
                     Exit::input(format!(
                         "--base-url: {}",
-                        rule.replace("`allow_plain_http(true)`", "--allow-http")
+                        problem.replace("`allow_plain_http(true)`", "--allow-http")
                     ))
                 }
                 other => Exit::from(other),
@@ -254,19 +255,6 @@ pub async fn connect(api: &Api, timeout: Option<Duration>) -> Result<Connection,
                 target,
             })
         }
-    }
-}
-
-/// A transport failure names where it tried to go.
-pub fn with_target(exit: Exit, conn: &Connection) -> Exit {
-    match exit.reason {
-        Some(reason) if exit.code == 3 && reason.starts_with("transport error") => {
-            Exit::api(format!("{reason} ({})", conn.target))
-        }
-        reason => Exit {
-            code: exit.code,
-            reason,
-        },
     }
 }
 

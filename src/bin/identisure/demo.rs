@@ -115,7 +115,6 @@ async fn demo(args: Args, deadline: Deadline) -> Exit {
         }
     ));
     let exit = login(&args, ssn.as_ref(), &conn, &ui, deadline).await;
-    let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
     }

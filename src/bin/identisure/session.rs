@@ -423,7 +423,6 @@ async fn run_start(args: StartArgs, deadline: Option<Deadline>) -> Exit {
         show_secret: args.show_secret,
     };
     let exit = request.send(&conn.client, &then).await;
-    let exit = connect::with_target(exit, &conn);
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
     }
@@ -636,7 +635,7 @@ async fn run_by_id(args: GetArgs, op: Op) -> Exit {
             "{r} (the in-process simulator knows only sessions of this command; \
                  use --base-url with a running `identisure simulate`)"
         )),
-        other => connect::with_target(other, &conn),
+        other => other,
     };
     if let Some(sim) = conn.simulator {
         sim.shutdown().await;
