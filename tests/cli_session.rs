@@ -319,14 +319,9 @@ fn refused_input_exits_2_naming_field_and_rule_and_sends_nothing() {
             "country:",
         ),
         (
-            "ftn/age-verification",
-            "{}".into(),
-            "minAge, maxAge: at least one of them is required",
-        ),
-        (
             "bankid-no/sign",
             r#"{"text":"t","documents":["d"]}"#.into(),
-            "text: unknown field",
+            "text, documents: exactly one of them is required",
         ),
         ("nope/auth", "{}".into(), "PROVIDER/FLOW: unknown flow"),
     ];

@@ -32,6 +32,7 @@ pub struct SimulatorBuilder {
     timing: Timing,
     rate_limit: RateLimit,
     reading: Reading,
+    require_user: bool,
     max_body: Option<usize>,
     max_document: Option<usize>,
     max_sessions: Option<usize>,
@@ -50,6 +51,7 @@ impl std::fmt::Debug for SimulatorBuilder {
             .field("timing", &self.timing)
             .field("rate_limit", &self.rate_limit)
             .field("reading", &self.reading)
+            .field("require_user", &self.require_user)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +98,27 @@ impl SimulatorBuilder {
     /// ```
     pub fn rate_limit(mut self, rate_limit: RateLimit) -> Self {
         self.rate_limit = rate_limit;
+        self
+    }
+
+    /// Makes sessions wait for the user, as production does (default off:
+    /// sessions progress by themselves). A BankID SE or Freja session shown
+    /// as a QR code (or opened with its autostart token) stays
+    /// `outstandingTransaction` until the user's phone presents the code:
+    /// `POST /sim/scan` with `{"qrCode": "<the frame shown>"}` or
+    /// `{"autoStartToken": "…"}`, or [`Simulator::scan`] in Rust. The phone
+    /// checks a BankID frame as the app does: its HMAC under the session's
+    /// `qrStartSecret`, and its age (a frame more than 2 s old is stale).
+    /// A redirect flow (Norwegian BankID, Vipps, MitID, FTN, age
+    /// verification) waits until its `url` is opened and approved. Phone and
+    /// backchannel starts reach the user's app directly and progress as before.
+    ///
+    /// ```
+    /// let sim = identisure::simulator::Simulator::builder().require_user(true).build();
+    /// # let _ = sim;
+    /// ```
+    pub fn require_user(mut self, on: bool) -> Self {
+        self.require_user = on;
         self
     }
 
@@ -193,6 +216,7 @@ impl SimulatorBuilder {
                 timing: self.timing,
                 rate_limit: self.rate_limit,
                 reading: self.reading,
+                require_user: self.require_user,
                 warnings: Mutex::new(std::collections::VecDeque::new()),
                 max_body: self.max_body.unwrap_or(1 << 20),
                 max_document: self.max_document.unwrap_or(10 << 20),

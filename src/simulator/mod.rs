@@ -120,6 +120,7 @@ pub use builder::SimulatorBuilder;
 pub use people::{TestPerson, swedish_personal_number, test_persons};
 pub use scenario::{TestIdentity, test_identities};
 pub use server::{RunningSimulator, Simulator};
+pub use store::ScanRefused;
 
 use shared::Shared;
 

@@ -70,13 +70,7 @@ fn pending(s: &Session, m: &mut Map<String, Value>, now: Instant, timing: &Timin
             // provider's clients require them (decision `freja-pending-tokens`).
             if matches!(channel, Channel::App | Channel::Backchannel) {
                 m.insert("autoStartToken".into(), json!(t.auto_start_token));
-                m.insert(
-                    "qrData".into(),
-                    json!(format!(
-                        "frejaeid://bindUserToTransaction?transactionReference={}",
-                        t.auto_start_token
-                    )),
-                );
+                m.insert("qrData".into(), json!(freja_qr_data(&t.auto_start_token)));
             }
         }
         Provider::BankIdNo | Provider::MitId | Provider::Ftn | Provider::Vipps => {
@@ -220,6 +214,11 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
             _ => {}
         }
     }
+}
+
+/// The `qrData` of a Freja session: the app link of its transaction.
+pub(crate) fn freja_qr_data(auto_start_token: &str) -> String {
+    format!("frejaeid://bindUserToTransaction?transactionReference={auto_start_token}")
 }
 
 /// Lowercase hex SHA-256.

@@ -88,6 +88,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/sim/approve/{id}",
             get(approval_page).post(approval_answer),
         )
+        .route("/sim/scan", post(scan))
         .route(
             "/sim/health",
             get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
@@ -298,6 +299,12 @@ async fn start_session(
             collects: Vec::new(),
             last_answered: None,
             page_opened: false,
+            needs_user: sh.require_user
+                && matches!(
+                    start.channel(),
+                    flows::Channel::App | flows::Channel::Redirect
+                ),
+            scanned_at: None,
         };
         let answer = render::session(&session, now, &sh.timing, sh.base_url());
         store.insert_session(session);
@@ -499,6 +506,49 @@ struct Answer {
     action: String,
 }
 
+/// The body of `POST /sim/scan`: what the user's phone presents.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ScanBody {
+    qr_code: Option<String>,
+    auto_start_token: Option<String>,
+}
+
+/// The user's phone scans a QR code or opens an autostart link (see
+/// `SimulatorBuilder::require_user`): 200 `{"sessionId": …}`, or why the
+/// app would refuse it.
+async fn scan(AxumState(sh): Sh, body: Result<Bytes, BytesRejection>) -> ApiResult {
+    let body = body.map_err(body_error)?;
+    let scan: ScanBody = decode::json(&body)?;
+    let now = Instant::now();
+    let scanned = {
+        let mut store = sh.lock();
+        match (&scan.qr_code, &scan.auto_start_token) {
+            (Some(code), None) => store.scan(super::store::Scan::QrCode(code), now),
+            (None, Some(token)) => store.scan(super::store::Scan::AutoStartToken(token), now),
+            _ => {
+                return Err(ApiError::field(
+                    "qrCode, autoStartToken",
+                    "exactly one of them is required",
+                ));
+            }
+        }
+    };
+    match scanned {
+        Ok(id) => Ok(axum::Json(serde_json::json!({ "sessionId": id })).into_response()),
+        Err(refused) => {
+            let status = match refused {
+                super::ScanRefused::Unknown => StatusCode::NOT_FOUND,
+                super::ScanRefused::Ended | super::ScanRefused::AlreadyScanned => {
+                    StatusCode::CONFLICT
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            Err(ApiError::new(status, refused.to_string()))
+        }
+    }
+}
+
 async fn approval_answer(
     AxumState(sh): Sh,
     Path(id): Path<String>,
@@ -524,7 +574,9 @@ async fn approval_answer(
         };
         let ended = session.end(state);
         let page = approve::render(session, &format!("/sim/approve/{id}"));
-        let redirect = session.params.redirect_url.clone();
+        // Only the answer that ended the session goes back to the relying
+        // party: a later post (someone else holding the link) sees the page.
+        let redirect = session.params.redirect_url.clone().filter(|_| ended);
         let deliveries = if ended {
             sh.deliveries(&store, &[id], now)
         } else {

@@ -142,6 +142,39 @@ impl Simulator {
         Some(now)
     }
 
+    /// The user's phone scans `qr_code`, the content of the QR code shown (a
+    /// BankID frame computed from the session's `qrStartSecret`, or Freja's
+    /// `qrData`), as `POST /sim/scan` does: the session's id, or why the app
+    /// would refuse the code (a stale frame, a wrong HMAC …). A session of
+    /// a simulator that requires the user
+    /// ([`SimulatorBuilder::require_user`](super::SimulatorBuilder::require_user))
+    /// only progresses after this.
+    ///
+    /// ```
+    /// let sim = identisure::simulator::Simulator::builder().require_user(true).build();
+    /// let refused = sim.scan("bankid.no-such-order.0.00").unwrap_err();
+    /// assert_eq!(refused, identisure::simulator::ScanRefused::Unknown);
+    /// ```
+    pub fn scan(&self, qr_code: &str) -> Result<String, super::ScanRefused> {
+        self.shared
+            .lock()
+            .scan(super::store::Scan::QrCode(qr_code), Instant::now())
+    }
+
+    /// The app is opened on the same device with the session's
+    /// `autoStartToken` (see [`Simulator::scan`]).
+    ///
+    /// ```
+    /// let sim = identisure::simulator::Simulator::new();
+    /// assert!(sim.open_autostart("no-such-token").is_err());
+    /// ```
+    pub fn open_autostart(&self, auto_start_token: &str) -> Result<String, super::ScanRefused> {
+        self.shared.lock().scan(
+            super::store::Scan::AutoStartToken(auto_start_token),
+            Instant::now(),
+        )
+    }
+
     /// When each collect of a session arrived (including those answered
     /// 429), oldest first; empty for an unknown id.
     ///

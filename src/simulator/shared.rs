@@ -16,6 +16,8 @@ pub(crate) struct Shared {
     pub(crate) timing: Timing,
     pub(crate) rate_limit: RateLimit,
     pub(crate) reading: Reading,
+    /// Sessions wait for the user (a scan, an approval).
+    pub(crate) require_user: bool,
     /// The latest warnings (at most [`WARNINGS_KEPT`]).
     pub(crate) warnings: Mutex<std::collections::VecDeque<String>>,
     pub(crate) max_body: usize,

@@ -60,6 +60,11 @@ pub(crate) struct Session {
     pub(crate) last_answered: Option<Instant>,
     /// The approval page was opened (manual sessions show `userSign` then).
     pub(crate) page_opened: bool,
+    /// The session waits for the user: a scan (app flows) or an approval
+    /// (redirect flows); see `SimulatorBuilder::require_user`.
+    pub(crate) needs_user: bool,
+    /// When the user's phone presented the QR code or the autostart token.
+    pub(crate) scanned_at: Option<Instant>,
 }
 
 impl Session {
@@ -87,6 +92,17 @@ impl Session {
         }
     }
 
+    /// Where the session's steps count from: its start, or for a session
+    /// waiting for the user, one step before the scan (the scan is the
+    /// `started` step); `None` while it still waits.
+    fn origin(&self, timing: &Timing) -> Option<Instant> {
+        if !self.needs_user {
+            return Some(self.started);
+        }
+        let scanned = self.scanned_at?;
+        Some(scanned.checked_sub(self.step(timing)).unwrap_or(scanned))
+    }
+
     /// Moves the session to where time has brought it. Returns true when it
     /// has just ended (so its callback is due).
     pub(crate) fn advance(&mut self, now: Instant, timing: &Timing) -> bool {
@@ -97,8 +113,8 @@ impl Session {
         let expire_at = self.started.checked_add(timing.expire_after);
         let done_at = match self.scenario {
             Scenario::Complete | Scenario::Slow | Scenario::Fail { .. } => self
-                .started
-                .checked_add(self.step(timing).saturating_mul(3)),
+                .origin(timing)
+                .and_then(|origin| origin.checked_add(self.step(timing).saturating_mul(3))),
             Scenario::Manual | Scenario::Expire => None,
         };
         match (done_at, expire_at) {
@@ -139,14 +155,146 @@ impl Session {
                 "outstandingTransaction"
             };
         }
+        let Some(origin) = self.origin(timing) else {
+            return "outstandingTransaction";
+        };
         let step = self.step(timing).max(Duration::from_millis(1));
-        let stage = now.saturating_duration_since(self.started).as_nanos() / step.as_nanos();
+        let stage = now.saturating_duration_since(origin).as_nanos() / step.as_nanos();
         match (stage, self.start.channel()) {
             (0, _) => "outstandingTransaction",
             (1, Channel::Phone) => "userCallConfirm",
             (1, _) => "started",
             _ => "userSign",
         }
+    }
+}
+
+/// What the user's phone presents to the simulator.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scan<'a> {
+    /// The content of the QR code shown (a BankID frame, Freja's `qrData`).
+    QrCode(&'a str),
+    /// The autostart token (the app opened on the same device).
+    AutoStartToken(&'a str),
+}
+
+/// Why the simulator's phone refused a scan.
+///
+/// ```
+/// use identisure::simulator::ScanRefused;
+/// assert_eq!(ScanRefused::Stale.to_string(),
+///     "the QR code is stale: the frame is more than 2 s old (show a new frame every second)");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScanRefused {
+    /// No session has this QR code or autostart token.
+    Unknown,
+    /// The code is not one the app accepts: a BankID frame whose HMAC does
+    /// not match the session's `qrStartSecret`, or whose time is ahead of it.
+    Invalid(&'static str),
+    /// A BankID frame more than 2 s old.
+    Stale,
+    /// The session has already ended.
+    Ended,
+    /// The code was already presented (by this or another phone).
+    AlreadyScanned,
+}
+
+impl std::fmt::Display for ScanRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unknown => f.write_str("no pending session has this QR code or autostart token"),
+            Self::Invalid(why) => write!(f, "the QR code is invalid: {why}"),
+            Self::Stale => f.write_str(
+                "the QR code is stale: the frame is more than 2 s old (show a new frame every second)",
+            ),
+            Self::Ended => f.write_str("the session has already ended"),
+            Self::AlreadyScanned => f.write_str("this code was already scanned"),
+        }
+    }
+}
+
+impl std::error::Error for ScanRefused {}
+
+/// How old a BankID frame may be when scanned.
+const FRAME_MAX_AGE: Duration = Duration::from_secs(2);
+
+impl Store {
+    /// The phone presents `scan`: the session it belongs to is scanned
+    /// (its id returned), or the reason the app would refuse it.
+    pub(crate) fn scan(&mut self, scan: Scan<'_>, now: Instant) -> Result<String, ScanRefused> {
+        let session = match scan {
+            Scan::QrCode(code) if code.starts_with("bankid.") => {
+                let mut parts = code.splitn(4, '.').skip(1);
+                let (Some(token), Some(time), Some(_)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(ScanRefused::Invalid(
+                        "not a BankID QR code (bankid.<token>.<time>.<hmac>)",
+                    ));
+                };
+                let time: u64 = time.parse().map_err(|_| {
+                    ScanRefused::Invalid("its time is not a whole number of seconds")
+                })?;
+                let session = self
+                    .sessions
+                    .values_mut()
+                    .find(|s| {
+                        s.provider() == Provider::BankIdSe
+                            && s.start.channel() == Channel::App
+                            && s.tokens.qr_start_token == token
+                    })
+                    .ok_or(ScanRefused::Unknown)?;
+                let expected = crate::qr::BankIdQr::new(
+                    token,
+                    crate::QrStartSecret::new(session.tokens.qr_start_secret.clone()),
+                    session.started,
+                )
+                .payload_at(time);
+                if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                    expected.as_bytes(),
+                    code.as_bytes(),
+                )) {
+                    return Err(ScanRefused::Invalid(
+                        "its HMAC does not match the order's qrStartSecret",
+                    ));
+                }
+                let shown_at = session.started + Duration::from_secs(time);
+                if shown_at > now + Duration::from_secs(1) {
+                    return Err(ScanRefused::Invalid("its time is ahead of the order's"));
+                }
+                if now.saturating_duration_since(shown_at) > FRAME_MAX_AGE {
+                    return Err(ScanRefused::Stale);
+                }
+                session
+            }
+            Scan::QrCode(code) => self
+                .sessions
+                .values_mut()
+                .find(|s| {
+                    s.provider() == Provider::Freja
+                        && crate::simulator::render::freja_qr_data(&s.tokens.auto_start_token)
+                            == code
+                })
+                .ok_or(ScanRefused::Unknown)?,
+            Scan::AutoStartToken(token) => self
+                .sessions
+                .values_mut()
+                .find(|s| {
+                    matches!(s.provider(), Provider::BankIdSe | Provider::Freja)
+                        && s.start.channel() == Channel::App
+                        && s.tokens.auto_start_token == token
+                })
+                .ok_or(ScanRefused::Unknown)?,
+        };
+        if !session.is_pending() {
+            return Err(ScanRefused::Ended);
+        }
+        if session.scanned_at.is_some() {
+            return Err(ScanRefused::AlreadyScanned);
+        }
+        session.scanned_at = Some(now);
+        Ok(session.id.clone())
     }
 }
 
@@ -337,6 +485,8 @@ mod tests {
             collects: Vec::new(),
             last_answered: None,
             page_opened: false,
+            needs_user: false,
+            scanned_at: None,
         }
     }
 

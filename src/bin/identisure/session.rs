@@ -478,6 +478,13 @@ impl Request {
             "freja_backchannel_auth_start" => Self::FrejaBackchannelAuth(decode(body)?),
             "freja_backchannel_sign_start" => Self::FrejaBackchannelSign(decode(body)?),
             "bankid_no_auth_start" => Self::NoAuth(decode(body)?),
+            "bankid_no_sign_start"
+                if body.get("documents").is_some() && body.get("text").is_some() =>
+            {
+                return Err(Exit::input(
+                    "--json: text, documents: exactly one of them is required".to_string(),
+                ));
+            }
             "bankid_no_sign_start" if body.get("documents").is_some() => {
                 Self::NoDocumentSign(decode(body)?)
             }
