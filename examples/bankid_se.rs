@@ -65,7 +65,14 @@ async fn main() -> Result<(), common::BoxError> {
         .bankid_se()
         .sign(SignRequest::default().text("I agree to the example's terms."))
         .await?;
-    println!("signature started: session {}", sign.id());
+    // Like the login, the signature waits until the user's app has the
+    // order: show its own QR code (or its autostart link) again.
+    let sign_qr = BankIdQr::from_pending(sign.pending(), Instant::now())?;
+    println!(
+        "signature started: session {}; scan QR {}",
+        sign.id(),
+        sign_qr.current()
+    );
     let outcome = sign.wait(WaitOptions::default()).await?;
     if let identisure::Outcome::Failed {
         hint_code: Some(hint),

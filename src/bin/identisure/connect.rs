@@ -215,7 +215,11 @@ pub async fn connect(api: &Api, timeout: Option<Duration>) -> Result<Connection,
 
     match api.env.unwrap_or(Env::Simulator) {
         Env::Simulator => {
-            let running = Simulator::new()
+            // As in production, sessions wait for the user: the commands that
+            // follow a session play the user's part (`live::play_user`).
+            let running = Simulator::builder()
+                .require_user(true)
+                .build()
                 .spawn_local()
                 .await
                 .map_err(|e| Exit::api(format!("cannot start the in-process simulator: {e}")))?;

@@ -166,11 +166,16 @@ async fn login(
 ) -> Exit {
     use identisure::providers::{bankid_no, bankid_se, freja, ftn, mitid, vipps};
     let client = &conn.client;
-    let note = conn
-        .simulator
-        .is_some()
-        .then_some("(Simulator: the test person approves by herself within a few seconds.)");
-    let show = |ui, deadline| Show { ui, deadline, note };
+    let note = conn.simulator.is_some().then_some(
+        "(Simulator: in a second the test person scans the QR code, or approves on the page.)",
+    );
+    let user = conn.simulator.as_ref();
+    let show = |ui, deadline| Show {
+        ui,
+        deadline,
+        note,
+        user,
+    };
     match args.provider {
         Provider::BankIdSe => {
             let mut request = bankid_se::AuthRequest::default().intent(INTENT);
@@ -218,6 +223,8 @@ struct Show<'a> {
     ui: &'a Ui,
     deadline: Deadline,
     note: Option<&'a str>,
+    /// The in-process simulator, whose user this plays.
+    user: Option<&'a identisure::simulator::RunningSimulator>,
 }
 
 impl Show<'_> {
@@ -237,7 +244,8 @@ impl Show<'_> {
             Err(exit) => return exit,
         };
         let prompt = Prompt::of(session.pending(), Instant::now());
-        match live::follow(&session, &prompt, self.ui, deadline, self.note).await {
+        let user = self.user.as_ref().map(|running| running.simulator());
+        match live::follow(&session, &prompt, self.ui, deadline, self.note, user).await {
             Ok(state) => live::report(state, self.ui, live::Report::Summary),
             Err(exit) => exit,
         }

@@ -15,12 +15,14 @@ use futures_util::StreamExt;
 use identisure::messages::{Lang, LaunchMethod, MessageContext, UserMessage};
 use identisure::qr::BankIdQr;
 use identisure::qr::render::{QrImage, TerminalBackground};
+use identisure::simulator::Simulator;
 use identisure::{Family, QrStartSecret, Session, State, WaitOptions};
 use serde::Serialize;
 
 use crate::connect::{self, Deadline, Exit, Shown};
 
 /// What the user is shown while the session is pending.
+#[derive(Clone)]
 pub enum Prompt {
     /// Swedish BankID: a new QR frame every second.
     Animated(BankIdQr),
@@ -57,6 +59,52 @@ impl Prompt {
             Some(url) => Self::Url(url.to_string()),
             None => Self::Nothing,
         }
+    }
+}
+
+/// The user of an in-process simulator (which waits for one, as production
+/// does): a second after the prompt is shown, their phone scans the QR code
+/// (the frame shown at that moment) or they approve on the provider's page.
+/// Stops when dropped.
+pub fn play_user(simulator: Simulator, prompt: Prompt) -> AbortOnDrop {
+    AbortOnDrop(tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let acted = match &prompt {
+            Prompt::Animated(qr) => simulator
+                .scan(&qr.current())
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Prompt::Static(data) => simulator.scan(data).map(drop).map_err(|e| e.to_string()),
+            Prompt::Url(url) => approve(url).await,
+            Prompt::Nothing => Ok(()),
+        };
+        if let Err(why) = acted {
+            eprintln!("simulated user: {why}");
+        }
+    }))
+}
+
+/// Presses Approve on the simulator's page at `url`.
+async fn approve(url: &str) -> Result<(), String> {
+    let http = identisure::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
+    http.post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("action=approve")
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// A task aborted when this is dropped.
+pub struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -132,11 +180,13 @@ pub async fn follow<F>(
     ui: &Ui,
     deadline: Option<Deadline>,
     note: Option<&str>,
+    user: Option<&Simulator>,
 ) -> Result<State<F>, Exit>
 where
     F: Family,
 {
     ui.progress(&format!("Started session {}", session.id()));
+    let _user = user.map(|simulator| play_user(simulator.clone(), prompt.clone()));
     match prompt {
         Prompt::Animated(qr) if !ui.terminal => {
             ui.progress(&format!("BankID QR code (second 0): {}", qr.payload_at(0)));

@@ -338,6 +338,8 @@ struct Then {
     background: Background,
     /// `--show-secret` (checked: stdout is not a terminal).
     show_secret: bool,
+    /// The in-process simulator, whose user `--wait` plays.
+    user: Option<identisure::simulator::Simulator>,
 }
 
 /// After a start: print the pending state, or follow the session to its end
@@ -372,7 +374,16 @@ where
     }
     let prompt = Prompt::of(session.pending(), std::time::Instant::now());
     let ui = Ui::new("start", then.background);
-    match live::follow(&session, &prompt, &ui, then.deadline, None).await {
+    match live::follow(
+        &session,
+        &prompt,
+        &ui,
+        then.deadline,
+        None,
+        then.user.as_ref(),
+    )
+    .await
+    {
         Ok(state) => live::report(state, &ui, Report::Json),
         Err(exit) => exit,
     }
@@ -421,6 +432,10 @@ async fn run_start(args: StartArgs, deadline: Option<Deadline>) -> Exit {
         deadline,
         background: args.background,
         show_secret: args.show_secret,
+        user: conn
+            .simulator
+            .as_ref()
+            .map(|running| running.simulator().clone()),
     };
     let exit = request.send(&conn.client, &then).await;
     if let Some(sim) = conn.simulator {

@@ -36,6 +36,11 @@ pub struct Args {
     /// Do not print a line per request on stderr.
     #[arg(long)]
     quiet: bool,
+    /// Sessions wait for the user, as in production: a BankID or Freja QR
+    /// login until its QR code (or autostart token) is presented at
+    /// POST /sim/scan, a redirect flow until its page is approved.
+    #[arg(long)]
+    require_user: bool,
     /// Seconds until a pending session fails with SESSION_TIMEOUT.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     expire_secs: u64,
@@ -43,8 +48,15 @@ pub struct Args {
 
 /// The test identities table, from the library's own list.
 fn test_identities_help() -> String {
-    let mut help =
-        String::from("Test identities (Swedish ssn, or refId `sim:<scenario>` in any flow):\n");
+    let mut help = String::from(
+        "Acting as the user (with --require-user): the phone scans the QR frame your page shows,\n\
+         \x20 curl -X POST URL/sim/scan -H 'content-type: application/json' -d '{\"qrCode\":\"bankid.…\"}'\n\
+         or opens the app with the autostart token: -d '{\"autoStartToken\":\"…\"}' (Freja: its qrData\n\
+         as qrCode). A BankID frame is checked as the app does: a wrong HMAC is refused as invalid,\n\
+         a frame more than 2 s old as stale. Redirect flows: open the url and press Approve.\n\n\
+         Test identities (Swedish ssn, or refId `sim:<scenario>` in any flow; `sim:aged-<years>`\n\
+         completes as a person of that age):\n",
+    );
     for t in identisure::simulator::test_identities() {
         let outcome = match t.failure_code() {
             Some(code) => format!("FAILED {code}"),
@@ -112,6 +124,7 @@ async fn serve(args: Args) -> ExitCode {
             ReadingArg::Document => Reading::Document,
             ReadingArg::Clients => Reading::Clients,
         })
+        .require_user(args.require_user)
         .timing(Timing {
             step: Duration::from_millis(args.step_ms),
             expire_after: Duration::from_secs(args.expire_secs),
@@ -139,6 +152,14 @@ async fn serve(args: Args) -> ExitCode {
         }
     };
     println!("Identisure simulator listening on {}", running.url());
+    if !args.addr.ip().is_loopback() {
+        eprintln!(
+            "warning: {} is reachable from other machines: anyone who can reach it can start \
+             sessions with the listed accounts and have callbacks posted to any URL they name. \
+             Serve it on 127.0.0.1 unless that is what you want.",
+            args.addr
+        );
+    }
     println!("Accounts (HTTP Basic, account id : secret key):");
     for a in &accounts {
         println!("  {}:{}", a.id, a.secret);
