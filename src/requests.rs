@@ -23,6 +23,7 @@ pub(crate) trait Request {
     /// the generated types do not check.
     const MIN_ITEMS: &'static [(&'static str, usize)];
     /// The fields the schema requires (wire names).
+    #[cfg(feature = "simulator")]
     const REQUIRED: &'static [&'static str];
     /// The fields that were set, by wire name.
     fn fields(&self) -> serde_json::Map<String, serde_json::Value>;
@@ -53,6 +54,7 @@ pub(crate) fn from_json<R: Request>(body: &serde_json::Value) -> Result<R::Typed
     serde_path_to_error::deserialize(body).map_err(|e| refused::<R>(&e))
 }
 
+#[cfg(feature = "simulator")]
 /// How the body of one JSON operation is checked (a `oneOf` body has one
 /// per variant): its wire fields, the fields that pick this variant, and
 /// the check.
@@ -65,6 +67,7 @@ pub(crate) struct BodyCheck {
     pub(crate) check: fn(&serde_json::Value) -> Result<()>,
 }
 
+#[cfg(feature = "simulator")]
 /// The check of `R`, as a function pointer for the table of bodies.
 pub(crate) fn check<R: Request>(body: &serde_json::Value) -> Result<()> {
     from_json::<R>(body).map(drop)

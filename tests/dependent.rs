@@ -79,8 +79,9 @@ fn simulate() -> (Simulate, String) {
         .spawn()
         .expect("identisure simulate starts");
     let stdout = child.stdout.take().expect("piped");
+    let mut lines = BufReader::new(stdout).lines();
     let mut url = None;
-    for line in BufReader::new(stdout).lines() {
+    for line in lines.by_ref() {
         let line = line.expect("simulate prints its URL");
         if let Some(rest) = line.strip_prefix("Identisure simulator listening on ") {
             url = Some(rest.trim().to_string());
@@ -88,6 +89,8 @@ fn simulate() -> (Simulate, String) {
         }
     }
     let url = url.expect("simulate printed its URL");
+    // Keep reading what it prints after, or it would write to a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     (Simulate(child), url)
 }
 

@@ -143,6 +143,13 @@ fn label(f: &Fixture, body: &Value) -> String {
     {
         parts.push("without ssn".into());
     }
+    if f.path.starts_with("/v3/freja/")
+        && !f.path.contains("backchannel")
+        && body.get("ssn").is_some()
+        && body.get("country").is_none()
+    {
+        parts.push("without country".into());
+    }
     if body.is_array() {
         parts.push("body []".into());
     }
@@ -203,6 +210,36 @@ async fn send_with_our_client(c: &Client, path: &str, body: &Value) -> Result<()
             let r: types::BankIdNoBackchannelAuthRequest = typed(body)?;
             c.bankid_no()
                 .backchannel_auth(r.into())
+                .await
+                .map_err(e)?
+                .cancel()
+                .await
+                .map_err(e)
+        }
+        "/v3/freja/sign" => {
+            let r: types::FrejaSignRequest = typed(body)?;
+            c.freja()
+                .sign(freja::SignRequest::from(r))
+                .await
+                .map_err(e)?
+                .cancel()
+                .await
+                .map_err(e)
+        }
+        "/v3/freja/backchannel/auth" => {
+            let r: types::FrejaBackchannelAuthRequest = typed(body)?;
+            c.freja()
+                .backchannel_auth(freja::BackchannelAuthRequest::from(r))
+                .await
+                .map_err(e)?
+                .cancel()
+                .await
+                .map_err(e)
+        }
+        "/v3/bankid-no/sign" => {
+            let r: types::BankIdNoTextSignRequest = typed(body)?;
+            c.bankid_no()
+                .sign(bankid_no::TextSignRequest::from(r))
                 .await
                 .map_err(e)?
                 .cancel()
@@ -283,8 +320,14 @@ async fn send_with_our_client(c: &Client, path: &str, body: &Value) -> Result<()
     }
 }
 
-/// The exact bytes a test sends, posted to the simulator.
-async fn send_raw(sim: &RunningSimulator, path: &str, body: &Value) -> Result<(), String> {
+/// The exact bytes a test sends, posted to the simulator; its answer must
+/// carry every field in `requires`.
+async fn send_raw(
+    sim: &RunningSimulator,
+    path: &str,
+    body: &Value,
+    requires: &[String],
+) -> Result<(), String> {
     let answer = reqwest::Client::new()
         .post(format!("{}{path}", sim.url()))
         .basic_auth(ACCOUNT, Some(SECRET))
@@ -305,10 +348,13 @@ async fn send_raw(sim: &RunningSimulator, path: &str, body: &Value) -> Result<()
     if status != 201 {
         return Err(format!("{status} {text}"));
     }
+    let answer = serde_json::from_str::<Value>(&text).unwrap_or(Value::Null);
+    let missing: Vec<&String> = requires
+        .iter()
+        .filter(|field| answer.get(field.as_str()).is_none_or(Value::is_null))
+        .collect();
     // Cancelled right away, like the sessions our client starts.
-    let id = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v["id"].as_str().map(String::from));
+    let id = answer["id"].as_str().map(String::from);
     let session = path.replace("/backchannel/", "/").replace("/phone/", "/");
     let cancelled = reqwest::Client::new()
         .delete(format!("{}{session}/{}", sim.url(), id.unwrap_or_default()))
@@ -316,6 +362,11 @@ async fn send_raw(sim: &RunningSimulator, path: &str, body: &Value) -> Result<()
         .send()
         .await
         .map_err(|e| e.to_string())?;
+    if !missing.is_empty() {
+        return Err(format!(
+            "the answer lacks {missing:?}, which the client requires"
+        ));
+    }
     if cancelled.status().is_success() {
         Ok(())
     } else {
@@ -383,7 +434,7 @@ async fn suite(reading: Reading) -> Checks {
                 );
                 k.record(
                     format!("fixture request (simulator) {what}: the exact body is accepted"),
-                    send_raw(&sim, &f.path, body).await,
+                    send_raw(&sim, &f.path, body, &f.requires).await,
                 );
             }
             ("request", None) => {
@@ -413,6 +464,16 @@ async fn the_official_test_suites_bodies_as_the_document_reads() {
             "fixture request (simulator) POST /v3/freja/backchannel/sign country SE",
             "fixture request (our client) POST /v3/freja/backchannel/sign country SE",
         ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_test_suites_bodies_in_the_default_reading() {
+    let k = suite(Reading::Decisions).await;
+    k.finish(
+        "official test suites' bodies",
+        Reading::Decisions,
+        &["fixture request (simulator) POST /v3/bankid-se/phone/auth callInitiator user"],
     );
 }
 

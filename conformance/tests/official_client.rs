@@ -1081,6 +1081,19 @@ async fn the_official_client_against_the_simulator_as_the_document_reads() {
     assert!(k.outcomes().len() >= 135, "{report}");
 }
 
+/// The default reading accepts everything the official client sends: all
+/// of the provider's clients agree on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_client_against_the_simulator_in_the_default_reading() {
+    let (k, violations) = suite(Reading::Decisions).await;
+    k.ensure(
+        "official client: no collect faster than allowed",
+        violations == 1,
+        || format!("{violations} rate-limit violations"),
+    );
+    k.finish("official client", Reading::Decisions, &[]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_client_against_the_simulator_with_the_clients_reading() {
     let (k, violations) = suite(Reading::Clients).await;

@@ -3,12 +3,12 @@
 //! but sessions progress, expire, get cancelled and call you back.
 //!
 //! - All 56 operations of `openapi.yaml`. Request bodies are decoded by the
-//!   same generated types the client uses ([`crate::raw::types`]), so the
+//!   same generated types and rules the client sends them with, so the
 //!   spec's constraints are enforced by one piece of code; a violation answers
-//!   400 `{"message": "<field>: <rule>"}`. Where the API document is stricter
-//!   than the provider's clients, the document decides unless the simulator
-//!   follows the clients' [`Reading`]. Rules of the simulator's own (check
-//!   digits, phone formats) are only warnings ([`Simulator::warnings`]). Malformed JSON (400), oversized
+//!   400 `{"message": "<field>: <rule>"}`. Where the API document and the
+//!   provider's clients disagree, the recorded decisions decide ([`Reading`]).
+//!   Rules of the simulator's own (check digits, phone formats, unknown
+//!   fields) are only warnings ([`Simulator::warnings`]). Malformed JSON (400), oversized
 //!   bodies (413), unknown paths (404) and wrong methods (405) answer JSON too.
 //! - HTTP Basic auth against the configured accounts; by default the demo
 //!   account [`DEMO_ACCOUNT_ID`] / [`DEMO_SECRET_KEY`] (`demo` / `demo-secret`).
@@ -59,17 +59,25 @@
 //! | `sim:internal-error`       | `198402292919`     | Per Dahl        | FAILED `INTERNAL_ERROR`, hint `startFailed` |
 //! | `sim:unsupported-client`   | `199307175142`     | Linnea Sjöberg  | FAILED `UNSUPPORTED_CLIENT`, hint `startFailed` |
 //!
-//! Hint codes appear only in BankID SE sessions. Any other valid number
-//! completes with that number as the default person of its country:
-//! Astrid Lindqvist (SE, `198704122384`), Ingrid Haugen (NO, `18039040049`,
+//! Hint codes appear only in BankID SE sessions. Without a test identity a
+//! session completes as the default person of its country: Astrid
+//! Lindqvist (SE, `198704122384`), Ingrid Haugen (NO, `18039040049`,
 //! BankID NO and Vipps), Mette Sørensen (DK, `240991-1238`, MitID), Aino
-//! Virtanen (FI, `230586-264K`, FTN). A number with a wrong check digit is
-//! accepted with a warning (the API document states no such rule) and
-//! completes as the default person under that number. Age verification
-//! compares the person's [`TestPerson::age`] with `minAge..=maxAge` (either
-//! bound may be left out). BankID SE `verify` accepts any non-empty code:
-//! [`VERIFY_QR_CODE`] verifies as Astrid Lindqvist, any other code as a
-//! Swedish test person chosen by the code (the same code, the same person).
+//! Virtanen (FI, `230586-264K`, FTN). A valid number that is no test person
+//! completes as its own person (a name drawn from the number, its birth
+//! date and age); a number with the shape of one but a wrong check digit or
+//! date is accepted with a warning (the provider's test suites send such
+//! numbers); a number without even the shape of one is refused naming
+//! `ssn`. `refId` `sim:aged-<years>` completes as a person exactly that old
+//! (for age checks on every bound). Age verification compares the person's
+//! age with `minAge..=maxAge` (a bound left out is open). BankID SE `verify`
+//! accepts any non-empty code: [`VERIFY_QR_CODE`] verifies as Astrid
+//! Lindqvist, any other code as a Swedish test person chosen by the code
+//! (the same code, the same person).
+//!
+//! With [`SimulatorBuilder::require_user`] sessions wait for the user as in
+//! production: a QR session until its code is presented at `POST /sim/scan`
+//! ([`Simulator::scan`]), a redirect flow until its page is approved.
 //!
 //! # Example
 //!

@@ -121,10 +121,14 @@ pub fn serve(status: u16, content_type: &str, body: String) -> Server {
     Server { url, requests }
 }
 
-/// The target directory this test binary was built in (…/target/debug/deps/x → …/target).
+/// The target directory of the crate copies these tests build:
+/// `target/drill`, beside the workspace's own (…/target/debug/deps/x →
+/// …/target/drill). Never the workspace's own: cargo keys a unit by the
+/// package's relative paths, so a copy built there (with newer files) made
+/// the real crate's units look fresh and stay the copy's.
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().to_path_buf()
+    exe.ancestors().nth(3).unwrap().join("drill")
 }
 
 /// Copies what `cargo build -p identisure` needs into `dir` (a workspace of
@@ -151,9 +155,8 @@ pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
     ] {
         std::fs::copy(root.join(file), dir.join(file)).unwrap();
     }
-    // A package of another name (its library still `identisure`): it then
-    // builds beside the repository's own in a shared target directory
-    // instead of overwriting its artifacts.
+    // A package of another name (its library still `identisure`), built in
+    // a target directory of its own (`target_dir`).
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     let members = manifest
         .lines()
@@ -169,7 +172,7 @@ pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
         );
     std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
     // The manifest names examples and benches: they must be there too.
-    for tree in ["src", "examples", "benches", "tests/snapshots"] {
+    for tree in ["src", "build", "examples", "benches", "tests/snapshots"] {
         copy_tree(&root.join(tree), &dir.join(tree));
     }
 }
