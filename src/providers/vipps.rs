@@ -26,7 +26,7 @@ impl VippsApi<'_> {
         /// ```no_run
         /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
         /// let session = client.vipps().auth(Default::default()).await?;
-        /// println!("{:?}", session.pending().unwrap().url);
+        /// println!("{:?}", session.pending().url);
         /// # Ok(()) }
         /// ```
         auth(AuthRequest) -> Vipps = VIPPS_AUTH;
