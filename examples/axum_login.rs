@@ -213,14 +213,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("Open http://{}/ (Ctrl-C to stop)", listener.local_addr()?);
-    // The connecting address bounds logins in progress per client
+    // With the limits a reachable server needs (slow heads and bodies cut
+    // off, connections per address bounded); each request carries the
+    // connecting address, which bounds logins in progress per client
     // (`Options::client_key`).
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    identisure::serve::serve(listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     if let Some(sim) = simulator {
         sim.shutdown().await;
     }

@@ -105,8 +105,8 @@ mod error;
 mod html;
 pub mod operations;
 mod sensitive;
-#[cfg(feature = "simulator")]
-#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
 pub mod serve;
 mod wire;
 

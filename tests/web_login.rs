@@ -63,15 +63,55 @@ fn options() -> Options {
     }
 }
 
+/// The start page's form token and the cookie that must come with it, as
+/// a browser gets them from `start_page` (the page's URL).
+async fn csrf(http: &reqwest::Client, start_page: &str) -> (String, String) {
+    let answer = http.get(start_page).send().await.unwrap();
+    let cookie = answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("identisure-csrf="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("the start page sets the form token's cookie");
+    let page = answer.text().await.unwrap();
+    (cookie, form_token(&page))
+}
+
+/// The token of a start page's form.
+fn form_token(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the start form carries its token")
+        .to_string()
+}
+
+/// `form` with the page's token added.
+fn with_token(form: &[(&str, &str)], token: &str) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    form.push(("csrf".into(), token.into()));
+    form
+}
+
 impl App {
-    /// Posts the start form; returns the answer as it is.
-    async fn post_start(&self, form: &[(&str, &str)]) -> reqwest::Response {
+    /// A start request as the start page's form sends it (its token and
+    /// cookie), ready for more headers.
+    async fn start_request(&self, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let (cookie, token) = csrf(&self.http, &format!("{}/", self.url)).await;
         self.http
             .post(format!("{}/start", self.url))
-            .form(form)
-            .send()
-            .await
-            .unwrap()
+            .header("cookie", cookie)
+            .form(&with_token(form, &token))
+    }
+
+    /// Posts the start form; returns the answer as it is.
+    async fn post_start(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.start_request(form).await.send().await.unwrap()
     }
 
     /// Posts the start form; returns the waiting page's path.
@@ -485,12 +525,12 @@ async fn a_start_from_another_site_is_refused() {
     let app = app_with(Simulator::new(), options()).await;
     let host = app.url.trim_start_matches("http://").to_string();
     let form = [("provider", "bankid-se"), ("lang", "en")];
-    let post = |headers: Vec<(&'static str, String)>| {
-        let mut request = app.http.post(format!("{}/start", app.url)).form(&form);
+    let post = |headers: Vec<(&'static str, String)>| async {
+        let mut request = app.start_request(&form).await;
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        request.send()
+        request.send().await
     };
     for refused in [
         vec![("origin", "https://evil.example".to_string())],
@@ -501,6 +541,8 @@ async fn a_start_from_another_site_is_refused() {
             ("origin", format!("http://{host}")),
         ],
         vec![("origin", format!("http://{host}.evil.example"))],
+        // The same host by another scheme is another origin.
+        vec![("origin", format!("https://{host}"))],
     ] {
         let answer = post(refused.clone()).await.unwrap();
         assert_eq!(answer.status(), 403, "{refused:?}");
@@ -525,6 +567,27 @@ async fn a_start_from_another_site_is_refused() {
         let answer = post(allowed.clone()).await.unwrap();
         assert_eq!(answer.status(), 303, "{allowed:?}");
     }
+    // Without the page's token (a client sending neither header, or a page
+    // elsewhere that can neither read nor set it), nothing starts.
+    let before = app.sim.simulator().session_count();
+    let cases: [(Option<&str>, Option<String>); 3] = [
+        (None, None),
+        (None, Some("0".repeat(32))),
+        (Some("identisure-csrf=a"), Some("b".to_string())),
+    ];
+    for (cookie, token) in cases {
+        let mut fields = form.to_vec();
+        if let Some(token) = &token {
+            fields.push(("csrf", token.as_str()));
+        }
+        let mut request = app.http.post(format!("{}/start", app.url)).form(&fields);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 403, "{cookie:?} {token:?}");
+    }
+    assert_eq!(app.sim.simulator().session_count(), before);
 }
 
 /// The integration of examples/axum_login.rs: the router nested under
@@ -589,9 +652,11 @@ async fn nested_under_a_path_with_verified_callbacks() {
             .unwrap()
             .contains("action=\"/login/start\"")
     );
+    let (cookie, token) = csrf(&http, &format!("{url}/login")).await;
     let answer = http
         .post(format!("{url}/login/start"))
-        .form(&[("provider", "ftn"), ("lang", "en")])
+        .header("cookie", cookie)
+        .form(&with_token(&[("provider", "ftn"), ("lang", "en")], &token))
         .send()
         .await
         .unwrap();
@@ -887,10 +952,9 @@ fn x_client() -> identisure::web_login::ClientKey {
 /// Starts a [`MANUAL_BANKID`] login as `client` (named by the `x-client`
 /// header, see [`x_client`]).
 async fn start_as(app: &App, client: &str) -> reqwest::Response {
-    app.http
-        .post(format!("{}/start", app.url))
+    app.start_request(MANUAL_BANKID)
+        .await
         .header("x-client", client)
-        .form(MANUAL_BANKID)
         .send()
         .await
         .unwrap()
@@ -918,10 +982,9 @@ async fn one_client_flooding_starts_does_not_lock_out_the_others() {
     assert_eq!(flood[..3], [303, 303, 303], "{flood:?}");
     assert!(flood[3..].iter().all(|s| *s == 429), "{flood:?}");
     let refused = app
-        .http
-        .post(format!("{}/start", app.url))
+        .start_request(&[("provider", "bankid-se"), ("lang", "en")])
+        .await
         .header("x-client", "attacker")
-        .form(&[("provider", "bankid-se"), ("lang", "en")])
         .send()
         .await
         .unwrap();
@@ -992,10 +1055,9 @@ impl std::io::Write for Logs {
 
 /// Posts the Vipps start form (a redirect flow) with the given `Host` header.
 async fn start_with_host(app: &App, host: &str) -> reqwest::Response {
-    app.http
-        .post(format!("{}/start", app.url))
+    app.start_request(&[("provider", "vipps"), ("lang", "en")])
+        .await
         .header("host", host)
-        .form(&[("provider", "vipps"), ("lang", "en")])
         .send()
         .await
         .unwrap()
@@ -1241,11 +1303,14 @@ async fn the_example_shop_greets_only_the_browser_that_logged_in() {
     let (mine, other) = (Browser::new(), Browser::new());
     let home = format!("{url}/");
     assert!(mine.go(&home, None).await.1.contains("Log in"));
-    // Log in with BankID (the simulator completes it).
+    // Log in with BankID (the simulator completes it), from the start page.
+    let (_, start_page) = mine.go(&format!("{url}/login"), None).await;
+    let token = form_token(&start_page);
     let form = [
         ("provider", "bankid-se"),
         ("lang", "en"),
         ("test_identity", "sim:complete"),
+        ("csrf", token.as_str()),
     ];
     let (waiting, _) = mine.go(&format!("{url}/login/start"), Some(&form)).await;
     assert!(waiting.contains("/login/login/"), "{waiting}");
@@ -1320,4 +1385,262 @@ async fn event_streams_per_login_are_bounded() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(reopened, 1, "a place frees when a stream closes");
+}
+
+/// Under https (`public_url`), the login's cookie is a `__Host-` cookie
+/// (host-only, `Secure`, `Path=/`), which a sibling domain or a plain-http
+/// page cannot plant: a cookie of the same value without the prefix (tossed
+/// in by another site) opens nothing.
+#[tokio::test]
+async fn under_https_the_login_cookie_cannot_be_tossed() {
+    let options = Options {
+        bind_to_browser: true,
+        public_url: Some("https://login.example.com".into()),
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let answer = app
+        .start_request(MANUAL_BANKID)
+        .await
+        // The page's own origin, as the browser sends it.
+        .header("origin", "https://login.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 303);
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    let cookie = answer.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("__Host-identisure-login-"), "{cookie}");
+    assert!(
+        cookie.contains("; Path=/;") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap().to_string();
+    assert_eq!(Jar(pair.clone()).get(&app, &path).await.status(), 200);
+    let tossed = pair.trim_start_matches("__Host-").to_string();
+    assert_eq!(Jar(tossed).get(&app, &path).await.status(), 403);
+}
+
+/// The return URL of a redirect provider opens its login once: a second
+/// use (a leaked URL, replayed in the same browser) is refused.
+#[tokio::test]
+async fn the_return_key_is_single_use() {
+    let hooked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = app_with(Simulator::new(), bound_options(&hooked)).await;
+    let (browser, _path, link) = redirect_login(&app).await;
+    let back = app.on_provider_page(&link, "approve").await;
+    assert_eq!(browser.get(&app, &back).await.status(), 303);
+    let again = browser.get(&app, &back).await;
+    assert_eq!(again.status(), 403);
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("link back from the provider")
+    );
+}
+
+/// `on_login` runs to its end once: a browser that goes away while the hook
+/// runs (its request dropped) gets the hook again on its next request.
+#[tokio::test]
+async fn a_login_hook_cut_short_runs_again() {
+    use axum::response::IntoResponse as _;
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = started.clone();
+    let options = Options {
+        bind_to_browser: true,
+        on_login: Some(std::sync::Arc::new(
+            move |_login: identisure::web_login::LoggedIn| {
+                let first = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+                Box::pin(async move {
+                    if first {
+                        // The first run is slow: its browser gives up before it ends.
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                    Some(axum::response::Redirect::to("/app").into_response())
+                })
+            },
+        )),
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let answer = app
+        .post_start(&[
+            ("provider", "bankid-se"),
+            ("lang", "en"),
+            ("test_identity", "sim:complete"),
+        ])
+        .await;
+    let path = answer.headers()["location"].to_str().unwrap().to_string();
+    let jar = Jar(answer.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string());
+    // Wait (bounded) until the login shows completed, then give up mid-hook.
+    let impatient = identisure::http_client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    for _ in 0..100 {
+        let r = impatient
+            .get(format!("{}{path}/result", app.url))
+            .header("cookie", &jar.0)
+            .send()
+            .await;
+        if r.is_err() {
+            break; // the hook was running when the browser went away
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // The next request runs the hook again, to its end.
+    let again = jar.get(&app, &format!("{path}/result")).await;
+    assert_eq!(again.status(), 303);
+    assert_eq!(again.headers()["location"], "/app");
+    assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 2);
+    // And never after.
+    let third = jar.get(&app, &format!("{path}/result")).await;
+    assert_eq!(third.status(), 200);
+    assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+/// One IPv6 /48 (65,536 /64s) cannot fill the page: its /64s count
+/// together, and room is kept for clients without a login in progress.
+#[tokio::test]
+async fn one_network_flooding_from_many_addresses_is_bounded() {
+    let options = Options {
+        max_logins: 1000,
+        max_logins_per_client: 2,
+        client_key: Some(x_client()),
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let flood = |net: &'static str, spread: u32| {
+        let app = &app;
+        async move {
+            let mut statuses = Vec::new();
+            for i in 0..40u32 {
+                let client = format!("{net}:{:x}::/64", i << spread);
+                statuses.push(start_as(app, &client).await.status().as_u16());
+            }
+            statuses
+        }
+    };
+    // /64s of one /56 count together: 4 × max_logins_per_client = 8.
+    let statuses = flood("2001:db8:76", 0).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        8,
+        "{statuses:?}"
+    );
+    // /56s of one /48 count together: 8 × max_logins_per_client = 16.
+    let statuses = flood("2001:db8:77", 8).await;
+    let ok = statuses.iter().filter(|s| **s == 303).count();
+    assert_eq!(ok, 16, "{statuses:?}");
+    assert!(statuses[16..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Someone on another network still logs in.
+    assert_eq!(start_as(&app, "2001:db8:99:1::/64").await.status(), 303);
+    assert_eq!(start_as(&app, "192.0.2.10").await.status(), 303);
+}
+
+/// A redirect login approved upstream but never returned to holds its
+/// place only a short while (a fifth of the timeout, at most a minute):
+/// it ends as "never came back" long before the timeout.
+#[tokio::test]
+async fn an_approved_login_nobody_returns_to_ends_soon() {
+    let options = Options {
+        bind_to_browser: true,
+        timeout: Duration::from_secs(20),
+        ..options()
+    };
+    let app = app_with(Simulator::new(), options).await;
+    let (browser, path, link) = redirect_login(&app).await;
+    let _ = app.on_provider_page(&link, "approve").await;
+    // Nobody comes back. Bounded by half the timeout: the hold is 4 s.
+    let mut ended = String::new();
+    for _ in 0..100 {
+        let r = browser.get(&app, &format!("{path}/result")).await;
+        if r.status() == 200 {
+            ended = r.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ended.contains("never came back"), "{ended}");
+}
+
+/// Behind a proxy every start has the proxy's address: `behind_proxies`
+/// names the client from `X-Forwarded-For` (only for the proxies given),
+/// and a router counting by the proxy's address says so in its log.
+#[tokio::test(flavor = "current_thread")]
+async fn behind_a_proxy_clients_are_told_apart() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let counted_by_proxy = Options {
+        client_key: Options::default().client_key,
+        max_logins_per_client: 2,
+        ..options()
+    };
+    let app = app_with(Simulator::new(), counted_by_proxy).await;
+    let mut statuses = Vec::new();
+    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        let status = app
+            .start_request(MANUAL_BANKID)
+            .await
+            .header("x-forwarded-for", client)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [303, 303, 429], "one bound for everyone");
+    let warned = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(warned.matches("behind_proxies").count(), 1, "{warned}");
+
+    let proxied = Options {
+        client_key: Some(identisure::web_login::behind_proxies(["127.0.0.1"
+            .parse()
+            .unwrap()])),
+        max_logins_per_client: 2,
+        ..options()
+    };
+    let app = app_with(Simulator::new(), proxied).await;
+    let mut statuses = Vec::new();
+    for client in [
+        "198.51.100.1",
+        "198.51.100.2",
+        "198.51.100.3",
+        "198.51.100.1",
+        "198.51.100.1",
+    ] {
+        let status = app
+            .start_request(MANUAL_BANKID)
+            .await
+            // A client's own forged entry first; the proxy appends the real one.
+            .header("x-forwarded-for", format!("10.9.9.9, {client}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses,
+        [303, 303, 303, 303, 429],
+        "each client its own bound"
+    );
 }

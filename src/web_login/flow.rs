@@ -247,6 +247,9 @@ async fn came_back(login: &Login, lang: Lang, wait: std::time::Duration) -> bool
     }
 }
 
+/// The longest a completed redirect login waits for its browser to come back.
+const RETURN_HOLD: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Registers the login and spawns the task that collects its session.
 fn follow<F: Family>(
     shared: &Arc<Shared>,
@@ -278,14 +281,18 @@ where
         return_key: super::is_redirect(provider).then(|| request.return_key.clone()),
         returned: watch::Sender::new(false),
         client: request.client.clone(),
-        handed_over: std::sync::atomic::AtomicBool::new(false),
+        handed_over: std::sync::atomic::AtomicU8::new(super::store::HOOK_IDLE),
+        return_used: std::sync::atomic::AtomicBool::new(false),
         streams: std::sync::atomic::AtomicUsize::new(0),
         autostarted: std::sync::atomic::AtomicBool::new(false),
         last_hint: std::sync::Mutex::new(first_hint),
     });
     let task_login = login.clone();
     let options = WaitOptions::default().timeout(shared.options.timeout);
-    let return_wait = shared.options.timeout;
+    // A redirect login approved upstream waits a short while for its
+    // browser to come back (the provider sends it at once), not the whole
+    // timeout: an approval nobody returns from frees its place soon.
+    let return_wait = (shared.options.timeout / 5).min(RETURN_HOLD);
     tokio::spawn(async move {
         let login = task_login;
         let mut updates = std::pin::pin!(session.updates_with(options));

@@ -53,9 +53,9 @@
 //! let client = identisure::Client::from_env()?;
 //! let app = web_login::router(client, Options::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! // The connecting address bounds logins in progress per client.
-//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-//! axum::serve(listener, app).await?;
+//! // Timeouts and a connection bound per address; the connecting address
+//! // bounds logins in progress per client.
+//! identisure::serve::serve(listener, app, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 
@@ -203,14 +203,65 @@ pub type ClientKey = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
 /// ```
 pub fn peer_address(parts: &Parts) -> Option<String> {
     let ConnectInfo(address) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
-    Some(match address.ip().to_canonical() {
+    Some(group(address.ip()))
+}
+
+/// The client of a request behind reverse proxies you run (a TLS proxy, a
+/// load balancer): when the connecting address is one of `proxies`, the
+/// client is the last address of `X-Forwarded-For` that is not one of them
+/// (what the first proxy of yours saw; earlier entries are the client's own
+/// words and are ignored); otherwise the connecting address. Addresses are
+/// grouped like [`peer_address`] (IPv6 by /64).
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use axum::extract::ConnectInfo;
+/// use identisure::web_login::behind_proxies;
+///
+/// let key = behind_proxies(["10.0.0.5".parse().unwrap()]);
+/// let mut request = axum::http::Request::new(());
+/// request.extensions_mut().insert(ConnectInfo("10.0.0.5:443".parse::<SocketAddr>().unwrap()));
+/// request.headers_mut().insert("x-forwarded-for", "198.51.100.9, 203.0.113.4".parse().unwrap());
+/// let parts = request.into_parts().0;
+/// assert_eq!(key(&parts).as_deref(), Some("203.0.113.4"));
+/// ```
+pub fn behind_proxies(proxies: impl IntoIterator<Item = IpAddr>) -> ClientKey {
+    let proxies: Vec<IpAddr> = proxies.into_iter().map(|ip| ip.to_canonical()).collect();
+    Arc::new(move |parts: &Parts| {
+        let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>()?;
+        if !proxies.contains(&peer.ip().to_canonical()) {
+            return Some(group(peer.ip()));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter_map(|a| a.parse::<IpAddr>().ok())
+            .map(|ip| ip.to_canonical())
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .iter()
+            .rev()
+            .find(|ip| !proxies.contains(ip))
+            .copied()
+            .unwrap_or(peer.ip());
+        Some(group(client))
+    })
+}
+
+/// An address as a client: IPv4 as it is, IPv6 by its /64.
+fn group(ip: IpAddr) -> String {
+    match ip.to_canonical() {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let s = v6.segments();
             let prefix = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
             format!("{prefix}/64")
         }
-    })
+    }
 }
 
 /// How the login router behaves.
@@ -276,9 +327,11 @@ pub struct Options {
     /// Names the client of a start request, for
     /// [`Options::max_logins_per_client`]; `None` from it: not bounded.
     /// Default [`peer_address`]: the connecting IP address. Behind a
-    /// reverse proxy that is the proxy's, shared by everyone: name the
-    /// client from the header your proxy sets instead (never from a header
-    /// a client can set itself, or it escapes the bound).
+    /// reverse proxy that is the proxy's, shared by everyone: use
+    /// [`behind_proxies`] with your proxies' addresses (never a header a
+    /// client can set itself, or it escapes the bound). The router logs a
+    /// warning once when starts carry `X-Forwarded-For` but are counted by
+    /// the connecting address.
     pub client_key: Option<ClientKey>,
     /// Simulator test identities offered on the start page (default none).
     pub test_identities: Vec<TestChoice>,

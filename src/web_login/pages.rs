@@ -86,7 +86,7 @@ pub(crate) fn page(lang: Lang, title: &str, body: &str, head_extra: &str) -> Str
 }
 
 /// The start page: choose a provider (and language, test identity).
-pub(crate) fn start(options: &Options, lang: Lang, mount: &str) -> String {
+pub(crate) fn start(options: &Options, lang: Lang, mount: &str, csrf: &str) -> String {
     let mut body = format!(
         "<p class=\"langs\"><a href=\"{m}?lang=sv\" lang=\"sv\" hreflang=\"sv\">Svenska</a> · <a href=\"{m}?lang=en\" lang=\"en\" hreflang=\"en\">English</a></p>\n<h1>{}</h1>\n",
         esc(T::LogIn.get(lang)),
@@ -94,9 +94,11 @@ pub(crate) fn start(options: &Options, lang: Lang, mount: &str) -> String {
     );
     body.push_str(&format!(
         r#"<form method="post" action="{}/start">
+<input type="hidden" name="csrf" value="{}">
 <fieldset><legend>{}</legend>
 "#,
         esc(mount),
+        esc(csrf),
         esc(T::Choose.get(lang))
     ));
     for (i, p) in options.providers.iter().enumerate() {
@@ -376,7 +378,7 @@ mod tests {
             }],
             ..Options::default()
         };
-        let html = start(&options, Lang::En, "/login");
+        let html = start(&options, Lang::En, "/login", "token");
         for p in crate::web_login::PAGE_ORDER {
             assert!(
                 html.contains(&format!("value=\"{}\"", p.segment())),

@@ -173,9 +173,57 @@ fn pick_lang(shared: &Shared, value: Option<&str>) -> Lang {
         .unwrap_or(shared.options.default_lang)
 }
 
-async fn start_page(State(sh): Sh, Query(q): Query<LangQuery>) -> Response {
+async fn start_page(State(sh): Sh, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
     let lang = pick_lang(&sh, q.lang.as_deref());
-    html(StatusCode::OK, pages::start(&sh.options, lang, mount(&sh)))
+    // The form carries a token that must match this browser's cookie: a
+    // page elsewhere can post the form, but neither read nor set the cookie
+    // (double submit, beside the origin check).
+    let token = cookie(&headers, &csrf_cookie_name(&sh))
+        .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or_else(store::new_id, str::to_string);
+    let mut response = html(
+        StatusCode::OK,
+        pages::start(&sh.options, lang, mount(&sh), &token),
+    );
+    let value = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax{}",
+        csrf_cookie_name(&sh),
+        if secure(&sh) { "; Secure" } else { "" }
+    );
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Whether the page is served over https (by its `public_url`): cookies
+/// are then `Secure` and take the `__Host-` prefix, which a sibling domain
+/// or a plain-http page cannot set (cookie tossing).
+fn secure(sh: &Shared) -> bool {
+    sh.options
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+}
+
+fn cookie_prefix(sh: &Shared) -> &'static str {
+    if secure(sh) { "__Host-" } else { "" }
+}
+
+fn csrf_cookie_name(sh: &Shared) -> String {
+    format!("{}identisure-csrf", cookie_prefix(sh))
+}
+
+/// The value of the cookie `name` in the request.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 #[derive(serde::Deserialize)]
@@ -184,6 +232,8 @@ struct StartForm {
     lang: Option<String>,
     personal_number: Option<String>,
     test_identity: Option<String>,
+    /// The start page's token (see `start_page`).
+    csrf: Option<String>,
 }
 
 /// Whether a start comes from another site (login CSRF: a page elsewhere
@@ -191,9 +241,10 @@ struct StartForm {
 /// controls). Browsers say where a request comes from. `Sec-Fetch-Site`,
 /// which pages cannot forge, decides when sent: it must be `same-origin` (or
 /// `none`, typed by the user). Older browsers send only `Origin`, which must
-/// then be this login's own origin (`public_url`, else the `Host`; `null`
-/// is foreign). A client that sends neither header (no browser) is not
-/// refused.
+/// then be this login's own origin, scheme, host and port (`public_url`,
+/// else `http://` and the `Host`; `null` is foreign). Every start must also
+/// carry the start page's token (`start_page`), so one with neither header
+/// is refused unless it comes from this page.
 fn cross_site(shared: &Shared, headers: &HeaderMap) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = text("sec-fetch-site") {
@@ -202,26 +253,45 @@ fn cross_site(shared: &Shared, headers: &HeaderMap) -> bool {
     let Some(origin) = text(header::ORIGIN.as_str()) else {
         return false;
     };
-    let authority = |url: &str| {
-        url.split_once("://").map(|(_, rest)| {
-            rest.split('/')
-                .next()
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-        })
-    };
     let ours = match &shared.options.public_url {
-        Some(url) => authority(url),
-        None => text(header::HOST.as_str()).map(str::to_ascii_lowercase),
+        Some(url) => origin_of(url),
+        None => {
+            text(header::HOST.as_str()).map(|host| format!("http://{}", host.to_ascii_lowercase()))
+        }
     };
-    authority(origin).is_none() || authority(origin) != ours
+    origin_of(origin).is_none() || origin_of(origin) != ours
+}
+
+/// `scheme://host[:port]` of a URL, lower-case, the default port left out.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let default = if scheme == "https" { ":443" } else { ":80" };
+    let authority = authority.strip_suffix(default).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 async fn start(State(sh): Sh, parts: Parts, Form(form): Form<StartForm>) -> Response {
     let headers = &parts.headers;
     let lang = pick_lang(&sh, form.lang.as_deref());
     let mount = mount(&sh).to_string();
-    if cross_site(&sh, headers) {
+    let token_ok = match (
+        form.csrf.as_deref(),
+        cookie(headers, &csrf_cookie_name(&sh)),
+    ) {
+        (Some(sent), Some(kept)) => {
+            !sent.is_empty() && constant_time_eq(sent.as_bytes(), kept.as_bytes())
+        }
+        _ => false,
+    };
+    if !token_ok || cross_site(&sh, headers) {
         return html(
             StatusCode::FORBIDDEN,
             pages::problem(lang, T::StartFailedTitle, T::CrossSite.get(lang), &mount),
@@ -248,6 +318,18 @@ async fn start(State(sh): Sh, parts: Parts, Form(form): Form<StartForm>) -> Resp
             .map(|c| c.ref_id.clone())
     });
     let client = sh.options.client_key.as_ref().and_then(|key| key(&parts));
+    if client.is_some()
+        && client == super::peer_address(&parts)
+        && parts.headers.contains_key("x-forwarded-for")
+        && !sh.warned_proxy.swap(true, Ordering::Relaxed)
+    {
+        tracing::warn!(
+            "web login: starts come through a proxy (X-Forwarded-For) but are counted by the \
+             connecting address, the proxy's: every visitor shares one bound \
+             (Options::max_logins_per_client). Set Options::client_key to \
+             web_login::behind_proxies([your proxies' addresses])."
+        );
+    }
     let slot = match sh.make_room(client) {
         Ok(slot) => slot,
         Err(no_room) => {
@@ -294,26 +376,28 @@ async fn start(State(sh): Sh, parts: Parts, Form(form): Form<StartForm>) -> Resp
     }
 }
 
-fn cookie_name(id: &str) -> String {
-    format!("identisure-login-{id}")
+fn cookie_name(sh: &Shared, id: &str) -> String {
+    format!("{}identisure-login-{id}", cookie_prefix(sh))
 }
 
-/// The cookie tying a new login to this browser.
+/// The cookie tying a new login to this browser: scoped to the login's path
+/// over http; over https `__Host-` (host-only, `Secure`, `Path=/`: a
+/// sibling domain or a plain-http page cannot plant one).
 fn browser_cookie(sh: &Shared, id: &str, login: &Login, mount: &str) -> Option<HeaderValue> {
     if !sh.options.bind_to_browser {
         return None;
     }
-    let secure = sh
-        .options
-        .public_url
-        .as_deref()
-        .is_some_and(|u| u.starts_with("https://"));
+    let path = if secure(sh) {
+        "/".to_string()
+    } else {
+        format!("{mount}/login/{id}")
+    };
     let value = format!(
-        "{}={}; Path={mount}/login/{id}; Max-Age={}; HttpOnly; SameSite=Lax{}",
-        cookie_name(id),
+        "{}={}; Path={path}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        cookie_name(sh, id),
         login.browser_key,
         sh.options.retention.as_secs(),
-        if secure { "; Secure" } else { "" }
+        if secure(sh) { "; Secure" } else { "" }
     );
     HeaderValue::from_str(&value).ok()
 }
@@ -323,14 +407,8 @@ fn same_browser(sh: &Shared, id: &str, login: &Login, headers: &HeaderMap) -> bo
     if !sh.options.bind_to_browser {
         return true;
     }
-    let name = cookie_name(id);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(k, v)| k == name && constant_time_eq(v.as_bytes(), login.browser_key.as_bytes()))
+    cookie(headers, &cookie_name(sh, id))
+        .is_some_and(|v| constant_time_eq(v.as_bytes(), login.browser_key.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -462,7 +540,12 @@ async fn back(
         .return_key
         .as_deref()
         .is_some_and(|expected| constant_time_eq(key.as_bytes(), expected.as_bytes()));
-    if !valid {
+    // The key opens the login once: a leaked return URL is worth nothing.
+    if !valid
+        || login
+            .return_used
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
         let lang = login.lang;
         return html(
             StatusCode::FORBIDDEN,
@@ -471,6 +554,21 @@ async fn back(
     }
     login.returned.send_replace(true);
     see_other(&format!("{}/login/{id}", mount(&sh)))
+}
+
+/// Puts `on_login`'s state back to idle unless the hook ran to its end (a
+/// browser that went away mid-hook drops the request's future).
+struct HookRun<'a>(&'a std::sync::atomic::AtomicU8, bool);
+
+impl Drop for HookRun<'_> {
+    fn drop(&mut self) {
+        let state = if self.1 {
+            store::HOOK_DONE
+        } else {
+            store::HOOK_IDLE
+        };
+        self.0.store(state, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 async fn result(State(sh): Sh, Path(id): Path<String>, parts: Parts) -> Response {
@@ -482,21 +580,35 @@ async fn result(State(sh): Sh, Path(id): Path<String>, parts: Parts) -> Response
     match status {
         store::Status::Pending(_) => return see_other(&format!("{}/login/{id}", mount(&sh))),
         store::Status::Completed(person) => {
-            // The integrator's session starts here, once, in this browser's request.
-            let first = !login
+            // The integrator's session starts here, once, in this browser's
+            // request: taken for this request, done only when the hook ends.
+            let first = login
                 .handed_over
-                .swap(true, std::sync::atomic::Ordering::SeqCst);
+                .compare_exchange(
+                    store::HOOK_IDLE,
+                    store::HOOK_RUNNING,
+                    std::sync::atomic::Ordering::SeqCst,
+                    std::sync::atomic::Ordering::SeqCst,
+                )
+                .is_ok();
             if let (true, Some(hook)) = (first, &sh.options.on_login) {
+                let mut run = HookRun(&login.handed_over, false);
                 let logged_in = super::LoggedIn {
                     person: *person,
                     request: parts,
                 };
-                if let Some(mut response) = hook(logged_in).await {
+                let answer = hook(logged_in).await;
+                run.1 = true;
+                if let Some(mut response) = answer {
                     response
                         .headers_mut()
                         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                     return response;
                 }
+            } else if first {
+                login
+                    .handed_over
+                    .store(store::HOOK_DONE, std::sync::atomic::Ordering::SeqCst);
             }
         }
         store::Status::Ended(_) => {}

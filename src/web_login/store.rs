@@ -60,6 +60,13 @@ pub(crate) enum View {
     },
 }
 
+/// `on_login` has not run.
+pub(crate) const HOOK_IDLE: u8 = 0;
+/// `on_login` runs in a request now.
+pub(crate) const HOOK_RUNNING: u8 = 1;
+/// `on_login` ran to its end.
+pub(crate) const HOOK_DONE: u8 = 2;
+
 /// Cancels a session of any family.
 pub(crate) type CancelFn =
     Box<dyn Fn() -> Pin<Box<dyn Future<Output = crate::Result<()>> + Send>> + Send + Sync>;
@@ -86,8 +93,12 @@ pub(crate) struct Login {
     /// Who started it, as [`Options::client_key`] names them (for the bound
     /// on logins in progress per client).
     pub client: Option<String>,
-    /// `Options::on_login` ran for it (it runs once).
-    pub handed_over: std::sync::atomic::AtomicBool,
+    /// Where `Options::on_login` stands: [`HOOK_IDLE`], [`HOOK_RUNNING`]
+    /// or [`HOOK_DONE`] (it runs to its end once; a run cut short, by a
+    /// browser that went away, runs again on the next request).
+    pub handed_over: std::sync::atomic::AtomicU8,
+    /// The return key was used (it opens the login once).
+    pub return_used: std::sync::atomic::AtomicBool,
     /// Event streams open for this login.
     pub streams: AtomicUsize,
     /// The user opened the app with the autostart link (BankID then asks
@@ -140,6 +151,8 @@ pub(crate) struct Shared {
     streams: AtomicUsize,
     /// The missing `public_url` was logged (once).
     pub warned_public_url: std::sync::atomic::AtomicBool,
+    /// Starts through a proxy counted by the proxy's address were logged (once).
+    pub warned_proxy: std::sync::atomic::AtomicBool,
 }
 
 /// At most this many event streams per login (a page open in a few tabs,
@@ -244,6 +257,7 @@ impl Shared {
             logins: Mutex::new(Logins::default()),
             streams: AtomicUsize::new(0),
             warned_public_url: std::sync::atomic::AtomicBool::new(false),
+            warned_proxy: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -270,27 +284,56 @@ impl Shared {
             .retain(|_, l| l.created.elapsed() < options.retention);
         let mut finished: Vec<(std::time::Instant, String)> = Vec::new();
         let (mut in_progress, mut of_client) = (0, 0);
+        // The networks of the client (IPv6 /56 and /48, IPv4 /24) and
+        // their logins: many addresses of one network count together.
+        let nets = networks(client.as_deref());
+        let mut of_net = [0usize; 2];
+        let mut count = |key: &Option<String>, n: usize| {
+            if client.is_some() && *key == client {
+                of_client += n;
+            }
+            let theirs = networks(key.as_deref());
+            for (i, net) in nets.iter().enumerate() {
+                if net.is_some() && theirs[i] == *net {
+                    of_net[i] += n;
+                }
+            }
+        };
         for (id, login) in &logins.by_id {
             if login.status.borrow().is_final() {
                 finished.push((login.created, id.clone()));
-                of_client += usize::from(
-                    client.is_some()
-                        && login.client == client
-                        && login.created.elapsed() < CLIENT_WINDOW,
-                );
+                if login.created.elapsed() < CLIENT_WINDOW {
+                    count(&login.client, 1);
+                }
             } else {
                 in_progress += 1;
-                of_client += usize::from(client.is_some() && login.client == client);
+                count(&login.client, 1);
             }
         }
-        in_progress += logins.starting.values().sum::<usize>();
-        if client.is_some() {
-            of_client += logins.starting.get(&client).copied().unwrap_or(0);
+        for (key, n) in &logins.starting {
+            count(key, *n);
         }
+        in_progress += logins.starting.values().sum::<usize>();
         if in_progress >= options.max_logins {
             return Err(NoRoom::Full);
         }
-        if client.is_some() && of_client >= options.max_logins_per_client {
+        let per_client = options.max_logins_per_client;
+        if client.is_some() && of_client >= per_client {
+            return Err(NoRoom::ClientFull);
+        }
+        if of_net
+            .iter()
+            .zip(NETWORK_FACTORS)
+            .any(|(n, factor)| *n >= per_client.saturating_mul(factor))
+        {
+            return Err(NoRoom::ClientFull);
+        }
+        // The last quarter is kept for clients without a login in progress:
+        // a flood from many networks cannot take the page from newcomers.
+        if client.is_some()
+            && of_client > 0
+            && in_progress >= options.max_logins - options.max_logins / 4
+        {
             return Err(NoRoom::ClientFull);
         }
         if finished.len() >= options.max_logins {
@@ -306,6 +349,34 @@ impl Shared {
             client,
         })
     }
+}
+
+/// How many times a client's bound one network may hold: an IPv6 /56 (or
+/// an IPv4 /24), then an IPv6 /48 (free by the thousand from tunnel brokers).
+const NETWORK_FACTORS: [usize; 2] = [4, 8];
+
+/// The networks a client key (as [`super::peer_address`] names clients)
+/// belongs to: an IPv6 `…/64` gives its /56 and /48, an IPv4 address its
+/// /24; any other key, none.
+fn networks(key: Option<&str>) -> [Option<String>; 2] {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let Some(key) = key else {
+        return [None, None];
+    };
+    if let Ok(v4) = key.parse::<Ipv4Addr>() {
+        let [a, b, c, _] = v4.octets();
+        return [Some(format!("{a}.{b}.{c}.0/24")), None];
+    }
+    if let Some(v6) = key
+        .strip_suffix("/64")
+        .and_then(|p| p.parse::<Ipv6Addr>().ok())
+    {
+        let s = v6.segments();
+        let net56 = Ipv6Addr::new(s[0], s[1], s[2], s[3] & 0xff00, 0, 0, 0, 0);
+        let net48 = Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0);
+        return [Some(format!("{net56}/56")), Some(format!("{net48}/48"))];
+    }
+    [None, None]
 }
 
 /// How long a finished login still counts against its client's bound
