@@ -183,7 +183,6 @@ pub fn generate(spec: &Value, inputs: &Inputs) -> Result<String, Vec<String>> {
     out.push_str(
         "/// How the body of each JSON operation is checked (a `oneOf` body: one\n\
          /// check per variant); empty for an operation without a JSON body.\n\
-         #[cfg(feature = \"simulator\")]\n\
          pub(crate) fn body_checks(operation_id: &str) -> &'static [crate::requests::BodyCheck] {\n\
          \x20   use crate::requests::{BodyCheck, Request, check};\n\
          \x20   match operation_id {\n",
@@ -691,7 +690,7 @@ fn builder(
     // The wire form and the typed request.
     let _ = writeln!(
         out,
-        "{ind}impl crate::requests::Request for {name} {{\n{ind}    type Typed = crate::raw::types::{};\n{ind}    const RULES: &'static [(&'static str, &'static str)] = &[{}];\n{ind}    const MIN_ITEMS: &'static [(&'static str, usize)] = &[{}];\n{ind}    #[cfg(feature = \"simulator\")]\n{ind}    const REQUIRED: &'static [&'static str] = &[{}];\n{ind}    fn fields(&self) -> ::serde_json::Map<::std::string::String, ::serde_json::Value> {{\n{ind}        let mut map = ::serde_json::Map::new();",
+        "{ind}impl crate::requests::Request for {name} {{\n{ind}    type Typed = crate::raw::types::{};\n{ind}    const RULES: &'static [(&'static str, &'static str)] = &[{}];\n{ind}    const MIN_ITEMS: &'static [(&'static str, usize)] = &[{}];\n{ind}    const REQUIRED: &'static [&'static str] = &[{}];\n{ind}    fn fields(&self) -> ::serde_json::Map<::std::string::String, ::serde_json::Value> {{\n{ind}        let mut map = ::serde_json::Map::new();",
         t.schema,
         fields
             .iter()

@@ -132,8 +132,9 @@ mod client;
 pub mod launch;
 mod transport;
 
-// 5. Sessions: the polling engine, the handles above it, the provider APIs;
-//    the user-facing messages.
+// 5. Sessions: the polling engine, the handles above it, the provider APIs
+//    (and any flow by name, JSON in and out); the user-facing messages.
+pub mod flow;
 pub mod messages;
 mod poll;
 pub mod providers;

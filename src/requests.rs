@@ -23,7 +23,6 @@ pub(crate) trait Request {
     /// the generated types do not check.
     const MIN_ITEMS: &'static [(&'static str, usize)];
     /// The fields the schema requires (wire names).
-    #[cfg(feature = "simulator")]
     const REQUIRED: &'static [&'static str];
     /// The fields that were set, by wire name.
     fn fields(&self) -> serde_json::Map<String, serde_json::Value>;
@@ -54,7 +53,6 @@ pub(crate) fn from_json<R: Request>(body: &serde_json::Value) -> Result<R::Typed
     serde_path_to_error::deserialize(body).map_err(|e| refused::<R>(&e))
 }
 
-#[cfg(feature = "simulator")]
 /// How the body of one JSON operation is checked (a `oneOf` body has one
 /// per variant): its wire fields, the fields that pick this variant, and
 /// the check.
@@ -63,14 +61,73 @@ pub(crate) struct BodyCheck {
     pub(crate) fields: &'static [(&'static str, &'static str)],
     /// The fields the schema requires.
     pub(crate) required: &'static [&'static str],
-    /// Decodes the body with the generated type, every rule checked.
-    pub(crate) check: fn(&serde_json::Value) -> Result<()>,
+    /// Decodes the body with the generated type, every rule of the spec
+    /// checked; the body as the typed request serializes (the client's own
+    /// checks, `validate::hand_checks`, are not applied here).
+    pub(crate) check: fn(&serde_json::Value) -> Result<serde_json::Value>,
 }
 
-#[cfg(feature = "simulator")]
 /// The check of `R`, as a function pointer for the table of bodies.
-pub(crate) fn check<R: Request>(body: &serde_json::Value) -> Result<()> {
-    from_json::<R>(body).map(drop)
+pub(crate) fn check<R: Request>(body: &serde_json::Value) -> Result<serde_json::Value> {
+    serde_json::to_value(from_json::<R>(body)?)
+        .map_err(|_| Error::invalid("body", "must serialize to JSON"))
+}
+
+/// The check of a body among its schema's (one, or a `oneOf`'s variants:
+/// the one whose required fields are all there, when exactly one is).
+pub(crate) fn pick(
+    checks: &'static [BodyCheck],
+    body: &serde_json::Map<String, serde_json::Value>,
+) -> Result<&'static BodyCheck> {
+    if let [only] = checks {
+        return Ok(only);
+    }
+    let fits: Vec<&BodyCheck> = checks
+        .iter()
+        .filter(|c| c.required.iter().all(|f| body.contains_key(*f)))
+        .collect();
+    match fits.as_slice() {
+        [one] => Ok(one),
+        _ => {
+            let names: Vec<&str> = checks
+                .iter()
+                .flat_map(|c| c.required.iter().copied())
+                .collect();
+            Err(Error::invalid(
+                names.join(", "),
+                "exactly one of them is required",
+            ))
+        }
+    }
+}
+
+/// The JSON body of the operation `operation_id`, checked as its typed
+/// request (a field the request does not name is refused: it would be
+/// dropped); the body to send.
+pub(crate) fn checked_body(
+    operation_id: &str,
+    body: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let Some(map) = body.as_object() else {
+        return Err(Error::invalid("body", "must be a JSON object"));
+    };
+    let checks = body_checks(operation_id);
+    if checks.is_empty() {
+        return Err(Error::invalid("body", "this operation takes no JSON body"));
+    }
+    let check = pick(checks, map)?;
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !check.fields.iter().any(|(f, _)| f == k))
+    {
+        return Err(Error::invalid(
+            unknown.clone(),
+            "is not a field of this request",
+        ));
+    }
+    let typed = (check.check)(body)?;
+    crate::validate::hand_checks(&typed)?;
+    Ok(typed)
 }
 
 /// The JSON body of a request, every rule checked.

@@ -7,8 +7,9 @@
 //! request head within [`HEADER_READ_TIMEOUT`] (the same limit closes a
 //! kept-alive connection that stays idle that long), a request's body must
 //! have arrived within [`BODY_READ_TIMEOUT`] of its head, and one address
-//! (an IPv6 /64) holds at most [`MAX_CONNECTIONS_PER_ADDRESS`] connections
-//! at once (more are closed on accept). Each request carries the peer's
+//! (an IPv6 /64) other than this machine's holds at most
+//! [`MAX_CONNECTIONS_PER_ADDRESS`] connections at once (more are closed on
+//! accept; [`serve_with`] sets other [`Limits`]). Each request carries the peer's
 //! address as [`ConnectInfo`]`<SocketAddr>` (which the web login bounds
 //! starts per client with). Responses are not limited: an event stream may
 //! last as long as its login.
@@ -38,8 +39,36 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a request's body may take to arrive after its head.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How many connections one address (IPv4, or IPv6 by /64) may hold open.
+/// How many connections one address (IPv4, or IPv6 by /64) may hold open
+/// by default (see [`Limits`]).
 pub const MAX_CONNECTIONS_PER_ADDRESS: usize = 64;
+
+/// The limits of [`serve_with`] that depend on where the server stands.
+///
+/// ```
+/// let limits = identisure::serve::Limits::default();
+/// assert_eq!(limits.max_connections_per_address, identisure::serve::MAX_CONNECTIONS_PER_ADDRESS);
+/// assert!(!limits.limit_loopback);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections one address (IPv4, or IPv6 by /64) may hold open; more
+    /// are closed on accept. Behind a reverse proxy on another machine
+    /// every visitor has the proxy's address: raise it there.
+    pub max_connections_per_address: usize,
+    /// Whether this machine's own addresses (a reverse proxy on the same
+    /// host, tests, the simulator's clients) count too (default: no).
+    pub limit_loopback: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections_per_address: MAX_CONNECTIONS_PER_ADDRESS,
+            limit_loopback: false,
+        }
+    }
+}
 
 /// How long a shutdown waits for open connections (event streams never end
 /// on their own) before closing them.
@@ -67,6 +96,25 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    serve_with(listener, app, shutdown, Limits::default()).await
+}
+
+/// [`serve`] with other [`Limits`].
+///
+/// ```no_run
+/// # async fn run(listener: tokio::net::TcpListener, app: axum::Router) -> std::io::Result<()> {
+/// use identisure::serve::{Limits, serve_with};
+/// // Behind a load balancer at 10.0.0.5: its connections are everyone's.
+/// let limits = Limits { max_connections_per_address: 10_000, ..Limits::default() };
+/// serve_with(listener, app, std::future::pending(), limits).await
+/// # }
+/// ```
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send,
+    limits: Limits,
+) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
@@ -86,7 +134,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let Some(slot) = Slot::take(&open, peer.ip()) else {
+        let counted = limits.limit_loopback || !peer.ip().to_canonical().is_loopback();
+        let slot = if counted {
+            Slot::take(&open, peer.ip(), limits.max_connections_per_address)
+        } else {
+            Some(None)
+        };
+        let Some(slot) = slot else {
             // Closed at once: one address cannot hold the server.
             drop(stream);
             continue;
@@ -131,22 +185,27 @@ struct Slot {
 }
 
 impl Slot {
-    fn take(open: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr) -> Option<Slot> {
+    /// `None`: the address holds `max` already; `Some(slot)` counted.
+    fn take(
+        open: &Arc<Mutex<HashMap<IpAddr, usize>>>,
+        ip: IpAddr,
+        max: usize,
+    ) -> Option<Option<Slot>> {
         let key = address_key(ip);
         let mut counts = open.lock().unwrap_or_else(|e| e.into_inner());
         let count = counts.entry(key).or_insert(0);
-        if *count >= MAX_CONNECTIONS_PER_ADDRESS {
+        if *count >= max {
             tracing::warn!(
-                limit = MAX_CONNECTIONS_PER_ADDRESS,
+                limit = max,
                 "one address holds the most connections it may; closing a new one"
             );
             return None;
         }
         *count += 1;
-        Some(Slot {
+        Some(Some(Slot {
             open: open.clone(),
             key,
-        })
+        }))
     }
 }
 

@@ -138,6 +138,17 @@ impl<F: Family> Session<F> {
         self.inner.id()
     }
 
+    /// The flow of the operation table it belongs to.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// let session = client.vipps().auth_session("abc").unwrap();
+    /// assert_eq!(session.flow().provider(), identisure::Provider::Vipps);
+    /// ```
+    pub fn flow(&self) -> &'static crate::operations::Flow {
+        self.inner.flow
+    }
+
     /// The PENDING data the start answered with (QR tokens, URL, binding
     /// message …): `Some` for a session that came from a start (right after
     /// a start, [`Started::pending`] gives it without an `Option`), `None`

@@ -18,7 +18,7 @@ pub(crate) fn checked<T: Serialize>(typed: &T) -> Result<serde_json::Value> {
     Ok(value)
 }
 
-fn hand_checks(value: &serde_json::Value) -> Result<()> {
+pub(crate) fn hand_checks(value: &serde_json::Value) -> Result<()> {
     let Some(map) = value.as_object() else {
         return Ok(());
     };

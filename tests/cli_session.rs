@@ -286,7 +286,7 @@ fn refused_input_exits_2_naming_field_and_rule_and_sends_nothing() {
         (
             "bankid-se/auth",
             r#"{"intnet":"typo"}"#.into(),
-            "intnet: unknown field",
+            "intnet: is not a field of this request",
         ),
         (
             "bankid-se/auth",

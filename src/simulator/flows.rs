@@ -242,34 +242,6 @@ fn flag(body: &Map, field: &str) -> bool {
     body.get(field).and_then(|v| v.as_bool()).unwrap_or(false)
 }
 
-/// The check of a body among its schema's (one, or a `oneOf`'s variants:
-/// the one whose required fields are all there, when exactly one is).
-fn pick(
-    checks: &'static [crate::requests::BodyCheck],
-    body: &Map,
-) -> Result<&'static crate::requests::BodyCheck, ApiError> {
-    if let [only] = checks {
-        return Ok(only);
-    }
-    let fits: Vec<&crate::requests::BodyCheck> = checks
-        .iter()
-        .filter(|c| c.required.iter().all(|f| body.contains_key(*f)))
-        .collect();
-    match fits.as_slice() {
-        [one] => Ok(one),
-        _ => {
-            let names: Vec<&str> = checks
-                .iter()
-                .flat_map(|c| c.required.iter().copied())
-                .collect();
-            Err(ApiError::field(
-                &names.join(", "),
-                "exactly one of them is required",
-            ))
-        }
-    }
-}
-
 /// Whether a flow's result always carries the person's number, asked or not.
 fn always_reports_ssn(start: Start) -> bool {
     match start.provider() {
@@ -300,7 +272,10 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
             ),
         ));
     }
-    let check = pick(checks, map)?;
+    let check = crate::requests::pick(checks, map).map_err(|e| match e {
+        crate::Error::InvalidRequest { field, rule } => ApiError::field(&field, rule),
+        other => ApiError::bad_request(other.to_string()),
+    })?;
     (check.check)(&value).map_err(|e| match e {
         crate::Error::InvalidRequest { field, rule } => ApiError::field(&field, rule),
         other => ApiError::bad_request(other.to_string()),

@@ -238,14 +238,23 @@ impl Show<'_> {
         F::Failed: Serialize,
     {
         let deadline = Some(self.deadline);
-        let session = match Deadline::bound(deadline, start, " before the session started").await {
-            Ok(Ok(s)) => s.into_session(),
+        let started = match Deadline::bound(deadline, start, " before the session started").await {
+            Ok(Ok(s)) => identisure::flow::AnyStarted::from(s),
             Ok(Err(e)) => return e.into(),
             Err(exit) => return exit,
         };
-        let prompt = Prompt::of(session.pending(), Instant::now());
+        let prompt = Prompt::of(Some(started.pending().json()), Instant::now());
         let user = self.user.as_ref().map(|running| running.simulator());
-        match live::follow(&session, &prompt, self.ui, deadline, self.note, user).await {
+        match live::follow(
+            started.session(),
+            &prompt,
+            self.ui,
+            deadline,
+            self.note,
+            user,
+        )
+        .await
+        {
             Ok(state) => live::report(state, self.ui, live::Report::Summary),
             Err(exit) => exit,
         }

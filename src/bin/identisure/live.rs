@@ -12,11 +12,12 @@ use std::pin::pin;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use identisure::flow::{AnySession, AnyState, Status};
 use identisure::messages::{Lang, LaunchMethod, MessageContext, UserMessage};
 use identisure::qr::BankIdQr;
 use identisure::qr::render::{QrImage, TerminalBackground};
 use identisure::simulator::Simulator;
-use identisure::{Family, QrStartSecret, Session, State, WaitOptions};
+use identisure::{QrStartSecret, WaitOptions};
 use serde::Serialize;
 
 use crate::connect::{self, Deadline, Exit, Shown};
@@ -149,14 +150,14 @@ impl Ui {
 
 /// The message for a pending state: BankID's RFA text for its hint, or a
 /// provider-neutral one.
-fn pending_message<F: Family>(state: Option<&State<F>>, prompt: &Prompt) -> String {
+fn pending_message(state: Option<&AnyState>, prompt: &Prompt) -> String {
     let ctx = MessageContext {
         launch: LaunchMethod::QrCode,
         ..MessageContext::default()
     };
     match prompt {
         Prompt::Animated(_) => state
-            .and_then(|s| s.hint_code())
+            .and_then(|s| s.hint_code().cloned())
             .message_in(Lang::En, ctx)
             .to_string(),
         Prompt::Static(_) => "Scan the QR code with the Freja app and confirm.".to_string(),
@@ -174,17 +175,14 @@ const CANCEL_BUDGET: Duration = Duration::from_millis(200);
 /// `note` is printed after the prompt (e.g. how the simulator behaves).
 /// At the deadline (exit 3) and on Ctrl-C (exit 130) the session is
 /// cancelled, best effort.
-pub async fn follow<F>(
-    session: &Session<F>,
+pub async fn follow(
+    session: &AnySession,
     prompt: &Prompt,
     ui: &Ui,
     deadline: Option<Deadline>,
     note: Option<&str>,
     user: Option<&Simulator>,
-) -> Result<State<F>, Exit>
-where
-    F: Family,
-{
+) -> Result<AnyState, Exit> {
     ui.progress(&format!("Started session {}", session.id()));
     let _user = user.map(|simulator| play_user(simulator.clone(), prompt.clone()));
     match prompt {
@@ -205,7 +203,7 @@ where
     let mut screen = Screen::default();
     // The deadline is kept here, not by the library's wait (which stops
     // early enough for a cancel of up to five seconds).
-    let mut updates = pin!(session.updates_with(WaitOptions::default().no_timeout()));
+    let mut updates = pin!(session.updates(WaitOptions::default().no_timeout()));
     let mut time_up = pin!(async {
         match deadline {
             Some(d) => {
@@ -219,7 +217,7 @@ where
     let mut ticker = tokio::time::interval(Duration::from_millis(120));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut spin = 0usize;
-    let mut message = pending_message::<F>(None, prompt);
+    let mut message = pending_message(None, prompt);
     let mut ctrl_c = pin!(tokio::signal::ctrl_c());
     // The live view needs the whole frame on screen; a smaller terminal
     // gets progress lines instead.
@@ -227,8 +225,7 @@ where
     let final_state = loop {
         tokio::select! {
             item = updates.next() => match item {
-                Some(Ok(State::Pending(p))) => {
-                    let state = State::<F>::Pending(p);
+                Some(Ok(state)) if !state.is_final() => {
                     message = pending_message(Some(&state), prompt);
                     if !live {
                         let hint = state.hint_code().map(|h| format!(" ({h})")).unwrap_or_default();
@@ -302,35 +299,26 @@ pub enum Report {
 /// On a terminal as `style` says, personal numbers masked; otherwise a
 /// progress line on stderr and the session JSON (the number in full) as the
 /// one line of stdout.
-pub fn report<F>(state: State<F>, ui: &Ui, style: Report) -> Exit
-where
-    F: Family,
-    F::Completed: Serialize,
-    F::Failed: Serialize,
-{
+pub fn report(state: AnyState, ui: &Ui, style: Report) -> Exit {
     let shown = Shown {
         terminal: ui.terminal,
         qr_secret: false,
     };
-    let (json, failure) = match state {
-        State::Completed(person) => (connect::to_json(&person, shown), None),
-        State::Failed {
-            code,
-            hint_code,
-            details,
-        } => {
+    let (json, failure) = match (state.status(), state.failure_code()) {
+        (Status::Completed, _) => (connect::to_json(state.json(), shown), None),
+        (Status::Failed, Some(code)) => {
             let message = identisure::messages::failure_message(
-                &code,
-                hint_code.as_ref(),
+                code,
+                state.hint_code(),
                 MessageContext::default(),
             )
             .text(Lang::En);
             (
-                connect::to_json(&details, shown),
+                connect::to_json(state.json(), shown),
                 Some(format!("{code}: {message}")),
             )
         }
-        State::Pending(_) => return Exit::api("the session is still pending"),
+        _ => return Exit::api("the session is still pending"),
     };
     let json = match json {
         Ok(j) => j,

@@ -1,9 +1,9 @@
 //! `identisure start | get | cancel`: one session operation from the shell.
 //!
-//! `start PROVIDER/FLOW [--json BODY] [--wait] [--timeout SECS]` decodes the
-//! body into the generated request type (the spec's constraints apply),
-//! turns it into the library's builder and starts the session through
-//! [`identisure::Client`]; invalid input is refused before anything is sent
+//! `start PROVIDER/FLOW [--json BODY] [--wait] [--timeout SECS]` checks the
+//! body as the flow's typed request (`identisure::flow`: the same rules as
+//! the library's builders) and starts the flow by name through
+//! [`identisure::Client::flow`]; invalid input is refused before anything is sent
 //! (exit 2, `field: rule`). It prints the session JSON on stdout, with
 //! `qrStartSecret` redacted (kept with `--show-secret`, which is refused
 //! when stdout is a terminal) and personal numbers only in a COMPLETED result,
@@ -19,9 +19,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use identisure::Provider;
+use identisure::flow::{AnySession, AnyStarted, AnyState};
 use identisure::operations;
 use identisure::raw::types;
-use identisure::{Family, Provider, Session, State};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -306,25 +307,14 @@ fn field_and_rule(path: &str, message: &str) -> (String, String) {
 
 /// Session JSON on stdout (personal numbers masked on a terminal); the exit
 /// code for the state.
-fn print_state<F>(state: &State<F>, shown: Shown) -> Exit
-where
-    F: Family,
-    F::Pending: Serialize,
-    F::Completed: Serialize,
-    F::Failed: Serialize,
-{
-    let json = match state {
-        State::Pending(p) => connect::to_json(p, shown),
-        State::Completed(c) => connect::to_json(c, shown),
-        State::Failed { details, .. } => connect::to_json(details, shown),
-    };
-    match json {
+fn print_state(state: &AnyState, shown: Shown) -> Exit {
+    match connect::to_json(state.json(), shown) {
         Ok(line) => println!("{line}"),
         Err(exit) => return exit,
     }
-    match state {
-        State::Failed { code, .. } => Exit::failed(format!("the session ended with {code}")),
-        _ => Exit::OK,
+    match state.failure_code() {
+        Some(code) => Exit::failed(format!("the session ended with {code}")),
+        None => Exit::OK,
     }
 }
 
@@ -345,37 +335,23 @@ struct Then {
 /// After a start: print the pending state, or follow the session to its end
 /// (on a terminal with the live view `demo` shows, else progress on stderr)
 /// and print the final state.
-async fn follow<F>(
-    start: impl Future<Output = identisure::Result<identisure::Started<F>>>,
-    then: &Then,
-) -> Exit
-where
-    F: Family,
-    F::Pending: Serialize,
-    F::Completed: Serialize,
-    F::Failed: Serialize,
-{
-    let session = match Deadline::bound(then.deadline, start, " before the session started").await {
-        Ok(Ok(s)) => s.into_session(),
+async fn follow(start: impl Future<Output = identisure::Result<AnyStarted>>, then: &Then) -> Exit {
+    let started = match Deadline::bound(then.deadline, start, " before the session started").await {
+        Ok(Ok(s)) => s,
         Ok(Err(e)) => return e.into(),
         Err(exit) => return exit,
     };
     if !then.wait {
-        return match session.pending() {
-            Some(p) => {
-                let shown = Shown {
-                    qr_secret: then.show_secret,
-                    ..Shown::stdout()
-                };
-                print_state::<F>(&State::Pending(p.clone()), shown)
-            }
-            None => Exit::api("the start answer carried no session"),
+        let shown = Shown {
+            qr_secret: then.show_secret,
+            ..Shown::stdout()
         };
+        return print_state(started.pending(), shown);
     }
-    let prompt = Prompt::of(session.pending(), std::time::Instant::now());
+    let prompt = Prompt::of(Some(started.pending().json()), std::time::Instant::now());
     let ui = Ui::new("start", then.background);
     match live::follow(
-        &session,
+        started.session(),
         &prompt,
         &ui,
         then.deadline,
@@ -447,31 +423,17 @@ async fn run_start(args: StartArgs, deadline: Option<Deadline>) -> Exit {
 /// The flows whose start answers with a `qrStartSecret` (`--show-secret`).
 const QR_SECRET_FLOWS: [&str; 2] = ["bankid-se/auth", "bankid-se/sign"];
 
-/// A decoded start request, one variant per start path.
+/// A start request, checked: BankID SE verify (no session), or a flow of
+/// the table with its body as the typed request would send it.
 enum Request {
-    SeAuth(types::BankIdSeAuthRequest),
-    SeSign(types::BankIdSeSignRequest),
-    SePhoneAuth(types::BankIdSePhoneAuthRequest),
-    SePhoneSign(types::BankIdSePhoneSignRequest),
-    SeVerify(types::BankIdSeVerifyRequest),
-    FrejaAuth(types::FrejaAuthRequest),
-    FrejaSign(types::FrejaSignRequest),
-    FrejaBackchannelAuth(types::FrejaBackchannelAuthRequest),
-    FrejaBackchannelSign(types::FrejaBackchannelSignRequest),
-    NoAuth(types::BankIdNoAuthRequest),
-    NoTextSign(types::BankIdNoTextSignRequest),
-    NoDocumentSign(types::BankIdNoDocumentSignRequest),
-    NoBackchannelAuth(types::BankIdNoBackchannelAuthRequest),
-    VippsAuth(types::VippsAuthRequest),
-    VippsBackchannelAuth(types::VippsBackchannelAuthRequest),
-    MitIdAuth(types::MitIdAuthRequest),
-    MitIdSign(types::MitIdSignRequest),
-    MitIdBackchannelAuth(types::MitIdBackchannelAuthRequest),
-    FtnAuth(types::FtnAuthRequest),
-    Age(String, types::AgeVerificationRequest),
+    Verify(types::BankIdSeVerifyRequest),
+    Flow(&'static operations::Flow, serde_json::Value),
 }
 
 impl Request {
+    /// Checks the body as the flow's typed request (the library's rules:
+    /// field and rule named, nothing sent); a field the request does not
+    /// name is refused (a typo must not be dropped silently).
     fn decode(flow: &str, body: &serde_json::Value) -> Result<Self, Exit> {
         let Some((_, id)) = start_names().into_iter().find(|(name, _)| *name == flow) else {
             return Err(Exit::input(format!(
@@ -479,60 +441,18 @@ impl Request {
                 flow.chars().take(60).collect::<String>()
             )));
         };
-        let age_of = |provider: &str| -> Result<Self, Exit> {
-            Ok(Self::Age(provider.to_string(), decode(body)?))
-        };
-        Ok(match id {
-            "bankid_se_auth_start" => Self::SeAuth(decode(body)?),
-            "bankid_se_sign_start" => Self::SeSign(decode(body)?),
-            "bankid_se_phone_auth_start" => Self::SePhoneAuth(decode(body)?),
-            "bankid_se_phone_sign_start" => Self::SePhoneSign(decode(body)?),
-            "bankid_se_verify" => Self::SeVerify(decode(body)?),
-            "freja_auth_start" => Self::FrejaAuth(decode(body)?),
-            "freja_sign_start" => Self::FrejaSign(decode(body)?),
-            "freja_backchannel_auth_start" => Self::FrejaBackchannelAuth(decode(body)?),
-            "freja_backchannel_sign_start" => Self::FrejaBackchannelSign(decode(body)?),
-            "bankid_no_auth_start" => Self::NoAuth(decode(body)?),
-            "bankid_no_sign_start"
-                if body.get("documents").is_some() && body.get("text").is_some() =>
-            {
-                return Err(Exit::input(
-                    "--json: text, documents: exactly one of them is required".to_string(),
-                ));
-            }
-            "bankid_no_sign_start" if body.get("documents").is_some() => {
-                Self::NoDocumentSign(decode(body)?)
-            }
-            "bankid_no_sign_start" => Self::NoTextSign(decode(body)?),
-            "bankid_no_backchannel_auth_start" => Self::NoBackchannelAuth(decode(body)?),
-            "vipps_auth_start" => Self::VippsAuth(decode(body)?),
-            "vipps_backchannel_auth_start" => Self::VippsBackchannelAuth(decode(body)?),
-            "mitid_auth_start" => Self::MitIdAuth(decode(body)?),
-            "mitid_sign_start" => Self::MitIdSign(decode(body)?),
-            "mitid_backchannel_auth_start" => Self::MitIdBackchannelAuth(decode(body)?),
-            "ftn_auth_start" => Self::FtnAuth(decode(body)?),
-            "bankid_se_age_verification_start" => age_of("bankid-se")?,
-            "freja_age_verification_start" => age_of("freja")?,
-            "bankid_no_age_verification_start" => age_of("bankid-no")?,
-            "mitid_age_verification_start" => age_of("mitid")?,
-            "ftn_age_verification_start" => age_of("ftn")?,
-            other => {
-                return Err(Exit::input(format!(
-                    "PROVIDER/FLOW: `{flow}` ({other}) is in the spec but this CLI cannot start it yet"
-                )));
-            }
-        })
+        if id == "bankid_se_verify" {
+            return Ok(Self::Verify(decode(body)?));
+        }
+        let found = identisure::flow::find(flow).map_err(input_error)?;
+        let checked = identisure::flow::check_body(found.start(), body).map_err(input_error)?;
+        Ok(Self::Flow(found, checked))
     }
 
-    /// Sends the start through the library (which checks the builder again,
-    /// plus URLs and IP addresses) and follows the session.
+    /// Sends the start through the library and follows the session.
     async fn send(self, client: &identisure::Client, then: &Then) -> Exit {
         match self {
-            Self::SeAuth(r) => follow(client.bankid_se().auth(r.into()), then).await,
-            Self::SeSign(r) => follow(client.bankid_se().sign(r.into()), then).await,
-            Self::SePhoneAuth(r) => follow(client.bankid_se().phone_auth(r.into()), then).await,
-            Self::SePhoneSign(r) => follow(client.bankid_se().phone_sign(r.into()), then).await,
-            Self::SeVerify(r) => {
+            Self::Verify(r) => {
                 let verify = async { client.bankid_se().verify(r.into()).await };
                 match Deadline::bound(then.deadline, verify, "").await {
                     Ok(Ok(result)) => match connect::to_json(&result, Shown::stdout()) {
@@ -546,49 +466,26 @@ impl Request {
                     Err(exit) => exit,
                 }
             }
-            Self::FrejaAuth(r) => follow(client.freja().auth(r.into()), then).await,
-            Self::FrejaSign(r) => follow(client.freja().sign(r.into()), then).await,
-            Self::FrejaBackchannelAuth(r) => {
-                follow(client.freja().backchannel_auth(r.into()), then).await
-            }
-            Self::FrejaBackchannelSign(r) => {
-                follow(client.freja().backchannel_sign(r.into()), then).await
-            }
-            Self::NoAuth(r) => follow(client.bankid_no().auth(r.into()), then).await,
-            Self::NoTextSign(r) => {
-                let request: identisure::providers::bankid_no::TextSignRequest = r.into();
-                follow(client.bankid_no().sign(request), then).await
-            }
-            Self::NoDocumentSign(r) => {
-                let request: identisure::providers::bankid_no::DocumentSignRequest = r.into();
-                follow(client.bankid_no().sign(request), then).await
-            }
-            Self::NoBackchannelAuth(r) => {
-                follow(client.bankid_no().backchannel_auth(r.into()), then).await
-            }
-            Self::VippsAuth(r) => follow(client.vipps().auth(r.into()), then).await,
-            Self::VippsBackchannelAuth(r) => {
-                follow(client.vipps().backchannel_auth(r.into()), then).await
-            }
-            Self::MitIdAuth(r) => follow(client.mitid().auth(r.into()), then).await,
-            Self::MitIdSign(r) => follow(client.mitid().sign(r.into()), then).await,
-            Self::MitIdBackchannelAuth(r) => {
-                follow(client.mitid().backchannel_auth(r.into()), then).await
-            }
-            Self::FtnAuth(r) => follow(client.ftn().auth(r.into()), then).await,
-            Self::Age(provider, r) => {
+            Self::Flow(flow, body) => {
                 let start = async {
-                    match provider.as_str() {
-                        "bankid-se" => client.bankid_se().age_verification(r.into()).await,
-                        "freja" => client.freja().age_verification(r.into()).await,
-                        "bankid-no" => client.bankid_no().age_verification(r.into()).await,
-                        "mitid" => client.mitid().age_verification(r.into()).await,
-                        _ => client.ftn().age_verification(r.into()).await,
-                    }
+                    client
+                        .flow(identisure::flow::name(flow))?
+                        .start_json(body)
+                        .await
                 };
                 follow(start, then).await
             }
         }
+    }
+}
+
+/// A request refused before sending: `field: rule`, exit 2.
+fn input_error(e: identisure::Error) -> Exit {
+    match e {
+        identisure::Error::InvalidRequest { field, rule } => {
+            Exit::input(format!("{field}: {rule}"))
+        }
+        other => Exit::input(other.to_string()),
     }
 }
 
@@ -626,29 +523,11 @@ async fn run_by_id(args: GetArgs, op: Op) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let c = &conn.client;
-    let id = args.id.as_str();
-    let exit = match (found.provider(), found.family()) {
-        (Provider::BankIdSe, "auth") => by_id(c.bankid_se().auth_session(id), op).await,
-        (Provider::BankIdSe, "sign") => by_id(c.bankid_se().sign_session(id), op).await,
-        (Provider::BankIdSe, _) => by_id(c.bankid_se().age_verification_session(id), op).await,
-        (Provider::Freja, "auth") => by_id(c.freja().auth_session(id), op).await,
-        (Provider::Freja, "sign") => by_id(c.freja().sign_session(id), op).await,
-        (Provider::Freja, _) => by_id(c.freja().age_verification_session(id), op).await,
-        (Provider::BankIdNo, "auth") => by_id(c.bankid_no().auth_session(id), op).await,
-        (Provider::BankIdNo, "sign") => by_id(c.bankid_no().sign_session(id), op).await,
-        (Provider::BankIdNo, _) => by_id(c.bankid_no().age_verification_session(id), op).await,
-        (Provider::Vipps, _) => by_id(c.vipps().auth_session(id), op).await,
-        (Provider::MitId, "auth") => by_id(c.mitid().auth_session(id), op).await,
-        (Provider::MitId, "sign") => by_id(c.mitid().sign_session(id), op).await,
-        (Provider::MitId, _) => by_id(c.mitid().age_verification_session(id), op).await,
-        (Provider::Ftn, "auth") => by_id(c.ftn().auth_session(id), op).await,
-        (Provider::Ftn, _) => by_id(c.ftn().age_verification_session(id), op).await,
-        (other, family) => Exit::input(format!(
-            "PROVIDER/FLOW: {} {family} sessions are in the spec but this CLI cannot follow them yet",
-            other.name()
-        )),
-    };
+    let session = conn
+        .client
+        .flow(identisure::flow::name(found))
+        .and_then(|flow| flow.session(args.id.as_str()));
+    let exit = by_id(session, op).await;
     let exit = match exit {
         Exit {
             code: 3,
@@ -665,13 +544,7 @@ async fn run_by_id(args: GetArgs, op: Op) -> Exit {
     exit
 }
 
-async fn by_id<F>(session: identisure::Result<Session<F>>, op: Op) -> Exit
-where
-    F: Family,
-    F::Pending: Serialize,
-    F::Completed: Serialize,
-    F::Failed: Serialize,
-{
+async fn by_id(session: identisure::Result<AnySession>, op: Op) -> Exit {
     let session = match session {
         Ok(s) => s,
         Err(e) => return e.into(),
