@@ -430,8 +430,8 @@ pub fn find(name: &str) -> Result<&'static Flow> {
 ///
 /// ```
 /// let sign = identisure::flow::find("bankid-se/sign").unwrap();
-/// let err = identisure::flow::check_body(sign.start(), &serde_json::json!({ "text": "" })).unwrap_err();
-/// assert!(err.to_string().contains("`text` must not be empty"));
+/// let err = identisure::flow::check_body(sign.start(), &serde_json::json!({})).unwrap_err();
+/// assert!(err.to_string().contains("`text` is required"));
 /// let ok = identisure::flow::check_body(sign.start(), &serde_json::json!({ "text": "I agree" })).unwrap();
 /// assert_eq!(ok["text"], "I agree");
 /// ```
