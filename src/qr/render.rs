@@ -442,34 +442,27 @@ const SVG_RUN_BYTES: usize = 1 + 3 + 1 + 3 + 1 + 3 + 4 + 3 + 1;
 const SVG_SLACK: usize = 8;
 
 /// The runs of set bits of a row of words (bit `j` of word `i` is position
-/// `64 * i + j`), as (first position, length), left to right.
+/// `64 * i + j`), as (first position, length), left to right. The row's
+/// last bit must be clear (the quiet zone), so that every run ends in it.
 fn dark_runs(row: &[u64]) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let bits = row.len() * 64;
-    // The first position at or after `from` whose bit is `set`, or `bits`.
-    let next = move |from: usize, set: bool| {
-        let mut i = from / 64;
-        if i >= row.len() {
-            return bits;
-        }
-        let word = |i: usize| if set { row[i] } else { !row[i] };
-        let mut w = word(i) & (!0 << (from % 64));
-        while w == 0 {
-            i += 1;
-            if i == row.len() {
-                return bits;
-            }
-            w = word(i);
-        }
-        i * 64 + w.trailing_zeros() as usize
-    };
-    let mut at = 0;
+    // The edges: the positions whose bit differs from the one before,
+    // where runs start and end, alternately.
+    let mut carry = 0;
+    let mut edges = row.iter().enumerate().flat_map(move |(i, &word)| {
+        let mut edges = word ^ (word << 1 | carry);
+        carry = word >> 63;
+        std::iter::from_fn(move || {
+            (edges != 0).then(|| {
+                let bit = edges.trailing_zeros() as usize;
+                edges &= edges - 1;
+                64 * i + bit
+            })
+        })
+    });
     std::iter::from_fn(move || {
-        let start = next(at, true);
-        if start == bits {
-            return None;
-        }
-        at = next(start, false);
-        Some((start, at - start))
+        let start = edges.next()?;
+        let end = edges.next()?;
+        Some((start, end - start))
     })
 }
 
@@ -622,33 +615,65 @@ mod tests {
 
     #[test]
     fn svg_path_covers_exactly_the_dark_modules() {
-        let image = QrImage::new(PAYLOAD).unwrap();
-        let svg = image.to_svg();
-        let side = image.modules() + 2 * QUIET_ZONE;
-        let d = svg
-            .split(r##"<path fill="#000000" d=""##)
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap();
-        let mut painted = vec![false; side * side];
-        for run in d.split('z').filter(|r| !r.is_empty()) {
-            // M{x} {y}h{n}v1h-{n}
-            let rest = run.strip_prefix('M').unwrap();
-            let (x, rest) = rest.split_once(' ').unwrap();
-            let (y, rest) = rest.split_once('h').unwrap();
-            let (n, rest) = rest.split_once("v1h-").unwrap();
-            assert_eq!(n, rest, "{run}");
-            let (x, y, n): (usize, usize, usize) =
-                (x.parse().unwrap(), y.parse().unwrap(), n.parse().unwrap());
-            for dx in 0..n {
-                assert!(!painted[y * side + x + dx], "painted twice: {run}");
-                painted[y * side + x + dx] = true;
+        // One, two and three words a row.
+        for text in [PAYLOAD, &"x".repeat(300), &"a".repeat(MAX_BYTES)] {
+            let image = QrImage::new(text).unwrap();
+            let svg = image.to_svg();
+            let side = image.modules() + 2 * QUIET_ZONE;
+            let d = svg
+                .split(r##"<path fill="#000000" d=""##)
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap();
+            let mut painted = vec![false; side * side];
+            for run in d.split('z').filter(|r| !r.is_empty()) {
+                // M{x} {y}h{n}v1h-{n}
+                let rest = run.strip_prefix('M').unwrap();
+                let (x, rest) = rest.split_once(' ').unwrap();
+                let (y, rest) = rest.split_once('h').unwrap();
+                let (n, rest) = rest.split_once("v1h-").unwrap();
+                assert_eq!(n, rest, "{run}");
+                let (x, y, n): (usize, usize, usize) =
+                    (x.parse().unwrap(), y.parse().unwrap(), n.parse().unwrap());
+                for dx in 0..n {
+                    assert!(!painted[y * side + x + dx], "painted twice: {run}");
+                    painted[y * side + x + dx] = true;
+                }
+            }
+            for y in 0..side {
+                for x in 0..side {
+                    assert_eq!(painted[y * side + x], image.is_dark(x, y), "({x}, {y})");
+                }
             }
         }
+    }
+
+    /// The SVG as the module-by-module writer before the bit-set one wrote it.
+    fn svg_module_by_module(image: &QrImage) -> String {
+        let side = image.side();
+        let mut svg = format!(
+            r##"<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{side}" height="{side}" viewBox="0 0 {side} {side}" shape-rendering="crispEdges"><path d="M0 0h{side}v{side}H0z" fill="#ffffff"/><path fill="#000000" d=""##
+        );
         for y in 0..side {
-            for x in 0..side {
-                assert_eq!(painted[y * side + x], image.is_dark(x, y), "({x}, {y})");
+            let mut x = 0;
+            while x < side {
+                let run = (x..side).take_while(|&x| image.is_dark(x, y)).count();
+                if run == 0 {
+                    x += 1;
+                } else {
+                    svg += &format!("M{x} {y}h{run}v1h-{run}z");
+                    x += run;
+                }
             }
+        }
+        svg + r#""/></svg>"#
+    }
+
+    #[test]
+    fn svg_is_the_document_of_before() {
+        for text in super::tests::sample_texts() {
+            let image = QrImage::new(&text).unwrap();
+            assert_eq!(image.to_svg(), svg_module_by_module(&image), "{text}");
         }
     }
 
