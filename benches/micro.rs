@@ -25,7 +25,11 @@ fn qr(c: &mut Criterion) {
     c.bench_function("qr_encode_and_svg", |b| {
         b.iter(|| QrImage::new(&qr.payload_at(black_box(17))).map(|i| i.to_svg()))
     });
-    let image = QrImage::new(&qr.payload_at(17)).expect("the payload fits");
+    let payload = qr.payload_at(17);
+    c.bench_function("qr_encode_only", |b| {
+        b.iter(|| QrImage::new(black_box(&payload)))
+    });
+    let image = QrImage::new(&payload).expect("the payload fits");
     c.bench_function("qr_svg_only", |b| b.iter(|| black_box(&image).to_svg()));
 }
 

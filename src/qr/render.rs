@@ -4,10 +4,13 @@
 //! Freja's `qrData`. Every rendering has a quiet zone of four modules and is
 //! dark-on-light, as scanners expect.
 //!
-//! Encoding is done by the `qrcodegen` crate (Project Nayuki's reference
-//! implementation): error correction level M, the smallest version that
-//! fits, and the mask chosen by the specification's penalty rules (all
-//! eight masks scored over the complete symbol, the lowest wins).
+//! The encoder is this crate's own: error correction level M, the smallest
+//! version that fits, and the mask chosen by the specification's penalty
+//! rules (all eight masks scored over the complete symbol, the lowest wins),
+//! with every module equal to what `qrcodegen` (Project Nayuki's reference
+//! implementation) makes of the same text, which the tests prove. It holds
+//! the symbol as bit sets and scores the masks with word operations, so a
+//! frame with its SVG takes microseconds.
 //!
 //! ```
 //! use identisure::qr::render::QrImage;
@@ -20,7 +23,11 @@
 
 use std::fmt;
 
-use qrcodegen::{QrCode, QrCodeEcc, QrSegment, Version};
+mod encode;
+
+// A row of the encoder's bit layout is a row of the image, quiet zone
+// included.
+const _: () = assert!(encode::PAD == QUIET_ZONE);
 
 /// Modules of blank margin around every rendering (the QR specification's
 /// recommended quiet zone).
@@ -50,8 +57,12 @@ pub const QUIET_ZONE: usize = 4;
 pub struct QrImage {
     /// Width (= height) in modules.
     size: usize,
-    /// Row-major, `true` for dark; read per module by every rendering.
-    dark: Vec<bool>,
+    /// Words per row in `rows`.
+    stride: usize,
+    /// The symbol's rows, `stride` words each: bit `x` of a row is column
+    /// `x` of the image with its quiet zone (module `x - QUIET_ZONE`),
+    /// set for dark.
+    rows: Vec<u64>,
 }
 
 /// Why a text could not be turned into a QR image. Converts into
@@ -209,26 +220,12 @@ impl QrImage {
         if text.len() > MAX_DIGITS {
             return Err(too_long());
         }
-        let segments = QrSegment::make_segments(text);
-        QrCode::encode_segments_advanced(
-            &segments,
-            QrCodeEcc::Medium,
-            Version::MIN,
-            Version::MAX,
-            None,  // mask: score all eight, keep the lowest penalty
-            false, // keep level M even where a higher one would fit
-        )
-        .map(|code| {
-            let size = code.size();
-            let dark = (0..size)
-                .flat_map(|y| (0..size).map(move |x| (x, y)))
-                .map(|(x, y)| code.get_module(x, y))
-                .collect();
-            // `size()` is 21..=177 (versions 1..=40).
-            let size = size.unsigned_abs() as usize;
-            Self { size, dark }
+        let modules = encode::encode(text).ok_or_else(too_long)?;
+        Ok(Self {
+            size: modules.size,
+            stride: modules.stride,
+            rows: modules.rows,
         })
-        .map_err(|_| too_long())
     }
 
     /// Width (= height) of the code in modules, without the quiet zone.
@@ -262,7 +259,8 @@ impl QrImage {
     /// The module at (`x`, `y`) of the symbol itself (no quiet zone), both
     /// below `modules()`.
     fn module(&self, x: usize, y: usize) -> bool {
-        self.dark[y * self.size + x]
+        let bit = x + QUIET_ZONE;
+        self.rows[y * self.stride + bit / 64] >> (bit % 64) & 1 == 1
     }
 
     fn side(&self) -> usize {
@@ -278,46 +276,51 @@ impl QrImage {
     /// ```
     pub fn to_svg(&self) -> String {
         // One path of horizontal runs of dark modules (`M x y h n v1 h-n z`),
-        // written straight into one buffer: a frame is rendered every second
-        // for every QR code on screen, so this stays cheap.
-        let n = self.modules();
+        // found a word at a time and written in one pass into a buffer sized
+        // for them up front: a frame is rendered every second for every QR
+        // code on screen.
         let side = self.side();
-        let mut svg = String::with_capacity(256 + n * n * 6);
-        svg.push_str(r#"<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=""#);
-        push_number(&mut svg, side);
-        svg.push_str(r#"" height=""#);
-        push_number(&mut svg, side);
-        svg.push_str(r#"" viewBox="0 0 "#);
-        push_number(&mut svg, side);
-        svg.push(' ');
-        push_number(&mut svg, side);
-        svg.push_str(r#"" shape-rendering="crispEdges"><path d="M0 0h"#);
-        push_number(&mut svg, side);
-        svg.push('v');
-        push_number(&mut svg, side);
-        svg.push_str(r##"H0z" fill="#ffffff"/><path fill="#000000" d=""##);
-        for (y, row) in self.dark.chunks(n).enumerate() {
-            let mut x = 0;
-            while x < n {
-                if !row[x] {
-                    x += 1;
-                    continue;
-                }
-                let run = row[x..].iter().take_while(|&&dark| dark).count();
-                svg.push('M');
-                push_number(&mut svg, x + QUIET_ZONE);
-                svg.push(' ');
-                push_number(&mut svg, y + QUIET_ZONE);
-                svg.push('h');
-                push_number(&mut svg, run);
-                svg.push_str("v1h-");
-                push_number(&mut svg, run);
-                svg.push('z');
-                x += run;
+        let rows = self.rows.chunks_exact(self.stride);
+        let runs: usize = rows.clone().map(run_count).sum();
+        let mut svg = Vec::with_capacity(SVG_FIXED_BYTES + runs * SVG_RUN_BYTES + SVG_SLACK);
+        svg.extend_from_slice(br#"<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width=""#);
+        push_decimal(&mut svg, side);
+        svg.extend_from_slice(br#"" height=""#);
+        push_decimal(&mut svg, side);
+        svg.extend_from_slice(br#"" viewBox="0 0 "#);
+        push_decimal(&mut svg, side);
+        svg.push(b' ');
+        push_decimal(&mut svg, side);
+        svg.extend_from_slice(br#"" shape-rendering="crispEdges"><path d="M0 0h"#);
+        push_decimal(&mut svg, side);
+        svg.push(b'v');
+        push_decimal(&mut svg, side);
+        svg.extend_from_slice(br##"H0z" fill="#ffffff"/><path fill="#000000" d=""##);
+        // The runs are written in place, fixed-size copies at an index into
+        // room made for the most they can take, which is cut to size after.
+        let mut at = svg.len();
+        svg.resize(at + runs * SVG_RUN_BYTES + SVG_SLACK, 0);
+        for (y, row) in rows.enumerate() {
+            // ` y h`, the same for every run of the row.
+            let mut middle = [0u8; 8];
+            middle[0] = b' ';
+            let end = put_decimal(&mut middle, 1, y + QUIET_ZONE);
+            middle[end] = b'h';
+            let middle_len = end + 1;
+            for (x, n) in dark_runs(row) {
+                svg[at] = b'M';
+                at = put_decimal(&mut svg, at + 1, x);
+                svg[at..at + middle.len()].copy_from_slice(&middle);
+                at = put_decimal(&mut svg, at + middle_len, n);
+                svg[at..at + 4].copy_from_slice(b"v1h-");
+                at = put_decimal(&mut svg, at + 4, n);
+                svg[at] = b'z';
+                at += 1;
             }
         }
-        svg.push_str(r#""/></svg>"#);
-        svg
+        svg.truncate(at);
+        svg.extend_from_slice(br#""/></svg>"#);
+        String::from_utf8(svg).expect("the SVG is ASCII")
     }
 
     /// An 8-bit grayscale PNG, `module_px` pixels per module
@@ -431,27 +434,91 @@ impl super::BankIdQr {
     }
 }
 
-/// Appends `value` in decimal (no formatting machinery: this runs per run
-/// of modules).
-fn push_number(out: &mut String, mut value: usize) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+/// Bytes of the SVG besides its runs, at most (sides of up to 3 digits).
+const SVG_FIXED_BYTES: usize = 320;
+/// Bytes of one run at most: `M` x ` ` y `h` n `v1h-` n `z`, 3 digits each.
+const SVG_RUN_BYTES: usize = 1 + 3 + 1 + 3 + 1 + 3 + 4 + 3 + 1;
+/// Room past the last run that its fixed-size copies may touch.
+const SVG_SLACK: usize = 8;
+
+/// The runs of set bits of a row of words (bit `j` of word `i` is position
+/// `64 * i + j`), as (first position, length), left to right. The row's
+/// last bit must be clear (the quiet zone), so that every run ends in it.
+fn dark_runs(row: &[u64]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    // The edges: the positions whose bit differs from the one before,
+    // where runs start and end, alternately.
+    let mut carry = 0;
+    let mut edges = row.iter().enumerate().flat_map(move |(i, &word)| {
+        let mut edges = word ^ (word << 1 | carry);
+        carry = word >> 63;
+        std::iter::from_fn(move || {
+            (edges != 0).then(|| {
+                let bit = edges.trailing_zeros() as usize;
+                edges &= edges - 1;
+                64 * i + bit
+            })
+        })
+    });
+    std::iter::from_fn(move || {
+        let start = edges.next()?;
+        let end = edges.next()?;
+        Some((start, end - start))
+    })
+}
+
+/// How many runs of set bits a row of words holds.
+fn run_count(row: &[u64]) -> usize {
+    let mut carry = 0;
+    let mut runs = 0;
+    for &word in row {
+        runs += (word & !(word << 1 | carry)).count_ones() as usize;
+        carry = word >> 63;
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
+    runs
+}
+
+/// The decimal digits of 0..=255 (an image is at most 185 modules wide),
+/// left-aligned, and how many there are.
+const DECIMAL: [([u8; 3], usize); 256] = {
+    let mut table = [([0u8; 3], 0); 256];
+    let mut value = 0;
+    while value < 256 {
+        let (h, t, u) = (
+            (value / 100) as u8,
+            (value / 10 % 10) as u8,
+            (value % 10) as u8,
+        );
+        table[value] = if value >= 100 {
+            ([b'0' + h, b'0' + t, b'0' + u], 3)
+        } else if value >= 10 {
+            ([b'0' + t, b'0' + u, 0], 2)
+        } else {
+            ([b'0' + u, 0, 0], 1)
+        };
+        value += 1;
     }
+    table
+};
+
+/// Writes `value` (at most 255) in decimal at `buf[at..]`, which has room
+/// for three digits; returns where it ends.
+#[inline(always)]
+fn put_decimal(buf: &mut [u8], at: usize, value: usize) -> usize {
+    let (digits, len) = DECIMAL[value];
+    buf[at..at + 3].copy_from_slice(&digits);
+    at + len
+}
+
+/// Appends `value` (at most 255) in decimal.
+fn push_decimal(out: &mut Vec<u8>, value: usize) {
+    let (digits, len) = DECIMAL[value];
+    out.extend_from_slice(&digits[..len]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qrcodegen::{QrCode, QrCodeEcc, QrSegment, Version};
 
     const PAYLOAD: &str = "bankid.67df3917-fa0d-44e5-b327-edcc928297f8.0.dc69358e712458a66a7525beef148ae8526b1c71610eff2c16cdffb4cdac9bf8";
 
@@ -548,43 +615,80 @@ mod tests {
 
     #[test]
     fn svg_path_covers_exactly_the_dark_modules() {
-        let image = QrImage::new(PAYLOAD).unwrap();
-        let svg = image.to_svg();
-        let side = image.modules() + 2 * QUIET_ZONE;
-        let d = svg
-            .split(r##"<path fill="#000000" d=""##)
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap();
-        let mut painted = vec![false; side * side];
-        for run in d.split('z').filter(|r| !r.is_empty()) {
-            // M{x} {y}h{n}v1h-{n}
-            let rest = run.strip_prefix('M').unwrap();
-            let (x, rest) = rest.split_once(' ').unwrap();
-            let (y, rest) = rest.split_once('h').unwrap();
-            let (n, rest) = rest.split_once("v1h-").unwrap();
-            assert_eq!(n, rest, "{run}");
-            let (x, y, n): (usize, usize, usize) =
-                (x.parse().unwrap(), y.parse().unwrap(), n.parse().unwrap());
-            for dx in 0..n {
-                assert!(!painted[y * side + x + dx], "painted twice: {run}");
-                painted[y * side + x + dx] = true;
+        // One, two and three words a row.
+        for text in [PAYLOAD, &"x".repeat(300), &"a".repeat(MAX_BYTES)] {
+            let image = QrImage::new(text).unwrap();
+            let svg = image.to_svg();
+            let side = image.modules() + 2 * QUIET_ZONE;
+            let d = svg
+                .split(r##"<path fill="#000000" d=""##)
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .unwrap();
+            let mut painted = vec![false; side * side];
+            for run in d.split('z').filter(|r| !r.is_empty()) {
+                // M{x} {y}h{n}v1h-{n}
+                let rest = run.strip_prefix('M').unwrap();
+                let (x, rest) = rest.split_once(' ').unwrap();
+                let (y, rest) = rest.split_once('h').unwrap();
+                let (n, rest) = rest.split_once("v1h-").unwrap();
+                assert_eq!(n, rest, "{run}");
+                let (x, y, n): (usize, usize, usize) =
+                    (x.parse().unwrap(), y.parse().unwrap(), n.parse().unwrap());
+                for dx in 0..n {
+                    assert!(!painted[y * side + x + dx], "painted twice: {run}");
+                    painted[y * side + x + dx] = true;
+                }
+            }
+            for y in 0..side {
+                for x in 0..side {
+                    assert_eq!(painted[y * side + x], image.is_dark(x, y), "({x}, {y})");
+                }
             }
         }
+    }
+
+    /// The SVG as the module-by-module writer before the bit-set one wrote it.
+    fn svg_module_by_module(image: &QrImage) -> String {
+        let side = image.side();
+        let mut svg = format!(
+            r##"<?xml version="1.0" standalone="yes"?><svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{side}" height="{side}" viewBox="0 0 {side} {side}" shape-rendering="crispEdges"><path d="M0 0h{side}v{side}H0z" fill="#ffffff"/><path fill="#000000" d=""##
+        );
         for y in 0..side {
-            for x in 0..side {
-                assert_eq!(painted[y * side + x], image.is_dark(x, y), "({x}, {y})");
+            let mut x = 0;
+            while x < side {
+                let run = (x..side).take_while(|&x| image.is_dark(x, y)).count();
+                if run == 0 {
+                    x += 1;
+                } else {
+                    svg += &format!("M{x} {y}h{run}v1h-{run}z");
+                    x += run;
+                }
             }
+        }
+        svg + r#""/></svg>"#
+    }
+
+    #[test]
+    fn svg_is_the_document_of_before() {
+        for text in super::tests::sample_texts() {
+            let image = QrImage::new(&text).unwrap();
+            assert_eq!(image.to_svg(), svg_module_by_module(&image), "{text}");
         }
     }
 
     #[test]
     fn numbers_are_written_in_decimal() {
-        for value in [0, 7, 10, 45, 177, 1000, usize::MAX] {
-            let mut out = String::from("x");
-            push_number(&mut out, value);
-            assert_eq!(out, format!("x{value}"));
+        for value in 0..=255 {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, value);
+            assert_eq!(out, format!("x{value}").into_bytes());
+            let mut buf = *b"ab....";
+            let end = put_decimal(&mut buf, 2, value);
+            assert_eq!(&buf[..end], format!("ab{value}").as_bytes());
         }
+        let widest = QrImage::new(&"a".repeat(MAX_BYTES)).unwrap();
+        assert!(widest.side() <= 255);
     }
 
     #[test]
@@ -686,7 +790,7 @@ mod tests {
 
     /// A spread of texts: BankID frames, Freja-style links of growing
     /// length up to the byte capacity, and the other modes' capacities.
-    fn sample_texts() -> Vec<String> {
+    pub(super) fn sample_texts() -> Vec<String> {
         let qr = super::super::BankIdQr::new(
             "67df3917-fa0d-44e5-b327-edcc928297f8",
             crate::QrStartSecret::new("d28db9a7-4cde-429e-a983-359be676944c"),
@@ -746,6 +850,10 @@ mod tests {
                     penalty(n, |x, y| code.get_module(x as i32, y as i32))
                 })
                 .collect();
+            // The encoder's bit-set scoring gives each mask the same score.
+            let (ours, chosen) = encode::penalties(&text);
+            assert_eq!(ours.to_vec(), penalties, "{n} modules");
+            assert_eq!(chosen, usize::from(mask), "{n} modules");
             let lowest = *penalties.iter().min().unwrap();
             assert_eq!(
                 penalties[usize::from(mask)],
