@@ -6,6 +6,10 @@ mod build_cost;
 mod check;
 mod codegen;
 mod diff;
+mod lint;
+// The spec model and the transforms: the files build.rs generates with.
+#[path = "../../build/model.rs"]
+mod model;
 mod normalize;
 mod refresh;
 mod repo;
@@ -13,6 +17,8 @@ mod report;
 mod semver;
 mod spec;
 mod surface;
+#[path = "../../build/transforms.rs"]
+mod transforms;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
