@@ -134,9 +134,9 @@ fn table_source(t: &model::Table) -> String {
             up(f.start.trim_end_matches("_start")),
             format_ident!("{}", f.provider.1),
         );
-        let (start, collect, cancel) = (up(&f.start), up(&f.collect), up(&f.cancel));
-        let (name, family) = (&f.name, &f.family);
-        quote!(#flow = #provider #name #family #start #collect #cancel;).to_string()
+        let (start, collect, cancel) = (up(&f.start), up(&f.collect), f.cancel.as_deref());
+        let (name, family, cancel) = (&f.name, &f.family, cancel.map(up).into_iter());
+        quote!(#flow = #provider #name #family #start #collect [#(#cancel)*];).to_string()
     });
     let block = |name: &str, entries: Vec<String>| {
         let lines: String = entries.iter().map(|e| format!("        {e}\n")).collect();

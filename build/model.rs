@@ -4,9 +4,10 @@
 //! name of its generated method, the providers, and the flows.
 //!
 //! A flow is found by operationId: `<provider>_<flow>_start` starts it, and
-//! its sessions are collected by `<provider>_<family>_collect` and
-//! cancelled by `<provider>_<family>_cancel`, where the family is the flow
-//! without a `phone_` or `backchannel_` prefix. Ids are read through [`method_name`], so
+//! its sessions are collected by `<provider>_<family>_collect` (required)
+//! and cancelled by `<provider>_<family>_cancel` (optional: the API may have
+//! no cancel for a flow), where the family is the flow without a `phone_`
+//! or `backchannel_` prefix. Ids are read through [`method_name`], so
 //! camelCase ids work as progenitor names their methods.
 
 use openapiv3::{OpenAPI, ReferenceOr};
@@ -118,7 +119,7 @@ pub struct Flow {
     pub family: String,
     pub start: String,
     pub collect: String,
-    pub cancel: String,
+    pub cancel: Option<String>,
 }
 
 /// The operation table: every operation, the providers in use, the flows.
@@ -222,9 +223,9 @@ pub fn table(spec: &OpenAPI, providers: &[Provider]) -> (Table, Vec<String>) {
             format!("{prefix}{family}_collect"),
             format!("{prefix}{family}_cancel"),
         );
-        if !has(&collect) || !has(&cancel) {
+        if !has(&collect) {
             problems.push(format!(
-                "start operation `{start}` has no `{collect}` and `{cancel}` to follow its sessions"
+                "start operation `{start}` has no `{collect}` to follow its sessions"
             ));
             continue;
         }
@@ -234,7 +235,7 @@ pub fn table(spec: &OpenAPI, providers: &[Provider]) -> (Table, Vec<String>) {
             family: family.to_string(),
             start: start.clone(),
             collect,
-            cancel,
+            cancel: has(&cancel).then_some(cancel),
         });
     }
     (t, problems)

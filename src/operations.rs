@@ -1,7 +1,7 @@
 //! The API's operations, from the table build.rs generates from
 //! `openapi.yaml`: a static per operation (id, method, path), the public
 //! [`Provider`] enum, and a [`Flow`] per start operation (with the collect
-//! and cancel of its sessions).
+//! of its sessions and, when the API has one, their cancel).
 //! The client builds its URLs from these paths, the simulator its routes and
 //! the CLI its flow names, so a path changed in the spec reaches them all.
 //! Also the collect rate limit.
@@ -49,9 +49,9 @@ impl Operation {
     }
 }
 
-/// A flow of the API: a start operation and the collect and cancel
-/// operations of its sessions (phone and backchannel flows are collected
-/// through their auth/sign flow).
+/// A flow of the API: a start operation, the collect operation of its
+/// sessions and their cancel operation, when the API has one (phone and
+/// backchannel flows are collected through their auth/sign flow).
 ///
 /// ```
 /// use identisure::Provider;
@@ -61,6 +61,7 @@ impl Operation {
 /// assert_eq!(phone.provider(), Provider::BankIdSe);
 /// assert_eq!((phone.name(), phone.family()), ("phone_sign", "sign"));
 /// assert_eq!(phone.collect().path(), "/v3/bankid-se/sign/{id}");
+/// assert_eq!(phone.cancel().map(|c| c.method()), Some("DELETE"));
 /// ```
 #[derive(Debug)]
 pub struct Flow {
@@ -69,7 +70,7 @@ pub struct Flow {
     pub(crate) family: &'static str,
     pub(crate) start: &'static Operation,
     pub(crate) collect: &'static Operation,
-    pub(crate) cancel: &'static Operation,
+    pub(crate) cancel: Option<&'static Operation>,
 }
 
 impl Flow {
@@ -98,8 +99,10 @@ impl Flow {
         self.collect
     }
 
-    /// The cancel operation of its sessions (DELETE).
-    pub fn cancel(&self) -> &'static Operation {
+    /// The cancel operation of its sessions (DELETE), `None` when the API
+    /// cannot cancel them ([`crate::Session::cancel`] then answers
+    /// [`crate::Error::CancelUnsupported`] without sending anything).
+    pub fn cancel(&self) -> Option<&'static Operation> {
         self.cancel
     }
 }
@@ -126,12 +129,14 @@ pub fn flows() -> impl Iterator<Item = &'static Flow> {
 /// `build/model.rs`, one line per operation, provider and flow) into a
 /// static per operation, the [`Provider`] enum and a static per flow.
 macro_rules! table {
+    (@cancel) => { None };
+    (@cancel $cancel:ident) => { Some(&$cancel) };
     (
         operations { $($op:ident = $id:literal $method:ident $path:literal;)* }
         providers { $($variant:ident = $segment:literal $name:literal;)* }
         flows { $(
             $flow:ident = $provider:ident $flow_name:literal $family:literal
-                $start:ident $collect:ident $cancel:ident;
+                $start:ident $collect:ident [$($cancel:ident)?];
         )* }
     ) => {
         $(pub(crate) static $op: Operation = Operation {
@@ -190,10 +195,10 @@ macro_rules! table {
             family: $family,
             start: &$start,
             collect: &$collect,
-            cancel: &$cancel,
+            cancel: table!(@cancel $($cancel)?),
         };)*
 
-        /// Every flow: a start with the collect and cancel of its sessions.
+        /// Every flow: a start with the collect (and cancel) of its sessions.
         pub(crate) static FLOWS: [&Flow; [$($flow_name),*].len()] = [$(&$flow),*];
     };
 }
@@ -242,11 +247,13 @@ mod tests {
         assert_eq!((phone.name, phone.family), ("phone_sign", "sign"));
         assert_eq!(phone.collect.path, "/v3/bankid-se/sign/{id}");
         let bc = Flow::by_start("freja_backchannel_auth_start").unwrap();
-        assert_eq!(bc.cancel.id, "freja_auth_cancel");
+        assert_eq!(bc.cancel.map(|c| c.id), Some("freja_auth_cancel"));
         assert_eq!(bc.provider, Provider::Freja);
         for flow in FLOWS {
             assert_eq!(flow.collect.method, reqwest::Method::GET);
-            assert_eq!(flow.cancel.method, reqwest::Method::DELETE);
+            // Every flow of today's spec can be cancelled (the table allows
+            // a flow without).
+            assert_eq!(flow.cancel.unwrap().method, reqwest::Method::DELETE);
             assert!(
                 flow.start
                     .path

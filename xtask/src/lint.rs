@@ -234,13 +234,14 @@ mod tests {
         serde_norway::from_str(&text).unwrap()
     }
 
-    const FLOW: &str = "  /v3/thing/auth:\n    post:\n      operationId: thing_auth_start\n      responses:\n        '201': {description: s, content: {application/json: {schema: {$ref: '#/components/schemas/Pending'}}}}\n  /v3/thing/auth/{id}:\n    get:\n      operationId: thing_auth_collect\n      responses:\n        '200': {description: s, content: {application/json: {schema: {$ref: '#/components/schemas/Pending'}}}}\n    delete:\n      operationId: thing_auth_cancel\n      responses:\n        '204': {description: s}\n";
+    const FLOW: &str = "  /v3/thing/auth:\n    post:\n      operationId: thing_auth_start\n      responses:\n        '201': {description: s, content: {application/json: {schema: {$ref: '#/components/schemas/Pending'}}}}\n  /v3/thing/auth/{id}:\n    get:\n      operationId: thing_auth_collect\n      responses:\n        '200': {description: s, content: {application/json: {schema: {$ref: '#/components/schemas/Pending'}}}}\n";
 
     #[test]
-    fn a_spec_the_generator_takes_has_no_problems() {
+    fn a_spec_the_generator_takes_has_no_problems_and_cancel_is_optional() {
         assert_eq!(lint(&spec(FLOW), &NONE), Vec::<String>::new());
         let (table, _) = model::table(&spec(FLOW), PROVIDERS);
         assert_eq!(table.flows[0].collect, "thing_auth_collect");
+        assert_eq!(table.flows[0].cancel, None);
     }
 
     #[test]
@@ -257,7 +258,7 @@ mod tests {
         for expected in [
             "build/transforms.rs replaces schema `PersonalNumber`, which the spec no longer has",
             "paths under `/v3/other/` name a provider the table does not know",
-            "start operation `thing_sign_start` has no `thing_sign_collect` and `thing_sign_cancel`",
+            "start operation `thing_sign_start` has no `thing_sign_collect` to follow its sessions",
             "operation `other_upload`: request body of type `multipart/form-data` cannot be generated",
             "operation `other_upload`: a `default` response is not allowed",
             "build/transforms.rs prunes operation `thing_upload`, which the spec no longer has",

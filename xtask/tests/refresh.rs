@@ -262,3 +262,63 @@ fn refresh_regenerates_a_spec_with_camel_case_operation_ids() {
     );
     assert!(!err.contains("no longer compiles"), "{err}");
 }
+
+/// Upstream drops `DELETE /v3/vipps/auth/{id}`: Vipps logins can no longer
+/// be cancelled. A flow's cancel is optional in the operation table, so the
+/// crate regenerates and compiles as it is, and the report says what the
+/// hand-written layer lost.
+#[test]
+fn refresh_regenerates_a_spec_without_a_flows_cancel_and_says_what_was_lost() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    copy_crate(root, repo.path());
+    let mut spec: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
+            .unwrap();
+    let session = spec["paths"]["/v3/vipps/auth/{id}"]
+        .as_mapping_mut()
+        .unwrap();
+    assert!(
+        session.remove("delete").is_some(),
+        "the spec cancels Vipps auth"
+    );
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(upstream.path(), serde_norway::to_string(&spec).unwrap()).unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["refresh-spec", "--from"])
+        .arg(upstream.path())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("IDENTISURE_REPO")
+        .output()
+        .unwrap();
+    let (report, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{report}\n{err}");
+    assert!(
+        report.contains("- DELETE /v3/vipps/auth/{id}\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "\nlost: vipps auth sessions can no longer be cancelled (`vipps_auth_cancel` is gone)"
+        ),
+        "{report}"
+    );
+    // Only that: every flow can still be started, other sessions cancelled.
+    assert_eq!(report.matches("lost: ").count(), 1, "{report}");
+    assert!(
+        report.ends_with("semver: minor bump, 0.1.0 → 0.2.0 (breaking changes (marked - or !))\n"),
+        "{report}"
+    );
+    // Regenerated: the method is gone from the surface, nothing else broke.
+    assert!(
+        err.contains("\n-vipps_auth_cancel("),
+        "the surface diff: {err}"
+    );
+    assert!(!err.contains("NOT GENERATED"), "{err}");
+    assert!(!err.contains("no longer compiles"), "{err}");
+}
