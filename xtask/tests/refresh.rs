@@ -322,3 +322,49 @@ fn refresh_regenerates_a_spec_without_a_flows_cancel_and_says_what_was_lost() {
     assert!(!err.contains("NOT GENERATED"), "{err}");
     assert!(!err.contains("no longer compiles"), "{err}");
 }
+
+/// A spec the generator cannot take (a multipart body, not pruned) is
+/// refused by the lint before anything is built, naming the operation.
+#[test]
+fn refresh_refuses_to_regenerate_a_spec_the_generator_cannot_take() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    // No crate to build: the lint refuses first.
+    let repo = temp_repo(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap());
+    let mut spec: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
+            .unwrap();
+    let upload: serde_norway::Value = serde_norway::from_str(
+        "post:\n  operationId: document_batch_upload\n  summary: Upload documents\n  description: Several PDFs at once.\n  requestBody:\n    content:\n      multipart/form-data:\n        schema: {type: object}\n  responses:\n    '201':\n      description: Stored.\n",
+    )
+    .unwrap();
+    spec["paths"]
+        .as_mapping_mut()
+        .unwrap()
+        .insert("/document/batch".into(), upload);
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(upstream.path(), serde_norway::to_string(&spec).unwrap()).unwrap();
+
+    let out = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", upstream.path().to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("+ POST /document/batch (document_batch_upload)"),
+        "the report is printed: {}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("the generator cannot take openapi.yaml:\n  - operation `document_batch_upload`: request body of type `multipart/form-data` cannot be generated"),
+        "{err}"
+    );
+    assert!(
+        err.contains("PRUNED_OPERATIONS of build/transforms.rs"),
+        "{err}"
+    );
+    // The temporary repository has no crate: a build would have failed so.
+    assert!(!err.contains("before its build script ran"), "{err}");
+}
