@@ -253,7 +253,7 @@ fn codegen_runs_the_real_build_script() {
 fn build_rs_turns_a_progenitor_panic_into_a_message() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let repo = tempfile::tempdir().unwrap();
-    copy_crate(root, repo.path());
+    copy_crate(root, repo.path(), "panic");
     let spec_path = repo.path().join("openapi.yaml");
     let mut spec: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();

@@ -16,7 +16,7 @@ fn a_path_renamed_in_the_spec_reaches_the_client_the_simulator_and_the_cli() {
         .parent()
         .unwrap();
     let repo = tempfile::tempdir().unwrap();
-    copy_crate(root, repo.path());
+    copy_crate(root, repo.path(), "path-rename");
     let spec_path = repo.path().join("openapi.yaml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
     let renamed = spec

@@ -225,7 +225,7 @@ fn refresh_regenerates_a_spec_with_camel_case_operation_ids() {
         .parent()
         .unwrap();
     let repo = tempfile::tempdir().unwrap();
-    copy_crate(root, repo.path());
+    copy_crate(root, repo.path(), "camel-case");
     let mut spec: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
             .unwrap();
@@ -273,7 +273,7 @@ fn refresh_regenerates_a_spec_without_a_flows_cancel_and_says_what_was_lost() {
         .parent()
         .unwrap();
     let repo = tempfile::tempdir().unwrap();
-    copy_crate(root, repo.path());
+    copy_crate(root, repo.path(), "no-cancel");
     let mut spec: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
             .unwrap();
