@@ -91,7 +91,8 @@ pub fn generate(spec: &Value, inputs: &Inputs) -> Result<String, Vec<String>> {
                         .collect()
                 })
                 .unwrap_or_else(|| vec![schema.to_string()]);
-            bodies.insert(id.to_string(), variants.clone());
+            // Keyed as the table names the operation (its method name).
+            bodies.insert(crate::model::method_name(id), variants.clone());
             for variant in variants {
                 let entry = uses.entry(variant).or_default();
                 if !entry.0.contains(&segment) {

@@ -315,6 +315,24 @@ pub enum Error {
     /// ```
     #[error("the session was cancelled (Session::cancel): start a new session to try again")]
     Cancelled,
+    /// [`crate::Session::cancel`] on a session whose flow the API cannot
+    /// cancel: its spec has no cancel operation for these sessions, so
+    /// nothing was sent and the session goes on until the user finishes it
+    /// or it times out. Stop waiting for it (drop the wait) instead.
+    ///
+    /// ```
+    /// let err = identisure::Error::CancelUnsupported { flow: "vipps/auth".into() };
+    /// assert!(err.to_string().starts_with("`vipps/auth` sessions cannot be cancelled"));
+    /// ```
+    #[error(
+        "`{flow}` sessions cannot be cancelled: the API has no cancel operation for them, so \
+         nothing was sent; the session ends when the user finishes it or it times out (drop the \
+         wait to stop waiting)"
+    )]
+    CancelUnsupported {
+        /// The provider and the flow of the session, e.g. `vipps/auth`.
+        flow: String,
+    },
     /// A BankID QR code was asked of a pending session without QR data
     /// ([`crate::qr::BankIdQr::from_pending`]).
     ///

@@ -1,6 +1,7 @@
-//! The API's operations, generated from `openapi.yaml` by build.rs: a static
-//! per operation (id, method, path), the public [`Provider`] enum, and a
-//! [`Flow`] per start operation (with the collect and cancel of its session).
+//! The API's operations, from the table build.rs generates from
+//! `openapi.yaml`: a static per operation (id, method, path), the public
+//! [`Provider`] enum, and a [`Flow`] per start operation (with the collect
+//! of its sessions and, when the API has one, their cancel).
 //! The client builds its URLs from these paths, the simulator its routes and
 //! the CLI its flow names, so a path changed in the spec reaches them all.
 //! Also the collect rate limit.
@@ -48,9 +49,9 @@ impl Operation {
     }
 }
 
-/// A flow of the API: a start operation and the collect and cancel
-/// operations of its sessions (phone and backchannel flows are collected
-/// through their auth/sign flow).
+/// A flow of the API: a start operation, the collect operation of its
+/// sessions and their cancel operation, when the API has one (phone and
+/// backchannel flows are collected through their auth/sign flow).
 ///
 /// ```
 /// use identisure::Provider;
@@ -60,6 +61,7 @@ impl Operation {
 /// assert_eq!(phone.provider(), Provider::BankIdSe);
 /// assert_eq!((phone.name(), phone.family()), ("phone_sign", "sign"));
 /// assert_eq!(phone.collect().path(), "/v3/bankid-se/sign/{id}");
+/// assert_eq!(phone.cancel().map(|c| c.method()), Some("DELETE"));
 /// ```
 #[derive(Debug)]
 pub struct Flow {
@@ -68,7 +70,7 @@ pub struct Flow {
     pub(crate) family: &'static str,
     pub(crate) start: &'static Operation,
     pub(crate) collect: &'static Operation,
-    pub(crate) cancel: &'static Operation,
+    pub(crate) cancel: Option<&'static Operation>,
 }
 
 impl Flow {
@@ -97,8 +99,10 @@ impl Flow {
         self.collect
     }
 
-    /// The cancel operation of its sessions (DELETE).
-    pub fn cancel(&self) -> &'static Operation {
+    /// The cancel operation of its sessions (DELETE), `None` when the API
+    /// cannot cancel them ([`crate::Session::cancel`] then answers
+    /// [`crate::Error::CancelUnsupported`] without sending anything).
+    pub fn cancel(&self) -> Option<&'static Operation> {
         self.cancel
     }
 }
@@ -119,6 +123,84 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
 /// ```
 pub fn flows() -> impl Iterator<Item = &'static Flow> {
     FLOWS.iter().copied()
+}
+
+/// Turns the table build.rs writes (`OUT_DIR/operations.rs`: data from
+/// `build/model.rs`, one line per operation, provider and flow) into a
+/// static per operation, the [`Provider`] enum and a static per flow.
+macro_rules! table {
+    (@cancel) => { None };
+    (@cancel $cancel:ident) => { Some(&$cancel) };
+    (
+        operations { $($op:ident = $id:literal $method:ident $path:literal;)* }
+        providers { $($variant:ident = $segment:literal $name:literal;)* }
+        flows { $(
+            $flow:ident = $provider:ident $flow_name:literal $family:literal
+                $start:ident $collect:ident [$($cancel:ident)?];
+        )* }
+    ) => {
+        $(pub(crate) static $op: Operation = Operation {
+            id: $id,
+            method: reqwest::Method::$method,
+            path: $path,
+        };)*
+
+        /// Every operation of `openapi.yaml`.
+        pub(crate) static OPERATIONS: [&Operation; [$($id),*].len()] = [$(&$op),*];
+
+        /// An eID provider of the API (the first path segment after `/v3/`).
+        ///
+        /// ```
+        /// use identisure::Provider;
+        /// assert_eq!(Provider::BankIdSe.segment(), "bankid-se");
+        /// assert_eq!(Provider::from_segment("freja"), Some(Provider::Freja));
+        /// assert_eq!(Provider::ALL.len(), 6);
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Provider {
+            $(#[doc = concat!($name, " (`/v3/", $segment, "/…`).")] $variant,)*
+        }
+
+        impl Provider {
+            /// Every provider, in the order of the API document.
+            pub const ALL: [Provider; [$($segment),*].len()] = [$(Provider::$variant),*];
+
+            /// Its path segment, e.g. `bankid-se`.
+            pub fn segment(self) -> &'static str {
+                match self {
+                    $(Provider::$variant => $segment,)*
+                }
+            }
+
+            /// The name people know it by, e.g. `Swedish BankID`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Provider::$variant => $name,)*
+                }
+            }
+
+            /// The provider of a path segment.
+            pub fn from_segment(segment: &str) -> Option<Provider> {
+                match segment {
+                    $($segment => Some(Provider::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        $(pub(crate) static $flow: Flow = Flow {
+            provider: Provider::$provider,
+            name: $flow_name,
+            family: $family,
+            start: &$start,
+            collect: &$collect,
+            cancel: table!(@cancel $($cancel)?),
+        };)*
+
+        /// Every flow: a start with the collect (and cancel) of its sessions.
+        pub(crate) static FLOWS: [&Flow; [$($flow_name),*].len()] = [$(&$flow),*];
+    };
 }
 
 include!(concat!(env!("OUT_DIR"), "/operations.rs"));
@@ -165,11 +247,13 @@ mod tests {
         assert_eq!((phone.name, phone.family), ("phone_sign", "sign"));
         assert_eq!(phone.collect.path, "/v3/bankid-se/sign/{id}");
         let bc = Flow::by_start("freja_backchannel_auth_start").unwrap();
-        assert_eq!(bc.cancel.id, "freja_auth_cancel");
+        assert_eq!(bc.cancel.map(|c| c.id), Some("freja_auth_cancel"));
         assert_eq!(bc.provider, Provider::Freja);
         for flow in FLOWS {
             assert_eq!(flow.collect.method, reqwest::Method::GET);
-            assert_eq!(flow.cancel.method, reqwest::Method::DELETE);
+            // Every flow of today's spec can be cancelled (the table allows
+            // a flow without).
+            assert_eq!(flow.cancel.unwrap().method, reqwest::Method::DELETE);
             assert!(
                 flow.start
                     .path

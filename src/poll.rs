@@ -186,13 +186,20 @@ impl<F: Family> SessionInner<F> {
     }
 }
 
+/// Sends the cancel of the session; nothing when its flow has no cancel
+/// operation ([`Error::CancelUnsupported`]).
 pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result<()> {
+    let Some(operation) = inner.flow.cancel else {
+        return Err(Error::CancelUnsupported {
+            flow: format!("{}/{}", inner.flow.provider.segment(), inner.flow.family),
+        });
+    };
     inner
         .client
         .transport()
         .send(
             Call {
-                operation: inner.flow.cancel,
+                operation,
                 id: Some(inner.id()),
                 attempt: 1,
                 accept: crate::transport::ACCEPT_JSON,

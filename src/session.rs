@@ -181,13 +181,19 @@ impl<F: Family> Session<F> {
     /// [`Session::wait`] and [`Session::updates`] of it (they end with
     /// [`Error::Cancelled`]). The request is sent once.
     ///
+    /// A session of a flow the API has no cancel operation for
+    /// ([`crate::operations::Flow::cancel`] is `None`) answers
+    /// [`Error::CancelUnsupported`]: nothing is sent and its waits go on.
+    ///
     /// ```no_run
     /// # async fn run(session: identisure::Session<identisure::Freja>) -> identisure::Result<()> {
     /// session.cancel().await?;
     /// # Ok(()) }
     /// ```
     pub async fn cancel(&self) -> Result<()> {
-        self.inner.mark_cancelled();
+        if self.inner.flow.cancel.is_some() {
+            self.inner.mark_cancelled();
+        }
         cancel_request(&self.inner).await
     }
 
@@ -341,5 +347,45 @@ impl<F: Family> Clone for Started<F> {
 impl<F: Family> fmt::Debug for Started<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Started").field(&self.0).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::Provider;
+    use crate::state::Vipps;
+
+    /// Vipps auth as a spec without `DELETE /v3/vipps/auth/{id}` has it.
+    static NO_CANCEL: Flow = Flow {
+        provider: Provider::Vipps,
+        name: "auth",
+        family: "auth",
+        start: &crate::operations::VIPPS_AUTH_START,
+        collect: &crate::operations::VIPPS_AUTH_COLLECT,
+        cancel: None,
+    };
+
+    #[tokio::test]
+    async fn a_session_whose_flow_has_no_cancel_refuses_cancel_without_a_request() {
+        // Nothing listens there: a request sent would be a transport error.
+        let client = Client::builder()
+            .credentials("a", "s")
+            .base_url("http://127.0.0.1:9")
+            .build()
+            .unwrap();
+        let session = Session::<Vipps>::new(client, &NO_CANCEL, "s-1".into(), None);
+        let err = session.cancel().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::CancelUnsupported { flow } if flow == "vipps/auth"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("`vipps/auth` sessions cannot be cancelled"),
+            "{err}"
+        );
+        // Its waits go on: the session was not marked cancelled.
+        assert!(!session.inner.is_cancelled());
     }
 }

@@ -1,6 +1,6 @@
 //! Hand-written wire types that the generated code uses in place of a spec
-//! schema (`REPLACED_SCHEMAS` in build.rs), apart from the redacting ones of
-//! `sensitive.rs`.
+//! schema (`REPLACED_SCHEMAS` in build/transforms.rs), apart from the
+//! redacting ones of `sensitive.rs`.
 
 /// Who placed the phone call of a phone auth or sign (`callInitiator`):
 /// the user (`USER`) or the relying party (`RP`).

@@ -57,10 +57,19 @@ pub(crate) fn starts() -> impl Iterator<Item = Start> {
     FLOWS.iter().map(|f| Start(f))
 }
 
+/// The collect and cancel operation of a family's sessions.
+pub(crate) type SessionOperations = (
+    Provider,
+    Family,
+    &'static Operation,
+    Option<&'static Operation>,
+);
+
 /// Every collect and cancel operation (phone and backchannel flows share
-/// their family's), each once, with the provider and family of its sessions.
-pub(crate) fn families() -> Vec<(Provider, Family, &'static Operation, &'static Operation)> {
-    let mut out: Vec<(Provider, Family, &'static Operation, &'static Operation)> = Vec::new();
+/// their family's; a flow may have no cancel), each once, with the provider
+/// and family of its sessions.
+pub(crate) fn families() -> Vec<SessionOperations> {
+    let mut out: Vec<SessionOperations> = Vec::new();
     for start in starts() {
         if !out
             .iter()

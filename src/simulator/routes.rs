@@ -56,6 +56,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 },
             ),
         );
+        // A family the API cannot cancel has no DELETE route.
+        let Some(cancel_op) = cancel_op else {
+            continue;
+        };
         router = router.route(
             cancel_op.path,
             delete(

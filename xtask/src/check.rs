@@ -1,6 +1,7 @@
 //! `cargo xtask check`: the guard CI runs. Fails, with a readable diff, when
 //! - `openapi.yaml` is not in normal form;
-//! - `build.rs` cannot generate the client from it;
+//! - the generator cannot take it (the spec lint, `crate::lint`), or
+//!   `build.rs` cannot generate the client from it;
 //! - an operation is neither generated nor on the prune list with a reason;
 //! - the generated surface or code differs from the committed snapshots;
 //! - CHANGELOG.md has no entry for the version in Cargo.toml;
@@ -17,6 +18,7 @@ use std::path::Path;
 use serde_norway::Value;
 
 use crate::codegen::{self, Generated};
+use crate::lint;
 use crate::normalize::{self, METHODS};
 use crate::repo::Repo;
 use crate::report::text_diff;
@@ -51,13 +53,52 @@ pub fn run(repo: &Repo, generated: Option<&Path>) -> Result<(), String> {
         }
     };
 
+    println!("check: the generator can take openapi.yaml (spec lint)");
+    let linted = match generated {
+        Some(dir) => {
+            println!(
+                "  skipped: the generated output is read from {} (`cargo xtask codegen` \
+                 lints before it writes)",
+                dir.display()
+            );
+            true
+        }
+        None => match lint::repo(repo.root()) {
+            Ok(problems) if problems.is_empty() => {
+                println!("  ok");
+                true
+            }
+            Ok(problems) => {
+                for p in &problems {
+                    println!("  FAILED: {p}");
+                }
+                println!(
+                    "  fix the spec, or list an operation that cannot be generated in \
+                     PRUNED_OPERATIONS of build/transforms.rs with its reason and hand-write it"
+                );
+                failed.push("the generator cannot take openapi.yaml");
+                false
+            }
+            Err(e) => {
+                println!("  FAILED: {e}");
+                failed.push("the generator cannot take openapi.yaml");
+                false
+            }
+        },
+    };
+
     println!("check: build.rs generates the client");
     let result = match generated {
-        Some(dir) => codegen::read_dir(dir),
-        None => codegen::generate(repo.root()),
+        Some(dir) => Some(codegen::read_dir(dir)),
+        None if linted => Some(codegen::build(repo.root())),
+        None => None,
     };
     let generated = match result {
-        Ok(g) => {
+        None => {
+            println!("  skipped: the spec lint failed");
+            None
+        }
+        Some(Ok(g)) => {
             println!(
                 "  ok: {} methods, {} pruned operations ({})",
                 codegen::surface_methods(&g.surface).len(),
@@ -71,7 +112,7 @@ pub fn run(repo: &Repo, generated: Option<&Path>) -> Result<(), String> {
             }
             Some(g)
         }
-        Err(e) => {
+        Some(Err(e)) => {
             println!("  FAILED: {e}");
             failed.push("build.rs cannot generate the client");
             None
@@ -237,40 +278,9 @@ pub fn operation_ids(doc: &Value) -> Vec<Result<String, String>> {
     out
 }
 
-/// The name of the method progenitor generates for an operationId: the id
-/// in snake_case (`documentUpload` → `document_upload`), made a valid Rust
-/// identifier the way progenitor 0.15 does it.
-pub fn method_name(operation_id: &str) -> String {
-    use heck::ToSnakeCase;
-    let cleaned: String = operation_id
-        .replace('\'', "")
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let mut name = cleaned.to_snake_case();
-    if name.is_empty() {
-        name = "x".into();
-    }
-    if name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, '_');
-    }
-    const KEYWORDS: &[&str] = &[
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
-        "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
-        "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait",
-        "true", "type", "unsafe", "use", "where", "while",
-    ];
-    if KEYWORDS.contains(&name.as_str()) {
-        name.push('_');
-    }
-    name
-}
+/// The name of the method progenitor generates for an operationId: the
+/// one rule of `build/model.rs`, which also names the operation table.
+pub use crate::model::method_name;
 
 /// Every operation of the spec must be a generated method or be pruned with
 /// a reason; every method and prune entry must belong to an operation. A
@@ -294,7 +304,7 @@ pub fn coverage(doc: &Value, g: &Generated) -> Vec<String> {
             (true, None) => {}
             (false, Some((_, why))) if !why.is_empty() => {}
             (false, Some(_)) => problems.push(format!(
-                "operation `{id}` is pruned without a reason (PRUNED_OPERATIONS in build.rs)"
+                "operation `{id}` is pruned without a reason (PRUNED_OPERATIONS in build/transforms.rs)"
             )),
             (true, Some(_)) => problems.push(format!(
                 "operation `{id}` is both generated and on the prune list"
@@ -398,7 +408,7 @@ mod tests {
             coverage(&doc, &g),
             [
                 "operation `a_delete` is neither generated nor on the prune list of build.rs",
-                "operation `upload` is pruned without a reason (PRUNED_OPERATIONS in build.rs)",
+                "operation `upload` is pruned without a reason (PRUNED_OPERATIONS in build/transforms.rs)",
                 "generated method `stray` is not an operation of openapi.yaml",
                 "pruned operation `gone` is not in openapi.yaml",
             ]

@@ -1,7 +1,8 @@
 //! Runs the real generation — `build.rs` of the `identisure` package, through
-//! `cargo build` — and reads what it wrote into its `OUT_DIR`. Nothing here
-//! generates code itself, so the transforms of `build.rs` (prune list, schema
-//! replacements, checks) apply to every spec.
+//! `cargo build` — and reads what it wrote into its `OUT_DIR`, after the spec
+//! lint (`crate::lint`) found nothing the generator cannot take. Nothing here
+//! generates code itself, so the transforms build.rs applies (prune list,
+//! schema replacements) apply to every spec.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -26,7 +27,8 @@ pub struct Generated {
 /// Why generation failed.
 #[derive(Debug)]
 pub enum Failure {
-    /// `build.rs` refused the spec; these are its problem lines.
+    /// The lint, or `build.rs` itself, refused the spec; these are the
+    /// problem lines.
     Refused(Vec<String>),
     /// Cargo could not be run or did not say where the output is.
     Other(String),
@@ -36,14 +38,14 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Refused(problems) => {
-                writeln!(f, "build.rs cannot turn openapi.yaml into a client:")?;
+                writeln!(f, "the generator cannot take openapi.yaml:")?;
                 for p in problems {
                     writeln!(f, "  - {p}")?;
                 }
                 write!(
                     f,
                     "fix the spec, or list an operation that cannot be generated in \
-                     PRUNED_OPERATIONS of build.rs with its reason and hand-write it"
+                     PRUNED_OPERATIONS of build/transforms.rs with its reason and hand-write it"
                 )
             }
             Failure::Other(msg) => f.write_str(msg),
@@ -81,10 +83,19 @@ pub fn parse_pruned(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Lints the spec of the repository at `root`, then builds it ([`build`]).
+pub fn generate(root: &Path) -> Result<Generated, Failure> {
+    let problems = crate::lint::repo(root).map_err(Failure::Other)?;
+    if !problems.is_empty() {
+        return Err(Failure::Refused(problems));
+    }
+    build(root)
+}
+
 /// Builds the `identisure` library of the repository at `root` and reads
 /// the files its build script generated. Uses the caller's
 /// `CARGO_TARGET_DIR`, so an up-to-date build costs nothing.
-pub fn generate(root: &Path) -> Result<Generated, Failure> {
+pub fn build(root: &Path) -> Result<Generated, Failure> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(&cargo)
         .arg("build")
@@ -150,8 +161,9 @@ pub fn read_dir(dir: &Path) -> Result<Generated, Failure> {
     })
 }
 
-/// The `  - <problem>` lines build.rs prints when it refuses the spec
-/// (cargo indents the build script's stderr by two more spaces).
+/// The `  - <problem>` lines build.rs prints when it cannot generate (a
+/// table with problems, a progenitor panic; cargo indents the build
+/// script's stderr by two more spaces).
 pub fn build_script_problems(stderr: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut inside = false;

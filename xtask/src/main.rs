@@ -6,6 +6,10 @@ mod build_cost;
 mod check;
 mod codegen;
 mod diff;
+mod lint;
+// The spec model and the transforms: the files build.rs generates with.
+#[path = "../../build/model.rs"]
+mod model;
 mod normalize;
 mod refresh;
 mod repo;
@@ -13,6 +17,8 @@ mod report;
 mod semver;
 mod spec;
 mod surface;
+#[path = "../../build/transforms.rs"]
+mod transforms;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,26 +42,28 @@ struct Cli {
 #[derive(Subcommand)]
 enum Task {
     /// Fetch the spec (JSON or YAML), check it is OpenAPI 3.0, normalise it,
-    /// write openapi.yaml, print the change report and regenerate.
+    /// write openapi.yaml, print the change report, lint and regenerate.
     RefreshSpec {
         /// URL (http:// or https://) or file to read the spec from
         /// (default: the upstream URL configured in xtask/src/spec.rs).
         #[arg(long, value_name = "URL|FILE")]
         from: Option<String>,
-        /// Do not run build.rs on the new spec afterwards.
+        /// Do not lint the new spec nor run build.rs on it afterwards.
         #[arg(long)]
         no_regenerate: bool,
     },
-    /// Fail, with a readable diff, when openapi.yaml is not normalised, an
-    /// operation is neither generated nor pruned, or the generated surface
-    /// differs from the committed snapshots.
+    /// Fail, with a readable diff, when openapi.yaml is not normalised, the
+    /// generator cannot take it (the spec lint), an operation is neither
+    /// generated nor pruned, or the generated surface differs from the
+    /// committed snapshots.
     Check {
         /// Read the generated output from DIR (as written by `codegen --out
         /// DIR`) instead of building the crate.
         #[arg(long, value_name = "DIR")]
         generated: Option<PathBuf>,
     },
-    /// Write the generated code, surface listing and prune list to a directory.
+    /// Lint the spec, then write the generated code, surface listing and
+    /// prune list to a directory.
     Codegen {
         /// Where to write codegen.rs, surface.txt and pruned.txt
         /// (default: <repo>/target/codegen).

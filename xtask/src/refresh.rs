@@ -4,6 +4,8 @@
 use crate::check;
 use crate::codegen;
 use crate::diff;
+use crate::lint;
+use crate::model;
 use crate::normalize;
 use crate::repo::Repo;
 use crate::report;
@@ -67,7 +69,11 @@ pub fn run(repo: &Repo, opts: &Options) -> Result<(), String> {
     }
     print!(
         "{}",
-        report::render(&changes, repo.crate_version().as_deref())
+        report::render(
+            &changes,
+            &lost(&old_doc, &new),
+            repo.crate_version().as_deref()
+        )
     );
     // Our decisions live in annotations upstream does not have: name every
     // one the new spec lost (stderr, beside the regeneration summary).
@@ -93,10 +99,58 @@ pub fn run(repo: &Repo, opts: &Options) -> Result<(), String> {
     regenerate(repo, &new)
 }
 
+/// What the hand-written layer can no longer do under the new spec, read
+/// from the operation tables of both (`build/model.rs`, as build.rs makes
+/// them): a flow that can no longer be started, a family of sessions that
+/// can no longer be cancelled. A spec the table cannot be made of (another
+/// API, a spec the lint refuses) loses nothing here.
+pub fn lost(old: &serde_norway::Value, new: &serde_norway::Value) -> Vec<String> {
+    let table = |doc: &serde_norway::Value| {
+        spec::validate(doc)
+            .map(|s| model::table(&s, lint::OURS.providers).0)
+            .unwrap_or_default()
+    };
+    let (old, new) = (table(old), table(new));
+    let named =
+        |f: &model::Flow, what: &str| format!("{} {}", f.provider.0, what.replace('_', " "));
+    let mut out = Vec::new();
+    for f in old
+        .flows
+        .iter()
+        .filter(|f| !new.flows.iter().any(|n| n.start == f.start))
+    {
+        out.push(format!(
+            "{} can no longer be started (`{}` is gone)",
+            named(f, &f.name),
+            f.start
+        ));
+    }
+    for f in &old.flows {
+        let Some(cancel) = &f.cancel else { continue };
+        let mut family = new
+            .flows
+            .iter()
+            .filter(|n| n.provider == f.provider && n.family == f.family)
+            .peekable();
+        if family.peek().is_some() && family.all(|n| n.cancel.is_none()) {
+            let line = format!(
+                "{} sessions can no longer be cancelled (`{cancel}` is gone): Session::cancel \
+                 answers Error::CancelUnsupported and sends nothing, the simulator has no route \
+                 for it, `identisure cancel` exits 2",
+                named(f, &f.family)
+            );
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
+}
+
 /// Runs build.rs on the new spec and tells what the generated surface now
 /// looks like against the committed snapshot.
 fn regenerate(repo: &Repo, doc: &serde_norway::Value) -> Result<(), String> {
-    eprintln!("refresh-spec: regenerating (cargo build of the crate)…");
+    eprintln!("refresh-spec: linting the spec and regenerating (cargo build of the crate)…");
     let g =
         codegen::generate(repo.root()).map_err(|e| format!("openapi.yaml was written, but {e}"))?;
     let problems = check::coverage(doc, &g);

@@ -48,14 +48,18 @@ pub fn next_version(
     })
 }
 
-/// The report: the changes, one per line, then the semver line.
-pub fn render(changes: &[Change], crate_version: Option<&str>) -> String {
+/// The report: the changes, one per line, then what the hand-written layer
+/// lost by them (`lost: …`, see `refresh::lost`), then the semver line.
+pub fn render(changes: &[Change], lost: &[String], crate_version: Option<&str>) -> String {
     let mut out = String::new();
     if changes.is_empty() {
         out.push_str("no changes to the spec's content\n");
     }
     for c in changes {
         let _ = writeln!(out, "{c}");
+    }
+    for l in lost {
+        let _ = writeln!(out, "lost: {l}");
     }
     let b = bump(changes);
     let why = match b {
@@ -149,12 +153,21 @@ mod tests {
 
     #[test]
     fn report_ends_with_the_semver_line() {
-        let text = render(&[change(Kind::Breaking)], Some("0.1.0"));
+        let text = render(&[change(Kind::Breaking)], &[], Some("0.1.0"));
         assert_eq!(
             text,
             "! x\nsemver: minor bump, 0.1.0 → 0.2.0 (breaking changes (marked - or !))\n"
         );
-        let none = render(&[], Some("0.1.0"));
+        let lost = render(
+            &[change(Kind::Removed)],
+            &["a b sessions can no longer be cancelled".into()],
+            None,
+        );
+        assert_eq!(
+            lost,
+            "- x\nlost: a b sessions can no longer be cancelled\nsemver: breaking (minor for 0.x) bump (breaking changes (marked - or !))\n"
+        );
+        let none = render(&[], &[], Some("0.1.0"));
         assert_eq!(
             none,
             "no changes to the spec's content\nsemver: no bump, stays 0.1.0 (nothing changed)\n"

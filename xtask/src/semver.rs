@@ -65,7 +65,7 @@ fn spec_bump(repo: &Repo, baseline: &str, current: &str) -> Result<String, Strin
     );
     let new = normalize::normalize(&spec::load_file(&repo.spec())?);
     let changes = diff::diff(&old, &new);
-    let rendered = report::render(&changes, Some(&old_version));
+    let rendered = report::render(&changes, &[], Some(&old_version));
     for line in rendered.lines() {
         println!("spec: {line}");
     }

@@ -1,7 +1,8 @@
 //! `check` end to end against a temporary repository. The generated output
 //! is given with `--generated DIR` (what `codegen --out DIR` writes), so
 //! these tests do not build the crate; `codegen_runs_the_real_build_script`
-//! is the one test that does.
+//! and `build_rs_turns_a_progenitor_panic_into_a_message` are the ones that
+//! do (in `target/drill`).
 
 mod common;
 
@@ -242,4 +243,65 @@ fn codegen_runs_the_real_build_script() {
         .unwrap();
     let report = stdout(&check);
     assert!(report.contains("ok: 56 operations"), "{report}");
+}
+
+/// SLOW (builds the build script of a copy of the crate): a spec the lint
+/// refuses and progenitor panics on (a request body with two media types)
+/// fails `build.rs` with a message, not a panic's backtrace, pointing to
+/// `cargo xtask check`, whose lint names the operation.
+#[test]
+fn build_rs_turns_a_progenitor_panic_into_a_message() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    copy_crate(root, repo.path(), "panic");
+    let spec_path = repo.path().join("openapi.yaml");
+    let mut spec: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();
+    let content = spec["paths"]["/v3/bankid-se/auth"]["post"]["requestBody"]["content"]
+        .as_mapping_mut()
+        .unwrap();
+    let json = content["application/json"].clone();
+    content.insert("application/xml".into(), json);
+    std::fs::write(&spec_path, serde_norway::to_string(&spec).unwrap()).unwrap();
+
+    let out = std::process::Command::new(env!("CARGO"))
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(repo.path().join("Cargo.toml"))
+        .arg("--lib")
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("error: openapi.yaml cannot be turned into a client:\n")
+            && err.contains(
+                "- progenitor panicked: not yet implemented: more media types than expected for bankid_se_auth_start: 2\n"
+            ),
+        "{err}"
+    );
+    assert!(
+        err.contains("`cargo xtask check` names each operation"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("panicked at"),
+        "no panic message of its own: {err}"
+    );
+
+    let out = xtask(repo.path(), &["check"]);
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains(
+            "FAILED: operation `bankid_se_auth_start`: request body offers 2 media types"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("skipped: the spec lint failed"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -3,7 +3,8 @@
 //! `/v3/bankid-se/authenticate` and nothing else changes. The CLI then
 //! starts the flow under its new name against its in-process simulator,
 //! whose routes and the client's URLs both come from the spec: a full
-//! login completes with no other edit.
+//! login completes with no other edit. Then the workspace's own CLI, run
+//! by `cargo run`, is still the real one.
 
 mod common;
 
@@ -15,7 +16,7 @@ fn a_path_renamed_in_the_spec_reaches_the_client_the_simulator_and_the_cli() {
         .parent()
         .unwrap();
     let repo = tempfile::tempdir().unwrap();
-    copy_crate(root, repo.path());
+    copy_crate(root, repo.path(), "path-rename");
     let spec_path = repo.path().join("openapi.yaml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
     let renamed = spec
@@ -58,4 +59,29 @@ fn a_path_renamed_in_the_spec_reaches_the_client_the_simulator_and_the_cli() {
         "{}",
         stderr(&out)
     );
+
+    the_workspace_still_runs_its_own_cli(root);
+}
+
+/// `cargo test` does not change what `cargo run` runs: after the drill has
+/// built its copy (in `target/drill`), the workspace's own CLI, built by
+/// `cargo run` into its normal target directory (the caller's), still has
+/// the real spec's paths and starts `bankid-se/auth` against its in-process
+/// simulator. (Before the drills had a target directory of their own, the
+/// copy's units could stand in for the workspace's.) Cheap: one start, no
+/// wait.
+fn the_workspace_still_runs_its_own_cli(root: &std::path::Path) {
+    let out = std::process::Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args(["run", "--quiet", "-p", "identisure", "--features", "cli"])
+        .args(["--bin", "identisure", "--", "start", "bankid-se/auth"])
+        .env_remove("IDENTISURE_ACCOUNT_ID")
+        .env_remove("IDENTISURE_SECRET_KEY")
+        .env_remove("IDENTISURE_BASE_URL")
+        .output()
+        .unwrap();
+    let (printed, said) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{printed}\n{said}");
+    let state: serde_json::Value = serde_json::from_str(&printed).expect("the session JSON");
+    assert_eq!(state["status"], "PENDING", "{printed}");
 }

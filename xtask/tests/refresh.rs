@@ -225,7 +225,7 @@ fn refresh_regenerates_a_spec_with_camel_case_operation_ids() {
         .parent()
         .unwrap();
     let repo = tempfile::tempdir().unwrap();
-    copy_crate(root, repo.path());
+    copy_crate(root, repo.path(), "camel-case");
     let mut spec: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
             .unwrap();
@@ -261,4 +261,110 @@ fn refresh_regenerates_a_spec_with_camel_case_operation_ids() {
         "the new method in the surface diff: {err}"
     );
     assert!(!err.contains("no longer compiles"), "{err}");
+}
+
+/// Upstream drops `DELETE /v3/vipps/auth/{id}`: Vipps logins can no longer
+/// be cancelled. A flow's cancel is optional in the operation table, so the
+/// crate regenerates and compiles as it is, and the report says what the
+/// hand-written layer lost.
+#[test]
+fn refresh_regenerates_a_spec_without_a_flows_cancel_and_says_what_was_lost() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    copy_crate(root, repo.path(), "no-cancel");
+    let mut spec: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
+            .unwrap();
+    let session = spec["paths"]["/v3/vipps/auth/{id}"]
+        .as_mapping_mut()
+        .unwrap();
+    assert!(
+        session.remove("delete").is_some(),
+        "the spec cancels Vipps auth"
+    );
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(upstream.path(), serde_norway::to_string(&spec).unwrap()).unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("--repo")
+        .arg(repo.path())
+        .args(["refresh-spec", "--from"])
+        .arg(upstream.path())
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env_remove("IDENTISURE_REPO")
+        .output()
+        .unwrap();
+    let (report, err) = (stdout(&out), stderr(&out));
+    assert!(out.status.success(), "{report}\n{err}");
+    assert!(
+        report.contains("- DELETE /v3/vipps/auth/{id}\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "\nlost: vipps auth sessions can no longer be cancelled (`vipps_auth_cancel` is gone)"
+        ),
+        "{report}"
+    );
+    // Only that: every flow can still be started, other sessions cancelled.
+    assert_eq!(report.matches("lost: ").count(), 1, "{report}");
+    assert!(
+        report.ends_with("semver: minor bump, 0.1.0 → 0.2.0 (breaking changes (marked - or !))\n"),
+        "{report}"
+    );
+    // Regenerated: the method is gone from the surface, nothing else broke.
+    assert!(
+        err.contains("\n-vipps_auth_cancel("),
+        "the surface diff: {err}"
+    );
+    assert!(!err.contains("NOT GENERATED"), "{err}");
+    assert!(!err.contains("no longer compiles"), "{err}");
+}
+
+/// A spec the generator cannot take (a multipart body, not pruned) is
+/// refused by the lint before anything is built, naming the operation.
+#[test]
+fn refresh_refuses_to_regenerate_a_spec_the_generator_cannot_take() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    // No crate to build: the lint refuses first.
+    let repo = temp_repo(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap());
+    let mut spec: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root.join("openapi.yaml")).unwrap())
+            .unwrap();
+    let upload: serde_norway::Value = serde_norway::from_str(
+        "post:\n  operationId: document_batch_upload\n  summary: Upload documents\n  description: Several PDFs at once.\n  requestBody:\n    content:\n      multipart/form-data:\n        schema: {type: object}\n  responses:\n    '201':\n      description: Stored.\n",
+    )
+    .unwrap();
+    spec["paths"]
+        .as_mapping_mut()
+        .unwrap()
+        .insert("/document/batch".into(), upload);
+    let upstream = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(upstream.path(), serde_norway::to_string(&spec).unwrap()).unwrap();
+
+    let out = xtask(
+        repo.path(),
+        &["refresh-spec", "--from", upstream.path().to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stdout(&out).contains("+ POST /document/batch (document_batch_upload)"),
+        "the report is printed: {}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("the generator cannot take openapi.yaml:\n  - operation `document_batch_upload`: request body of type `multipart/form-data` cannot be generated"),
+        "{err}"
+    );
+    assert!(
+        err.contains("PRUNED_OPERATIONS of build/transforms.rs"),
+        "{err}"
+    );
+    // The temporary repository has no crate: a build would have failed so.
+    assert!(!err.contains("before its build script ran"), "{err}");
 }

@@ -127,6 +127,8 @@ impl From<Error> for Exit {
         match e {
             Error::InvalidRequest { field, rule } => Exit::input(format!("{field}: {rule}")),
             e @ Error::Config { .. } => Exit::input(e.to_string()),
+            // Nothing was sent: the API has no cancel for this flow.
+            e @ Error::CancelUnsupported { .. } => Exit::input(e.to_string()),
             Error::WaitTimeout => Exit::api("timed out waiting for the session to finish"),
             other => Exit::api(other.to_string()),
         }

@@ -132,8 +132,13 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// Copies what `cargo build -p identisure` needs into `dir` (a workspace of
-/// its own).
-pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
+/// its own), as the package `identisure-<drill>` (its library still
+/// `identisure`). Each drill names its own package: cargo keys a path
+/// package's units by its name and its path relative to the workspace
+/// (`.` for every copy), so two drills of one name running at once (the
+/// tests of one file do) would share units in `target/drill`, and one
+/// could take the other's build, older than its own files, as fresh.
+pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path, drill: &str) {
     fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         std::fs::create_dir_all(to).unwrap();
         for entry in std::fs::read_dir(from).unwrap() {
@@ -155,8 +160,8 @@ pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
     ] {
         std::fs::copy(root.join(file), dir.join(file)).unwrap();
     }
-    // A package of another name (its library still `identisure`), built in
-    // a target directory of its own (`target_dir`).
+    // A package of another name, built in a target directory of its own
+    // (`target_dir`).
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     let members = manifest
         .lines()
@@ -164,7 +169,11 @@ pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path) {
         .expect("a workspace members line");
     let manifest = manifest
         .replace(members, "members = [\".\"]")
-        .replacen("name = \"identisure\"\n", "name = \"identisure-copy\"\n", 1)
+        .replacen(
+            "name = \"identisure\"\n",
+            &format!("name = \"identisure-{drill}\"\n"),
+            1,
+        )
         .replacen(
             "[package.metadata.docs.rs]",
             "[lib]\nname = \"identisure\"\npath = \"src/lib.rs\"\n\n[package.metadata.docs.rs]",
