@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
-list=$(cargo package --list)
+list=$(cargo package -p identisure --list)
 for needed in openapi.yaml build.rs src/lib.rs src/raw.rs README.md CHANGELOG.md \
     LICENSE-MIT LICENSE-APACHE Cargo.toml Cargo.lock; do
     if ! grep -qx "$needed" <<<"$list"; then
@@ -23,7 +23,7 @@ if grep -E '^(tests|examples|xtask|benches|fuzz|\.ci|target)/|^MAINTAINING\.md$|
 fi
 
 start=$(date +%s)
-cargo package
+cargo package -p identisure
 echo "package.sh: cargo package (with verification build) took $(( $(date +%s) - start )) s"
-crate=$(ls -1 "${CARGO_TARGET_DIR:-target}"/package/identisure-*.crate | tail -n 1)
+crate=$(ls -1 "${CARGO_TARGET_DIR:-target}"/package/identisure-[0-9]*.crate | tail -n 1)
 echo "package.sh: $(basename "$crate"): $(wc -c <"$crate") bytes, $(wc -l <<<"$list") files"

@@ -24,7 +24,7 @@ if [ ! -x "$VENV/bin/st" ]; then
 fi
 
 echo "==> building the CLI"
-cargo build --quiet --features cli --bin identisure
+cargo build --quiet -p identisure-cli --bin identisure
 BIN="$TARGET/debug/identisure"
 
 # A free port on 127.0.0.1.

@@ -43,7 +43,7 @@ fn a_flow_added_to_the_spec_reaches_the_client_the_simulator_and_the_cli() {
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO"))
             .current_dir(repo.path())
-            .args(["run", "--quiet", "--features", "cli", "--"])
+            .args(["run", "--quiet", "--bin", "identisure", "--"])
             .args(args)
             .env("CARGO_TARGET_DIR", target_dir())
             .env_remove("IDENTISURE_ACCOUNT_ID")

@@ -31,7 +31,7 @@ fn a_path_renamed_in_the_spec_reaches_the_client_the_simulator_and_the_cli() {
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO"))
             .current_dir(repo.path())
-            .args(["run", "--quiet", "--features", "cli", "--"])
+            .args(["run", "--quiet", "--bin", "identisure", "--"])
             .args(args)
             .env("CARGO_TARGET_DIR", target_dir())
             .env_remove("IDENTISURE_ACCOUNT_ID")
@@ -73,8 +73,15 @@ fn a_path_renamed_in_the_spec_reaches_the_client_the_simulator_and_the_cli() {
 fn the_workspace_still_runs_its_own_cli(root: &std::path::Path) {
     let out = std::process::Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["run", "--quiet", "-p", "identisure", "--features", "cli"])
-        .args(["--bin", "identisure", "--", "start", "bankid-se/auth"])
+        .args([
+            "run",
+            "--quiet",
+            "-p",
+            "identisure-cli",
+            "--bin",
+            "identisure",
+        ])
+        .args(["--", "start", "bankid-se/auth"])
         .env_remove("IDENTISURE_ACCOUNT_ID")
         .env_remove("IDENTISURE_SECRET_KEY")
         .env_remove("IDENTISURE_BASE_URL")

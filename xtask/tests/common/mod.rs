@@ -131,12 +131,17 @@ pub fn target_dir() -> PathBuf {
     exe.ancestors().nth(3).unwrap().join("drill")
 }
 
-/// Copies what `cargo build -p identisure` needs into `dir` (a workspace of
-/// its own), as the package `identisure-<drill>` (its library still
-/// `identisure`). Each drill names its own package: cargo keys a path
+/// The workspace's crates a drill copies (the client and what is built on
+/// it), by directory; xtask and the conformance suites stay out.
+pub const CRATES: &[&str] = &[".", "cli"];
+
+/// Copies the client and the crates built on it ([`CRATES`]) into `dir` (a
+/// workspace of its own), each package renamed `<name>-<drill>` (its library
+/// keeps its name, and each dependency on another copied crate names the
+/// renamed package). Each drill names its own packages: cargo keys a path
 /// package's units by its name and its path relative to the workspace
-/// (`.` for every copy), so two drills of one name running at once (the
-/// tests of one file do) would share units in `target/drill`, and one
+/// (the same for every copy), so two drills of one name running at once
+/// (the tests of one file do) would share units in `target/drill`, and one
 /// could take the other's build, older than its own files, as fresh.
 pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path, drill: &str) {
     fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
@@ -144,6 +149,9 @@ pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path, drill: &str) {
         for entry in std::fs::read_dir(from).unwrap() {
             let entry = entry.unwrap();
             let target = to.join(entry.file_name());
+            if entry.file_name() == "target" {
+                continue;
+            }
             if entry.file_type().unwrap().is_dir() {
                 copy_tree(&entry.path(), &target);
             } else {
@@ -151,37 +159,60 @@ pub fn copy_crate(root: &std::path::Path, dir: &std::path::Path, drill: &str) {
             }
         }
     }
-    for file in [
-        "build.rs",
-        "openapi.yaml",
-        "Cargo.lock",
-        "README.md",
-        "CHANGELOG.md",
-    ] {
-        std::fs::copy(root.join(file), dir.join(file)).unwrap();
-    }
-    // A package of another name, built in a target directory of its own
-    // (`target_dir`).
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let members = manifest
-        .lines()
-        .find(|l| l.starts_with("members = "))
-        .expect("a workspace members line");
-    let manifest = manifest
-        .replace(members, "members = [\".\"]")
-        .replacen(
-            "name = \"identisure\"\n",
-            &format!("name = \"identisure-{drill}\"\n"),
-            1,
-        )
-        .replacen(
-            "[package.metadata.docs.rs]",
-            "[lib]\nname = \"identisure\"\npath = \"src/lib.rs\"\n\n[package.metadata.docs.rs]",
+    let package_name = |manifest: &str| -> String {
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("name = "))
+            .expect("a package name");
+        line.trim_start_matches("name = ")
+            .trim_matches('"')
+            .to_string()
+    };
+    let names: Vec<String> = CRATES
+        .iter()
+        .map(|c| package_name(&std::fs::read_to_string(root.join(c).join("Cargo.toml")).unwrap()))
+        .collect();
+    for (krate, name) in CRATES.iter().zip(&names) {
+        let (from, to) = (root.join(krate), dir.join(krate));
+        let mut manifest = std::fs::read_to_string(from.join("Cargo.toml")).unwrap();
+        if *krate == "." {
+            let members = manifest
+                .lines()
+                .find(|l| l.starts_with("members = "))
+                .expect("a workspace members line")
+                .to_string();
+            let listed: Vec<String> = CRATES.iter().map(|c| format!("{c:?}")).collect();
+            manifest = manifest.replace(&members, &format!("members = [{}]", listed.join(", ")));
+            for file in ["build.rs", "openapi.yaml", "Cargo.lock", "CHANGELOG.md"] {
+                std::fs::copy(root.join(file), dir.join(file)).unwrap();
+            }
+            // The manifest names examples and benches: they must be there too.
+            for tree in ["src", "build", "examples", "benches", "tests/snapshots"] {
+                copy_tree(&root.join(tree), &dir.join(tree));
+            }
+        } else {
+            copy_tree(&from, &to);
+        }
+        std::fs::copy(from.join("README.md"), to.join("README.md")).unwrap();
+        manifest = manifest.replacen(
+            &format!("name = \"{name}\"\n"),
+            &format!("name = \"{name}-{drill}\"\n"),
             1,
         );
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    // The manifest names examples and benches: they must be there too.
-    for tree in ["src", "build", "examples", "benches", "tests/snapshots"] {
-        copy_tree(&root.join(tree), &dir.join(tree));
+        if !manifest.contains("[[bin]]") {
+            let lib = name.replace('-', "_");
+            manifest = manifest.replacen(
+                "\n[",
+                &format!("\n[lib]\nname = \"{lib}\"\npath = \"src/lib.rs\"\n\n["),
+                1,
+            );
+        }
+        for other in &names {
+            manifest = manifest.replace(
+                &format!("\n{other} = {{ path"),
+                &format!("\n{other} = {{ package = \"{other}-{drill}\", path"),
+            );
+        }
+        std::fs::write(to.join("Cargo.toml"), manifest).unwrap();
     }
 }

@@ -1,5 +1,4 @@
 //! The `identisure` binary: qr, callback and id commands, run as a user would.
-#![cfg(feature = "cli")]
 
 use assert_cmd::Command;
 use identisure::callback::{CallbackSecret, sign_callback};

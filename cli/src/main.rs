@@ -1,5 +1,5 @@
 //! `identisure`: the command-line tool of the Identisure eID client
-//! (feature `cli`). A thin dispatcher: each subcommand group lives in its own
+//! (package `identisure-cli`). A thin dispatcher: each subcommand group lives in its own
 //! module.
 
 use std::process::ExitCode;

@@ -4,9 +4,9 @@
 //! personal numbers masked, the qrStartSecret never on the screen. Servers
 //! are on 127.0.0.1 only (a simulator in the test, the in-process simulator,
 //! or the scripted server of tests/hostile).
-#![cfg(all(feature = "cli", target_os = "linux"))]
+#![cfg(target_os = "linux")]
 
-#[path = "hostile/server.rs"]
+#[path = "../../tests/hostile/server.rs"]
 mod server;
 
 use std::io::Read as _;

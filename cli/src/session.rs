@@ -23,8 +23,6 @@ use identisure::Provider;
 use identisure::flow::{AnySession, AnyStarted, AnyState};
 use identisure::operations;
 use identisure::raw::types;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::connect::{self, Api, Deadline, Exit, Shown};
 use crate::live::{self, Background, Prompt, Report, Ui};
@@ -210,101 +208,6 @@ fn read_body(json: Option<&str>) -> Result<serde_json::Value, Exit> {
     Ok(value)
 }
 
-/// Decodes the body into the generated request type `T` (running the spec's
-/// constraints). Errors name the field and the rule, never the value; a
-/// field `T` does not know is refused too (a typo must not be dropped
-/// silently).
-fn decode<T: DeserializeOwned + Serialize>(body: &serde_json::Value) -> Result<T, Exit> {
-    let typed: T = serde_path_to_error::deserialize(body.clone()).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.inner().to_string();
-        let (field, rule) = field_and_rule(&path, &message);
-        Exit::input(format!("{field}: {rule}"))
-    })?;
-    let back =
-        serde_json::to_value(&typed).map_err(|_| Exit::input("request: cannot be serialized"))?;
-    if let (Some(given), Some(known)) = (body.as_object(), back.as_object())
-        && let Some((key, _)) = given
-            .iter()
-            .find(|(k, v)| !v.is_null() && !known.contains_key(k.as_str()))
-    {
-        return Err(Exit::input(format!("{key}: unknown field")));
-    }
-    Ok(typed)
-}
-
-/// `field: rule` from a serde path and message, without the value.
-fn field_and_rule(path: &str, message: &str) -> (String, String) {
-    let quoted = |m: &str| m.split('`').nth(1).map(str::to_string);
-    let at_root = path == "." || path.is_empty();
-    if let Some(rest) = message.strip_prefix("missing field ") {
-        let name = quoted(rest).unwrap_or_default();
-        let field = if at_root {
-            name
-        } else {
-            format!("{path}.{name}")
-        };
-        return (field, "is required".into());
-    }
-    if let Some(rest) = message.strip_prefix("unknown field ") {
-        let name = quoted(rest).unwrap_or_default();
-        let field = if at_root {
-            name
-        } else {
-            format!("{path}.{name}")
-        };
-        return (field, "unknown field".into());
-    }
-    let field = if at_root {
-        "request".to_string()
-    } else {
-        path.to_string()
-    };
-    let expected = |m: &str| {
-        m.split(", expected ")
-            .nth(1)
-            .map(|e| e.trim().to_string())
-            .unwrap_or_else(|| "another type".into())
-    };
-    let number = |s: &str| {
-        s.split_whitespace()
-            .next()
-            .and_then(|n| n.parse::<u64>().ok())
-    };
-    let rule = if message.starts_with("invalid type") {
-        format!("must be {}", expected(message))
-    } else if message.starts_with("unknown variant") {
-        format!(
-            "must be one of {}",
-            expected(message).replace("one of ", "")
-        )
-    } else if message.starts_with("invalid value") {
-        format!("must be {}", expected(message))
-    } else if let Some(n) = message.strip_prefix("longer than ").and_then(number) {
-        format!("must be at most {n} characters")
-    } else if let Some(n) = message.strip_prefix("shorter than ").and_then(number) {
-        if n <= 1 {
-            "must not be empty".into()
-        } else {
-            format!("must be at least {n} characters")
-        }
-    } else if let Some(p) = message.strip_prefix("doesn't match pattern ") {
-        format!("must match the pattern {}", p.trim_matches('"'))
-    } else if message.contains("must not be empty") {
-        "must not be empty".into()
-    } else if message.starts_with("data did not match any variant") {
-        "does not match the request shape".into()
-    } else {
-        // Generated messages carry no values; cut serde's position suffix.
-        message
-            .split(" at line ")
-            .next()
-            .unwrap_or(message)
-            .to_string()
-    };
-    (field, rule)
-}
-
 /// Session JSON on stdout (personal numbers masked on a terminal); the exit
 /// code for the state.
 fn print_state(state: &AnyState, shown: Shown) -> Exit {
@@ -442,7 +345,13 @@ impl Request {
             )));
         };
         if id == "bankid_se_verify" {
-            return Ok(Self::Verify(decode(body)?));
+            let verify = operations::operations()
+                .find(|o| o.id() == id)
+                .expect("start_names lists only operations of the table");
+            let checked = identisure::flow::check_body(verify, body).map_err(input_error)?;
+            let typed = serde_json::from_value(checked)
+                .map_err(|_| Exit::input("request: not a BankID verify request"))?;
+            return Ok(Self::Verify(typed));
         }
         let found = identisure::flow::find(flow).map_err(input_error)?;
         let checked = identisure::flow::check_body(found.start(), body).map_err(input_error)?;
@@ -586,37 +495,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decode_errors_name_the_field_and_rule_not_the_value() {
-        let err = decode::<types::BankIdSeSignRequest>(&serde_json::json!({})).unwrap_err();
-        assert_eq!(err.reason.as_deref(), Some("text: is required"));
-        let err =
-            decode::<types::BankIdSeAuthRequest>(&serde_json::json!({"intent": "x".repeat(2001)}))
-                .unwrap_err();
-        assert_eq!(
-            err.reason.as_deref(),
-            Some("intent: must be at most 2000 characters")
+    fn refused_bodies_name_the_field_and_rule_not_the_value() {
+        let reason = |flow: &str, body: serde_json::Value| {
+            let Err(exit) = Request::decode(flow, &body) else {
+                panic!("{flow}: {body} was accepted");
+            };
+            assert_eq!(exit.code, 2);
+            exit.reason.unwrap()
+        };
+        assert!(reason("bankid-se/sign", serde_json::json!({})).starts_with("text: "));
+        let long = reason(
+            "bankid-se/auth",
+            serde_json::json!({"intent": "x".repeat(2001)}),
         );
-        let err =
-            decode::<types::BankIdSeAuthRequest>(&serde_json::json!({"ssn": 199001011234u64}))
-                .unwrap_err();
-        assert!(!err.reason.as_deref().unwrap().contains("1990"));
-        assert_eq!(err.code, 2);
-        let err = decode::<types::BankIdSeAuthRequest>(&serde_json::json!({"intnet": "typo"}))
-            .unwrap_err();
-        assert_eq!(err.reason.as_deref(), Some("intnet: unknown field"));
+        assert!(
+            long.starts_with("intent: ") && long.contains("2000"),
+            "{long}"
+        );
+        let ssn = reason(
+            "bankid-se/auth",
+            serde_json::json!({"ssn": 199001011234u64}),
+        );
+        assert!(ssn.starts_with("ssn: ") && !ssn.contains("1990"), "{ssn}");
+        let typo = reason("bankid-se/auth", serde_json::json!({"intnet": "typo"}));
+        assert!(typo.starts_with("intnet: "), "{typo}");
+        let verify = reason("bankid-se/verify", serde_json::json!({}));
+        assert!(verify.contains(": "), "{verify}");
         // Any country name is sent (decision `freja-country-values`), but
         // not an empty one.
-        assert!(
-            decode::<types::FrejaBackchannelAuthRequest>(
-                &serde_json::json!({"ssn": "198704122384", "country": "GERMANY"}),
+        let freja = |country: &str| {
+            Request::decode(
+                "freja/backchannel/auth",
+                &serde_json::json!({"ssn": "198704122384", "country": country}),
             )
-            .is_ok()
-        );
-        let err = decode::<types::FrejaBackchannelAuthRequest>(
-            &serde_json::json!({"ssn": "198704122384", "country": ""}),
-        )
-        .unwrap_err();
-        assert!(err.reason.unwrap().starts_with("country: "));
+        };
+        assert!(freja("GERMANY").is_ok());
+        let Err(empty) = freja("") else {
+            panic!("an empty country was accepted")
+        };
+        assert!(empty.reason.unwrap().starts_with("country: "));
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! `identisure simulate`: prints its URL and credentials, serves the
 //! configured accounts, stops on Ctrl-C (SIGINT), refuses bad options.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -2,7 +2,6 @@
 //! provider completes a login against the in-process simulator, the last
 //! stdout line is the COMPLETED session of the test person, and failures
 //! exit with one line on stderr and never print the secret.
-#![cfg(feature = "cli")]
 
 use assert_cmd::Command;
 use identisure::simulator::test_persons;

@@ -2,9 +2,8 @@
 //! `identisure start bankid-se/auth --wait --base-url …`. Each ends with exit
 //! code 3 and one line on stderr, no panic, no secret or personal number in
 //! the output, exactly one start, collects at least a second apart.
-#![cfg(feature = "cli")]
 
-#[path = "hostile/server.rs"]
+#[path = "../../tests/hostile/server.rs"]
 mod server;
 
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! `identisure start | get | cancel` against a simulator started in the test
 //! (127.0.0.1, `--base-url`, the demo credentials in the environment): exit
 //! codes 0 / 1 / 2 / 3, redaction, and that refused input sends nothing.
-#![cfg(feature = "cli")]
 
 use std::io::Read as _;
 use std::net::TcpListener;

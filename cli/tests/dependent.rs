@@ -7,7 +7,6 @@
 //! The scratch crate builds in its own target directory (`target/dependent`)
 //! with this workspace's `Cargo.lock`, so it neither rebuilds nor changes
 //! what the workspace itself compiled.
-#![cfg(feature = "cli")]
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -96,7 +95,8 @@ fn simulate() -> (Simulate, String) {
 
 #[test]
 fn a_new_dependent_with_default_features_logs_in_signs_and_checks_an_age() {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root: the `identisure` package.
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let scratch = tempfile::tempdir().unwrap();
     let dir = scratch.path();
     std::fs::create_dir(dir.join("src")).unwrap();
