@@ -125,14 +125,18 @@ fn table_source(t: &model::Table) -> String {
         let (ident, method, id, path) = (up(&o.name), up(o.method), &o.name, &o.path);
         quote!(#ident = #id #method #path;).to_string()
     });
-    let providers = t.providers.iter().map(|(segment, variant, name)| {
-        let variant = format_ident!("{variant}");
-        quote!(#variant = #segment #name;).to_string()
+    let providers = t.providers.iter().map(|p| {
+        let (variant, country) = (
+            format_ident!("{}", p.variant),
+            format_ident!("{}", p.country),
+        );
+        let (segment, name, label, redirects) = (p.segment, p.name, p.label, p.redirects);
+        quote!(#variant = #segment #name #label #country #redirects;).to_string()
     });
     let flows = t.flows.iter().map(|f| {
         let (flow, provider) = (
             up(f.start.trim_end_matches("_start")),
-            format_ident!("{}", f.provider.1),
+            format_ident!("{}", f.provider.variant),
         );
         let (start, collect, cancel) = (up(&f.start), up(&f.collect), f.cancel.as_deref());
         let (name, family, cancel) = (&f.name, &f.family, cancel.map(up).into_iter());

@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use identisure::callback::CallbackSecret;
 use identisure::providers::bankid_se::AuthRequest;
-use identisure::simulator::{Simulator, Timing};
 use identisure::{Client, Notifier, Outcome, WaitOptions};
+use identisure_simulator::{Simulator, Timing};
 use serde_json::{Map, Value, json};
 
 const ACCOUNT: &str = "bench";
@@ -95,7 +95,7 @@ async fn run(quick: bool) -> Map<String, Value> {
     report
 }
 
-async fn simulator(timing: Timing) -> identisure::simulator::RunningSimulator {
+async fn simulator(timing: Timing) -> identisure_simulator::RunningSimulator {
     Simulator::builder()
         .account(ACCOUNT, SECRET)
         .timing(timing)
@@ -137,7 +137,7 @@ fn new_client(base: &str, notifier: Option<Notifier>) -> Client {
 /// Milliseconds from `complete_now` to `wait()` returning, in batches of 20
 /// concurrent waits.
 async fn detect(
-    sim: &identisure::simulator::RunningSimulator,
+    sim: &identisure_simulator::RunningSimulator,
     client: &Client,
     notifier: &Notifier,
     callback_url: &str,
@@ -181,7 +181,7 @@ async fn detect(
 
 /// Average collects per session, each completing after three 1 s steps.
 async fn collects_per_session(
-    sim: &identisure::simulator::RunningSimulator,
+    sim: &identisure_simulator::RunningSimulator,
     notifier: Option<(Notifier, String)>,
     n: usize,
 ) -> f64 {

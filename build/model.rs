@@ -12,8 +12,41 @@
 
 use openapiv3::{OpenAPI, ReferenceOr};
 
-/// A provider: `(path segment, Rust variant, display name)`.
-pub type Provider = (&'static str, &'static str, &'static str);
+/// A provider, as `build/transforms.rs` declares it: what the spec does not
+/// say about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Provider {
+    /// The first path segment after `/v3/`, e.g. `bankid-se`.
+    pub segment: &'static str,
+    /// The Rust name of its `Provider` variant.
+    pub variant: &'static str,
+    /// The name people know it by.
+    pub name: &'static str,
+    /// The shorter name a login page shows.
+    pub label: &'static str,
+    /// The `national_id::Country` variant of its people's numbers.
+    pub country: &'static str,
+    /// Whether its logins send the user to its own page (a `url`), not to
+    /// an app by QR code or autostart link.
+    pub redirects: bool,
+}
+
+impl Provider {
+    /// The entry of one provider, in the order of the fields.
+    pub const fn new(
+        [segment, variant, name, label, country]: [&'static str; 5],
+        redirects: bool,
+    ) -> Self {
+        Provider {
+            segment,
+            variant,
+            name,
+            label,
+            country,
+            redirects,
+        }
+    }
+}
 
 /// The methods of a path item, in the order of the spec's normal form.
 pub const METHODS: [&str; 8] = [
@@ -176,7 +209,10 @@ pub fn table(spec: &OpenAPI, providers: &[Provider]) -> (Table, Vec<String>) {
     t.operations.sort();
 
     for p in providers {
-        if t.operations.iter().any(|o| segment(&o.path) == Some(p.0)) {
+        if t.operations
+            .iter()
+            .any(|o| segment(&o.path) == Some(p.segment))
+        {
             t.providers.push(*p);
         }
     }
@@ -184,7 +220,7 @@ pub fn table(spec: &OpenAPI, providers: &[Provider]) -> (Table, Vec<String>) {
         .operations
         .iter()
         .filter_map(|o| segment(&o.path))
-        .filter(|s| !providers.iter().any(|p| p.0 == *s))
+        .filter(|s| !providers.iter().any(|p| p.segment == *s))
         .collect();
     unknown.sort();
     unknown.dedup();
@@ -201,14 +237,15 @@ pub fn table(spec: &OpenAPI, providers: &[Provider]) -> (Table, Vec<String>) {
             continue;
         };
         let start = &op.name;
-        let Some(provider) = segment(&op.path).and_then(|s| t.providers.iter().find(|p| p.0 == s))
+        let Some(provider) =
+            segment(&op.path).and_then(|s| t.providers.iter().find(|p| p.segment == s))
         else {
             problems.push(format!(
                 "start operation `{start}` is not under /v3/<provider>/"
             ));
             continue;
         };
-        let prefix = format!("{}_", provider.0.replace('-', "_"));
+        let prefix = format!("{}_", provider.segment.replace('-', "_"));
         let Some(name) = flow.strip_prefix(&prefix) else {
             problems.push(format!(
                 "start operation `{start}`: its operationId does not begin with `{prefix}`"

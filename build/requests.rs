@@ -20,7 +20,7 @@ use serde_json::Value;
 /// What the generator needs to know besides the spec.
 pub struct Inputs<'a> {
     /// `(path segment, Rust name, display name)` of each provider.
-    pub providers: &'a [(&'a str, &'a str, &'a str)],
+    pub providers: &'a [crate::model::Provider],
     /// `(schema, Rust type, why)` replaced by hand-written types.
     pub replaced: &'a [(&'a str, &'a str, &'a str)],
     /// Operation ids left out of generation.
@@ -106,14 +106,14 @@ pub fn generate(spec: &Value, inputs: &Inputs) -> Result<String, Vec<String>> {
     let mut targets = Vec::new();
     for (schema, (segments, operations)) in uses {
         let provider = match segments.as_slice() {
-            [one] => inputs.providers.iter().find(|p| p.0 == one),
+            [one] => inputs.providers.iter().find(|p| p.segment == one),
             _ => None,
         };
         let (module, name) = match provider {
-            Some((segment, rust, _)) => (
-                Some(segment.replace('-', "_")),
+            Some(p) => (
+                Some(p.segment.replace('-', "_")),
                 schema
-                    .strip_prefix(rust)
+                    .strip_prefix(p.variant)
                     .filter(|rest| !rest.is_empty())
                     .unwrap_or(&schema)
                     .to_string(),
@@ -150,8 +150,8 @@ pub fn generate(spec: &Value, inputs: &Inputs) -> Result<String, Vec<String>> {
                 let display = inputs
                     .providers
                     .iter()
-                    .find(|p| p.0.replace('-', "_") == *m)
-                    .map_or("", |p| p.2);
+                    .find(|p| p.segment.replace('-', "_") == *m)
+                    .map_or("", |p| p.name);
                 let _ = writeln!(
                     out,
                     "/// The request builders of {display}.\npub mod {m} {{"
@@ -358,7 +358,11 @@ fn field(
             let short = inputs
                 .providers
                 .iter()
-                .find_map(|p| short.strip_prefix(p.1).filter(|rest| !rest.is_empty()))
+                .find_map(|p| {
+                    short
+                        .strip_prefix(p.variant)
+                        .filter(|rest| !rest.is_empty())
+                })
                 .unwrap_or(&short)
                 .to_string();
             let public = match module {

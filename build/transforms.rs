@@ -4,6 +4,8 @@
 //! Shared by `build.rs`, which applies them, and `cargo xtask` (through
 //! `#[path]`), whose spec lint checks the spec against them.
 
+use crate::model::Provider;
+
 /// Operations removed from the spec before generation, each with its reason.
 /// They stay in `openapi.yaml` (they are part of the API) and are hand-written
 /// in the thin layer. `cargo xtask check` verifies that every operation is
@@ -34,14 +36,35 @@ pub const REPLACED_SCHEMAS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The providers: the first path segment after `/v3/`, the Rust name of its
-/// `Provider` variant and the name people know it by, in the order of the
-/// API document. A new provider in the spec needs one line here.
-pub const PROVIDERS: &[(&str, &str, &str)] = &[
-    ("bankid-se", "BankIdSe", "Swedish BankID"),
-    ("bankid-no", "BankIdNo", "Norwegian BankID"),
-    ("freja", "Freja", "Freja eID"),
-    ("mitid", "MitId", "MitID"),
-    ("ftn", "Ftn", "Finnish Trust Network"),
-    ("vipps", "Vipps", "Vipps MobilePay"),
+/// The providers, in the order of the API document: the first path segment
+/// after `/v3/`, the Rust name of its `Provider` variant, the name people
+/// know it by, the shorter label a login page shows, the
+/// `national_id::Country` of its people's numbers, and whether its logins
+/// send the user to its own page (`true`) or to an app by QR code. A new
+/// provider in the spec needs one entry here.
+pub const PROVIDERS: &[Provider] = &[
+    Provider::new(
+        ["bankid-se", "BankIdSe", "Swedish BankID", "BankID", "Se"],
+        false,
+    ),
+    Provider::new(
+        [
+            "bankid-no",
+            "BankIdNo",
+            "Norwegian BankID",
+            "BankID (Norge)",
+            "No",
+        ],
+        true,
+    ),
+    Provider::new(["freja", "Freja", "Freja eID", "Freja eID", "Se"], false),
+    Provider::new(["mitid", "MitId", "MitID", "MitID", "Dk"], true),
+    Provider::new(
+        ["ftn", "Ftn", "Finnish Trust Network", "FTN (Suomi)", "Fi"],
+        true,
+    ),
+    Provider::new(
+        ["vipps", "Vipps", "Vipps MobilePay", "Vipps MobilePay", "No"],
+        true,
+    ),
 ];

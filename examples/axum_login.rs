@@ -26,8 +26,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use identisure::callback::{CallbackSecret, VerifiedCallback};
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
 use identisure::web_login::{self, LoggedIn, Options, TestChoice};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
 
 /// The name of the shop's own session cookie.
 const SESSION_COOKIE: &str = "shop_session";
@@ -186,7 +186,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .base_url(running.url())
             .build()?;
         simulator = Some(running);
-        let choices = identisure::simulator::test_identities()
+        let choices = identisure_simulator::test_identities()
             .into_iter()
             .map(|t| TestChoice {
                 label: format!("{} ({})", t.name(), t.person().name()),

@@ -21,7 +21,7 @@ fn main() -> Result<(), common::BoxError> {
         blocking::Client::from_env()?
     } else {
         let runtime = tokio::runtime::Runtime::new()?;
-        let running = runtime.block_on(identisure::simulator::Simulator::new().spawn_local())?;
+        let running = runtime.block_on(identisure_simulator::Simulator::new().spawn_local())?;
         eprintln!(
             "IDENTISURE_ACCOUNT_ID is not set: using the embedded simulator at {}",
             running.url()

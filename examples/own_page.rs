@@ -20,7 +20,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use identisure::login::{LoginId, LoginStatus, QrLogins};
 use identisure::providers::bankid_se::AuthRequest;
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
 
 /// The cookie holding the login in progress.
 const LOGIN_COOKIE: &str = "login";

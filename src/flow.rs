@@ -442,6 +442,47 @@ pub fn check_body(
     crate::requests::checked_body(operation.id(), body)
 }
 
+/// A JSON body as the API document reads it ([`read_body`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ReadBody {
+    /// The body as its typed request serializes it (every field the
+    /// request names, checked by the spec's rules).
+    pub body: serde_json::Value,
+    /// Fields of the given body the request does not name, in the order
+    /// given. The service may ignore or refuse them; the document does not
+    /// say.
+    pub unknown_fields: Vec<String>,
+}
+
+/// Reads a JSON body for `operation` as the API document does: the spec's
+/// rules only (not the client's own stricter checks of [`check_body`]),
+/// fields the request does not name listed instead of refused. What a
+/// server of this API (a simulator, a proxy) accepts; a client sending a
+/// body uses [`check_body`].
+///
+/// ```
+/// let auth = identisure::flow::find("bankid-se/auth").unwrap();
+/// let read = identisure::flow::read_body(auth.start(), &serde_json::json!({
+///     "intent": "Log in", "colour": "blue",
+/// })).unwrap();
+/// assert_eq!(read.unknown_fields, ["colour"]);
+/// assert_eq!(read.body["intent"], "Log in");
+/// let sign = identisure::flow::find("bankid-se/sign").unwrap();
+/// let err = identisure::flow::read_body(sign.start(), &serde_json::json!({})).unwrap_err();
+/// assert!(err.to_string().contains("`text` is required"));
+/// ```
+pub fn read_body(
+    operation: &crate::operations::Operation,
+    body: &serde_json::Value,
+) -> Result<ReadBody> {
+    let (body, unknown_fields) = crate::requests::read_body(operation.id(), body)?;
+    Ok(ReadBody {
+        body,
+        unknown_fields,
+    })
+}
+
 impl Client {
     /// The flow `name` of this client (see [`find`]).
     ///

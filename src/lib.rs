@@ -21,7 +21,8 @@
 //! The README (on crates.io and in the repository) has the recipes: a QR
 //! login on a page of your own ([`login`]), signing by personal number, age
 //! checks, verified callbacks in axum, resuming a session by id, testing
-//! against the [`simulator`], and which features to enable.
+//! against the simulator (the crate `identisure-simulator`), and which
+//! features to enable.
 //!
 //! # API concepts
 //!
@@ -84,10 +85,6 @@
     not(feature = "web"),
     doc = "[`login`]: https://docs.rs/identisure/latest/identisure/login/index.html"
 )]
-#![cfg_attr(
-    not(feature = "simulator"),
-    doc = "[`simulator`]: https://docs.rs/identisure/latest/identisure/simulator/index.html"
-)]
 // Missing docs on a public item fail the build (generated code in `raw`
 // allows them there).
 #![deny(missing_docs)]
@@ -101,8 +98,6 @@
 //    callback signatures, the server loop of the simulator and web demo.
 pub mod callback;
 mod error;
-#[cfg(any(feature = "simulator", feature = "web"))]
-mod html;
 pub mod operations;
 mod sensitive;
 #[cfg(feature = "serve")]
@@ -140,16 +135,13 @@ mod poll;
 pub mod providers;
 mod session;
 
-// 6. Built on all of it: the blocking client, the simulator, the web login.
+// 6. Built on all of it: the blocking client, the web login.
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 #[cfg(feature = "web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub mod login;
-#[cfg(feature = "simulator")]
-#[cfg_attr(docsrs, doc(cfg(feature = "simulator")))]
-pub mod simulator;
 #[cfg(feature = "web")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web")))]
 pub mod web_login;
@@ -173,6 +165,6 @@ pub use wire::CallInitiator;
 
 /// The README's code, compiled and run as doc-tests (they need the features
 /// the recipes use).
-#[cfg(all(doctest, feature = "web", feature = "simulator"))]
+#[cfg(all(doctest, feature = "web"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -116,6 +116,17 @@ pub fn operations() -> impl Iterator<Item = &'static Operation> {
     OPERATIONS.iter().copied()
 }
 
+/// The operation of an operationId, when the spec has it.
+///
+/// ```
+/// let verify = identisure::operations::operation("bankid_se_verify").unwrap();
+/// assert_eq!(verify.path(), "/v3/bankid-se/verify");
+/// assert!(identisure::operations::operation("nothing").is_none());
+/// ```
+pub fn operation(id: &str) -> Option<&'static Operation> {
+    operations().find(|o| o.id == id)
+}
+
 /// Every flow (one per start operation), ordered by operationId.
 ///
 /// ```
@@ -133,7 +144,9 @@ macro_rules! table {
     (@cancel $cancel:ident) => { Some(&$cancel) };
     (
         operations { $($op:ident = $id:literal $method:ident $path:literal;)* }
-        providers { $($variant:ident = $segment:literal $name:literal;)* }
+        providers {
+            $($variant:ident = $segment:literal $name:literal $label:literal $country:ident $redirects:literal;)*
+        }
         flows { $(
             $flow:ident = $provider:ident $flow_name:literal $family:literal
                 $start:ident $collect:ident [$($cancel:ident)?];
@@ -177,6 +190,45 @@ macro_rules! table {
             pub fn name(self) -> &'static str {
                 match self {
                     $(Provider::$variant => $name,)*
+                }
+            }
+
+            /// The shorter name a login page shows, e.g. `BankID (Norge)`.
+            ///
+            /// ```
+            /// assert_eq!(identisure::Provider::MitId.label(), "MitID");
+            /// ```
+            pub fn label(self) -> &'static str {
+                match self {
+                    $(Provider::$variant => $label,)*
+                }
+            }
+
+            /// The country of its people's identity numbers (Freja: Sweden,
+            /// its default; it also knows Norway, Denmark and Finland).
+            ///
+            /// ```
+            /// use identisure::{Provider, national_id::Country};
+            /// assert_eq!(Provider::Vipps.country(), Country::No);
+            /// ```
+            pub fn country(self) -> crate::national_id::Country {
+                match self {
+                    $(Provider::$variant => crate::national_id::Country::$country,)*
+                }
+            }
+
+            /// Whether its logins send the user to its own page (the `url`
+            /// of PENDING, then back to you), not to an app by QR code or
+            /// autostart link (Swedish BankID, Freja).
+            ///
+            /// ```
+            /// use identisure::Provider;
+            /// assert!(Provider::Vipps.redirects());
+            /// assert!(!Provider::BankIdSe.redirects());
+            /// ```
+            pub fn redirects(self) -> bool {
+                match self {
+                    $(Provider::$variant => $redirects,)*
                 }
             }
 

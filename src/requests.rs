@@ -108,6 +108,31 @@ pub(crate) fn checked_body(
     operation_id: &str,
     body: &serde_json::Value,
 ) -> Result<serde_json::Value> {
+    let (check, unknown) = body_check(operation_id, body)?;
+    if let Some(unknown) = unknown.into_iter().next() {
+        return Err(Error::invalid(unknown, "is not a field of this request"));
+    }
+    let typed = (check.check)(body)?;
+    crate::validate::hand_checks(&typed)?;
+    Ok(typed)
+}
+
+/// The JSON body of the operation `operation_id` read as the spec does:
+/// its typed request's rules checked, and the fields it does not name.
+pub(crate) fn read_body(
+    operation_id: &str,
+    body: &serde_json::Value,
+) -> Result<(serde_json::Value, Vec<String>)> {
+    let (check, unknown) = body_check(operation_id, body)?;
+    Ok(((check.check)(body)?, unknown))
+}
+
+/// The check of a body of `operation_id`, and the body's fields it does
+/// not name.
+fn body_check(
+    operation_id: &str,
+    body: &serde_json::Value,
+) -> Result<(&'static BodyCheck, Vec<String>)> {
     let Some(map) = body.as_object() else {
         return Err(Error::invalid("body", "must be a JSON object"));
     };
@@ -116,18 +141,12 @@ pub(crate) fn checked_body(
         return Err(Error::invalid("body", "this operation takes no JSON body"));
     }
     let check = pick(checks, map)?;
-    if let Some(unknown) = map
+    let unknown = map
         .keys()
-        .find(|k| !check.fields.iter().any(|(f, _)| f == k))
-    {
-        return Err(Error::invalid(
-            unknown.clone(),
-            "is not a field of this request",
-        ));
-    }
-    let typed = (check.check)(body)?;
-    crate::validate::hand_checks(&typed)?;
-    Ok(typed)
+        .filter(|k| !check.fields.iter().any(|(f, _)| f == k))
+        .cloned()
+        .collect();
+    Ok((check, unknown))
 }
 
 /// The JSON body of a request, every rule checked.

@@ -3,7 +3,6 @@
 //! seen with a success status in the client's own `identisure.call` spans),
 //! every scenario outcome, 429 behaviour, account isolation, and callbacks
 //! received by an axum server and verified with `verify_callback`.
-#![cfg(feature = "simulator")]
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,8 +12,8 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use identisure::providers::bankid_se::CallInitiator;
 use identisure::providers::{bankid_no, bankid_se, freja, ftn, mitid, vipps};
-use identisure::simulator::{RunningSimulator, Simulator, Timing, test_identities};
 use identisure::{Client, Error, FailureCode, Family, Outcome, State, WaitOptions};
+use identisure_simulator::{RunningSimulator, Simulator, Timing, test_identities};
 
 const ACCOUNT: &str = "e2e-account";
 const SECRET: &str = "e2e-secret";
@@ -241,7 +240,7 @@ async fn all_56_operations_through_the_typed_client() {
     // BankID SE verify answers the ID card's person directly.
     let verified = c
         .bankid_se()
-        .verify(bankid_se::VerifyRequest::default().qr_code(identisure::simulator::VERIFY_QR_CODE))
+        .verify(bankid_se::VerifyRequest::default().qr_code(identisure_simulator::VERIFY_QR_CODE))
         .await
         .unwrap();
     assert_eq!(verified.name.as_deref(), Some("Astrid Lindqvist"));

@@ -1,10 +1,9 @@
 //! `identisure::flow`: every flow of the spec started by name with a JSON
 //! body against the simulator, followed to its end, and found again by id.
-#![cfg(feature = "simulator")]
 
 use identisure::flow::Status;
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator, Timing};
 use identisure::{Error, WaitOptions};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator, Timing};
 use serde_json::json;
 
 /// A body each flow accepts (the simulator's default person completes).

@@ -1,13 +1,12 @@
 //! Load: 1,000 concurrent sessions from one client against the in-process
 //! simulator (short timings): none lost or crossed, no collect faster than
 //! the rate limit allows, memory bounded.
-#![cfg(feature = "simulator")]
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use identisure::simulator::{Simulator, Timing};
 use identisure::{Client, Outcome, WaitOptions};
+use identisure_simulator::{Simulator, Timing};
 
 const SESSIONS: usize = 1000;
 
@@ -74,8 +73,8 @@ async fn a_thousand_concurrent_sessions_none_lost_or_crossed() {
         .unwrap();
     let client = Client::builder()
         .credentials(
-            identisure::simulator::DEMO_ACCOUNT_ID,
-            identisure::simulator::DEMO_SECRET_KEY,
+            identisure_simulator::DEMO_ACCOUNT_ID,
+            identisure_simulator::DEMO_SECRET_KEY,
         )
         .base_url(sim.url())
         .build()

@@ -1,13 +1,13 @@
 //! `identisure::login::QrLogins` over real HTTP on 127.0.0.1: the routes of
 //! examples/own_page.rs against the simulator, as a browser would use them.
-#![cfg(all(feature = "web", feature = "simulator"))]
+#![cfg(feature = "web")]
 
 use std::time::Duration;
 
 use identisure::login::{LoginStatus, QrLogins};
 use identisure::providers::{bankid_se, freja};
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use identisure::{FailureCode, Provider};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 
 #[path = "../examples/own_page.rs"]
 #[allow(dead_code)]

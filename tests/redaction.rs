@@ -341,7 +341,6 @@ async fn canaries_stay_out_of_errors_of_oversized_redirected_cut_and_missing_ans
     assert_clean("TRACE log", &log);
 }
 
-#[cfg(feature = "simulator")]
 #[tokio::test(flavor = "current_thread")]
 async fn canaries_stay_out_of_the_simulators_trace_log() {
     let logs = Captured::default();
@@ -353,9 +352,9 @@ async fn canaries_stay_out_of_the_simulators_trace_log() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let sim = identisure::simulator::Simulator::builder()
+    let sim = identisure_simulator::Simulator::builder()
         .account("acct-canary", SECRET_KEY)
-        .timing(identisure::simulator::Timing {
+        .timing(identisure_simulator::Timing {
             step: std::time::Duration::from_millis(30),
             ..Default::default()
         })

@@ -4,8 +4,9 @@
 //! (`--save '' --appendonly no`). Without the binary the tests print why and
 //! pass, unless `IDENTISURE_REQUIRE_REDIS=1` (set by `.ci/redis.sh`), which
 //! makes a missing binary a failure.
-#![cfg(all(feature = "redis", feature = "simulator", feature = "axum"))]
+#![cfg(all(feature = "redis", feature = "axum"))]
 
+#[path = "../simulator/tests/simulator_support/mod.rs"]
 mod simulator_support;
 use simulator_support::{manual, until};
 

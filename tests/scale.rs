@@ -1,8 +1,9 @@
 //! Completion by callback (in-process notifier), the client-wide
 //! collect limit under 429, the bound on requests in flight, and which
 //! start failures are retried.
-#![cfg(all(feature = "simulator", feature = "axum"))]
+#![cfg(feature = "axum")]
 
+#[path = "../simulator/tests/simulator_support/mod.rs"]
 mod simulator_support;
 use simulator_support::{manual, until};
 mod support;
@@ -13,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use identisure::callback::{CallbackSecret, sign_callback};
 use identisure::providers::bankid_se::AuthRequest;
-use identisure::simulator::{RateLimit, Timing};
 use identisure::{Client, CollectLimit, Error, Notifier, Outcome, TransportKind, WaitOptions};
+use identisure_simulator::{RateLimit, Timing};
 use simulator_support::{ACCOUNT, SECRET};
 
 /// Serves `router` on 127.0.0.1; returns its base URL.

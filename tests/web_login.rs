@@ -1,14 +1,14 @@
 //! The web login router over real HTTP on 127.0.0.1, against the simulator
 //! (no browser: see tests/web_login_browser.rs for that).
-#![cfg(all(feature = "web", feature = "simulator"))]
+#![cfg(feature = "web")]
 
 use std::time::Duration;
 
 use identisure::messages::Lang;
 use identisure::qr::BankIdQr;
 use identisure::qr::render::QrImage;
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use identisure::web_login::{Options, TestChoice};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 
 struct App {
     url: String,
@@ -52,7 +52,7 @@ fn options() -> Options {
         // All tests connect from 127.0.0.1 (the bound per client is tested
         // on its own).
         client_key: None,
-        test_identities: identisure::simulator::test_identities()
+        test_identities: identisure_simulator::test_identities()
             .into_iter()
             .map(|t| TestChoice {
                 label: t.name().to_string(),

@@ -5,7 +5,7 @@
 //! set `IDENTISURE_BROWSER_TEST=required` (as `.ci/browser.sh` does) to make
 //! a missing browser a failure instead. `IDENTISURE_SCREENSHOTS=<dir>` saves
 //! a PNG of every screen there (never inside the repository).
-#![cfg(all(feature = "web", feature = "simulator"))]
+#![cfg(feature = "web")]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use identisure::messages::Lang;
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use identisure::web_login::{Options, TestChoice};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -205,7 +205,7 @@ async fn serve() -> (String, RunningSimulator) {
         .unwrap();
     let options = Options {
         default_lang: Lang::En,
-        test_identities: identisure::simulator::test_identities()
+        test_identities: identisure_simulator::test_identities()
             .into_iter()
             .map(|t| TestChoice {
                 label: format!("{} ({})", t.name(), t.person().name()),

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use identisure::simulator::Simulator;
 use identisure::{Outcome, WaitOptions};
+use identisure_simulator::Simulator;
 
 use crate::support::{Ctx, Metrics, Rng, demo_client, metric, ms, patient_timing, quantile, round};
 

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt};
 use identisure::WaitOptions;
-use identisure::simulator::Simulator;
+use identisure_simulator::Simulator;
 
 use crate::support::{
     Ctx, Metrics, demo_client, metric, open_sockets, patient_timing, round, vm_rss_kib,

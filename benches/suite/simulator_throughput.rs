@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use futures_util::{StreamExt, TryStreamExt};
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
 
 use crate::support::{Ctx, Metrics, metric, patient_timing, round};
 

@@ -108,8 +108,8 @@ impl Rng {
 pub fn demo_client(url: &str) -> Result<identisure::Client, String> {
     identisure::Client::builder()
         .credentials(
-            identisure::simulator::DEMO_ACCOUNT_ID,
-            identisure::simulator::DEMO_SECRET_KEY,
+            identisure_simulator::DEMO_ACCOUNT_ID,
+            identisure_simulator::DEMO_SECRET_KEY,
         )
         .base_url(url)
         .build()
@@ -117,9 +117,9 @@ pub fn demo_client(url: &str) -> Result<identisure::Client, String> {
 }
 
 /// Simulator timings where nothing ends by itself during a benchmark.
-pub fn patient_timing() -> identisure::simulator::Timing {
-    identisure::simulator::Timing {
+pub fn patient_timing() -> identisure_simulator::Timing {
+    identisure_simulator::Timing {
         expire_after: Duration::from_secs(3600),
-        ..identisure::simulator::Timing::default()
+        ..identisure_simulator::Timing::default()
     }
 }

@@ -21,8 +21,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use identisure::simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 use identisure::{Client, Environment, Error};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
 
 /// The connection options of the commands that connect (demo, start, get,
 /// cancel), given after the command name.

@@ -224,7 +224,7 @@ struct Show<'a> {
     deadline: Deadline,
     note: Option<&'a str>,
     /// The in-process simulator, whose user this plays.
-    user: Option<&'a identisure::simulator::RunningSimulator>,
+    user: Option<&'a identisure_simulator::RunningSimulator>,
 }
 
 impl Show<'_> {

@@ -16,8 +16,8 @@ use identisure::flow::{AnySession, AnyState, Status};
 use identisure::messages::{Lang, LaunchMethod, MessageContext, UserMessage};
 use identisure::qr::BankIdQr;
 use identisure::qr::render::{QrImage, TerminalBackground};
-use identisure::simulator::Simulator;
 use identisure::{QrStartSecret, WaitOptions};
+use identisure_simulator::Simulator;
 use serde::Serialize;
 
 use crate::connect::{self, Deadline, Exit, Shown};

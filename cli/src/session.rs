@@ -232,7 +232,7 @@ struct Then {
     /// `--show-secret` (checked: stdout is not a terminal).
     show_secret: bool,
     /// The in-process simulator, whose user `--wait` plays.
-    user: Option<identisure::simulator::Simulator>,
+    user: Option<identisure_simulator::Simulator>,
 }
 
 /// After a start: print the pending state, or follow the session to its end

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use identisure::simulator::{
+use identisure_simulator::{
     DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Reading, Simulator, Timing,
 };
 
@@ -57,7 +57,7 @@ fn test_identities_help() -> String {
          Test identities (Swedish ssn, or refId `sim:<scenario>` in any flow; `sim:aged-<years>`\n\
          completes as a person of that age):\n",
     );
-    for t in identisure::simulator::test_identities() {
+    for t in identisure_simulator::test_identities() {
         let outcome = match t.failure_code() {
             Some(code) => format!("FAILED {code}"),
             None if t.name() == "manual" => {

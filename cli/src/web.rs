@@ -64,7 +64,7 @@ pub fn run(args: WebArgs) -> ExitCode {
 
 /// The simulator's test identities as choices of the start page.
 pub fn test_choices() -> Vec<TestChoice> {
-    identisure::simulator::test_identities()
+    identisure_simulator::test_identities()
         .into_iter()
         .map(|t| TestChoice {
             label: format!("{} ({})", t.name(), t.person().name()),

@@ -4,7 +4,7 @@
 //! exit with one line on stderr and never print the secret.
 
 use assert_cmd::Command;
-use identisure::simulator::test_persons;
+use identisure_simulator::test_persons;
 
 fn demo() -> Command {
     let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("identisure");
@@ -41,7 +41,7 @@ fn completed_demo(provider: &str) -> (serde_json::Value, String) {
     (json, stderr)
 }
 
-fn person(ssn: &str) -> &'static identisure::simulator::TestPerson {
+fn person(ssn: &str) -> &'static identisure_simulator::TestPerson {
     test_persons()
         .iter()
         .find(|p| p.ssn() == ssn)

@@ -7,9 +7,7 @@ use std::net::TcpListener;
 use std::process::Output;
 use std::time::Duration;
 
-use identisure::simulator::{
-    DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator, Timing,
-};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator, Timing};
 
 async fn simulator() -> RunningSimulator {
     Simulator::builder()
@@ -131,10 +129,7 @@ async fn every_start_path_starts_with_exit_0_and_redacted_json() {
         ),
         (
             "bankid-se/verify",
-            format!(
-                r#"{{"qrCode":"{}"}}"#,
-                identisure::simulator::VERIFY_QR_CODE
-            ),
+            format!(r#"{{"qrCode":"{}"}}"#, identisure_simulator::VERIFY_QR_CODE),
         ),
         (
             "freja/auth",

@@ -154,7 +154,7 @@ fn help_lists_every_test_identity() {
         .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for t in identisure::simulator::test_identities() {
+    for t in identisure_simulator::test_identities() {
         assert!(
             help.contains(&format!("{}  {}", t.ssn(), t.ref_id())),
             "{t:?} missing from:\n{help}"

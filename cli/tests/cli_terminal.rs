@@ -13,9 +13,7 @@ use std::io::Read as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use identisure::simulator::{
-    DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator, Timing,
-};
+use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator, Timing};
 use serde_json::json;
 use server::{Reply, hostile};
 
@@ -236,7 +234,7 @@ async fn start_wait_on_a_terminal_shows_the_live_qr_and_each_step() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn personal_numbers_are_masked_on_a_terminal() {
     // bankid-se/verify answers with the person at once.
-    let body = json!({"qrCode": identisure::simulator::VERIFY_QR_CODE}).to_string();
+    let body = json!({"qrCode": identisure_simulator::VERIFY_QR_CODE}).to_string();
     let run = on_terminal_async(
         &[
             "start",

@@ -35,8 +35,8 @@ async fn canaries_stay_out_of_the_simulate_command_output() {
         .to_string();
     let client = identisure::Client::builder()
         .credentials(
-            identisure::simulator::DEMO_ACCOUNT_ID,
-            identisure::simulator::DEMO_SECRET_KEY,
+            identisure_simulator::DEMO_ACCOUNT_ID,
+            identisure_simulator::DEMO_SECRET_KEY,
         )
         .base_url(url)
         .build()

@@ -26,7 +26,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use identisure::simulator::{Reading, RunningSimulator, Simulator, Timing};
+use identisure_simulator::{Reading, RunningSimulator, Simulator, Timing};
 
 /// The account the suites use on the simulator.
 pub const ACCOUNT: &str = "conformance";

@@ -17,8 +17,8 @@
 use conformance::{ACCOUNT, Checks, Fixture, SECRET};
 use identisure::providers::{bankid_no, bankid_se, freja, mitid, vipps};
 use identisure::raw::types;
-use identisure::simulator::{Reading, RunningSimulator};
 use identisure::{AgeVerification, BankIdNo, BankIdSe, Client, Freja, Ftn, MitId, State, Vipps};
+use identisure_simulator::{Reading, RunningSimulator};
 use serde_json::Value;
 
 fn our_client(base: &str) -> Client {

@@ -12,11 +12,11 @@ use std::future::Future;
 use std::time::Duration;
 
 use conformance::{ACCOUNT, Checks, SECRET};
-use identisure::simulator::{Reading, RunningSimulator};
 use identisure_client::models::*;
 use identisure_client::{
     IdentisureClient, IdentisureClientBuilder, IdentisureError, PollOptions, WaitError,
 };
+use identisure_simulator::{Reading, RunningSimulator};
 use tokio::sync::mpsc;
 
 type Res<T> = Result<T, IdentisureError>;
@@ -294,7 +294,7 @@ async fn bankid_se(c: &IdentisureClient, sim: &RunningSimulator, k: &Checks, cb:
 
     for (code, expected) in [
         (
-            identisure::simulator::VERIFY_QR_CODE,
+            identisure_simulator::VERIFY_QR_CODE,
             Some("Astrid Lindqvist"),
         ),
         ("bankid.any-scanned-id-card-code", None),

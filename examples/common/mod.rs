@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use identisure::Client;
-use identisure::simulator::{RunningSimulator, Simulator};
+use identisure_simulator::{RunningSimulator, Simulator};
 
 /// The error type of the examples' `main`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -47,7 +47,7 @@ impl Backend {
     /// The account secret key (the callback HMAC key).
     pub fn secret_key(&self) -> String {
         match self.simulator {
-            Some(_) => identisure::simulator::DEMO_SECRET_KEY.to_string(),
+            Some(_) => identisure_simulator::DEMO_SECRET_KEY.to_string(),
             None => std::env::var("IDENTISURE_SECRET_KEY").unwrap_or_default(),
         }
     }
@@ -64,8 +64,8 @@ impl Backend {
 pub fn demo_client(url: &str) -> Result<Client, identisure::Error> {
     Client::builder()
         .credentials(
-            identisure::simulator::DEMO_ACCOUNT_ID,
-            identisure::simulator::DEMO_SECRET_KEY,
+            identisure_simulator::DEMO_ACCOUNT_ID,
+            identisure_simulator::DEMO_SECRET_KEY,
         )
         .base_url(url)
         .build()

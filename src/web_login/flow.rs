@@ -278,7 +278,7 @@ where
         status: watch::Sender::new(Status::Pending(first)),
         cancel,
         browser_key: super::store::new_id(),
-        return_key: super::is_redirect(provider).then(|| request.return_key.clone()),
+        return_key: provider.redirects().then(|| request.return_key.clone()),
         returned: watch::Sender::new(false),
         client: request.client.clone(),
         handed_over: std::sync::atomic::AtomicU8::new(super::store::HOOK_IDLE),

@@ -100,36 +100,6 @@ pub const PAGE_ORDER: [Provider; 6] = [
     Provider::Ftn,
 ];
 
-/// The name the page shows for a provider (shorter than
-/// [`Provider::name`], in the user's language where it matters).
-///
-/// ```
-/// use identisure::web_login::{Provider, label};
-/// assert_eq!(label(Provider::MitId), "MitID");
-/// assert_eq!(label(Provider::BankIdNo), "BankID (Norge)");
-/// ```
-pub fn label(provider: Provider) -> &'static str {
-    match provider {
-        Provider::BankIdSe => "BankID",
-        Provider::Freja => "Freja eID",
-        Provider::BankIdNo => "BankID (Norge)",
-        Provider::Vipps => "Vipps MobilePay",
-        Provider::MitId => "MitID",
-        Provider::Ftn => "FTN (Suomi)",
-    }
-}
-
-/// Whether the user finishes on the provider's own page (redirect flows).
-///
-/// ```
-/// use identisure::web_login::{Provider, is_redirect};
-/// assert!(is_redirect(Provider::Vipps));
-/// assert!(!is_redirect(Provider::BankIdSe));
-/// ```
-pub fn is_redirect(provider: Provider) -> bool {
-    !matches!(provider, Provider::BankIdSe | Provider::Freja)
-}
-
 /// A choice of the simulator's test identities on the start page: the label
 /// shown and the `refId` sent (`sim:<scenario>`). Only for demos against the
 /// simulator; leave [`Options::test_identities`] empty in production.

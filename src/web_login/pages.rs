@@ -4,9 +4,9 @@
 use super::store::{Failure, Login, Status, View};
 use super::text::T;
 use super::{Options, Provider};
-use crate::html::esc;
 use crate::login::svg_of;
 use crate::messages::Lang;
+use html_escape::encode_safe as esc;
 
 fn lang_tag(lang: Lang) -> &'static str {
     match lang {
@@ -106,7 +106,7 @@ pub(crate) fn start(options: &Options, lang: Lang, mount: &str, csrf: &str) -> S
             r#"<label class="choice"><input type="radio" name="provider" value="{slug}" id="provider-{slug}"{checked} required> {name}</label>
 "#,
             slug = p.segment(),
-            name = esc(crate::web_login::label(*p)),
+            name = esc(p.label()),
             checked = if i == 0 { " checked" } else { "" },
         ));
     }
@@ -169,11 +169,7 @@ pub(crate) struct WaitingLinks {
 pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
     let lang = login.lang;
     let provider = login.provider;
-    let title = format!(
-        "{} {}",
-        T::LogInWith.get(lang),
-        crate::web_login::label(provider)
-    );
+    let title = format!("{} {}", T::LogInWith.get(lang), provider.label());
     let message = match &*login.status.borrow() {
         Status::Pending(m) => m.clone(),
         _ => String::new(),
@@ -236,7 +232,7 @@ pub(crate) fn waiting(login: &Login, links: &WaitingLinks) -> String {
                     "<a id=\"provider-link\" class=\"button\" href=\"{}\">{} {}</a>\n",
                     esc(url),
                     esc(T::GoTo.get(lang)),
-                    esc(crate::web_login::label(provider))
+                    esc(provider.label())
                 ));
             }
         }
@@ -299,7 +295,7 @@ pub(crate) fn result(login: &Login, mount: &str) -> String {
 "#,
                 esc(&title),
                 esc(T::LoggedInWith.get(lang)),
-                esc(crate::web_login::label(person.provider)),
+                esc(person.provider.label()),
                 esc(&again),
                 esc(T::LogInAgain.get(lang)),
             );

@@ -220,7 +220,10 @@ fn find_dangling_refs(
 mod tests {
     use super::*;
 
-    const PROVIDERS: &[model::Provider] = &[("thing", "Thing", "The Thing")];
+    const PROVIDERS: &[model::Provider] = &[model::Provider::new(
+        ["thing", "Thing", "The Thing", "Thing", "Se"],
+        false,
+    )];
     const NONE: Transforms = Transforms {
         pruned: &[],
         replaced: &[],

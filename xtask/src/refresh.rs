@@ -112,7 +112,7 @@ pub fn lost(old: &serde_norway::Value, new: &serde_norway::Value) -> Vec<String>
     };
     let (old, new) = (table(old), table(new));
     let named =
-        |f: &model::Flow, what: &str| format!("{} {}", f.provider.0, what.replace('_', " "));
+        |f: &model::Flow, what: &str| format!("{} {}", f.provider.segment, what.replace('_', " "));
     let mut out = Vec::new();
     for f in old
         .flows

@@ -12,7 +12,7 @@ use super::{Ctx, Metrics};
 pub const MARKER: &str = "IDENTISURE-BENCH ";
 
 pub fn run(ctx: &Ctx) -> Result<Metrics, String> {
-    run_bench(ctx, "suite", "simulator qr")
+    run_bench(ctx, "suite", "qr")
 }
 
 /// Builds and runs one bench binary of the identisure package in release and

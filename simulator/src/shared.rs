@@ -136,7 +136,7 @@ impl Shared {
             // Never follows a redirect: a 307 would re-post the signed body
             // (personal data) to wherever the answer points.
             .get_or_init(|| {
-                crate::http_client_builder()
+                identisure::http_client_builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .ok()

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::callback::{CallbackSecret, SIGNATURE_HEADER, sign_callback};
+use identisure::callback::{CallbackSecret, SIGNATURE_HEADER, sign_callback};
 
 /// How many times a callback is tried in all.
 pub(crate) const ATTEMPTS: u32 = 4;

@@ -82,7 +82,7 @@
 //! # Example
 //!
 //! ```
-//! use identisure::simulator::{Simulator, Timing};
+//! use identisure_simulator::{Simulator, Timing};
 //! use std::time::Duration;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -135,14 +135,14 @@ use shared::Shared;
 /// Account id of the demo account, used when no account is configured.
 ///
 /// ```
-/// assert_eq!(identisure::simulator::DEMO_ACCOUNT_ID, "demo");
+/// assert_eq!(identisure_simulator::DEMO_ACCOUNT_ID, "demo");
 /// ```
 pub const DEMO_ACCOUNT_ID: &str = "demo";
 
 /// Secret key of the demo account, used when no account is configured.
 ///
 /// ```
-/// assert_eq!(identisure::simulator::DEMO_SECRET_KEY, "demo-secret");
+/// assert_eq!(identisure_simulator::DEMO_SECRET_KEY, "demo-secret");
 /// ```
 pub const DEMO_SECRET_KEY: &str = "demo-secret";
 
@@ -150,7 +150,7 @@ pub const DEMO_SECRET_KEY: &str = "demo-secret";
 /// `POST /v3/bankid-se/verify` accepts; it verifies as Astrid Lindqvist.
 ///
 /// ```
-/// assert!(identisure::simulator::VERIFY_QR_CODE.starts_with("bankid-idcard"));
+/// assert!(identisure_simulator::VERIFY_QR_CODE.starts_with("bankid-idcard"));
 /// ```
 pub const VERIFY_QR_CODE: &str = "bankid-idcard.sim.1.8f2c0a9e4b7d4d2fa1c3e5b7d9f1a3c5";
 
@@ -160,7 +160,7 @@ pub const VERIFY_QR_CODE: &str = "bankid-idcard.sim.1.8f2c0a9e4b7d4d2fa1c3e5b7d9
 /// `Retry-After: 1`.
 ///
 /// ```
-/// use identisure::simulator::{RateLimit, Simulator};
+/// use identisure_simulator::{RateLimit, Simulator};
 ///
 /// assert_eq!(RateLimit::default(), RateLimit::PerSession);
 /// let _sim = Simulator::builder().rate_limit(RateLimit::PerAccount).build();
@@ -189,7 +189,7 @@ pub enum RateLimit {
 /// ([`Simulator::warnings`]).
 ///
 /// ```
-/// use identisure::simulator::{Reading, Simulator};
+/// use identisure_simulator::{Reading, Simulator};
 ///
 /// assert_eq!(Reading::default(), Reading::Decisions);
 /// let _strict = Simulator::builder().reading(Reading::Document).build();
@@ -209,7 +209,7 @@ pub enum Reading {
 /// How fast sessions move. Tests use short steps; the 1 s collect rule stays.
 ///
 /// ```
-/// use identisure::simulator::Timing;
+/// use identisure_simulator::Timing;
 /// use std::time::Duration;
 ///
 /// let t = Timing { step: Duration::from_millis(100), ..Timing::default() };

@@ -73,7 +73,8 @@ fn pending(s: &Session, m: &mut Map<String, Value>, now: Instant, timing: &Timin
                 m.insert("qrData".into(), json!(freja_qr_data(&t.auto_start_token)));
             }
         }
-        Provider::BankIdNo | Provider::MitId | Provider::Ftn | Provider::Vipps => {
+        // The redirect providers (and any provider the simulator does not know yet).
+        _ => {
             if channel == Channel::Redirect {
                 m.insert("url".into(), json!(approval_url(base_url, &s.id)));
             }
@@ -140,7 +141,8 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
                 .unwrap_or_else(|| p.country.wire().to_string());
             m.insert("country".into(), json!(country));
         }
-        Provider::BankIdNo | Provider::MitId | Provider::Ftn | Provider::Vipps => {
+        // The redirect providers (and any provider the simulator does not know yet).
+        _ => {
             if let Some(birth) = p.birth_date() {
                 m.insert("birthDate".into(), json!(birth));
             }

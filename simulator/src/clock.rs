@@ -47,7 +47,7 @@ fn unix_seconds(t: SystemTime) -> i64 {
 /// Days since 1970-01-01 to a civil date: the calendar arithmetic lives in
 /// one place, `identisure::national_id::Date`.
 fn civil_from_days(days: i64) -> Date {
-    let d = crate::national_id::Date::from_days_since_epoch(days);
+    let d = identisure::national_id::Date::from_days_since_epoch(days);
     Date {
         year: i32::from(d.year()),
         month: u32::from(d.month()),

@@ -1,6 +1,6 @@
 //! Scenario control: which outcome a session has, chosen by the `ssn` of a
 //! Swedish test identity or by a `refId` of the form `sim:<scenario>[:…]`.
-//! The table is documented in the module docs of [`crate::simulator`].
+//! The table is documented in the crate docs ([`crate`]).
 
 use super::error::ApiError;
 use super::people::{PERSONS, TestPerson};
@@ -151,7 +151,7 @@ pub(crate) fn from_ssn(ssn: &str) -> Option<&'static Entry> {
 /// a Swedish `ssn` or by the `refId` `sim:<name>`.
 ///
 /// ```
-/// use identisure::simulator::test_identities;
+/// use identisure_simulator::test_identities;
 ///
 /// let cancel = test_identities().into_iter().find(|t| t.name() == "user-cancel").unwrap();
 /// assert_eq!(cancel.ref_id(), "sim:user-cancel");
@@ -176,7 +176,7 @@ impl TestIdentity {
     /// The scenario's name, e.g. `auth-failed`.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_identities()[0].name(), "complete");
+    /// assert_eq!(identisure_simulator::test_identities()[0].name(), "complete");
     /// ```
     pub fn name(&self) -> &'static str {
         self.0.name
@@ -186,7 +186,7 @@ impl TestIdentity {
     /// (anything may follow after another `:`).
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_identities()[0].ref_id(), "sim:complete");
+    /// assert_eq!(identisure_simulator::test_identities()[0].ref_id(), "sim:complete");
     /// ```
     pub fn ref_id(&self) -> String {
         format!("{REF_ID_PREFIX}{}", self.0.name)
@@ -196,7 +196,7 @@ impl TestIdentity {
     /// Freja with `SWEDEN`).
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_identities()[0].ssn(), "198704122384");
+    /// assert_eq!(identisure_simulator::test_identities()[0].ssn(), "198704122384");
     /// ```
     pub fn ssn(&self) -> &'static str {
         self.0.person.ssn
@@ -205,7 +205,7 @@ impl TestIdentity {
     /// The person the session completes as (when it completes).
     ///
     /// ```
-    /// let t = identisure::simulator::test_identities()[0];
+    /// let t = identisure_simulator::test_identities()[0];
     /// assert_eq!(t.person().name(), "Astrid Lindqvist");
     /// ```
     pub fn person(&self) -> &'static TestPerson {
@@ -216,7 +216,7 @@ impl TestIdentity {
     /// (or, for `manual`, when it is approved).
     ///
     /// ```
-    /// let ids = identisure::simulator::test_identities();
+    /// let ids = identisure_simulator::test_identities();
     /// assert_eq!(ids[0].failure_code(), None);
     /// assert!(ids.iter().any(|t| t.failure_code() == Some("SESSION_TIMEOUT")));
     /// ```
@@ -231,7 +231,7 @@ impl TestIdentity {
     /// The BankID SE `hintCode` of the failure, if it fails.
     ///
     /// ```
-    /// let ids = identisure::simulator::test_identities();
+    /// let ids = identisure_simulator::test_identities();
     /// assert!(ids.iter().any(|t| t.hint_code() == Some("expiredTransaction")));
     /// ```
     pub fn hint_code(&self) -> Option<&'static str> {
@@ -245,7 +245,7 @@ impl TestIdentity {
     /// What happens, in words.
     ///
     /// ```
-    /// let ids = identisure::simulator::test_identities();
+    /// let ids = identisure_simulator::test_identities();
     /// assert_eq!(ids[0].outcome(), "COMPLETED after 3 steps");
     /// ```
     pub fn outcome(&self) -> String {
@@ -262,7 +262,7 @@ impl TestIdentity {
 /// Every scenario of the simulator, in the order of the documented table.
 ///
 /// ```
-/// let names: Vec<_> = identisure::simulator::test_identities().iter().map(|t| t.name()).collect();
+/// let names: Vec<_> = identisure_simulator::test_identities().iter().map(|t| t.name()).collect();
 /// assert!(names.contains(&"expire") && names.contains(&"manual"));
 /// ```
 pub fn test_identities() -> Vec<TestIdentity> {

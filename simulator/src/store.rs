@@ -181,7 +181,7 @@ pub(crate) enum Scan<'a> {
 /// Why the simulator's phone refused a scan.
 ///
 /// ```
-/// use identisure::simulator::ScanRefused;
+/// use identisure_simulator::ScanRefused;
 /// assert_eq!(ScanRefused::Stale.to_string(),
 ///     "the QR code is stale: the frame is more than 2 s old (show a new frame every second)");
 /// ```
@@ -245,9 +245,9 @@ impl Store {
                             && s.tokens.qr_start_token == token
                     })
                     .ok_or(ScanRefused::Unknown)?;
-                let expected = crate::qr::BankIdQr::new(
+                let expected = identisure::qr::BankIdQr::new(
                     token,
-                    crate::QrStartSecret::new(session.tokens.qr_start_secret.clone()),
+                    identisure::QrStartSecret::new(session.tokens.qr_start_secret.clone()),
                     session.started,
                 )
                 .payload_at(time);
@@ -273,18 +273,13 @@ impl Store {
                 .values_mut()
                 .find(|s| {
                     s.provider() == Provider::Freja
-                        && crate::simulator::render::freja_qr_data(&s.tokens.auto_start_token)
-                            == code
+                        && crate::render::freja_qr_data(&s.tokens.auto_start_token) == code
                 })
                 .ok_or(ScanRefused::Unknown)?,
             Scan::AutoStartToken(token) => self
                 .sessions
                 .values_mut()
-                .find(|s| {
-                    matches!(s.provider(), Provider::BankIdSe | Provider::Freja)
-                        && s.start.channel() == Channel::App
-                        && s.tokens.auto_start_token == token
-                })
+                .find(|s| s.start.channel() == Channel::App && s.tokens.auto_start_token == token)
                 .ok_or(ScanRefused::Unknown)?,
         };
         if !session.is_pending() {
@@ -454,7 +449,7 @@ fn session_bytes(session: &Session) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulator::people::PERSONS;
+    use crate::people::PERSONS;
 
     fn session(start: Start, scenario: Scenario) -> Session {
         let token = || "t".to_string();

@@ -1,14 +1,13 @@
 //! Every outcome of the test identities table, the session life cycle
 //! (progress, cancel, expiry, conflict, approval page) and the person data
 //! each provider reports.
-#![cfg(feature = "simulator")]
 
 mod simulator_support;
 
 use std::time::Duration;
 
 use identisure::raw::types;
-use identisure::simulator::{RateLimit, Timing, test_persons};
+use identisure_simulator::{RateLimit, Timing, test_persons};
 use serde_json::{Value, json};
 use sha2::Digest;
 use simulator_support::*;
@@ -643,7 +642,7 @@ async fn verify_accepts_any_code_and_the_same_code_gives_the_same_person() {
     let (status, body) = post(
         url,
         "/v3/bankid-se/verify",
-        json!({ "qrCode": identisure::simulator::VERIFY_QR_CODE }),
+        json!({ "qrCode": identisure_simulator::VERIFY_QR_CODE }),
     )
     .await;
     assert_eq!(status, 200);
@@ -725,7 +724,7 @@ async fn numbers_with_wrong_check_digits_are_accepted_with_a_warning() {
 
 #[test]
 fn the_documented_table_matches_the_library_list() {
-    let identities = identisure::simulator::test_identities();
+    let identities = identisure_simulator::test_identities();
     assert_eq!(
         identities.len(),
         SSN_TABLE.len() + 2,

@@ -2,7 +2,6 @@
 //! (`SimulatorBuilder::require_user`, `identisure simulate --require-user`):
 //! app flows wait for their QR code or autostart token to be presented
 //! (`POST /sim/scan`), redirect flows for their page to be approved.
-#![cfg(feature = "simulator")]
 
 mod simulator_support;
 
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use identisure::qr::BankIdQr;
 use identisure::raw::types::BankIdSePending;
-use identisure::simulator::{RunningSimulator, ScanRefused, Simulator};
+use identisure_simulator::{RunningSimulator, ScanRefused, Simulator};
 use serde_json::{Value, json};
 use simulator_support::*;
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use identisure::simulator::{RateLimit, RunningSimulator, Simulator, Timing};
+use identisure_simulator::{RateLimit, RunningSimulator, Simulator, Timing};
 
 pub const ACCOUNT: &str = "test-account";
 pub const SECRET: &str = "test-secret";

@@ -6,17 +6,12 @@ use super::decode;
 use super::error::ApiError;
 use super::people::Country;
 
-pub(crate) use crate::Provider;
-use crate::operations::{FLOWS, Flow, Operation};
+pub(crate) use identisure::Provider;
+use identisure::operations::{Flow, Operation};
 
-/// The country of a provider's default person.
+/// The country of a provider's default person (the provider table's).
 pub(crate) fn default_country(provider: Provider) -> Country {
-    match provider {
-        Provider::BankIdSe | Provider::Freja => Country::Sweden,
-        Provider::BankIdNo | Provider::Vipps => Country::Norway,
-        Provider::MitId => Country::Denmark,
-        Provider::Ftn => Country::Finland,
-    }
+    provider.country().into()
 }
 
 /// The collect/cancel family of a session: `/v3/<provider>/<family>/{id}`.
@@ -54,7 +49,7 @@ impl Eq for Start {}
 
 /// Every start operation of the spec.
 pub(crate) fn starts() -> impl Iterator<Item = Start> {
-    FLOWS.iter().map(|f| Start(f))
+    identisure::operations::flows().map(Start)
 }
 
 /// The collect and cancel operation of a family's sessions.
@@ -73,13 +68,13 @@ pub(crate) fn families() -> Vec<SessionOperations> {
     for start in starts() {
         if !out
             .iter()
-            .any(|(_, _, collect, _)| std::ptr::eq(*collect, start.0.collect))
+            .any(|(_, _, collect, _)| std::ptr::eq(*collect, start.0.collect()))
         {
             out.push((
                 start.provider(),
                 start.family(),
-                start.0.collect,
-                start.0.cancel,
+                start.0.collect(),
+                start.0.cancel(),
             ));
         }
     }
@@ -90,15 +85,19 @@ impl Start {
     /// The start with this operationId (tests).
     #[cfg(test)]
     pub(crate) fn of(operation_id: &str) -> Start {
-        Start(Flow::by_start(operation_id).expect("a start operation of the spec"))
+        Start(
+            identisure::operations::flows()
+                .find(|f| f.start().id() == operation_id)
+                .expect("a start operation of the spec"),
+        )
     }
 
     pub(crate) fn provider(self) -> Provider {
-        self.0.provider
+        self.0.provider()
     }
 
     pub(crate) fn family(self) -> Family {
-        match self.0.family {
+        match self.0.family() {
             "sign" => Family::Sign,
             "age_verification" => Family::AgeVerification,
             _ => Family::Auth,
@@ -106,14 +105,12 @@ impl Start {
     }
 
     pub(crate) fn channel(self) -> Channel {
-        let name = self.0.name;
+        let name = self.0.name();
         if name.starts_with("phone_") {
             Channel::Phone
         } else if name.starts_with("backchannel_") {
             Channel::Backchannel
-        } else if matches!(self.provider(), Provider::BankIdSe | Provider::Freja)
-            && self.family() != Family::AgeVerification
-        {
+        } else if !self.provider().redirects() && self.family() != Family::AgeVerification {
             Channel::App
         } else {
             Channel::Redirect
@@ -122,7 +119,7 @@ impl Start {
 
     /// The start path, e.g. `/v3/bankid-se/phone/auth` (from the spec).
     pub(crate) fn path(self) -> &'static str {
-        self.0.start.path
+        self.0.start().path()
     }
 }
 
@@ -271,31 +268,15 @@ pub(crate) fn parse(start: Start, body: &[u8], reading: Reading) -> Result<Start
     let Some(map) = value.as_object() else {
         return Err(ApiError::field("body", "must be a JSON object"));
     };
-    let checks = crate::requests::body_checks(start.0.start.id);
-    if checks.is_empty() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::NOT_IMPLEMENTED,
-            format!(
-                "the simulator cannot read the body of `{}` yet",
-                start.0.start.id
-            ),
-        ));
-    }
-    let check = crate::requests::pick(checks, map).map_err(|e| match e {
-        crate::Error::InvalidRequest { field, rule } => ApiError::field(&field, rule),
-        other => ApiError::bad_request(other.to_string()),
-    })?;
-    (check.check)(&value).map_err(|e| match e {
-        crate::Error::InvalidRequest { field, rule } => ApiError::field(&field, rule),
+    let read = identisure::flow::read_body(start.0.start(), &value).map_err(|e| match e {
+        identisure::Error::InvalidRequest { field, rule } => ApiError::field(&field, rule),
         other => ApiError::bad_request(other.to_string()),
     })?;
     let mut p = StartParams::default();
-    for key in map.keys() {
-        if !check.fields.iter().any(|(field, _)| field == key) {
-            p.warnings.push(format!(
-                "{key}: not a field of this request in the API document; ignored"
-            ));
-        }
+    for key in read.unknown_fields {
+        p.warnings.push(format!(
+            "{key}: not a field of this request in the API document; ignored"
+        ));
     }
     p.ref_id = text(map, "refId");
     p.callback_url = text(map, "callbackUrl");

@@ -2,15 +2,14 @@
 //! recorded decisions: the provider's clients win where all of them agree
 //! against the API document), in the document's strict reading and in the
 //! clients' reading; and persons consistent with their numbers.
-#![cfg(feature = "simulator")]
 
 mod simulator_support;
 
-use identisure::simulator::{Reading, Simulator, swedish_personal_number};
+use identisure_simulator::{Reading, Simulator, swedish_personal_number};
 use serde_json::{Value, json};
 use simulator_support::*;
 
-async fn with_reading(reading: Reading) -> identisure::simulator::RunningSimulator {
+async fn with_reading(reading: Reading) -> identisure_simulator::RunningSimulator {
     Simulator::builder()
         .account(ACCOUNT, SECRET)
         .timing(fast_timing())
@@ -195,7 +194,7 @@ async fn a_valid_number_that_is_no_test_person_completes_as_its_own_person() {
         names.push(done["name"].as_str().unwrap().to_string());
     }
     assert_eq!(names[0], names[1], "the same number, the same person");
-    let built_in: Vec<String> = identisure::simulator::test_persons()
+    let built_in: Vec<String> = identisure_simulator::test_persons()
         .iter()
         .map(|p| p.name())
         .collect();
@@ -228,7 +227,7 @@ async fn every_age_bound_has_a_person() {
         assert_eq!(done["ageVerified"], verified, "{bounds}: {done}");
     }
     // The built-in persons for age checks by number, in an auth flow.
-    let child = identisure::simulator::test_persons()
+    let child = identisure_simulator::test_persons()
         .iter()
         .find(|p| p.name() == "Alva Nord")
         .expect("a child among the test persons");

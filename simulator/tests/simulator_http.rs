@@ -1,12 +1,11 @@
 //! The HTTP edges: authentication, account isolation, 400 field messages,
 //! 404/405/413 as JSON, document upload checks, and the 1 s collect rule.
-#![cfg(feature = "simulator")]
 
 mod simulator_support;
 
 use std::time::Duration;
 
-use identisure::simulator::RateLimit;
+use identisure_simulator::RateLimit;
 use serde_json::{Value, json};
 use simulator_support::*;
 
@@ -505,7 +504,7 @@ async fn serve_runs_until_its_shutdown_future_resolves() {
         .local_addr()
         .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let sim = identisure::simulator::Simulator::builder()
+    let sim = identisure_simulator::Simulator::builder()
         .account(ACCOUNT, SECRET)
         .build();
     let server = tokio::spawn(sim.serve(addr, async {
@@ -616,7 +615,7 @@ async fn mangled_bodies_never_crash_it() {
 /// documents; beyond, a start or an upload answers 503 with a message.
 #[tokio::test]
 async fn sessions_and_documents_stored_are_bounded() {
-    let sim = identisure::simulator::Simulator::builder()
+    let sim = identisure_simulator::Simulator::builder()
         .account(ACCOUNT, SECRET)
         .max_sessions(3)
         .max_stored_bytes(30)
@@ -660,7 +659,7 @@ async fn sessions_and_documents_stored_are_bounded() {
     );
 
     // The texts a session keeps count against the same budget.
-    let sim = identisure::simulator::Simulator::builder()
+    let sim = identisure_simulator::Simulator::builder()
         .account(ACCOUNT, SECRET)
         .max_stored_bytes(30)
         .build()

@@ -1,9 +1,8 @@
 //! A seeded simulator repeats every id and token; different seeds differ.
-#![cfg(feature = "simulator")]
 
 mod simulator_support;
 
-use identisure::simulator::RateLimit;
+use identisure_simulator::RateLimit;
 use serde_json::{Value, json};
 use simulator_support::*;
 
@@ -69,11 +68,11 @@ async fn the_same_seed_gives_the_same_ids_and_tokens() {
 
 #[tokio::test]
 async fn without_a_seed_ids_differ_between_simulators() {
-    let a = identisure::simulator::Simulator::new()
+    let a = identisure_simulator::Simulator::new()
         .spawn_local()
         .await
         .unwrap();
-    let b = identisure::simulator::Simulator::new()
+    let b = identisure_simulator::Simulator::new()
         .spawn_local()
         .await
         .unwrap();
@@ -84,8 +83,8 @@ async fn without_a_seed_ids_differ_between_simulators() {
             .header(
                 "authorization",
                 basic(
-                    identisure::simulator::DEMO_ACCOUNT_ID,
-                    identisure::simulator::DEMO_SECRET_KEY,
+                    identisure_simulator::DEMO_ACCOUNT_ID,
+                    identisure_simulator::DEMO_SECRET_KEY,
                 ),
             )
             .json(&json!({}))

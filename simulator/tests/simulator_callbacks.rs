@@ -1,6 +1,5 @@
 //! Callbacks: received by a small axum server in the test, signatures
 //! verified with hmac on the raw body, retries after failures.
-#![cfg(feature = "simulator")]
 
 mod simulator_support;
 

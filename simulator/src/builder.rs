@@ -12,7 +12,7 @@ use super::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RateLimit, Reading, Shared, Simula
 /// Configures a [`Simulator`].
 ///
 /// ```
-/// use identisure::simulator::{RateLimit, Simulator, Timing};
+/// use identisure_simulator::{RateLimit, Simulator, Timing};
 ///
 /// let sim = Simulator::builder()
 ///     .account("acct-1", "secret-1")
@@ -61,7 +61,7 @@ impl SimulatorBuilder {
     /// ([`DEMO_ACCOUNT_ID`] / [`DEMO_SECRET_KEY`]) is used.
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().account("id", "secret").build();
+    /// let _sim = identisure_simulator::Simulator::builder().account("id", "secret").build();
     /// ```
     pub fn account(mut self, id: impl Into<String>, secret_key: impl Into<String>) -> Self {
         self.accounts.push((id.into(), secret_key.into()));
@@ -72,7 +72,7 @@ impl SimulatorBuilder {
     /// requests give the same answers. Without a seed, they are random.
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().seed(42).build();
+    /// let _sim = identisure_simulator::Simulator::builder().seed(42).build();
     /// ```
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -82,7 +82,7 @@ impl SimulatorBuilder {
     /// Sets how fast sessions move (see [`Timing`]).
     ///
     /// ```
-    /// use identisure::simulator::{Simulator, Timing};
+    /// use identisure_simulator::{Simulator, Timing};
     /// let _sim = Simulator::builder().timing(Timing::default()).build();
     /// ```
     pub fn timing(mut self, timing: Timing) -> Self {
@@ -93,7 +93,7 @@ impl SimulatorBuilder {
     /// Sets the collect rate limit (see [`RateLimit`]).
     ///
     /// ```
-    /// use identisure::simulator::{RateLimit, Simulator};
+    /// use identisure_simulator::{RateLimit, Simulator};
     /// let _sim = Simulator::builder().rate_limit(RateLimit::PerAccount).build();
     /// ```
     pub fn rate_limit(mut self, rate_limit: RateLimit) -> Self {
@@ -114,7 +114,7 @@ impl SimulatorBuilder {
     /// backchannel starts reach the user's app directly and progress as before.
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::builder().require_user(true).build();
+    /// let sim = identisure_simulator::Simulator::builder().require_user(true).build();
     /// # let _ = sim;
     /// ```
     pub fn require_user(mut self, on: bool) -> Self {
@@ -126,7 +126,7 @@ impl SimulatorBuilder {
     /// provider's clients disagree (see [`Reading`]; the document by default).
     ///
     /// ```
-    /// use identisure::simulator::{Reading, Simulator};
+    /// use identisure_simulator::{Reading, Simulator};
     /// let _sim = Simulator::builder().reading(Reading::Clients).build();
     /// ```
     pub fn reading(mut self, reading: Reading) -> Self {
@@ -137,7 +137,7 @@ impl SimulatorBuilder {
     /// Largest JSON request body accepted (default 1 MiB); larger answers 413.
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().max_body_bytes(4096).build();
+    /// let _sim = identisure_simulator::Simulator::builder().max_body_bytes(4096).build();
     /// ```
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body = Some(bytes);
@@ -148,7 +148,7 @@ impl SimulatorBuilder {
     /// answers 413.
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().max_document_bytes(1 << 20).build();
+    /// let _sim = identisure_simulator::Simulator::builder().max_document_bytes(1 << 20).build();
     /// ```
     pub fn max_document_bytes(mut self, bytes: usize) -> Self {
         self.max_document = Some(bytes);
@@ -160,7 +160,7 @@ impl SimulatorBuilder {
     /// answers 503 (default 200 000).
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().max_sessions(1000).build();
+    /// let _sim = identisure_simulator::Simulator::builder().max_sessions(1000).build();
     /// ```
     pub fn max_sessions(mut self, sessions: usize) -> Self {
         self.max_sessions = Some(sessions);
@@ -174,7 +174,7 @@ impl SimulatorBuilder {
     /// after their session ends or their upload.
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().max_stored_bytes(64 << 20).build();
+    /// let _sim = identisure_simulator::Simulator::builder().max_stored_bytes(64 << 20).build();
     /// ```
     pub fn max_stored_bytes(mut self, bytes: usize) -> Self {
         self.max_stored_bytes = Some(bytes);
@@ -186,7 +186,7 @@ impl SimulatorBuilder {
     /// only, never personal data.
     ///
     /// ```
-    /// let _sim = identisure::simulator::Simulator::builder().log_requests(true).build();
+    /// let _sim = identisure_simulator::Simulator::builder().log_requests(true).build();
     /// ```
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log_requests = on;
@@ -197,7 +197,7 @@ impl SimulatorBuilder {
     /// [`Simulator::spawn_local`] or [`Simulator::serve`].
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::builder().build();
+    /// let sim = identisure_simulator::Simulator::builder().build();
     /// assert_eq!(sim.account_ids(), vec!["demo".to_string()]);
     /// ```
     pub fn build(self) -> Simulator {

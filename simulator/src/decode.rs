@@ -73,7 +73,7 @@ fn field_error(path: &str, text: &str) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::raw::types;
+    use identisure::raw::types;
 
     fn message(body: &str) -> String {
         json::<types::BankIdSeSignRequest>(body.as_bytes())

@@ -4,7 +4,7 @@
 
 use super::flows::{Family, Provider};
 use super::store::{Session, State};
-use crate::html::esc;
+use html_escape::encode_safe as esc;
 
 fn page(title: &str, body: &str) -> String {
     format!(

@@ -8,7 +8,7 @@ use super::clock::Date;
 /// country, so it passes client-side validation. They are fictitious.
 ///
 /// ```
-/// use identisure::simulator::{TestPerson, test_persons};
+/// use identisure_simulator::{TestPerson, test_persons};
 ///
 /// let astrid: &TestPerson = &test_persons()[0];
 /// assert_eq!(astrid.name(), "Astrid Lindqvist");
@@ -36,6 +36,18 @@ pub(crate) enum Country {
     Norway,
     Denmark,
     Finland,
+}
+
+impl From<identisure::national_id::Country> for Country {
+    fn from(country: identisure::national_id::Country) -> Self {
+        use identisure::national_id::Country as N;
+        match country {
+            N::Se => Country::Sweden,
+            N::No => Country::Norway,
+            N::Dk => Country::Denmark,
+            N::Fi => Country::Finland,
+        }
+    }
 }
 
 impl Country {
@@ -75,7 +87,7 @@ impl TestPerson {
     /// decode (decision `address-shape`).
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_persons()[0].address(), "Storgatan 12, 114 51 Stockholm");
+    /// assert_eq!(identisure_simulator::test_persons()[0].address(), "Storgatan 12, 114 51 Stockholm");
     /// ```
     pub fn address(&self) -> String {
         format!("{}, {} {}", self.street, self.postal_code, self.city)
@@ -84,7 +96,7 @@ impl TestPerson {
     /// Given name and surname.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_persons()[1].name(), "Ingrid Haugen");
+    /// assert_eq!(identisure_simulator::test_persons()[1].name(), "Ingrid Haugen");
     /// ```
     pub fn name(&self) -> String {
         format!("{} {}", self.given_name, self.surname)
@@ -93,7 +105,7 @@ impl TestPerson {
     /// Given name.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_persons()[0].given_name(), "Astrid");
+    /// assert_eq!(identisure_simulator::test_persons()[0].given_name(), "Astrid");
     /// ```
     pub fn given_name(&self) -> &'static str {
         self.given_name
@@ -102,7 +114,7 @@ impl TestPerson {
     /// Surname.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_persons()[0].surname(), "Lindqvist");
+    /// assert_eq!(identisure_simulator::test_persons()[0].surname(), "Lindqvist");
     /// ```
     pub fn surname(&self) -> &'static str {
         self.surname
@@ -113,7 +125,7 @@ impl TestPerson {
     /// Finnish: HETU with its century sign and check character).
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_persons()[3].ssn(), "230586-264K");
+    /// assert_eq!(identisure_simulator::test_persons()[3].ssn(), "230586-264K");
     /// ```
     pub fn ssn(&self) -> &'static str {
         self.ssn
@@ -122,7 +134,7 @@ impl TestPerson {
     /// Birth date, `YYYY-MM-DD`.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_persons()[0].birth_date(), "1987-04-12");
+    /// assert_eq!(identisure_simulator::test_persons()[0].birth_date(), "1987-04-12");
     /// ```
     pub fn birth_date(&self) -> String {
         let (y, m, d) = self.birth;
@@ -133,7 +145,7 @@ impl TestPerson {
     /// `minAge..=maxAge`.
     ///
     /// ```
-    /// let p = &identisure::simulator::test_persons()[0];
+    /// let p = &identisure_simulator::test_persons()[0];
     /// assert!(p.age() >= 39 && p.age() < 150);
     /// ```
     pub fn age(&self) -> u32 {
@@ -143,7 +155,7 @@ impl TestPerson {
     /// Country code of the identity number: `SE`, `NO`, `DK` or `FI`.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::test_persons()[2].country(), "DK");
+    /// assert_eq!(identisure_simulator::test_persons()[2].country(), "DK");
     /// ```
     pub fn country(&self) -> &'static str {
         self.country.code()
@@ -345,7 +357,7 @@ pub(crate) enum Reading {
 /// Reads `input` as a number of `country`: `Err` (the rule, never the
 /// value) when it does not even have the shape of one.
 pub(crate) fn read_number(country: Country, input: &str) -> Result<Reading, String> {
-    use crate::national_id::NationalId;
+    use identisure::national_id::NationalId;
     let input = input.trim();
     let ours = national(country);
     let of = |id: &NationalId| {
@@ -421,8 +433,8 @@ fn shape(country: Country, input: &str) -> Result<(), String> {
     ))
 }
 
-fn national(country: Country) -> crate::national_id::Country {
-    use crate::national_id::Country as N;
+fn national(country: Country) -> identisure::national_id::Country {
+    use identisure::national_id::Country as N;
     match country {
         Country::Sweden => N::Se,
         Country::Norway => N::No,
@@ -443,7 +455,7 @@ fn canonical(country: Country, normalised: &str) -> String {
 
 /// `input` with the check digits (or character) that make it valid, if any.
 fn with_any_check(country: Country, input: &str) -> Option<String> {
-    use crate::national_id::NationalId;
+    use identisure::national_id::NationalId;
     let ours = national(country);
     let candidates: Vec<String> = match country {
         Country::Sweden => (0..10).map(|d| d.to_string()).collect(),
@@ -589,7 +601,7 @@ pub(crate) static PERSONS: [TestPerson; 16] = [
 /// own person, of that age, so a test can stand on any age bound exactly.
 ///
 /// ```
-/// use identisure::simulator::swedish_personal_number;
+/// use identisure_simulator::swedish_personal_number;
 /// assert_eq!(swedish_personal_number((2012, 3, 14)), "201203142383");
 /// let number = swedish_personal_number((2008, 12, 5));
 /// assert!(identisure::national_id::se::Personnummer::parse(&number).is_ok());
@@ -613,7 +625,7 @@ pub fn swedish_personal_number(born: (i32, u32, u32)) -> String {
 /// otherwise), then the Swedish scenario persons of the test identities table.
 ///
 /// ```
-/// let persons = identisure::simulator::test_persons();
+/// let persons = identisure_simulator::test_persons();
 /// assert_eq!(persons[0].country(), "SE");
 /// assert_eq!(persons[1].country(), "NO");
 /// ```

@@ -21,8 +21,8 @@ use super::error::ApiError;
 use super::flows::{self, Family, Provider, Start};
 use super::store::{Session, State};
 use super::{RateLimit, Shared, approve, decode, people, render, scenario};
-use crate::operations;
-use crate::raw::types;
+use identisure::operations;
+use identisure::raw::types;
 
 type Sh = AxumState<Arc<Shared>>;
 type ApiResult = Result<Response, ApiError>;
@@ -47,7 +47,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
     for (provider, family, collect_op, cancel_op) in flows::families() {
         router = router.route(
-            collect_op.path,
+            collect_op.path(),
             get(
                 move |AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>| async move {
                     collect(sh, provider, family, headers, id)
@@ -61,7 +61,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             continue;
         };
         router = router.route(
-            cancel_op.path,
+            cancel_op.path(),
             delete(
                 move |AxumState(sh): Sh, headers: HeaderMap, Path(id): Path<String>| async move {
                     cancel(sh, provider, family, headers, id)
@@ -77,17 +77,27 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     // The documents also answer under `/v3` (the official Rust client's
     // paths): decision `document-paths`.
     let under_v3 = |path: &str| format!("/v3{path}");
+    // Routes of operations outside the flows, when the spec has them.
+    let path = |id: &str| operations::operation(id).map(|o| o.path());
+    if let Some(verify) = path("bankid_se_verify") {
+        router = router.route(verify, post(verify_session));
+    }
+    if let Some(upload_path) = path("document_upload") {
+        router = router
+            .route(upload_path, upload())
+            .route(&under_v3(upload_path), upload());
+    }
+    if let Some(get_path) = path("document_get") {
+        router = router
+            .route(get_path, get(get_document))
+            .route(&under_v3(get_path), get(get_document));
+    }
+    if let Some(delete_path) = path("document_delete") {
+        router = router
+            .route(delete_path, delete(delete_document))
+            .route(&under_v3(delete_path), delete(delete_document));
+    }
     router
-        .route(operations::BANKID_SE_VERIFY.path, post(verify))
-        .route(operations::DOCUMENT_UPLOAD.path, upload())
-        .route(&under_v3(operations::DOCUMENT_UPLOAD.path), upload())
-        .route(operations::DOCUMENT_GET.path, get(get_document))
-        .route(&under_v3(operations::DOCUMENT_GET.path), get(get_document))
-        .route(operations::DOCUMENT_DELETE.path, delete(delete_document))
-        .route(
-            &under_v3(operations::DOCUMENT_DELETE.path),
-            delete(delete_document),
-        )
         .route(
             "/sim/approve/{id}",
             get(approval_page).post(approval_answer),
@@ -397,7 +407,7 @@ async fn cancel(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn verify(
+async fn verify_session(
     AxumState(sh): Sh,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

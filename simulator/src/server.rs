@@ -12,7 +12,7 @@ use super::{Shared, SimulatorBuilder, render, routes};
 /// Cloning gives another handle on the same sessions.
 ///
 /// ```
-/// use identisure::simulator::Simulator;
+/// use identisure_simulator::Simulator;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
@@ -48,7 +48,7 @@ impl Simulator {
     /// per-session rate limit.
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::builder().seed(1).build();
+    /// let sim = identisure_simulator::Simulator::builder().seed(1).build();
     /// # let _ = sim;
     /// ```
     pub fn builder() -> SimulatorBuilder {
@@ -58,7 +58,7 @@ impl Simulator {
     /// A simulator with all defaults (the demo account).
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::new();
+    /// let sim = identisure_simulator::Simulator::new();
     /// assert_eq!(sim.account_ids(), vec!["demo".to_string()]);
     /// ```
     pub fn new() -> Self {
@@ -68,7 +68,7 @@ impl Simulator {
     /// The configured account ids (never the secrets).
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::builder().account("a", "s").build();
+    /// let sim = identisure_simulator::Simulator::builder().account("a", "s").build();
     /// assert_eq!(sim.account_ids(), vec!["a".to_string()]);
     /// ```
     pub fn account_ids(&self) -> Vec<String> {
@@ -83,7 +83,7 @@ impl Simulator {
     /// keeps this at 0.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::Simulator::new().rate_limit_violations(), 0);
+    /// assert_eq!(identisure_simulator::Simulator::new().rate_limit_violations(), 0);
     /// ```
     pub fn rate_limit_violations(&self) -> u64 {
         self.shared.violations.load(Ordering::Relaxed)
@@ -94,7 +94,7 @@ impl Simulator {
     /// Counting them before and after shows whether a request started one.
     ///
     /// ```
-    /// assert_eq!(identisure::simulator::Simulator::new().session_count(), 0);
+    /// assert_eq!(identisure_simulator::Simulator::new().session_count(), 0);
     /// ```
     pub fn session_count(&self) -> usize {
         self.shared.lock().sessions.len()
@@ -106,7 +106,7 @@ impl Simulator {
     /// check digit. They never contain personal data.
     ///
     /// ```
-    /// assert!(identisure::simulator::Simulator::new().warnings().is_empty());
+    /// assert!(identisure_simulator::Simulator::new().warnings().is_empty());
     /// ```
     pub fn warnings(&self) -> Vec<String> {
         self.shared
@@ -123,7 +123,7 @@ impl Simulator {
     /// when no pending session has this id. Its callback is sent.
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::new();
+    /// let sim = identisure_simulator::Simulator::new();
     /// assert!(sim.complete_now("no-such-session").is_none());
     /// ```
     pub fn complete_now(&self, session_id: &str) -> Option<Instant> {
@@ -151,9 +151,9 @@ impl Simulator {
     /// only progresses after this.
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::builder().require_user(true).build();
+    /// let sim = identisure_simulator::Simulator::builder().require_user(true).build();
     /// let refused = sim.scan("bankid.no-such-order.0.00").unwrap_err();
-    /// assert_eq!(refused, identisure::simulator::ScanRefused::Unknown);
+    /// assert_eq!(refused, identisure_simulator::ScanRefused::Unknown);
     /// ```
     pub fn scan(&self, qr_code: &str) -> Result<String, super::ScanRefused> {
         self.shared
@@ -165,7 +165,7 @@ impl Simulator {
     /// `autoStartToken` (see [`Simulator::scan`]).
     ///
     /// ```
-    /// let sim = identisure::simulator::Simulator::new();
+    /// let sim = identisure_simulator::Simulator::new();
     /// assert!(sim.open_autostart("no-such-token").is_err());
     /// ```
     pub fn open_autostart(&self, auto_start_token: &str) -> Result<String, super::ScanRefused> {
@@ -179,7 +179,7 @@ impl Simulator {
     /// 429), oldest first; empty for an unknown id.
     ///
     /// ```
-    /// assert!(identisure::simulator::Simulator::new().collect_log("x").is_empty());
+    /// assert!(identisure_simulator::Simulator::new().collect_log("x").is_empty());
     /// ```
     pub fn collect_log(&self, session_id: &str) -> Vec<Instant> {
         self.shared
@@ -195,7 +195,7 @@ impl Simulator {
     /// [`Simulator::serve`]; prefer those.
     ///
     /// ```
-    /// let _router: axum::Router = identisure::simulator::Simulator::new().router();
+    /// let _router: axum::Router = identisure_simulator::Simulator::new().router();
     /// ```
     pub fn router(&self) -> axum::Router {
         routes::router(self.shared.clone())
@@ -207,7 +207,7 @@ impl Simulator {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let running = identisure::simulator::Simulator::new().spawn("127.0.0.1:0").await?;
+    /// let running = identisure_simulator::Simulator::new().spawn("127.0.0.1:0").await?;
     /// assert_eq!(running.url(), format!("http://{}", running.addr()));
     /// running.shutdown().await;
     /// # Ok(())
@@ -225,7 +225,7 @@ impl Simulator {
         let ticker = self.spawn_ticker();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let router = self.router();
-        let server = tokio::spawn(crate::serve::serve(listener, router, async move {
+        let server = tokio::spawn(identisure::serve::serve(listener, router, async move {
             let _ = stop_rx.await;
         }));
         Ok(RunningSimulator {
@@ -244,7 +244,7 @@ impl Simulator {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let running = identisure::simulator::Simulator::new().spawn_local().await?;
+    /// let running = identisure_simulator::Simulator::new().spawn_local().await?;
     /// assert!(running.addr().ip().is_loopback());
     /// # Ok(())
     /// # }
@@ -259,7 +259,7 @@ impl Simulator {
     /// ```no_run
     /// # #[tokio::main]
     /// # async fn main() -> std::io::Result<()> {
-    /// identisure::simulator::Simulator::new()
+    /// identisure_simulator::Simulator::new()
     ///     .serve("127.0.0.1:7878", async { let _ = tokio::signal::ctrl_c().await; })
     ///     .await
     /// # }
@@ -276,7 +276,7 @@ impl Simulator {
             .set(format!("http://{}", listener.local_addr()?));
         let _ = self.shared.runtime.set(tokio::runtime::Handle::current());
         let ticker = self.spawn_ticker();
-        let result = crate::serve::serve(listener, self.router(), shutdown).await;
+        let result = identisure::serve::serve(listener, self.router(), shutdown).await;
         ticker.abort();
         result
     }
@@ -301,7 +301,7 @@ impl Simulator {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
-/// let running = identisure::simulator::Simulator::new().spawn_local().await?;
+/// let running = identisure_simulator::Simulator::new().spawn_local().await?;
 /// assert_eq!(running.rate_limit_violations(), 0);
 /// assert!(running.approval_url("abc").ends_with("/sim/approve/abc"));
 /// running.shutdown().await;
@@ -332,7 +332,7 @@ impl RunningSimulator {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let running = identisure::simulator::Simulator::new().spawn_local().await?;
+    /// let running = identisure_simulator::Simulator::new().spawn_local().await?;
     /// assert!(!running.url().ends_with('/'));
     /// # Ok(())
     /// # }
@@ -346,7 +346,7 @@ impl RunningSimulator {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let running = identisure::simulator::Simulator::new().spawn_local().await?;
+    /// let running = identisure_simulator::Simulator::new().spawn_local().await?;
     /// assert_ne!(running.addr().port(), 0);
     /// # Ok(())
     /// # }
@@ -361,7 +361,7 @@ impl RunningSimulator {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let running = identisure::simulator::Simulator::new().spawn_local().await?;
+    /// let running = identisure_simulator::Simulator::new().spawn_local().await?;
     /// assert_eq!(running.approval_url("id-1"), format!("{}/sim/approve/id-1", running.url()));
     /// # Ok(())
     /// # }
@@ -375,7 +375,7 @@ impl RunningSimulator {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// let running = identisure::simulator::Simulator::new().spawn_local().await?;
+    /// let running = identisure_simulator::Simulator::new().spawn_local().await?;
     /// let sim = running.simulator().clone();
     /// assert_eq!(sim.rate_limit_violations(), 0);
     /// # Ok(())
@@ -391,7 +391,7 @@ impl RunningSimulator {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> std::io::Result<()> {
-    /// identisure::simulator::Simulator::new().spawn_local().await?.shutdown().await;
+    /// identisure_simulator::Simulator::new().spawn_local().await?.shutdown().await;
     /// # Ok(())
     /// # }
     /// ```
