@@ -1,8 +1,10 @@
 //! Generates from `openapi.yaml` into `OUT_DIR`: `codegen.rs` (the raw
 //! client, by progenitor; `src/raw.rs`), `operations.rs` (the operation table
 //! of `build/model.rs` as data for `table!` in `src/operations.rs`),
-//! `requests.rs` (the request builders, `build/requests.rs`) and `pruned.txt`.
-//! It only loads, prunes, replaces (`build/transforms.rs`), generates and
+//! `calls.rs` (each start, collect and cancel of the table sent by its
+//! generated method, `build/calls.rs`; `src/transport.rs`), `requests.rs`
+//! (the request builders, `build/requests.rs`) and `pruned.txt`.
+//! It only loads, prunes, transforms (`build/transforms.rs`), generates and
 //! writes: whether the spec suits the generator is the lint of `cargo xtask
 //! check`, but a spec it would refuse still fails here with a message, never
 //! a panic. Nothing here reads outside the crate directory.
@@ -12,6 +14,8 @@ use std::path::{Path, PathBuf};
 use openapiv3::OpenAPI;
 use quote::{format_ident, quote};
 
+#[path = "build/calls.rs"]
+mod calls;
 #[path = "build/model.rs"]
 mod model;
 #[path = "build/requests.rs"]
@@ -43,8 +47,7 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
         .map_err(|e| vec![format!("cannot read {}: {e}", spec_path.display())])?;
     let invalid =
         |e: &dyn std::fmt::Display| vec![format!("not a valid OpenAPI 3.0 document: {e}")];
-    let yaml: serde_norway::Value = serde_norway::from_str(&text).map_err(|e| invalid(&e))?;
-    let spec: OpenAPI = serde_norway::from_value(yaml.clone()).map_err(|e| invalid(&e))?;
+    let spec: OpenAPI = serde_norway::from_str(&text).map_err(|e| invalid(&e))?;
     let (table, problems) = model::table(&spec, PROVIDERS);
     if !problems.is_empty() {
         return Err(problems);
@@ -57,7 +60,11 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
     };
     let json: serde_json::Value = serde_norway::from_str(&text).map_err(|e| invalid(&e))?;
     let requests = requests::generate(&json, &inputs)?;
-    let spec = serde_norway::from_value(prune(yaml, &pruned)).map_err(|e| invalid(&e))?;
+    let not_generated: Vec<String> = pruned.iter().map(|id| model::method_name(id)).collect();
+    let calls = calls::generate(&table, &json, &not_generated)?;
+    let mut generated = prune(json, &pruned);
+    transforms::add_start_success(&mut generated);
+    let spec = serde_json::from_value(generated).map_err(|e| invalid(&e))?;
     let pruned: String = PRUNED_OPERATIONS
         .iter()
         .map(|(id, why)| format!("{id}\t{why}\n"))
@@ -65,6 +72,7 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
     for (name, text) in [
         ("codegen.rs", generate(spec)?),
         ("operations.rs", table_source(&table)),
+        ("calls.rs", calls),
         ("requests.rs", requests),
         ("pruned.txt", pruned),
     ] {
@@ -75,9 +83,9 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
 }
 
 /// The spec without the operations of `PRUNED_OPERATIONS` (nor empty paths).
-fn prune(mut spec: serde_norway::Value, pruned: &[&str]) -> serde_norway::Value {
-    if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_mapping_mut()) {
-        for item in paths.values_mut().filter_map(|i| i.as_mapping_mut()) {
+fn prune(mut spec: serde_json::Value, pruned: &[&str]) -> serde_json::Value {
+    if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
             item.retain(|_, op| !pruned.iter().any(|id| op["operationId"] == *id));
         }
         paths.retain(|_, item| model::METHODS.iter().any(|m| item.get(m).is_some()));
@@ -92,7 +100,11 @@ fn generate(spec: OpenAPI) -> Result<String, Vec<String>> {
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
-        .with_hooks(progenitor::HooksMode::Expected);
+        .with_hooks(progenitor::HooksMode::Expected)
+        // What the hooks of `src/raw.rs` work with (`src/hooks.rs`): the
+        // bound on requests in flight, the cap on answers, how error bodies
+        // are read.
+        .with_inner_type(quote!(crate::raw::Hooks));
     let display = || [progenitor::TypeImpl::Display].into_iter();
     for (schema, rust_type, _why) in REPLACED_SCHEMAS {
         settings.with_replacement(schema, rust_type, display());

@@ -140,6 +140,9 @@ pub struct Entry {
     /// Lowercase, e.g. `post`.
     pub method: &'static str,
     pub path: String,
+    /// The schema (of `components`) its success answer names, e.g.
+    /// `BankIdSePending`: the first 2xx with an `application/json` `$ref`.
+    pub answer: Option<String>,
 }
 
 /// A flow: a start and the operations of its sessions (by method name).
@@ -165,6 +168,25 @@ pub struct Table {
     /// Ordered by start.
     pub flows: Vec<Flow>,
 }
+
+/// The schema named by the first 2xx answer of `op` with an
+/// `application/json` `$ref` to `components`.
+fn answer_schema(op: &openapiv3::Operation) -> Option<String> {
+    op.responses
+        .responses
+        .iter()
+        .filter(|(code, _)| matches!(code, openapiv3::StatusCode::Code(200..=299)))
+        .find_map(|(_, response)| match response {
+            ReferenceOr::Item(r) => match r.content.get("application/json")?.schema.as_ref()? {
+                ReferenceOr::Reference { reference } => reference
+                    .strip_prefix("#/components/schemas/")
+                    .map(str::to_string),
+                ReferenceOr::Item(_) => None,
+            },
+            ReferenceOr::Reference { .. } => None,
+        })
+}
+
 
 /// The provider segment of a path: `bankid-se` of `/v3/bankid-se/auth`.
 pub fn segment(path: &str) -> Option<&str> {
@@ -204,6 +226,7 @@ pub fn table(spec: &OpenAPI, providers: &[Provider]) -> (Table, Vec<String>) {
             name,
             method: op.method,
             path: op.path.to_string(),
+            answer: answer_schema(op.op),
         });
     }
     t.operations.sort();
@@ -265,6 +288,24 @@ pub fn table(spec: &OpenAPI, providers: &[Provider]) -> (Table, Vec<String>) {
                 "start operation `{start}` has no `{collect}` to follow its sessions"
             ));
             continue;
+        }
+        // The client sends a start and its collect with their generated
+        // methods and decodes their answers as the family's types, which
+        // it finds by these schemas' names.
+        let answer_of = |name: &str| {
+            t.operations
+                .iter()
+                .find(|o| o.name == name)
+                .and_then(|o| o.answer.clone())
+        };
+        for (what, name) in [("start", start), ("collect", &collect)] {
+            if answer_of(name).is_none() {
+                problems.push(format!(
+                    "{what} operation `{name}`: no success answer names a schema \
+                     (`$ref: '#/components/schemas/…'` under a 2xx `application/json`); the \
+                     client decodes it as its family's type, found by that name"
+                ));
+            }
         }
         t.flows.push(Flow {
             provider: *provider,

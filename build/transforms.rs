@@ -1,6 +1,7 @@
 //! What generation does to the spec besides reading it, each with its
 //! reason: the operations pruned before generation, the schemas replaced by
-//! hand-written types, and the providers the operation table knows.
+//! hand-written types, the success status added beside a start's, and the
+//! providers the operation table knows.
 //! Shared by `build.rs`, which applies them, and `cargo xtask` (through
 //! `#[path]`), whose spec lint checks the spec against them.
 
@@ -68,3 +69,43 @@ pub const PROVIDERS: &[Provider] = &[
         true,
     ),
 ];
+
+/// A success status every start answers besides the one the spec documents:
+/// `(documented, added, why)`. Before generation, each start operation
+/// (`…_start`) documenting the first and not the second gets the second as
+/// a copy of the first, so its generated method decodes either answer as
+/// the start's PENDING state (progenitor reports a status the spec does not
+/// list as `UnexpectedResponse`, undecoded).
+pub const START_SUCCESS: (&str, &str, &str) = (
+    "201",
+    "200",
+    "decision start-answers: the spec documents 201, the provider's clients' tests \
+     answer a start with 200; a start is never sent twice, so whichever 2xx it gets \
+     must decode",
+);
+
+/// Applies [`START_SUCCESS`] to a spec (as JSON).
+pub fn add_start_success(spec: &mut serde_json::Value) {
+    let (documented, added, _why) = START_SUCCESS;
+    let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+        for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
+            let Some(id) = op.get("operationId").and_then(|i| i.as_str()) else {
+                continue;
+            };
+            if !crate::model::method_name(id).ends_with("_start") {
+                continue;
+            }
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            if let Some(answer) = responses.get(documented).cloned()
+                && !responses.contains_key(added)
+            {
+                responses.insert(added.to_string(), answer);
+            }
+        }
+    }
+}

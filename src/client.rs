@@ -1,5 +1,6 @@
 //! The client: configuration and credentials. Every call of the hand-written
-//! layer goes through its [`Transport`] (`transport.rs`).
+//! layer is sent by a generated operation method of its generated client,
+//! with the hooks of `hooks.rs` (`transport.rs`).
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,7 +11,6 @@ use reqwest::Url;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 use crate::error::{Error, Result};
-use crate::transport::Transport;
 
 /// Where the API lives.
 ///
@@ -447,15 +447,15 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::from)?;
-        let raw = crate::raw::Client::new_with_client(&base, http.clone());
+        // One bound and cap for both generated clients: the one `raw()`
+        // gives, whose error bodies reach it as sent, and the one of this
+        // layer's calls, which reads them as documented.
+        let hooks = crate::raw::Hooks::new(self.max_in_flight, self.max_response_bytes);
+        let sending = crate::raw::Client::with_hooks(&base, http.clone(), hooks.documented_errors());
+        let raw = crate::raw::Client::with_hooks(&base, http, hooks);
         Ok(Client {
             inner: Arc::new(Inner {
-                transport: Transport {
-                    http,
-                    base_url,
-                    in_flight: tokio::sync::Semaphore::new(self.max_in_flight),
-                    max_response_bytes: self.max_response_bytes,
-                },
+                sending,
                 raw,
                 base,
                 account_id,
@@ -571,7 +571,9 @@ pub struct Client {
 }
 
 struct Inner {
-    transport: Transport,
+    /// The generated client the layer's calls go through.
+    sending: crate::raw::Client,
+    /// The one `raw()` gives (same pool, bound and cap).
     raw: crate::raw::Client,
     base: String,
     account_id: String,
@@ -677,14 +679,16 @@ impl Client {
     }
 
     /// The generated client, for anything this layer does not wrap. It shares
-    /// the connection pool, timeouts and Basic auth of this client. Its errors
-    /// convert into [`Error`] with `?`/`From`.
-    ///
-    /// What it does not share: the cap on answer sizes
-    /// ([`ClientBuilder::max_response_bytes`]) and the bound on requests in
-    /// flight ([`ClientBuilder::max_in_flight`]) belong to this layer's own
-    /// sending; the generated code reads whole answers (bounded only by the
-    /// request timeout).
+    /// the connection pool, timeouts and Basic auth of this client, and its
+    /// requests go through the same hooks as this layer's: within the bound
+    /// on requests in flight ([`ClientBuilder::max_in_flight`], counted
+    /// together with this client's own), their answers capped
+    /// ([`ClientBuilder::max_response_bytes`]: a larger success answer is a
+    /// `ResponseBodyError` that converts into [`Error::ResponseTooLarge`]),
+    /// each traced by a span `identisure.call`. Its errors convert into
+    /// [`Error`] with `?`/`From`; an error answer whose body is not the
+    /// API's JSON stays the generated client's `InvalidResponsePayload`, as
+    /// the generated code reports it.
     ///
     /// ```
     /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
@@ -713,9 +717,9 @@ impl Client {
         self.inner.start_connect_retries
     }
 
-    /// How this client's calls are sent.
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.inner.transport
+    /// The generated client this layer's calls are sent by.
+    pub(crate) fn sending(&self) -> &crate::raw::Client {
+        &self.inner.sending
     }
 }
 

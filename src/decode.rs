@@ -45,6 +45,17 @@ pub(crate) fn from_status(
     let message = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(sanitize));
+    from_message(status, headers, message, asked)
+}
+
+/// Maps a non-success answer by its status, headers and the API's
+/// `message` (already redacted; `None` when the body was not the API's).
+pub(crate) fn from_message(
+    status: StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    message: Option<String>,
+    asked: Option<&Asked<'_>>,
+) -> Error {
     match status.as_u16() {
         401 => Error::Unauthorized,
         404 => not_found(asked, message),

@@ -106,10 +106,12 @@ pub mod serve;
 mod wire;
 
 // 2. Over the leaves: the API's codes, how answers map into errors, the
-//    generated client (`openapi.yaml` → `build.rs` → `OUT_DIR/codegen.rs`),
-//    national identity numbers, the callback notifier.
+//    generated client (`openapi.yaml` → `build.rs` → `OUT_DIR/codegen.rs`)
+//    and its hooks (bound, cap, span, error bodies), national identity
+//    numbers, the callback notifier.
 mod codes;
 mod decode;
+mod hooks;
 pub mod national_id;
 pub mod notifier;
 pub mod raw;
@@ -121,8 +123,9 @@ mod requests;
 mod state;
 mod validate;
 
-// 4. Sending: the HTTP path of every call, then the client that owns it;
-//    app links.
+// 4. Sending: every call of the layer by its generated method (which one:
+//    `OUT_DIR/calls.rs`) and its errors mapped, then the client that owns
+//    the generated clients; app links.
 mod client;
 pub mod launch;
 mod transport;

@@ -24,7 +24,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::operations::{Flow, MIN_COLLECT_INTERVAL};
 use crate::state::{Family, Outcome, State, decode_state};
-use crate::transport::{Body, Call};
+use crate::transport::Asked;
 
 /// How [`crate::Session::wait`] and [`crate::Session::updates`] poll.
 ///
@@ -194,20 +194,13 @@ pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result
             flow: format!("{}/{}", inner.flow.provider.segment(), inner.flow.family),
         });
     };
-    inner
-        .client
-        .transport()
-        .send(
-            Call {
-                operation,
-                id: Some(inner.id()),
-                attempt: 1,
-                accept: crate::transport::ACCEPT_JSON,
-            },
-            Body::None,
-        )
-        .await
-        .map(|_| ())
+    let asked = Asked {
+        raw: inner.client.sending(),
+        operation,
+        id: Some(inner.id()),
+        attempt: 1,
+    };
+    crate::transport::cancel(asked).await.map(|_| ())
 }
 
 /// Collect pacing of one session: when the next collect may start (see
@@ -239,7 +232,7 @@ pub(crate) async fn collect_once<F: Family>(
         tokio::time::sleep_until(at).await;
     }
     // What a request needs lives on the heap only while it runs
-    // (`Client::send` boxes it), so a session sleeping until its next
+    // (`transport::call` boxes it), so a session sleeping until its next
     // collect keeps a small future.
     let result = collect_request(inner, attempt).await;
     // Counted from the end of this collect: the next start is then more
@@ -264,20 +257,15 @@ pub(crate) async fn collect_once<F: Family>(
 }
 
 async fn collect_request<F: Family>(inner: &SessionInner<F>, attempt: u32) -> Result<State<F>> {
-    let answer = inner
-        .client
-        .transport()
-        .send(
-            Call {
-                operation: inner.flow.collect,
-                id: Some(inner.id()),
-                attempt,
-                accept: crate::transport::ACCEPT_JSON,
-            },
-            Body::None,
-        )
-        .await?;
-    decode_state(answer.status, &answer.body)
+    let asked = Asked {
+        raw: inner.client.sending(),
+        operation: inner.flow.collect,
+        id: Some(inner.id()),
+        attempt,
+    };
+    // Decoded by the generated method; an answer it does not decode is
+    // decoded again, to say why (an unknown status, the field that failed).
+    F::collect(asked).await?.into_value(F::state, decode_state)
 }
 
 /// Collects until one call succeeds: waits out 429s, retries retryable

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::operations::Flow;
 use crate::poll::{SessionInner, WaitOptions, cancel_request};
 use crate::state::{Family, Outcome, State};
-use crate::transport::{Body, Call};
+use crate::transport::Asked;
 
 /// A started session: its PENDING data and the ways to follow it.
 ///
@@ -65,8 +65,8 @@ impl<F: Family> Session<F> {
         }
     }
 
-    /// Starts a session: one POST, sent again only when its connection
-    /// could not be established (refused, the host name not resolved, the
+    /// Starts a session: one POST by the start's generated method, sent
+    /// again only when its connection could not be established (refused, the host name not resolved, the
     /// TLS handshake failed: it provably never left), at most
     /// [`crate::ClientBuilder::start_connect_retries`] times.
     pub(crate) async fn start(
@@ -83,19 +83,13 @@ impl<F: Family> Session<F> {
         }
         let mut attempt = 1;
         let answer = loop {
-            let sent = client
-                .transport()
-                .send(
-                    Call {
-                        operation: flow.start,
-                        id: None,
-                        attempt,
-                        accept: crate::transport::ACCEPT_JSON,
-                    },
-                    Body::Json(&body),
-                )
-                .await;
-            match sent {
+            let asked = Asked {
+                raw: client.sending(),
+                operation: flow.start,
+                id: None,
+                attempt,
+            };
+            match F::start(asked, &body).await {
                 // Refused, unresolved or no TLS: the start never left.
                 Err(Error::Transport { kind, .. })
                     if kind.never_sent() && attempt <= client.start_connect_retries() =>
@@ -113,11 +107,15 @@ impl<F: Family> Session<F> {
                 other => break other?,
             }
         };
-        let pending: F::Pending = crate::transport::decode(&answer)?;
+        let status = answer.status();
+        // Any 2xx: decoded by the generated method, or (one the spec does
+        // not list, or a body that does not fit) decoded again naming the
+        // field that failed.
+        let pending: F::Pending = answer.into_value(|p| p, crate::decode::decode_body)?;
         let id = F::pending_id(&pending).to_string();
         if id.is_empty() {
             return Err(Error::Decode {
-                status: answer.status.as_u16(),
+                status: status.as_u16(),
                 field: Some("id".into()),
                 detail: "empty session id".into(),
                 excerpt: None,

@@ -13,7 +13,28 @@ use crate::raw::types;
 use crate::sensitive::{excerpt, sanitize};
 
 mod sealed {
-    pub trait Sealed {}
+    use crate::transport::{Asked, Call};
+
+    /// What a family's sessions are sent with: the generated methods of
+    /// its starts and collects (`OUT_DIR/calls.rs`), found by its types.
+    pub trait Sealed: Sized {
+        /// The generated type of its collect answers (an untagged enum of
+        /// its three states, e.g. `BankIdSeSession`).
+        type Session: Send + 'static;
+        /// Sends the start `asked` names with `body` (checked already).
+        fn start<'a>(
+            asked: Asked<'a>,
+            body: &serde_json::Value,
+        ) -> Call<'a, <Self as super::Family>::Pending>
+        where
+            Self: super::Family;
+        /// Sends the collect `asked` names.
+        fn collect(asked: Asked<'_>) -> Call<'_, Self::Session>;
+        /// The state a collect answered.
+        fn state(session: Self::Session) -> super::State<Self>
+        where
+            Self: super::Family;
+    }
 }
 
 /// The session types of one provider family. Implemented by the marker types
@@ -43,11 +64,32 @@ pub trait Family: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
 }
 
 macro_rules! family {
-    ($(#[$m:meta])* $name:ident, $pending:ident, $completed:ident, $failed:ident, hint: $hint:expr, fhint: $fhint:expr) => {
+    ($(#[$m:meta])* $name:ident, $pending:ident, $completed:ident, $failed:ident, $session:ident, hint: $hint:expr, fhint: $fhint:expr) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct $name;
-        impl sealed::Sealed for $name {}
+        impl sealed::Sealed for $name {
+            type Session = types::$session;
+            fn start<'a>(
+                asked: crate::transport::Asked<'a>,
+                body: &serde_json::Value,
+            ) -> crate::transport::Call<'a, types::$pending> {
+                <types::$pending as crate::transport::Start>::start(asked, body)
+            }
+            fn collect(asked: crate::transport::Asked<'_>) -> crate::transport::Call<'_, types::$session> {
+                <types::$session as crate::transport::Collect>::collect(asked)
+            }
+            fn state(session: types::$session) -> State<Self> {
+                match session {
+                    types::$session::Pending(pending) => State::Pending(pending),
+                    types::$session::Completed(completed) => State::Completed(completed),
+                    types::$session::Failed(details) => {
+                        let (code, hint_code) = <Self as Family>::failure(&details);
+                        State::Failed { code, hint_code, details }
+                    }
+                }
+            }
+        }
         impl Family for $name {
             type Pending = types::$pending;
             type Completed = types::$completed;
@@ -73,7 +115,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::BankIdSe>> = None;
     /// ```
-    BankIdSe, BankIdSePending, BankIdSeCompleted, BankIdSeFailed,
+    BankIdSe, BankIdSePending, BankIdSeCompleted, BankIdSeFailed, BankIdSeSession,
     hint: |p: &types::BankIdSePending| p.hint_code.as_deref().map(HintCode::parse),
     fhint: |f: &types::BankIdSeFailed| f.hint_code.as_deref().map(HintCode::parse)
 );
@@ -83,7 +125,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::Freja>> = None;
     /// ```
-    Freja, FrejaPending, FrejaCompleted, FrejaFailed,
+    Freja, FrejaPending, FrejaCompleted, FrejaFailed, FrejaSession,
     hint: |_: &types::FrejaPending| None,
     fhint: |_: &types::FrejaFailed| None
 );
@@ -93,7 +135,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::BankIdNo>> = None;
     /// ```
-    BankIdNo, BankIdNoPending, BankIdNoCompleted, BankIdNoFailed,
+    BankIdNo, BankIdNoPending, BankIdNoCompleted, BankIdNoFailed, BankIdNoSession,
     hint: |_: &types::BankIdNoPending| None,
     fhint: |_: &types::BankIdNoFailed| None
 );
@@ -103,7 +145,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::Vipps>> = None;
     /// ```
-    Vipps, VippsPending, VippsCompleted, VippsFailed,
+    Vipps, VippsPending, VippsCompleted, VippsFailed, VippsSession,
     hint: |_: &types::VippsPending| None,
     fhint: |_: &types::VippsFailed| None
 );
@@ -113,7 +155,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::MitId>> = None;
     /// ```
-    MitId, MitIdPending, MitIdCompleted, MitIdFailed,
+    MitId, MitIdPending, MitIdCompleted, MitIdFailed, MitIdSession,
     hint: |_: &types::MitIdPending| None,
     fhint: |_: &types::MitIdFailed| None
 );
@@ -123,7 +165,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::Ftn>> = None;
     /// ```
-    Ftn, FtnPending, FtnCompleted, FtnFailed,
+    Ftn, FtnPending, FtnCompleted, FtnFailed, FtnSession,
     hint: |_: &types::FtnPending| None,
     fhint: |_: &types::FtnFailed| None
 );
@@ -133,7 +175,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::AgeVerification>> = None;
     /// ```
-    AgeVerification, AgeVerificationPending, AgeVerificationCompleted, AgeVerificationFailed,
+    AgeVerification, AgeVerificationPending, AgeVerificationCompleted, AgeVerificationFailed, AgeVerificationSession,
     hint: |_: &types::AgeVerificationPending| None,
     fhint: |_: &types::AgeVerificationFailed| None
 );

@@ -1,19 +1,24 @@
-//! The HTTP path of every call: the reqwest client underneath (rustls with
-//! `ring`, no OpenSSL), one request sent exactly once within the client's
-//! bound on requests in flight, its answer read up to a size cap, a
-//! non-success status mapped into [`Error`], and the errors of the generated
-//! client mapped the same way.
+//! The hand-written layer's side of sending: the reqwest client underneath
+//! (rustls with `ring`, no OpenSSL), and [`call`], the one way a call of the
+//! layer is sent: a generated operation method's future, run within the
+//! call's scope (`hooks.rs`: the bound on requests in flight, the cap, the
+//! span), boxed, its answer or error mapped into [`Error`]. Which generated
+//! method sends a start, a collect or a cancel of the operation table is
+//! `OUT_DIR/calls.rs` (`build/calls.rs`): the [`Start`] and [`Collect`]
+//! implementations of the generated answer types, and [`cancel`].
 
 use std::future::Future;
 use std::pin::Pin;
 
-use reqwest::{StatusCode, Url};
-use serde::de::DeserializeOwned;
-use tracing::Instrument as _;
+use bytes::Bytes;
+use progenitor_client::ClientInfo as _;
+use reqwest::StatusCode;
 
-use crate::decode::{Asked, Target, decode_body, from_status, missing_field};
+use crate::decode::{Target, from_message, from_status};
 use crate::error::{Error, Result};
+use crate::hooks::TooLarge;
 use crate::operations::Operation;
+use crate::raw::ResponseValue;
 use crate::sensitive::{excerpt, sanitize};
 
 /// A `reqwest::ClientBuilder` ready for this crate: rustls with the `ring`
@@ -43,195 +48,243 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("identisure-rs/", env!("CARGO_PKG_VERSION"));
 
-/// A response read to the end.
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    pub body: bytes::Bytes,
-}
+/// The generated client's error.
+type RawError = crate::raw::Error<crate::raw::types::ErrorResponse>;
 
-/// The body of a request.
-pub(crate) enum Body<'a> {
-    None,
-    Json(&'a serde_json::Value),
-    Multipart(reqwest::multipart::Form),
-}
-
-/// One call: which operation of the spec (its method and path), the id its
-/// path takes, and for tracing which attempt.
-pub(crate) struct Call<'a> {
+/// One call of the layer: the generated client it goes through, which
+/// operation of the table, the id its path takes, and which attempt.
+#[derive(Clone, Copy)]
+pub struct Asked<'a> {
+    pub raw: &'a crate::raw::Client,
     pub operation: &'static Operation,
     /// The `{id}` of the path (a session or document id).
     pub id: Option<&'a str>,
     pub attempt: u32,
-    /// The `Accept` header: JSON, or for a document download the PDF (with
-    /// JSON for an error answer).
-    pub accept: &'static str,
 }
 
-/// `Accept` of every JSON call.
-pub(crate) const ACCEPT_JSON: &str = "application/json";
-
-/// What sends a call: the HTTP client (credentials in its default headers),
-/// the base URL, the bound on requests in flight and the answer size cap.
-pub(crate) struct Transport {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base_url: Url,
-    pub(crate) in_flight: tokio::sync::Semaphore,
-    pub(crate) max_response_bytes: usize,
-}
-
-impl Transport {
-    /// Sends one request, exactly once, and reads the whole answer. Non-2xx
-    /// answers become their typed error here.
-    ///
-    /// Returns the request boxed (not an `async fn`): a request's state lives
-    /// on the heap only while it runs, so a session waiting between collects
-    /// keeps a small future (this matters with thousands of sessions waiting
-    /// at once), with one allocation per request.
-    pub(crate) fn send<'a>(
-        &'a self,
-        call: Call<'a>,
-        body: Body<'a>,
-    ) -> Pin<Box<dyn Future<Output = Result<Answer>> + Send + 'a>> {
-        let span = tracing::debug_span!(
-            "identisure.call",
-            operation = call.operation.id,
-            session_id = call.id.unwrap_or(""),
-            attempt = call.attempt,
-            status = tracing::field::Empty,
-        );
-        let this = self;
-        let request = async move {
-            let mut url = this.base_url.clone();
-            {
-                let mut path = url
-                    .path_segments_mut()
-                    .map_err(|_| Error::config("base_url", "is not an absolute http(s) URL"))?;
-                path.pop_if_empty();
-                // The spec's path template; `{id}` takes the id (encoded as
-                // one path segment).
-                for segment in call.operation.path.split('/').filter(|s| !s.is_empty()) {
-                    match (segment, call.id) {
-                        ("{id}", Some(id)) => path.push(id),
-                        ("{id}", None) => {
-                            return Err(Error::invalid("id", "is required"));
-                        }
-                        (segment, _) => path.push(segment),
-                    };
-                }
-            }
-            let method = call.operation.method.as_str();
-            let mut request = this
-                .http
-                .request(call.operation.method.clone(), url)
-                .header(reqwest::header::ACCEPT, call.accept);
-            request = match body {
-                Body::None => request,
-                Body::Json(value) => request.json(value),
-                Body::Multipart(form) => request.multipart(form),
-            };
-            // The client-wide bound on requests in flight (never closed).
-            let _permit = this.in_flight.acquire().await.ok();
-            tracing::debug!("sending request");
-            let response = match request.send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    // reqwest's error names the URL it was sent to.
-                    let err = Error::transport(e, Some(method), None);
-                    tracing::debug!(error = %err, "request failed");
-                    return Err(err);
-                }
-            };
-            let status = response.status();
-            tracing::Span::current().record("status", status.as_u16());
-            // The headers and the URL matter only for an error (Retry-After,
-            // a 404 naming the URL …): taken then, never copied on the hot
-            // path of a successful collect.
-            let failed = (!status.is_success())
-                .then(|| (response.headers().clone(), response.url().clone()));
-            let body = match read_capped(response, this.max_response_bytes, method).await {
-                Ok(b) => b,
-                Err(err) => {
-                    tracing::debug!(error = %err, "reading the answer failed");
-                    return Err(err);
-                }
-            };
-            tracing::debug!(status = status.as_u16(), "answer received");
-            match failed {
-                None => Ok(Answer { status, body }),
-                Some((headers, url)) => {
-                    let target = match call.id {
-                        None => Target::None,
-                        Some(id) if call.operation.id.starts_with("document_") => {
-                            Target::Document(id)
-                        }
-                        Some(id) => Target::Session(id),
-                    };
-                    let asked = Asked {
-                        method,
-                        url: &url,
-                        target,
-                    };
-                    Err(from_status(status, &headers, &body, Some(&asked)))
-                }
-            }
-        }
-        .instrument(span);
-        Box::pin(request)
-    }
-}
-
-/// Reads a body, at most `limit` bytes. A success answer that is larger
-/// (announced by `Content-Length` or found while reading) is an
-/// [`Error::ResponseTooLarge`]; an error answer is cut at the limit. A
-/// failure while reading names the request (`method` and its URL).
-async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-    method: &str,
-) -> Result<bytes::Bytes> {
-    let status = response.status();
-    let too_large = || Error::ResponseTooLarge {
-        status: status.as_u16(),
-        limit,
-    };
-    if status.is_success() && response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    // A small answer usually arrives as one chunk: that one is kept as it
-    // is (no copy); only a second chunk starts a buffer.
-    let mut whole: Option<bytes::Bytes> = None;
-    let mut body = bytes::BytesMut::new();
-    let mut len = 0;
-    loop {
-        let chunk = match response.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(e) => return Err(Error::transport(e, Some(method), Some(response.url()))),
+impl Asked<'_> {
+    /// The URL the generated method sends to, as it builds it (for errors
+    /// naming the request).
+    fn url(&self) -> Option<reqwest::Url> {
+        let path = match self.id {
+            Some(id) => (self.operation.path())
+                .replace("{id}", &progenitor_client::encode_path(id)),
+            None => self.operation.path().to_string(),
         };
-        let take = chunk.len().min(limit - len);
-        if take < chunk.len() && status.is_success() {
-            return Err(too_large());
-        }
-        if len == 0 && take == chunk.len() {
-            whole = Some(chunk);
-        } else {
-            if let Some(first) = whole.take() {
-                body.extend_from_slice(&first);
-            }
-            body.extend_from_slice(&chunk[..take]);
-        }
-        len += take;
-        if len == limit {
-            break;
+        reqwest::Url::parse(&format!("{}{path}", self.raw.baseurl())).ok()
+    }
+
+    /// What its `{id}` names.
+    fn target(&self) -> Target<'_> {
+        match self.id {
+            None => Target::None,
+            Some(id) if self.operation.id().starts_with("document_") => Target::Document(id),
+            Some(id) => Target::Session(id),
         }
     }
-    Ok(whole.unwrap_or_else(|| body.freeze()))
 }
 
-/// Decodes a success answer into `T`, naming the field that failed.
-pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T> {
-    decode_body(answer.status, &answer.body)
+/// The success answer of a call.
+pub enum Answered<T> {
+    /// Decoded by the generated method.
+    Value(StatusCode, T),
+    /// Not decoded by it: its body did not fit the generated type, or its
+    /// (2xx) status is not one the spec lists. The body as received (capped).
+    Body(StatusCode, Bytes),
+}
+
+impl<T> Answered<T> {
+    /// The status of the answer.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Answered::Value(status, _) | Answered::Body(status, _) => *status,
+        }
+    }
+
+    /// The value: the generated method's, through `typed`, or the kept body
+    /// decoded again by `decode`, which names the field that failed (the
+    /// error path only).
+    pub(crate) fn into_value<U>(
+        self,
+        typed: impl FnOnce(T) -> U,
+        decode: impl FnOnce(StatusCode, &[u8]) -> Result<U>,
+    ) -> Result<U> {
+        match self {
+            Answered::Value(_, value) => Ok(typed(value)),
+            Answered::Body(status, body) => decode(status, &body),
+        }
+    }
+}
+
+/// A call under way: boxed, so that a request's state lives on the heap
+/// only while it runs (a session waiting between collects keeps a small
+/// future; this matters with thousands of sessions waiting at once), one
+/// allocation per request.
+pub type Call<'a, T> = Pin<Box<dyn Future<Output = Result<Answered<T>>> + Send + 'a>>;
+
+/// Sends one call: `send` is the generated method's future (or, for the
+/// upload the generator cannot make, one going through the same hooks).
+/// Sent exactly once; a non-2xx answer becomes its typed [`Error`].
+pub(crate) fn call<'a, T: Send + 'a>(
+    asked: Asked<'a>,
+    send: impl Future<Output = std::result::Result<ResponseValue<T>, RawError>> + Send + 'a,
+) -> Call<'a, T> {
+    Box::pin(async move {
+        let (result, status) = crate::hooks::scope(asked.attempt, send).await;
+        answered(result, status, &asked).await
+    })
+}
+
+/// A start body that is not its generated request type: never sent.
+pub(crate) fn unsendable<'a, T: Send + 'a>(asked: Asked<'a>, _: serde_json::Error) -> Call<'a, T> {
+    let id = asked.operation.id();
+    Box::pin(std::future::ready(Err(Error::invalid(
+        "body",
+        format!("is not a body of `{id}`"),
+    ))))
+}
+
+/// An operation of the table the generated client has no method for.
+pub(crate) fn not_generated<'a, T: Send + 'a>(asked: Asked<'a>) -> Call<'a, T> {
+    let id = asked.operation.id();
+    Box::pin(std::future::ready(Err(Error::invalid(
+        "operation",
+        format!("`{id}` is not one the generated client sends"),
+    ))))
+}
+
+/// A generated start answer (a family's PENDING state): sends the start
+/// `asked` names with its generated method.
+pub trait Start: Sized + Send + 'static {
+    fn start<'a>(asked: Asked<'a>, body: &serde_json::Value) -> Call<'a, Self>;
+}
+
+/// A generated collect answer (a family's states): sends the collect
+/// `asked` names with its generated method.
+pub trait Collect: Sized + Send + 'static {
+    fn collect(asked: Asked<'_>) -> Call<'_, Self>;
+}
+
+include!(concat!(env!("OUT_DIR"), "/calls.rs"));
+
+/// The answer of a generated method, mapped: its value, a success answer it
+/// did not decode (kept for decoding again), or the error.
+async fn answered<T>(
+    result: std::result::Result<ResponseValue<T>, RawError>,
+    status: Option<StatusCode>,
+    asked: &Asked<'_>,
+) -> Result<Answered<T>> {
+    match result {
+        Ok(value) => Ok(Answered::Value(value.status(), value.into_inner())),
+        Err(RawError::InvalidResponsePayload(body, _)) => Ok(Answered::Body(
+            status.unwrap_or(StatusCode::OK),
+            body,
+        )),
+        Err(RawError::UnexpectedResponse(response)) => {
+            let status = response.status();
+            if status.is_success() {
+                // Any 2xx decodes, listed in the spec or not.
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|e| body_error(e, Some(asked)))?;
+                return Ok(Answered::Body(status, body));
+            }
+            // The hooks read it already (cut at the cap).
+            let (headers, url) = (response.headers().clone(), response.url().clone());
+            let body = response.bytes().await.unwrap_or_default();
+            let asked = crate::decode::Asked {
+                method: asked.operation.method(),
+                url: &url,
+                target: asked.target(),
+            };
+            Err(from_status(status, &headers, &body, Some(&asked)))
+        }
+        Err(e) => Err(map_error(e, Some(asked))),
+    }
+}
+
+/// Maps an error of the generated client. `asked` is the layer's call
+/// (`None` for a call made directly on the raw client, which does not say
+/// which request it was).
+fn map_error(e: RawError, asked: Option<&Asked<'_>>) -> Error {
+    match e {
+        RawError::InvalidRequest(msg) => {
+            let (field, rule) = crate::validate::split_builder_message(&msg);
+            Error::InvalidRequest { field, rule }
+        }
+        RawError::CommunicationError(e) | RawError::InvalidUpgrade(e) => transport(e, asked),
+        RawError::ResponseBodyError(e) => body_error(e, asked),
+        RawError::ErrorResponse(answer) => {
+            let message = answer.message.as_deref().map(sanitize);
+            let url = asked.and_then(Asked::url);
+            let request = asked.zip(url.as_ref()).map(|(a, url)| crate::decode::Asked {
+                method: a.operation.method(),
+                url,
+                target: a.target(),
+            });
+            from_message(
+                answer.status(),
+                answer.headers(),
+                message,
+                request.as_ref(),
+            )
+        }
+        RawError::InvalidResponsePayload(bytes, err) => {
+            // The generated client does not keep the status here.
+            if let Some(status) = crate::state::peek_unknown_status(&bytes) {
+                return Error::UnknownStatus(status);
+            }
+            let detail = match err.classify() {
+                serde_json::error::Category::Eof if bytes.is_empty() => "empty body",
+                serde_json::error::Category::Data => "invalid data",
+                _ => "not JSON",
+            };
+            Error::Decode {
+                status: 0,
+                field: crate::decode::missing_field(&err.to_string()),
+                detail: detail.to_string(),
+                excerpt: excerpt(&bytes),
+            }
+        }
+        RawError::UnexpectedResponse(response) => {
+            let url = response.url().clone();
+            let request = asked.map(|a| crate::decode::Asked {
+                method: a.operation.method(),
+                url: &url,
+                target: a.target(),
+            });
+            from_status(response.status(), response.headers(), &[], request.as_ref())
+        }
+        RawError::Custom(msg) => Error::Api {
+            status: 0,
+            message: Some(msg),
+        },
+    }
+}
+
+/// A failure of reqwest, naming the request (the URL reqwest knows, else
+/// the one the call was sent to).
+fn transport(e: reqwest::Error, asked: Option<&Asked<'_>>) -> Error {
+    let url = asked.filter(|_| e.url().is_none()).and_then(Asked::url);
+    let method = asked.map(|a| a.operation.method());
+    Error::transport(e, method, url.as_ref())
+}
+
+/// A failure while reading an answer's body: the cap passed
+/// ([`TooLarge`], found among reqwest's sources), or the transport.
+fn body_error(e: reqwest::Error, asked: Option<&Asked<'_>>) -> Error {
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        if let Some(TooLarge { status, limit }) = s.downcast_ref::<TooLarge>() {
+            return Error::ResponseTooLarge {
+                status: *status,
+                limit: *limit,
+            };
+        }
+        source = s.source();
+    }
+    transport(e, asked)
 }
 
 /// Maps every error of the generated client ([`crate::raw::Client`]), for
@@ -243,47 +296,8 @@ pub(crate) fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T> {
 /// let err = identisure::Error::from(raw_err);
 /// assert!(matches!(err, identisure::Error::InvalidRequest { .. }));
 /// ```
-impl From<progenitor_client::Error<crate::raw::types::ErrorResponse>> for Error {
-    fn from(e: progenitor_client::Error<crate::raw::types::ErrorResponse>) -> Self {
-        use progenitor_client::Error as P;
-        match e {
-            P::InvalidRequest(msg) => {
-                let (field, rule) = crate::validate::split_builder_message(&msg);
-                Error::InvalidRequest { field, rule }
-            }
-            P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => e.into(),
-            P::ErrorResponse(rv) => {
-                let status = rv.status();
-                let message = rv.message.as_deref().map(sanitize);
-                let body = serde_json::to_vec(&serde_json::json!({ "message": message }))
-                    .unwrap_or_default();
-                from_status(status, rv.headers(), &body, None)
-            }
-            P::InvalidResponsePayload(bytes, err) => {
-                // The generated client does not keep the status here.
-                if let Some(status) = crate::state::peek_unknown_status(&bytes) {
-                    return Error::UnknownStatus(status);
-                }
-                let detail = match err.classify() {
-                    serde_json::error::Category::Eof if bytes.is_empty() => "empty body",
-                    serde_json::error::Category::Data => "invalid data",
-                    _ => "not JSON",
-                };
-                Error::Decode {
-                    status: 0,
-                    field: missing_field(&err.to_string()),
-                    detail: detail.to_string(),
-                    excerpt: excerpt(&bytes),
-                }
-            }
-            P::UnexpectedResponse(response) => {
-                let status = response.status();
-                from_status(status, response.headers(), &[], None)
-            }
-            P::Custom(msg) => Error::Api {
-                status: 0,
-                message: Some(msg),
-            },
-        }
+impl From<RawError> for Error {
+    fn from(e: RawError) -> Self {
+        map_error(e, None)
     }
 }

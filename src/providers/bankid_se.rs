@@ -8,7 +8,6 @@ use crate::operations::{
     BANKID_SE_SIGN,
 };
 use crate::state::{AgeVerification, BankIdSe};
-use crate::transport::{Body, Call};
 
 pub use crate::requests::bankid_se::*;
 
@@ -118,20 +117,17 @@ impl BankIdSeApi<'_> {
         &self,
         request: VerifyRequest,
     ) -> Result<crate::raw::types::BankIdSeVerifyResponse> {
-        let body = crate::requests::body(&request)?;
-        let answer = self
-            .client
-            .transport()
-            .send(
-                Call {
-                    operation: &crate::operations::BANKID_SE_VERIFY,
-                    id: None,
-                    attempt: 1,
-                    accept: crate::transport::ACCEPT_JSON,
-                },
-                Body::Json(&body),
-            )
-            .await?;
-        crate::transport::decode(&answer)
+        let typed = crate::requests::typed(&request)?;
+        crate::validate::checked(&typed)?;
+        let raw = self.client.sending();
+        let asked = crate::transport::Asked {
+            raw,
+            operation: &crate::operations::BANKID_SE_VERIFY,
+            id: None,
+            attempt: 1,
+        };
+        crate::transport::call(asked, raw.bankid_se_verify().body(typed).send())
+            .await?
+            .into_value(|person| person, crate::decode::decode_body)
     }
 }

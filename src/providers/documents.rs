@@ -1,12 +1,18 @@
-//! Documents to sign with Norwegian BankID: a hand-written multipart upload
-//! (the generator does not support multipart bodies), the download of the
-//! (signed) PDF and the delete. The paths are `/document…` without `/v3`, as
-//! the provider's clients use them (decision `document-paths`).
+//! Documents to sign with Norwegian BankID: the upload, whose request is
+//! built by hand (the generator does not support multipart bodies) and sent
+//! through the generated client's hooks, the download of the (signed) PDF
+//! and the delete, sent by their generated methods. The paths are
+//! `/document…` without `/v3`, as the provider's clients use them
+//! (decision `document-paths`).
+
+use futures_util::StreamExt as _;
+use progenitor_client::{ClientHooks as _, ClientInfo as _, OperationInfo};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::raw::types;
-use crate::transport::{Body, Call};
+use crate::operations::{DOCUMENT_DELETE, DOCUMENT_GET, DOCUMENT_UPLOAD};
+use crate::raw::{ResponseValue, types};
+use crate::transport::{Asked, call};
 
 /// The largest PDF [`DocumentsApi::upload`] sends (10 MiB).
 ///
@@ -58,24 +64,39 @@ impl DocumentsApi<'_> {
             .mime_str("application/pdf")
             .map_err(Error::from)?;
         let form = reqwest::multipart::Form::new().part("file", part);
-        let answer = self
-            .client
-            .transport()
-            .send(
-                Call {
-                    operation: &crate::operations::DOCUMENT_UPLOAD,
-                    id: None,
-                    attempt: 1,
-                    accept: crate::transport::ACCEPT_JSON,
-                },
-                Body::Multipart(form),
-            )
-            .await?;
-        crate::transport::decode(&answer)
+        let raw = self.client.sending();
+        let asked = Asked {
+            raw,
+            operation: &DOCUMENT_UPLOAD,
+            id: None,
+            attempt: 1,
+        };
+        // What a generated method would do, for a body it cannot make: the
+        // request, then the same hooks (bound, cap, span), then the answer.
+        let send = async move {
+            let url = format!("{}{}", raw.baseurl(), DOCUMENT_UPLOAD.path());
+            let mut request = (raw.client().post(url))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .multipart(form)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: DOCUMENT_UPLOAD.id(),
+            };
+            raw.pre(&mut request, &info).await?;
+            let response = raw.exec(request, &info).await?;
+            if response.status().is_success() {
+                ResponseValue::<types::Document>::from_response(response).await
+            } else {
+                Err(crate::raw::Error::UnexpectedResponse(response))
+            }
+        };
+        call(asked, send)
+            .await?
+            .into_value(|document| document, crate::decode::decode_body)
     }
 
     /// Downloads a document: the PDF bytes (after a BankID NO signature, the
-    /// signed PDF). One GET; the answer is capped like every answer
+    /// signed PDF). One GET by the generated method; the answer is capped like every answer
     /// ([`crate::ClientBuilder::max_response_bytes`], so raise it for large
     /// documents).
     ///
@@ -87,20 +108,27 @@ impl DocumentsApi<'_> {
     /// ```
     pub async fn download(&self, id: &str) -> Result<bytes::Bytes> {
         crate::validate::id(id)?;
-        let answer = self
-            .client
-            .transport()
-            .send(
-                Call {
-                    operation: &crate::operations::DOCUMENT_GET,
-                    id: Some(id),
-                    attempt: 1,
-                    accept: "application/pdf, application/json",
-                },
-                Body::None,
-            )
-            .await?;
-        Ok(answer.body)
+        let raw = self.client.sending();
+        let asked = Asked {
+            raw,
+            operation: &DOCUMENT_GET,
+            id: Some(id),
+            attempt: 1,
+        };
+        let send = async move {
+            let answer = raw.document_get().id(id).send().await?;
+            let (status, headers) = (answer.status(), answer.headers().clone());
+            // Read to the end (the hooks cap it).
+            let mut stream = answer.into_inner_stream();
+            let mut pdf = bytes::BytesMut::new();
+            while let Some(chunk) = stream.next().await {
+                pdf.extend_from_slice(&chunk.map_err(crate::raw::Error::ResponseBodyError)?);
+            }
+            Ok(ResponseValue::new(pdf.freeze(), status, headers))
+        };
+        call(asked, send)
+            .await?
+            .into_value(|pdf| pdf, |_, body| Ok(bytes::Bytes::copy_from_slice(body)))
     }
 
     /// Deletes an uploaded document (one DELETE).
@@ -112,17 +140,14 @@ impl DocumentsApi<'_> {
     /// ```
     pub async fn delete(&self, id: &str) -> Result<()> {
         crate::validate::id(id)?;
-        self.client
-            .transport()
-            .send(
-                Call {
-                    operation: &crate::operations::DOCUMENT_DELETE,
-                    id: Some(id),
-                    attempt: 1,
-                    accept: crate::transport::ACCEPT_JSON,
-                },
-                Body::None,
-            )
+        let raw = self.client.sending();
+        let asked = Asked {
+            raw,
+            operation: &DOCUMENT_DELETE,
+            id: Some(id),
+            attempt: 1,
+        };
+        call(asked, raw.document_delete().id(id).send())
             .await
             .map(|_| ())
     }

@@ -47,7 +47,9 @@ pub fn repo(root: &Path) -> Result<Vec<String>, String> {
             root.join("build/transforms.rs").display()
         );
     }
-    let doc = crate::spec::load_file(&root.join("openapi.yaml"))?;
+    let mut doc = crate::spec::load_file(&root.join("openapi.yaml"))?;
+    // The answers build.rs adds before generating are linted with the rest.
+    transforms::add_start_success(&mut doc);
     let spec = crate::spec::validate(&doc)?;
     Ok(lint(&spec, &OURS))
 }

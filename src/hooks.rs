@@ -1,0 +1,422 @@
+//! The hooks of the generated client: what every request sent by a
+//! generated operation method goes through (progenitor's `ClientHooks`,
+//! implemented in `raw.rs` for the generated `Client`, whose inner value
+//! is a [`Hooks`]). The hand-written layer's calls and those made directly
+//! on [`crate::Client::raw`] alike:
+//!
+//! - `api-version` is removed (`pre`): the API does not document it;
+//! - a span `identisure.call` (fields `operation`, `session_id`, `attempt`,
+//!   `status`) covers the request and the reading of its answer;
+//! - the client's bound on requests in flight: a permit is taken before the
+//!   request leaves and held until its answer's body has been read to the
+//!   end (or dropped): it lives in the body;
+//! - the cap on a success answer's body: an answer announcing or sending
+//!   more fails as soon as the cap is passed, without reading the rest, with
+//!   [`TooLarge`] as the error of the body, which reqwest keeps as the
+//!   source of its own error (the client's error mapping finds it there);
+//! - an error answer (any status but 2xx) is read here, cut at the cap.
+//!   For the hand-written layer ([`ErrorBodies::Documented`]) a body that is
+//!   not the documented `ErrorResponse` JSON (empty, an HTML page of a
+//!   proxy) is replaced by `{}`, so that the generated method still decodes
+//!   it as an `ErrorResponse`, with its status and headers: a bodiless or
+//!   HTML 429 keeps its `Retry-After`.
+//!
+//! What a generated method cannot carry for one call, which attempt it is
+//! (for the span) and the status it got (for an answer that does not
+//! decode), travels beside its future: [`scope`].
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_LENGTH, HeaderValue};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument as _;
+
+/// What the hooks of one generated client work with (its inner value):
+/// the bound on requests in flight (shared by the clients a
+/// [`crate::Client`] holds), the cap on answers, and how error bodies reach
+/// the generated method.
+///
+/// A raw client made with [`crate::raw::Client::new_with_client`] has its
+/// own: [`crate::DEFAULT_MAX_IN_FLIGHT`] requests in flight,
+/// [`crate::DEFAULT_MAX_RESPONSE_BYTES`] per answer.
+#[derive(Clone, Debug)]
+pub struct Hooks {
+    in_flight: Arc<Semaphore>,
+    max_response_bytes: usize,
+    error_bodies: ErrorBodies,
+}
+
+/// How an error answer's body reaches the generated method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ErrorBodies {
+    /// As sent (cut at the cap): a body that is not the documented JSON is
+    /// the generated client's `InvalidResponsePayload`, as it always was
+    /// (`Client::raw()`, and raw clients of your own).
+    AsSent,
+    /// A body that is not the documented `ErrorResponse` becomes `{}`: the
+    /// error keeps its status and headers (the hand-written layer).
+    Documented,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks::new(
+            crate::DEFAULT_MAX_IN_FLIGHT,
+            crate::DEFAULT_MAX_RESPONSE_BYTES,
+        )
+    }
+}
+
+impl Hooks {
+    /// At most `max_in_flight` requests at once (further ones wait their
+    /// turn, in order), answers of at most `max_response_bytes`; error
+    /// bodies as sent.
+    pub(crate) fn new(max_in_flight: usize, max_response_bytes: usize) -> Self {
+        Hooks {
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            max_response_bytes,
+            error_bodies: ErrorBodies::AsSent,
+        }
+    }
+
+    /// The same bound and cap, with error bodies read as documented.
+    pub(crate) fn documented_errors(&self) -> Self {
+        Hooks {
+            error_bodies: ErrorBodies::Documented,
+            ..self.clone()
+        }
+    }
+
+    /// `ClientHooks::exec`: sends the request of `operation` with `http`.
+    pub(crate) async fn exec(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        operation: &'static str,
+    ) -> reqwest::Result<reqwest::Response> {
+        // The fields are only computed when the span is enabled.
+        let span = tracing::debug_span!(
+            "identisure.call",
+            operation,
+            session_id = session_id(operation, request.url()).as_str(),
+            attempt = scope_attempt(),
+            status = tracing::field::Empty,
+        );
+        self.send(http, request, span.clone()).instrument(span).await
+    }
+
+    async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        span: tracing::Span,
+    ) -> reqwest::Result<reqwest::Response> {
+        // The bound on requests in flight (never closed): the permit goes
+        // into the answer's body.
+        let permit = self.in_flight.clone().acquire_owned().await.ok();
+        tracing::debug!("sending request");
+        let mut response = http.execute(request).await.inspect_err(|e| {
+            // Its kind only: reqwest's text names the URL.
+            tracing::debug!(kind = %crate::error::transport_kind(e), "request failed");
+        })?;
+        let status = response.status();
+        span.record("status", status.as_u16());
+        scope_answered(status);
+        tracing::debug!(status = status.as_u16(), "answer received");
+        let limit = self.max_response_bytes;
+        if status.is_success() {
+            let announced = response.content_length().is_some_and(|n| n > limit as u64);
+            return Ok(with_body(response, |inner| {
+                reqwest::Body::wrap(Capped {
+                    inner,
+                    permit,
+                    span,
+                    status: status.as_u16(),
+                    limit,
+                    read: 0,
+                    too_large: announced,
+                    done: false,
+                })
+            }));
+        }
+        let url = response.url().clone();
+        let body = read_cut(&mut response, limit)
+            .await
+            .map_err(|e| e.with_url(url))
+            .inspect_err(|e| {
+                tracing::debug!(kind = %crate::error::transport_kind(e), "reading the answer failed");
+            })?;
+        drop(permit);
+        let body = match self.error_bodies {
+            ErrorBodies::Documented
+                if serde_json::from_slice::<crate::raw::types::ErrorResponse>(&body).is_err() =>
+            {
+                response
+                    .headers_mut()
+                    .insert(CONTENT_LENGTH, HeaderValue::from_static("2"));
+                Bytes::from_static(b"{}")
+            }
+            _ => body,
+        };
+        Ok(with_body(response, |_| reqwest::Body::from(body)))
+    }
+}
+
+/// `ClientHooks::pre`: what every request loses or gains before it leaves.
+pub(crate) fn pre(request: &mut reqwest::Request, operation: &str) {
+    // Generated from `info.version`; the API does not document it
+    // (`tests/wire.rs` looks at a real request).
+    request.headers_mut().remove("api-version");
+    if operation == "document_get" {
+        // The PDF, or the JSON of an error (decision
+        // `document-download-bytes`; the generated request names neither).
+        request.headers_mut().insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/pdf, application/json"),
+        );
+    }
+}
+
+/// The session (or document) id of a request, for the span: the last
+/// segment of the URL of an operation whose path ends with `{id}`.
+fn session_id(operation: &str, url: &reqwest::Url) -> String {
+    let has_id = crate::operations::operations()
+        .find(|o| o.id() == operation)
+        .is_some_and(|o| o.path().ends_with("{id}"));
+    match url.path_segments().and_then(|mut s| s.next_back()) {
+        Some(last) if has_id => percent_encoding::percent_decode_str(last)
+            .decode_utf8_lossy()
+            .into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// `response` with another body (`body` gets the one it had), its status,
+/// headers and URL kept.
+fn with_body(
+    response: reqwest::Response,
+    body: impl FnOnce(reqwest::Body) -> reqwest::Body,
+) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt as _;
+    let url = response.url().clone();
+    let (mut parts, inner) = http::Response::<reqwest::Body>::from(response).into_parts();
+    // reqwest keeps a response's URL in its extensions, and errors reading
+    // the body name it.
+    let (marker, ()) = http::Response::builder()
+        .url(url)
+        .body(())
+        .expect("an empty response with a URL")
+        .into_parts();
+    parts.extensions.extend(marker.extensions);
+    reqwest::Response::from(http::Response::from_parts(parts, body(inner)))
+}
+
+/// Reads a body to its end, at most `limit` bytes (the rest is not read).
+async fn read_cut(response: &mut reqwest::Response, limit: usize) -> reqwest::Result<Bytes> {
+    // A small answer usually arrives as one chunk: that one is kept as it
+    // is (no copy); only a second chunk starts a buffer.
+    let mut whole: Option<Bytes> = None;
+    let mut body = bytes::BytesMut::new();
+    let mut len = 0;
+    while len < limit {
+        let Some(chunk) = response.chunk().await? else {
+            break;
+        };
+        let take = chunk.len().min(limit - len);
+        if len == 0 && take == chunk.len() {
+            whole = Some(chunk);
+        } else {
+            if let Some(first) = whole.take() {
+                body.extend_from_slice(&first);
+            }
+            body.extend_from_slice(&chunk[..take]);
+        }
+        len += take;
+    }
+    Ok(whole.unwrap_or_else(|| body.freeze()))
+}
+
+/// A success answer larger than the cap: the error of its body (reqwest
+/// passes it on as the source of its error).
+#[derive(Debug)]
+pub(crate) struct TooLarge {
+    pub(crate) status: u16,
+    pub(crate) limit: usize,
+}
+
+impl std::fmt::Display for TooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the answer (HTTP {}) is larger than {} bytes",
+            self.status, self.limit
+        )
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// The body of a success answer: at most `limit` bytes, read within the
+/// call's span, holding the call's permit until it ends.
+struct Capped {
+    inner: reqwest::Body,
+    permit: Option<OwnedSemaphorePermit>,
+    span: tracing::Span,
+    status: u16,
+    limit: usize,
+    read: usize,
+    /// Announced larger than the cap: fails before reading.
+    too_large: bool,
+    done: bool,
+}
+
+impl Capped {
+    /// Ends the body: the permit goes back.
+    fn finish(&mut self) {
+        self.done = true;
+        self.permit = None;
+    }
+
+    fn too_large(&mut self) -> Box<dyn std::error::Error + Send + Sync> {
+        self.finish();
+        tracing::debug!(limit = self.limit, "answer larger than the cap");
+        Box::new(TooLarge {
+            status: self.status,
+            limit: self.limit,
+        })
+    }
+}
+
+impl http_body::Body for Capped {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(None);
+        }
+        let _entered = this.span.clone().entered();
+        if this.too_large {
+            return Poll::Ready(Some(Err(this.too_large())));
+        }
+        match ready!(Pin::new(&mut this.inner).poll_frame(cx)) {
+            None => {
+                this.finish();
+                Poll::Ready(None)
+            }
+            Some(Err(e)) => {
+                this.finish();
+                tracing::debug!(kind = %crate::error::transport_kind(&e), "reading the answer failed");
+                Poll::Ready(Some(Err(e.into())))
+            }
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    this.read += data.len();
+                    if this.read > this.limit {
+                        return Poll::Ready(Some(Err(this.too_large())));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.done || (!self.too_large && self.inner.is_end_stream())
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        if self.too_large {
+            http_body::SizeHint::default()
+        } else {
+            http_body::Body::size_hint(&self.inner)
+        }
+    }
+}
+
+/// One call's data beside its future: which attempt it is (read by the
+/// span) and the status of its answer (set by `exec`).
+#[derive(Clone, Copy)]
+struct Scope {
+    attempt: u32,
+    status: Option<StatusCode>,
+}
+
+thread_local! {
+    /// The scope of the call being polled on this thread.
+    static SCOPE: Cell<Option<Scope>> = const { Cell::new(None) };
+}
+
+/// Runs `future` (a generated method's) as attempt `attempt` of a call:
+/// while it is polled, its scope is this thread's, so `exec` reads the
+/// attempt and records the answer's status there. Returns its output and
+/// that status (`None` when no answer came).
+pub(crate) async fn scope<F: Future>(attempt: u32, future: F) -> (F::Output, Option<StatusCode>) {
+    let mut future = std::pin::pin!(future);
+    let mut scope = Some(Scope {
+        attempt,
+        status: None,
+    });
+    let output = std::future::poll_fn(|cx: &mut Context<'_>| {
+        let outer = SCOPE.replace(scope);
+        let polled = future.as_mut().poll(cx);
+        scope = SCOPE.replace(outer);
+        polled
+    })
+    .await;
+    (output, scope.and_then(|s| s.status))
+}
+
+/// The attempt of the call in scope (1 outside one: a raw call).
+fn scope_attempt() -> u32 {
+    SCOPE.get().map_or(1, |s| s.attempt)
+}
+
+/// Records the status of the answer to the call in scope.
+fn scope_answered(status: StatusCode) {
+    if let Some(mut scope) = SCOPE.get() {
+        scope.status = Some(status);
+        SCOPE.set(Some(scope));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_scope_lends_its_attempt_and_keeps_the_status_set_within_it() {
+        assert_eq!(scope_attempt(), 1, "no scope: a raw call");
+        let (attempt, status) = scope(7, async {
+            tokio::task::yield_now().await;
+            scope_answered(StatusCode::CREATED);
+            scope_attempt()
+        })
+        .await;
+        assert_eq!((attempt, status), (7, Some(StatusCode::CREATED)));
+        assert_eq!(scope_attempt(), 1, "the scope is gone after the call");
+        let ((), status) = scope(2, async {}).await;
+        assert_eq!(status, None, "no answer, no status");
+    }
+
+    #[test]
+    fn the_span_names_the_id_of_a_path_that_has_one() {
+        let url = |p: &str| reqwest::Url::parse(&format!("http://127.0.0.1:9{p}")).unwrap();
+        assert_eq!(
+            session_id("bankid_se_auth_collect", &url("/v3/bankid-se/auth/s%201")),
+            "s 1"
+        );
+        assert_eq!(session_id("document_get", &url("/document/d-1")), "d-1");
+        assert_eq!(session_id("bankid_se_auth_start", &url("/v3/bankid-se/auth")), "");
+    }
+}
