@@ -187,7 +187,6 @@ fn answer_schema(op: &openapiv3::Operation) -> Option<String> {
         })
 }
 
-
 /// The provider segment of a path: `bankid-se` of `/v3/bankid-se/auth`.
 pub fn segment(path: &str) -> Option<&str> {
     path.strip_prefix("/v3/").and_then(|p| p.split('/').next())

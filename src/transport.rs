@@ -67,7 +67,9 @@ impl Asked<'_> {
     /// naming the request).
     fn url(&self) -> Option<reqwest::Url> {
         let path = match self.id {
-            Some(id) => (self.operation.path())
+            Some(id) => self
+                .operation
+                .path()
                 .replace("{id}", &progenitor_client::encode_path(id)),
             None => self.operation.path().to_string(),
         };
@@ -176,10 +178,9 @@ async fn answered<T>(
 ) -> Result<Answered<T>> {
     match result {
         Ok(value) => Ok(Answered::Value(value.status(), value.into_inner())),
-        Err(RawError::InvalidResponsePayload(body, _)) => Ok(Answered::Body(
-            status.unwrap_or(StatusCode::OK),
-            body,
-        )),
+        Err(RawError::InvalidResponsePayload(body, _)) => {
+            Ok(Answered::Body(status.unwrap_or(StatusCode::OK), body))
+        }
         Err(RawError::UnexpectedResponse(response)) => {
             let status = response.status();
             if status.is_success() {
@@ -218,17 +219,14 @@ fn map_error(e: RawError, asked: Option<&Asked<'_>>) -> Error {
         RawError::ErrorResponse(answer) => {
             let message = answer.message.as_deref().map(sanitize);
             let url = asked.and_then(Asked::url);
-            let request = asked.zip(url.as_ref()).map(|(a, url)| crate::decode::Asked {
-                method: a.operation.method(),
-                url,
-                target: a.target(),
-            });
-            from_message(
-                answer.status(),
-                answer.headers(),
-                message,
-                request.as_ref(),
-            )
+            let request = asked
+                .zip(url.as_ref())
+                .map(|(a, url)| crate::decode::Asked {
+                    method: a.operation.method(),
+                    url,
+                    target: a.target(),
+                });
+            from_message(answer.status(), answer.headers(), message, request.as_ref())
         }
         RawError::InvalidResponsePayload(bytes, err) => {
             // The generated client does not keep the status here.

@@ -47,9 +47,11 @@ pub fn repo(root: &Path) -> Result<Vec<String>, String> {
             root.join("build/transforms.rs").display()
         );
     }
-    let mut doc = crate::spec::load_file(&root.join("openapi.yaml"))?;
+    let doc = crate::spec::load_file(&root.join("openapi.yaml"))?;
     // The answers build.rs adds before generating are linted with the rest.
-    transforms::add_start_success(&mut doc);
+    let mut json = serde_json::to_value(&doc).map_err(|e| e.to_string())?;
+    transforms::add_start_success(&mut json);
+    let doc = serde_json::from_value(json).map_err(|e| e.to_string())?;
     let spec = crate::spec::validate(&doc)?;
     Ok(lint(&spec, &OURS))
 }
