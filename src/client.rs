@@ -259,8 +259,8 @@ impl ClientBuilder {
         self
     }
 
-    /// At most this many requests of this client (and its clones) are in
-    /// flight at once (default [`DEFAULT_MAX_IN_FLIGHT`], 64); further
+    /// At most this many requests of this client (and its clones, and of
+    /// [`Client::raw`]) are in flight at once (default [`DEFAULT_MAX_IN_FLIGHT`], 64); further
     /// requests queue in order until one ends, so a burst of starts or
     /// collects does not open thousands of sockets. The queueing time counts
     /// toward no timeout. 0 is refused at [`ClientBuilder::build`].
@@ -451,7 +451,8 @@ impl ClientBuilder {
         // gives, whose error bodies reach it as sent, and the one of this
         // layer's calls, which reads them as documented.
         let hooks = crate::raw::Hooks::new(self.max_in_flight, self.max_response_bytes);
-        let sending = crate::raw::Client::with_hooks(&base, http.clone(), hooks.documented_errors());
+        let sending =
+            crate::raw::Client::with_hooks(&base, http.clone(), hooks.documented_errors());
         let raw = crate::raw::Client::with_hooks(&base, http, hooks);
         Ok(Client {
             inner: Arc::new(Inner {

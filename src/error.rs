@@ -601,8 +601,11 @@ pub(crate) fn printable_url(url: &reqwest::Url) -> String {
 /// let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
 /// let url = format!("http://{}/", probe.local_addr().unwrap());
 /// drop(probe);
-/// let http = identisure::http_client_builder().build().unwrap();
-/// let e = http.get(&url).send().await.unwrap_err();
+/// let raw = identisure::raw::Client::new(url.trim_end_matches('/'));
+/// let e = match raw.bankid_se_auth_collect().id("s").send().await {
+///     Err(identisure::raw::Error::CommunicationError(e)) => e,
+///     other => panic!("{other:?}"),
+/// };
 /// let err = identisure::Error::from(e);
 /// assert!(matches!(err, identisure::Error::Transport { kind: identisure::TransportKind::Connect, .. }));
 /// assert!(err.to_string().contains(&url));

@@ -22,6 +22,12 @@ use progenitor_client::{ClientHooks, OperationInfo};
 pub use crate::hooks::Hooks;
 pub use generated::{ByteStream, ClientInfo, Error, ResponseValue, builder, types};
 
+/// The generated client under the name progenitor's `prelude` gives it
+/// (now [`Client`], which holds it).
+pub mod prelude {
+    pub use super::Client;
+}
+
 /// What progenitor generates from `openapi.yaml` (`OUT_DIR/codegen.rs`).
 mod generated {
     #![allow(missing_docs, clippy::all, unused_imports, dead_code)]

@@ -1,12 +1,12 @@
 //! Documents to sign with Norwegian BankID: the upload, whose request is
-//! built by hand (the generator does not support multipart bodies) and sent
-//! through the generated client's hooks, the download of the (signed) PDF
+//! built by hand (the generator does not support multipart bodies) in the
+//! hook module and sent through the generated client's hooks
+//! (`hooks::upload`), the download of the (signed) PDF
 //! and the delete, sent by their generated methods. The paths are
 //! `/document…` without `/v3`, as the provider's clients use them
 //! (decision `document-paths`).
 
 use futures_util::StreamExt as _;
-use progenitor_client::{ClientHooks as _, ClientInfo as _, OperationInfo};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -71,25 +71,9 @@ impl DocumentsApi<'_> {
             id: None,
             attempt: 1,
         };
-        // What a generated method would do, for a body it cannot make: the
-        // request, then the same hooks (bound, cap, span), then the answer.
-        let send = async move {
-            let url = format!("{}{}", raw.baseurl(), DOCUMENT_UPLOAD.path());
-            let mut request = (raw.client().post(url))
-                .header(reqwest::header::ACCEPT, "application/json")
-                .multipart(form)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: DOCUMENT_UPLOAD.id(),
-            };
-            raw.pre(&mut request, &info).await?;
-            let response = raw.exec(request, &info).await?;
-            if response.status().is_success() {
-                ResponseValue::<types::Document>::from_response(response).await
-            } else {
-                Err(crate::raw::Error::UnexpectedResponse(response))
-            }
-        };
+        // The one request no generated method sends (multipart): built by
+        // hand in the hook module and sent through the same hooks.
+        let send = crate::hooks::upload(raw, form);
         call(asked, send)
             .await?
             .into_value(|document| document, crate::decode::decode_body)
