@@ -45,16 +45,26 @@ mod generated {
 pub struct Client(generated::Client);
 
 impl Client {
-    /// A client of its own: progenitor's `reqwest::Client` (15-second
-    /// timeouts, no credentials), [`crate::DEFAULT_MAX_IN_FLIGHT`] requests
-    /// in flight, answers of at most [`crate::DEFAULT_MAX_RESPONSE_BYTES`].
+    /// A client of its own: a `reqwest::Client` of
+    /// [`crate::http_client_builder`] (rustls with `ring`, our user agent)
+    /// with progenitor's 15-second timeouts and no credentials,
+    /// [`crate::DEFAULT_MAX_IN_FLIGHT`] requests in flight, answers of at
+    /// most [`crate::DEFAULT_MAX_RESPONSE_BYTES`]. (Progenitor's own `new`
+    /// builds a `reqwest::Client` without a TLS crypto provider, which
+    /// panics.)
     ///
     /// ```
     /// let raw = identisure::raw::Client::new("http://127.0.0.1:1");
     /// # let _ = raw;
     /// ```
     pub fn new(baseurl: &str) -> Self {
-        Client(generated::Client::new(baseurl, Hooks::default()))
+        let timeout = std::time::Duration::from_secs(15);
+        let http = crate::http_client_builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .build()
+            .expect("a reqwest client of fixed settings builds");
+        Self::new_with_client(baseurl, http)
     }
 
     /// A client sending with `client` (e.g. built from
