@@ -5,7 +5,6 @@
 //! set `IDENTISURE_BROWSER_TEST=required` (as `.ci/browser.sh` does) to make
 //! a missing browser a failure instead. `IDENTISURE_SCREENSHOTS=<dir>` saves
 //! a PNG of every screen there (never inside the repository).
-#![cfg(feature = "web")]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,8 +12,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use identisure::messages::Lang;
-use identisure::web_login::{Options, TestChoice};
 use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure_web::{Options, TestChoice};
 use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -215,7 +214,7 @@ async fn serve() -> (String, RunningSimulator) {
         prefill_personal_number: Some("198704122384".into()),
         ..Options::default()
     };
-    let router = identisure::web_login::router(client, options);
+    let router = identisure_web::router(client, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
