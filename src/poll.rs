@@ -717,8 +717,10 @@ mod tests {
         url: String,
         /// Per session id: the arrival of each collect, and whether it was
         /// answered 429.
-        arrivals: Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<(Instant, bool)>>>>,
+        arrivals: Arrivals,
     }
+
+    type Arrivals = Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<(Instant, bool)>>>>;
 
     type Delay = fn(usize) -> Duration;
 
@@ -726,10 +728,7 @@ mod tests {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let arrivals = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
-            String,
-            Vec<(Instant, bool)>,
-        >::new()));
+        let arrivals = Arrivals::default();
         let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let recorded = arrivals.clone();
         tokio::spawn(async move {
