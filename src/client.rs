@@ -434,7 +434,11 @@ impl ClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
 
+        // Collect pacing needs to know which requests went out on an
+        // established connection (src/poll.rs): the connector counts connects.
+        let connects = Arc::new(crate::transport::Connects::default());
         let http = crate::transport::http_client_builder()
+            .connector_layer(crate::transport::CountConnects(connects.clone()))
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
@@ -455,6 +459,9 @@ impl ClientBuilder {
                     base_url,
                     in_flight: tokio::sync::Semaphore::new(self.max_in_flight),
                     max_response_bytes: self.max_response_bytes,
+                    connects,
+                    rtt_floor_ns: std::sync::atomic::AtomicU64::new(u64::MAX),
+                    warm_samples: std::sync::atomic::AtomicU64::new(0),
                 },
                 raw,
                 base,

@@ -6,9 +6,14 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use crate::decode::{Asked, Target, decode_body, from_status, missing_field};
@@ -47,6 +52,103 @@ pub const USER_AGENT: &str = concat!("identisure-rs/", env!("CARGO_PKG_VERSION")
 pub(crate) struct Answer {
     pub status: StatusCode,
     pub body: bytes::Bytes,
+    /// When it went out and came back (the collect pacing of `src/poll.rs`).
+    pub timing: Timing,
+}
+
+/// When one request went out and when its answer came back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    /// Handed to the HTTP client, after the bound on requests in flight.
+    pub sent: Instant,
+    /// Its status line and headers arrived (the body may still follow).
+    pub answered: Instant,
+    /// The client opened no connection while it was in flight (and none was
+    /// being opened when it was sent): it went out on an established
+    /// connection, so its round trip holds no connect or TLS handshake.
+    pub warm: bool,
+}
+
+impl Timing {
+    /// From handing the request over to its headers arriving.
+    pub fn round_trip(&self) -> Duration {
+        self.answered.saturating_duration_since(self.sent)
+    }
+}
+
+/// How many connections the HTTP client began and finished opening (TCP
+/// connect and TLS handshake), counted by [`CountConnects`] around its
+/// connector.
+#[derive(Debug, Default)]
+pub(crate) struct Connects {
+    started: AtomicU64,
+    finished: AtomicU64,
+}
+
+impl Connects {
+    /// `(started, finished)` now; `finished` read first, so equal numbers
+    /// mean that no connect was under way at that moment.
+    fn snapshot(&self) -> (u64, u64) {
+        let finished = self.finished.load(Ordering::SeqCst);
+        (self.started.load(Ordering::SeqCst), finished)
+    }
+}
+
+/// A connector layer (`reqwest::ClientBuilder::connector_layer`) that
+/// counts the connections opened into a [`Connects`].
+#[derive(Debug, Clone)]
+pub(crate) struct CountConnects(pub Arc<Connects>);
+
+impl<S> tower_layer::Layer<S> for CountConnects {
+    type Service = Counted<S>;
+
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted {
+            inner,
+            connects: self.0.clone(),
+        }
+    }
+}
+
+/// The connector of [`CountConnects`].
+#[derive(Debug, Clone)]
+pub(crate) struct Counted<S> {
+    inner: S,
+    connects: Arc<Connects>,
+}
+
+/// Counts a connect finished when dropped: done, failed or abandoned.
+struct ConnectDone(Arc<Connects>);
+
+impl Drop for ConnectDone {
+    fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl<S, R> tower_service::Service<R> for Counted<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        self.connects.started.fetch_add(1, Ordering::SeqCst);
+        let done = ConnectDone(self.connects.clone());
+        let connecting = self.inner.call(request);
+        Box::pin(async move {
+            let connected = connecting.await;
+            drop(done);
+            connected
+        })
+    }
 }
 
 /// The body of a request.
@@ -78,9 +180,35 @@ pub(crate) struct Transport {
     pub(crate) base_url: Url,
     pub(crate) in_flight: tokio::sync::Semaphore,
     pub(crate) max_response_bytes: usize,
+    /// The connections `http` opened (its connector counts them).
+    pub(crate) connects: Arc<Connects>,
+    /// The fastest round trip of a warm request so far, in nanoseconds
+    /// (`u64::MAX`: none yet); see [`Transport::rtt_floor`].
+    pub(crate) rtt_floor_ns: AtomicU64,
+    /// How many warm requests `rtt_floor_ns` was taken over.
+    pub(crate) warm_samples: AtomicU64,
 }
 
+/// How many warm round trips [`Transport::rtt_floor`] needs before it
+/// answers: one request queued on its way (behind others, in the server's
+/// accept queue) is not the fastest way there; the fastest of four is
+/// unlikely to be late.
+const FLOOR_SAMPLES: u64 = 4;
+
 impl Transport {
+    /// The fastest round trip (request handed over → headers back) of a
+    /// request sent on an established connection so far; `None` before
+    /// [`FLOOR_SAMPLES`] such requests.
+    pub(crate) fn rtt_floor(&self) -> Option<Duration> {
+        if self.warm_samples.load(Ordering::Relaxed) < FLOOR_SAMPLES {
+            return None;
+        }
+        match self.rtt_floor_ns.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            ns => Some(Duration::from_nanos(ns)),
+        }
+    }
+
     /// Sends one request, exactly once, and reads the whole answer. Non-2xx
     /// answers become their typed error here.
     ///
@@ -133,7 +261,22 @@ impl Transport {
             // The client-wide bound on requests in flight (never closed).
             let _permit = this.in_flight.acquire().await.ok();
             tracing::debug!("sending request");
-            let response = match request.send().await {
+            let sent = Instant::now();
+            let (started, finished) = this.connects.snapshot();
+            let sending = request.send().await;
+            let answered = Instant::now();
+            let warm = started == finished && this.connects.snapshot().0 == started;
+            let timing = Timing {
+                sent,
+                answered,
+                warm,
+            };
+            if warm {
+                let ns = u64::try_from(timing.round_trip().as_nanos()).unwrap_or(u64::MAX - 1);
+                this.rtt_floor_ns.fetch_min(ns, Ordering::Relaxed);
+                this.warm_samples.fetch_add(1, Ordering::Relaxed);
+            }
+            let response = match sending {
                 Ok(r) => r,
                 Err(e) => {
                     // reqwest's error names the URL it was sent to.
@@ -158,7 +301,11 @@ impl Transport {
             };
             tracing::debug!(status = status.as_u16(), "answer received");
             match failed {
-                None => Ok(Answer { status, body }),
+                None => Ok(Answer {
+                    status,
+                    body,
+                    timing,
+                }),
                 Some((headers, url)) => {
                     let target = match call.id {
                         None => Target::None,
