@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Browser test of the web login (identisure::web_login) in headless Chromium.
+# Browser test of the web login (the crate identisure-web) in headless Chromium.
 # Idempotent: installs Debian's chromium and chromium-driver when missing, then
-# runs tests/web_login_browser.rs with IDENTISURE_BROWSER_TEST=required, so a
+# runs web/tests/web_login_browser.rs with IDENTISURE_BROWSER_TEST=required, so a
 # missing browser fails instead of skipping. Bounded: 10 minutes for the
 # install, 15 for the test run (the test itself takes ~20 s once built; it
 # reuses the build of `cargo test --workspace --all-features`).
@@ -30,5 +30,5 @@ IDENTISURE_BROWSER_TEST=required \
 IDENTISURE_SCREENSHOTS="${IDENTISURE_SCREENSHOTS:-$shots_dir}" \
 CHROMIUM="$(command -v chromium)" \
 CHROMEDRIVER="$(command -v chromedriver)" \
-    timeout 900 cargo test --all-features --test web_login_browser -- --nocapture
+    timeout 900 cargo test -p identisure-web --all-features --test web_login_browser -- --nocapture
 echo "screenshots (outside the repository): ${IDENTISURE_SCREENSHOTS:-$shots_dir}"

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export RUSTDOCFLAGS="-D warnings"
-cargo doc --no-deps --workspace --exclude xtask --exclude conformance --all-features
+cargo doc --no-deps --workspace --exclude xtask --exclude conformance --exclude identisure-cli --all-features
 features=$(cargo metadata --no-deps --format-version 1 \
     | python3 -c 'import json,sys; m=json.load(sys.stdin); p=[p for p in m["packages"] if p["name"]=="identisure"][0]; print(" ".join(f for f in p["features"] if f != "default"))')
 for feature in "" $features; do

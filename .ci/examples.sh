@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 unset IDENTISURE_ACCOUNT_ID IDENTISURE_SECRET_KEY IDENTISURE_ENV IDENTISURE_BASE_URL
 
-cargo build --examples --all-features
+cargo build --workspace --examples --all-features
 for example in bankid_se; do
     out=$(timeout 300 cargo run --quiet --example "$example" --all-features)
     echo "$out"
@@ -20,7 +20,7 @@ done
 
 # The web login example refuses an address other machines can reach without
 # PUBLIC_URL (its login router would serve this machine only).
-if out=$(ADDR=0.0.0.0:0 timeout 60 cargo run --quiet --example axum_login --all-features 2>&1); then
+if out=$(ADDR=0.0.0.0:0 timeout 60 cargo run --quiet -p identisure-web --example axum_login 2>&1); then
     echo "examples.sh: axum_login started on 0.0.0.0 without PUBLIC_URL" >&2
     exit 1
 fi

@@ -517,3 +517,200 @@ impl DocumentsApi<'_> {
             .block_on(self.client.inner.documents().delete(id))
     }
 }
+
+/// Blocking [`crate::flow::FlowApi`]: any flow of the operation table by
+/// name, JSON in and out (a flow added to the spec is here without an edit).
+///
+/// ```
+/// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+/// let err = c.flow("bankid-se/sign").unwrap().start_json(serde_json::json!({})).unwrap_err();
+/// assert!(err.to_string().contains("`text` is required"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct FlowApi<'a> {
+    client: &'a Client,
+    flow: &'static crate::operations::Flow,
+}
+
+impl Client {
+    /// Blocking [`crate::Client::flow`]: the flow `name` (see
+    /// [`crate::flow::find`]).
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// assert!(c.flow("mitid/age-verification").is_ok());
+    /// assert!(c.flow("mitid/nothing").unwrap_err().to_string().contains("mitid/auth"));
+    /// ```
+    pub fn flow(&self, name: &str) -> Result<FlowApi<'_>> {
+        Ok(FlowApi {
+            client: self,
+            flow: crate::flow::find(name)?,
+        })
+    }
+}
+
+impl FlowApi<'_> {
+    /// The flow of the operation table.
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// assert_eq!(c.flow("ftn/auth").unwrap().flow().provider(), identisure::Provider::Ftn);
+    /// ```
+    pub fn flow(&self) -> &'static crate::operations::Flow {
+        self.flow
+    }
+
+    /// Blocking [`crate::flow::FlowApi::start_json`]: starts the flow with a
+    /// JSON body (one POST, never retried), checked as the typed request.
+    ///
+    /// ```no_run
+    /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+    /// let started = client.flow("bankid-no/auth")?.start_json(serde_json::json!({}))?;
+    /// println!("send the user to {}", started.pending().json()["url"]);
+    /// let state = started.session().wait(identisure::WaitOptions::default())?;
+    /// # let _ = state; Ok(()) }
+    /// ```
+    pub fn start_json(&self, body: serde_json::Value) -> Result<AnyStarted> {
+        let api = self.client.inner.flow(crate::flow::name(self.flow))?;
+        let started = self.client.rt.block_on(api.start_json(body))?;
+        Ok(AnyStarted {
+            pending: started.pending().clone(),
+            session: AnySession {
+                inner: started.session().clone(),
+                rt: self.client.rt.clone(),
+            },
+        })
+    }
+
+    /// Blocking [`crate::flow::FlowApi::session`]: a session of this flow by id.
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// assert_eq!(c.flow("ftn/auth").unwrap().session("x").unwrap().id(), "x");
+    /// assert!(c.flow("ftn/auth").unwrap().session("").is_err());
+    /// ```
+    pub fn session(&self, id: &str) -> Result<AnySession> {
+        let api = self.client.inner.flow(crate::flow::name(self.flow))?;
+        Ok(AnySession {
+            inner: api.session(id)?,
+            rt: self.client.rt.clone(),
+        })
+    }
+}
+
+/// Blocking [`crate::flow::AnySession`]: a session of any flow.
+///
+/// ```no_run
+/// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+/// let session = client.flow("bankid-se/auth")?.session("a-stored-id")?;
+/// println!("{:?}", session.collect()?.status());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct AnySession {
+    inner: crate::flow::AnySession,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+impl fmt::Debug for AnySession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("blocking::AnySession")
+            .field(&self.inner)
+            .finish()
+    }
+}
+
+impl AnySession {
+    /// The session id.
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// assert_eq!(c.flow("vipps/auth").unwrap().session("x").unwrap().id(), "x");
+    /// ```
+    pub fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    /// The flow it belongs to.
+    ///
+    /// ```
+    /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+    /// let s = c.flow("vipps/auth").unwrap().session("x").unwrap();
+    /// assert_eq!(s.flow().provider(), identisure::Provider::Vipps);
+    /// ```
+    pub fn flow(&self) -> &'static crate::operations::Flow {
+        self.inner.flow()
+    }
+
+    /// The current state, once.
+    ///
+    /// ```no_run
+    /// # fn run(s: identisure::blocking::AnySession) -> identisure::Result<()> {
+    /// println!("{:?}", s.collect()?.status());
+    /// # Ok(()) }
+    /// ```
+    pub fn collect(&self) -> Result<crate::flow::AnyState> {
+        self.rt.block_on(self.inner.collect())
+    }
+
+    /// Waits for the final state.
+    ///
+    /// ```no_run
+    /// # fn run(s: identisure::blocking::AnySession) -> identisure::Result<()> {
+    /// let state = s.wait(identisure::WaitOptions::default())?;
+    /// assert!(state.is_final());
+    /// # Ok(()) }
+    /// ```
+    pub fn wait(&self, options: WaitOptions) -> Result<crate::flow::AnyState> {
+        self.rt.block_on(self.inner.wait(options))
+    }
+
+    /// Cancels the session.
+    ///
+    /// ```no_run
+    /// # fn run(s: identisure::blocking::AnySession) -> identisure::Result<()> {
+    /// s.cancel()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cancel(&self) -> Result<()> {
+        self.rt.block_on(self.inner.cancel())
+    }
+}
+
+/// Blocking [`crate::flow::AnyStarted`]: the start's answer and the session.
+///
+/// ```no_run
+/// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+/// let started = client.flow("freja/auth")?.start_json(serde_json::json!({}))?;
+/// println!("{}", started.pending().json());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct AnyStarted {
+    pending: crate::flow::AnyState,
+    session: AnySession,
+}
+
+impl AnyStarted {
+    /// The start's PENDING answer.
+    ///
+    /// ```no_run
+    /// # fn run(started: identisure::blocking::AnyStarted) {
+    /// println!("{}", started.pending().json());
+    /// # }
+    /// ```
+    pub fn pending(&self) -> &crate::flow::AnyState {
+        &self.pending
+    }
+
+    /// The session, to follow it.
+    ///
+    /// ```no_run
+    /// # fn run(started: identisure::blocking::AnyStarted) -> identisure::Result<()> {
+    /// let state = started.session().wait(identisure::WaitOptions::default())?;
+    /// # let _ = state; Ok(()) }
+    /// ```
+    pub fn session(&self) -> &AnySession {
+        &self.session
+    }
+}

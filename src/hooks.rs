@@ -10,6 +10,10 @@
 //! - the client's bound on requests in flight: a permit is taken before the
 //!   request leaves and held until its answer's body has been read to the
 //!   end (or dropped): it lives in the body;
+//! - when the request went out (after the permit) and its answer's headers
+//!   came back, and whether the client opened a connection meanwhile
+//!   ([`Timing`], its connector counted by [`CountConnects`]): the collect
+//!   pacing of `src/poll.rs` counts the next collect from it;
 //! - the cap on a success answer's body: an answer announcing or sending
 //!   more fails as soon as the cap is passed, without reading the rest, with
 //!   [`TooLarge`] as the error of the body, which reqwest keeps as the
@@ -22,19 +26,22 @@
 //!   HTML 429 keeps its `Retry-After`.
 //!
 //! What a generated method cannot carry for one call, which attempt it is
-//! (for the span) and the status it got (for an answer that does not
-//! decode), travels beside its future: [`scope`].
+//! (for the span), the status it got (for an answer that does not decode)
+//! and its [`Timing`], travels beside its future: [`scope`].
 
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_LENGTH, HeaderValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tracing::Instrument as _;
 
 /// What the hooks of one generated client work with (its inner value):
@@ -50,7 +57,27 @@ pub struct Hooks {
     in_flight: Arc<Semaphore>,
     max_response_bytes: usize,
     error_bodies: ErrorBodies,
+    /// What the collect pacing of `src/poll.rs` learns from every request.
+    pacing: Arc<Pacing>,
 }
+
+/// The connections the HTTP client opened (its connector counts them, see
+/// [`CountConnects`]) and the fastest warm round trip so far.
+#[derive(Debug)]
+struct Pacing {
+    connects: Arc<Connects>,
+    /// The fastest round trip of a warm request so far, in nanoseconds
+    /// (`u64::MAX`: none yet); see [`Hooks::rtt_floor`].
+    rtt_floor_ns: AtomicU64,
+    /// How many warm requests `rtt_floor_ns` was taken over.
+    warm_samples: AtomicU64,
+}
+
+/// How many warm round trips [`Hooks::rtt_floor`] needs before it
+/// answers: one request queued on its way (behind others, in the server's
+/// accept queue) is not the fastest way there; the fastest of four is
+/// unlikely to be late.
+const FLOOR_SAMPLES: u64 = 4;
 
 /// How an error answer's body reaches the generated method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +96,7 @@ impl Default for Hooks {
         Hooks::new(
             crate::DEFAULT_MAX_IN_FLIGHT,
             crate::DEFAULT_MAX_RESPONSE_BYTES,
+            Arc::default(),
         )
     }
 }
@@ -76,12 +104,38 @@ impl Default for Hooks {
 impl Hooks {
     /// At most `max_in_flight` requests at once (further ones wait their
     /// turn, in order), answers of at most `max_response_bytes`; error
-    /// bodies as sent.
-    pub(crate) fn new(max_in_flight: usize, max_response_bytes: usize) -> Self {
+    /// bodies as sent. `connects` is what the HTTP client's connector
+    /// counts ([`CountConnects`]); a client without that layer never
+    /// counts one, and all its requests look warm (only the layer's
+    /// pacing reads them, and its client has the layer).
+    pub(crate) fn new(
+        max_in_flight: usize,
+        max_response_bytes: usize,
+        connects: Arc<Connects>,
+    ) -> Self {
         Hooks {
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
             max_response_bytes,
             error_bodies: ErrorBodies::AsSent,
+            pacing: Arc::new(Pacing {
+                connects,
+                rtt_floor_ns: AtomicU64::new(u64::MAX),
+                warm_samples: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The fastest round trip (request handed over → headers back) of a
+    /// request sent on an established connection so far; `None` before
+    /// [`FLOOR_SAMPLES`] such requests.
+    pub(crate) fn rtt_floor(&self) -> Option<Duration> {
+        let pacing = &self.pacing;
+        if pacing.warm_samples.load(Ordering::Relaxed) < FLOOR_SAMPLES {
+            return None;
+        }
+        match pacing.rtt_floor_ns.load(Ordering::Relaxed) {
+            u64::MAX => None,
+            ns => Some(Duration::from_nanos(ns)),
         }
     }
 
@@ -123,13 +177,31 @@ impl Hooks {
         // into the answer's body.
         let permit = self.in_flight.clone().acquire_owned().await.ok();
         tracing::debug!("sending request");
-        let mut response = http.execute(request).await.inspect_err(|e| {
+        // When it went out and came back, on a warm connection or not (the
+        // collect pacing, `src/poll.rs`).
+        let connects = &self.pacing.connects;
+        let sent = Instant::now();
+        let (started, finished) = connects.snapshot();
+        let sending = http.execute(request).await;
+        let answered = Instant::now();
+        let warm = started == finished && connects.snapshot().0 == started;
+        let timing = Timing {
+            sent,
+            answered,
+            warm,
+        };
+        if warm {
+            let ns = u64::try_from(timing.round_trip().as_nanos()).unwrap_or(u64::MAX - 1);
+            self.pacing.rtt_floor_ns.fetch_min(ns, Ordering::Relaxed);
+            self.pacing.warm_samples.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut response = sending.inspect_err(|e| {
             // Its kind only: reqwest's text names the URL.
             tracing::debug!(kind = %crate::error::transport_kind(e), "request failed");
         })?;
         let status = response.status();
         span.record("status", status.as_u16());
-        scope_answered(status);
+        scope_answered(status, timing);
         tracing::debug!(status = status.as_u16(), "answer received");
         let limit = self.max_response_bytes;
         if status.is_success() {
@@ -382,11 +454,12 @@ impl http_body::Body for Capped {
 }
 
 /// One call's data beside its future: which attempt it is (read by the
-/// span) and the status of its answer (set by `exec`).
+/// span), the status of its answer and when it went out and came back
+/// (set by `exec`).
 #[derive(Clone, Copy)]
 struct Scope {
     attempt: u32,
-    status: Option<StatusCode>,
+    answer: Option<(StatusCode, Timing)>,
 }
 
 thread_local! {
@@ -396,13 +469,16 @@ thread_local! {
 
 /// Runs `future` (a generated method's) as attempt `attempt` of a call:
 /// while it is polled, its scope is this thread's, so `exec` reads the
-/// attempt and records the answer's status there. Returns its output and
-/// that status (`None` when no answer came).
-pub(crate) async fn scope<F: Future>(attempt: u32, future: F) -> (F::Output, Option<StatusCode>) {
+/// attempt and records the answer's status and timing there. Returns its
+/// output and those (`None` when no answer came).
+pub(crate) async fn scope<F: Future>(
+    attempt: u32,
+    future: F,
+) -> (F::Output, Option<(StatusCode, Timing)>) {
     let mut future = std::pin::pin!(future);
     let mut scope = Some(Scope {
         attempt,
-        status: None,
+        answer: None,
     });
     let output = std::future::poll_fn(|cx: &mut Context<'_>| {
         let outer = SCOPE.replace(scope);
@@ -411,7 +487,7 @@ pub(crate) async fn scope<F: Future>(attempt: u32, future: F) -> (F::Output, Opt
         polled
     })
     .await;
-    (output, scope.and_then(|s| s.status))
+    (output, scope.and_then(|s| s.answer))
 }
 
 /// The attempt of the call in scope (1 outside one: a raw call).
@@ -419,11 +495,106 @@ fn scope_attempt() -> u32 {
     SCOPE.get().map_or(1, |s| s.attempt)
 }
 
-/// Records the status of the answer to the call in scope.
-fn scope_answered(status: StatusCode) {
+/// Records the status and timing of the answer to the call in scope.
+fn scope_answered(status: StatusCode, timing: Timing) {
     if let Some(mut scope) = SCOPE.get() {
-        scope.status = Some(status);
+        scope.answer = Some((status, timing));
         SCOPE.set(Some(scope));
+    }
+}
+
+/// When one request went out and when its answer came back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    /// Handed to the HTTP client, after the bound on requests in flight.
+    pub(crate) sent: Instant,
+    /// Its status line and headers arrived (the body may still follow).
+    pub(crate) answered: Instant,
+    /// The client opened no connection while it was in flight (and none was
+    /// being opened when it was sent): it went out on an established
+    /// connection, so its round trip holds no connect or TLS handshake.
+    pub(crate) warm: bool,
+}
+
+impl Timing {
+    /// From handing the request over to its headers arriving.
+    pub(crate) fn round_trip(&self) -> Duration {
+        self.answered.saturating_duration_since(self.sent)
+    }
+}
+
+/// How many connections the HTTP client began and finished opening (TCP
+/// connect and TLS handshake), counted by [`CountConnects`] around its
+/// connector.
+#[derive(Debug, Default)]
+pub(crate) struct Connects {
+    started: AtomicU64,
+    finished: AtomicU64,
+}
+
+impl Connects {
+    /// `(started, finished)` now; `finished` read first, so equal numbers
+    /// mean that no connect was under way at that moment.
+    fn snapshot(&self) -> (u64, u64) {
+        let finished = self.finished.load(Ordering::SeqCst);
+        (self.started.load(Ordering::SeqCst), finished)
+    }
+}
+
+/// A connector layer (`reqwest::ClientBuilder::connector_layer`) that
+/// counts the connections opened into a [`Connects`].
+#[derive(Debug, Clone)]
+pub(crate) struct CountConnects(pub(crate) Arc<Connects>);
+
+impl<S> tower_layer::Layer<S> for CountConnects {
+    type Service = Counted<S>;
+
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted {
+            inner,
+            connects: self.0.clone(),
+        }
+    }
+}
+
+/// The connector of [`CountConnects`].
+#[derive(Debug, Clone)]
+pub(crate) struct Counted<S> {
+    inner: S,
+    connects: Arc<Connects>,
+}
+
+/// Counts a connect finished when dropped: done, failed or abandoned.
+struct ConnectDone(Arc<Connects>);
+
+impl Drop for ConnectDone {
+    fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl<S, R> tower_service::Service<R> for Counted<S>
+where
+    S: tower_service::Service<R>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> Self::Future {
+        self.connects.started.fetch_add(1, Ordering::SeqCst);
+        let done = ConnectDone(self.connects.clone());
+        let connecting = self.inner.call(request);
+        Box::pin(async move {
+            let connected = connecting.await;
+            drop(done);
+            connected
+        })
     }
 }
 
@@ -434,16 +605,23 @@ mod tests {
     #[tokio::test]
     async fn a_scope_lends_its_attempt_and_keeps_the_status_set_within_it() {
         assert_eq!(scope_attempt(), 1, "no scope: a raw call");
-        let (attempt, status) = scope(7, async {
+        let now = Instant::now();
+        let timing = Timing {
+            sent: now,
+            answered: now,
+            warm: true,
+        };
+        let (attempt, answer) = scope(7, async {
             tokio::task::yield_now().await;
-            scope_answered(StatusCode::CREATED);
+            scope_answered(StatusCode::CREATED, timing);
             scope_attempt()
         })
         .await;
-        assert_eq!((attempt, status), (7, Some(StatusCode::CREATED)));
+        assert_eq!(attempt, 7);
+        assert_eq!(answer.map(|(status, _)| status), Some(StatusCode::CREATED));
         assert_eq!(scope_attempt(), 1, "the scope is gone after the call");
-        let ((), status) = scope(2, async {}).await;
-        assert_eq!(status, None, "no answer, no status");
+        let ((), answer) = scope(2, async {}).await;
+        assert!(answer.is_none(), "no answer, no status");
     }
 
     #[test]

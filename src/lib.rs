@@ -19,7 +19,7 @@
 //! ```
 //!
 //! The README (on crates.io and in the repository) has the recipes: a QR
-//! login on a page of your own ([`login`]), signing by personal number, age
+//! login on a page of your own (the crate `identisure-web`), signing by personal number, age
 //! checks, verified callbacks in axum, resuming a session by id, testing
 //! against the simulator (the crate `identisure-simulator`), and which
 //! features to enable.
@@ -80,11 +80,6 @@
 //! or errors ([`PersonalNumber`], [`QrStartSecret`], [`SecretKey`]).
 //!
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// Links to items of other features resolve on docs.rs (built with all of them).
-#![cfg_attr(
-    not(feature = "web"),
-    doc = "[`login`]: https://docs.rs/identisure/latest/identisure/login/index.html"
-)]
 // Missing docs on a public item fail the build (generated code in `raw`
 // allows them there).
 #![deny(missing_docs)]
@@ -138,16 +133,12 @@ mod poll;
 pub mod providers;
 mod session;
 
-// 6. Built on all of it: the blocking client, the web login.
+// 6. Built on all of it: the blocking client. (The web login is the crate
+//    identisure-web, the simulator identisure-simulator, the command
+//    identisure-cli: each uses only the public API.)
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
-#[cfg(feature = "web")]
-#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
-pub mod login;
-#[cfg(feature = "web")]
-#[cfg_attr(docsrs, doc(cfg(feature = "web")))]
-pub mod web_login;
 
 pub use client::{
     Client, ClientBuilder, CollectLimit, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_RESPONSE_BYTES,
@@ -166,8 +157,8 @@ pub use state::{
 pub use transport::{USER_AGENT, http_client_builder};
 pub use wire::CallInitiator;
 
-/// The README's code, compiled and run as doc-tests (they need the features
-/// the recipes use).
-#[cfg(all(doctest, feature = "web"))]
+/// The README's code, compiled and run as doc-tests (the recipes use the
+/// dev-dependencies identisure-web and identisure-simulator).
+#[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;

@@ -84,6 +84,11 @@ impl Client {
     pub(crate) fn with_hooks(baseurl: &str, client: reqwest::Client, hooks: Hooks) -> Self {
         Client(generated::Client::new_with_client(baseurl, client, hooks))
     }
+
+    /// Its hooks' state (the bound, the cap, what pacing learned).
+    pub(crate) fn hooks(&self) -> &Hooks {
+        &self.0.inner
+    }
 }
 
 impl std::ops::Deref for Client {

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 
 use crate::decode::{Target, from_message, from_status};
 use crate::error::{Error, Result};
-use crate::hooks::TooLarge;
+use crate::hooks::{Timing, TooLarge};
 use crate::operations::Operation;
 use crate::raw::ResponseValue;
 use crate::sensitive::{excerpt, sanitize};
@@ -86,21 +86,31 @@ impl Asked<'_> {
     }
 }
 
-/// The success answer of a call.
-pub enum Answered<T> {
+/// The success answer of a call: its status, when it went out and came
+/// back (the collect pacing of `src/poll.rs`), and its value or body.
+pub struct Answered<T> {
+    status: StatusCode,
+    timing: Option<Timing>,
+    decoded: Decoded<T>,
+}
+
+enum Decoded<T> {
     /// Decoded by the generated method.
-    Value(StatusCode, T),
+    Value(T),
     /// Not decoded by it: its body did not fit the generated type, or its
     /// (2xx) status is not one the spec lists. The body as received (capped).
-    Body(StatusCode, Bytes),
+    Body(Bytes),
 }
 
 impl<T> Answered<T> {
     /// The status of the answer.
     pub(crate) fn status(&self) -> StatusCode {
-        match self {
-            Answered::Value(status, _) | Answered::Body(status, _) => *status,
-        }
+        self.status
+    }
+
+    /// When it was sent and answered, as the hooks saw it.
+    pub(crate) fn timing(&self) -> Option<Timing> {
+        self.timing
     }
 
     /// The value: the generated method's, through `typed`, or the kept body
@@ -111,9 +121,9 @@ impl<T> Answered<T> {
         typed: impl FnOnce(T) -> U,
         decode: impl FnOnce(StatusCode, &[u8]) -> Result<U>,
     ) -> Result<U> {
-        match self {
-            Answered::Value(_, value) => Ok(typed(value)),
-            Answered::Body(status, body) => decode(status, &body),
+        match self.decoded {
+            Decoded::Value(value) => Ok(typed(value)),
+            Decoded::Body(body) => decode(self.status, &body),
         }
     }
 }
@@ -132,8 +142,8 @@ pub(crate) fn call<'a, T: Send + 'a>(
     send: impl Future<Output = std::result::Result<ResponseValue<T>, RawError>> + Send + 'a,
 ) -> Call<'a, T> {
     Box::pin(async move {
-        let (result, status) = crate::hooks::scope(asked.attempt, send).await;
-        answered(result, status, &asked).await
+        let (result, answer) = crate::hooks::scope(asked.attempt, send).await;
+        answered(result, answer, &asked).await
     })
 }
 
@@ -173,14 +183,21 @@ include!(concat!(env!("OUT_DIR"), "/calls.rs"));
 /// did not decode (kept for decoding again), or the error.
 async fn answered<T>(
     result: std::result::Result<ResponseValue<T>, RawError>,
-    status: Option<StatusCode>,
+    answer: Option<(StatusCode, Timing)>,
     asked: &Asked<'_>,
 ) -> Result<Answered<T>> {
+    let timing = answer.map(|(_, timing)| timing);
     match result {
-        Ok(value) => Ok(Answered::Value(value.status(), value.into_inner())),
-        Err(RawError::InvalidResponsePayload(body, _)) => {
-            Ok(Answered::Body(status.unwrap_or(StatusCode::OK), body))
-        }
+        Ok(value) => Ok(Answered {
+            status: value.status(),
+            timing,
+            decoded: Decoded::Value(value.into_inner()),
+        }),
+        Err(RawError::InvalidResponsePayload(body, _)) => Ok(Answered {
+            status: answer.map_or(StatusCode::OK, |(status, _)| status),
+            timing,
+            decoded: Decoded::Body(body),
+        }),
         Err(RawError::UnexpectedResponse(response)) => {
             let status = response.status();
             if status.is_success() {
@@ -189,7 +206,11 @@ async fn answered<T>(
                     .bytes()
                     .await
                     .map_err(|e| body_error(e, Some(asked)))?;
-                return Ok(Answered::Body(status, body));
+                return Ok(Answered {
+                    status,
+                    timing,
+                    decoded: Decoded::Body(body),
+                });
             }
             // The hooks read it already (cut at the cap).
             let (headers, url) = (response.headers().clone(), response.url().clone());

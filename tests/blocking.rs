@@ -61,3 +61,54 @@ fn blocking_start_wait_and_updates_work_without_a_caller_runtime() {
     assert!(!format!("{client:?}").contains("test-secret"));
     server_rt.block_on(server.verify());
 }
+
+/// Any flow of the table by name, blocking: the same start and collects as
+/// the typed call, JSON in and out.
+#[test]
+fn blocking_flow_by_name_starts_waits_and_attaches() {
+    let server_rt = tokio::runtime::Runtime::new().unwrap();
+    let collects = Script::new(vec![json(
+        200,
+        serde_json::json!({"id": "f1", "status": "COMPLETED", "name": "F"}),
+    )]);
+    let server = server_rt.block_on(async {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v3/ftn/auth"))
+            .respond_with(json(
+                201,
+                serde_json::json!({"id": "f1", "status": "PENDING", "url": "https://ftn.example"}),
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v3/ftn/auth/f1"))
+            .respond_with(collects.clone())
+            .mount(&server)
+            .await;
+        server
+    });
+    let client = identisure::blocking::Client::new(support::client(&server.uri())).unwrap();
+    let flow = client.flow("ftn/auth").unwrap();
+    let started = flow.start_json(serde_json::json!({})).unwrap();
+    assert_eq!(started.pending().json()["url"], "https://ftn.example");
+    assert_eq!(started.session().id(), "f1");
+    let state = started.session().wait(WaitOptions::default()).unwrap();
+    assert_eq!(state.status(), identisure::flow::Status::Completed);
+    assert_eq!(state.json()["name"], "F");
+
+    let attached = flow.session("f1").unwrap();
+    assert!(attached.collect().unwrap().is_final());
+    // A body the typed request refuses is refused here too, nothing sent
+    // (the start mock expects exactly one POST).
+    let err = client
+        .flow("ftn/auth")
+        .unwrap()
+        .start_json(serde_json::json!({"refId": 17}))
+        .unwrap_err();
+    assert!(
+        matches!(err, identisure::Error::InvalidRequest { .. }),
+        "{err}"
+    );
+}

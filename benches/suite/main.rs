@@ -16,6 +16,7 @@
 
 mod detect;
 mod overhead;
+mod phase;
 mod qr;
 mod scale;
 mod simulator_throughput;
@@ -37,6 +38,7 @@ const MEASUREMENTS: &[(&str, Measurement)] = &[
         Box::pin(simulator_throughput::run(ctx))
     }),
     ("completion_detect", |ctx| Box::pin(detect::run(ctx))),
+    ("phase", |ctx| Box::pin(phase::run(ctx))),
     ("concurrent_sessions", |ctx| Box::pin(scale::run(ctx))),
 ];
 

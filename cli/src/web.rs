@@ -1,4 +1,4 @@
-//! `identisure demo --web`: the web login page (identisure::web_login) on a
+//! `identisure demo --web`: the web login page (identisure_web) on a
 //! local address. Logins go where the connection options say, like every
 //! command that connects: by default the simulator inside the process (demo
 //! account), with its test identities on the page.
@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use identisure::web_login::{Options, TestChoice};
+use identisure_web::{Options, TestChoice};
 
 use crate::connect::{self, Api};
 
@@ -119,7 +119,7 @@ async fn serve(args: WebArgs) -> ExitCode {
         public_url,
         ..options
     };
-    let app = identisure::web_login::router(conn.client.clone(), options);
+    let app = identisure_web::router(conn.client.clone(), options);
     let result = identisure::serve::serve(listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -4,7 +4,7 @@
 
 use super::flows::{Family, Provider};
 use super::store::{Session, State};
-use html_escape::encode_safe as esc;
+use html_escape::encode_quoted_attribute as esc;
 
 fn page(title: &str, body: &str) -> String {
     format!(

@@ -4,14 +4,14 @@
 use super::Reading;
 use super::decode;
 use super::error::ApiError;
-use super::people::Country;
+use identisure::national_id::Country;
 
 pub(crate) use identisure::Provider;
 use identisure::operations::{Flow, Operation};
 
 /// The country of a provider's default person (the provider table's).
 pub(crate) fn default_country(provider: Provider) -> Country {
-    provider.country().into()
+    provider.country()
 }
 
 /// The collect/cancel family of a session: `/v3/<provider>/<family>/{id}`.
@@ -197,7 +197,9 @@ fn freja_person(p: &mut StartParams, reading: Reading, body: &Map) -> Result<(),
             return Err(ApiError::field("country", format!("is required {why}")));
         }
     }
-    let nordic = country.as_deref().map(Country::from_wire);
+    let nordic = country
+        .as_deref()
+        .map(identisure::providers::freja::country::parse);
     if nordic.is_some_and(|c| c.is_none()) {
         if reading == Reading::Document {
             return Err(ApiError::field(
@@ -215,7 +217,7 @@ fn freja_person(p: &mut StartParams, reading: Reading, body: &Map) -> Result<(),
     if let Some(pn) = text(body, "ssn") {
         p.ssn = Some(pn);
         // Without a country, a Swedish number is the likeliest.
-        p.ssn_country = nordic.unwrap_or(Some(Country::Sweden));
+        p.ssn_country = nordic.unwrap_or(Some(Country::Se));
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The built-in test persons a session completes as.
 
 use super::clock::Date;
+use identisure::national_id::Country;
 
 /// A built-in test person of the simulator: whom a session completes as.
 ///
@@ -27,59 +28,6 @@ pub struct TestPerson {
     pub(crate) street: &'static str,
     pub(crate) postal_code: &'static str,
     pub(crate) city: &'static str,
-}
-
-/// Country of a test person's identity number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Country {
-    Sweden,
-    Norway,
-    Denmark,
-    Finland,
-}
-
-impl From<identisure::national_id::Country> for Country {
-    fn from(country: identisure::national_id::Country) -> Self {
-        use identisure::national_id::Country as N;
-        match country {
-            N::Se => Country::Sweden,
-            N::No => Country::Norway,
-            N::Dk => Country::Denmark,
-            N::Fi => Country::Finland,
-        }
-    }
-}
-
-impl Country {
-    pub(crate) fn wire(self) -> &'static str {
-        match self {
-            Country::Sweden => "SWEDEN",
-            Country::Norway => "NORWAY",
-            Country::Denmark => "DENMARK",
-            Country::Finland => "FINLAND",
-        }
-    }
-
-    /// The country of a Freja `country` value, when it is one of the four.
-    pub(crate) fn from_wire(wire: &str) -> Option<Country> {
-        [
-            Country::Sweden,
-            Country::Norway,
-            Country::Denmark,
-            Country::Finland,
-        ]
-        .into_iter()
-        .find(|c| c.wire() == wire)
-    }
-
-    pub(crate) fn code(self) -> &'static str {
-        match self {
-            Country::Sweden => "SE",
-            Country::Norway => "NO",
-            Country::Denmark => "DK",
-            Country::Finland => "FI",
-        }
-    }
 }
 
 impl TestPerson {
@@ -180,28 +128,28 @@ const fn person(
     birth: (i32, u32, u32),
 ) -> TestPerson {
     let (phone, email, street, postal_code, city) = match country {
-        Country::Sweden => (
+        Country::Se => (
             "+46701740605",
             "test.person@example.se",
             "Storgatan 12",
             "114 51",
             "Stockholm",
         ),
-        Country::Norway => (
+        Country::No => (
             "+4790881716",
             "test.person@example.no",
             "Karl Johans gate 22",
             "0159",
             "Oslo",
         ),
-        Country::Denmark => (
+        Country::Dk => (
             "+4520304050",
             "test.person@example.dk",
             "Nørregade 7",
             "1165",
             "København K",
         ),
-        Country::Finland => (
+        Country::Fi => (
             "+358401234567",
             "test.person@example.fi",
             "Mannerheimintie 5",
@@ -330,10 +278,10 @@ pub(crate) fn synthetic(country: Country, ssn: &str, birth: Option<(i32, u32, u3
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(format!("{}:{ssn}", country.code()).as_bytes());
     let row = match country {
-        Country::Sweden => 0,
-        Country::Norway => 1,
-        Country::Denmark => 2,
-        Country::Finland => 3,
+        Country::Se => 0,
+        Country::No => 1,
+        Country::Dk => 2,
+        Country::Fi => 3,
     };
     Person {
         given_name: GIVEN_NAMES[row][usize::from(digest[0]) % 8],
@@ -359,7 +307,7 @@ pub(crate) enum Reading {
 pub(crate) fn read_number(country: Country, input: &str) -> Result<Reading, String> {
     use identisure::national_id::NationalId;
     let input = input.trim();
-    let ours = national(country);
+
     let of = |id: &NationalId| {
         let d = id.birth_date();
         (
@@ -369,13 +317,13 @@ pub(crate) fn read_number(country: Country, input: &str) -> Result<Reading, Stri
         )
     };
     shape(country, input)?;
-    match NationalId::parse(ours, input) {
+    match NationalId::parse(country, input) {
         Ok(id) => Ok(Reading::Valid(canonical(country, id.expose()), of(&id))),
         Err(e) => {
             // The date part may be real though a check digit is wrong: the
             // number with a right one tells it.
             let birth = with_any_check(country, input)
-                .and_then(|fixed| NationalId::parse(ours, &fixed).ok())
+                .and_then(|fixed| NationalId::parse(country, &fixed).ok())
                 .map(|id| of(&id));
             Ok(Reading::Unchecked(e.to_string(), birth))
         }
@@ -388,7 +336,7 @@ pub(crate) fn read_number(country: Country, input: &str) -> Result<Reading, Stri
 fn shape(country: Country, input: &str) -> Result<(), String> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let ok = match country {
-        Country::Sweden => {
+        Country::Se => {
             let plain: String = match input.find(['-', '+']) {
                 Some(at) if input.len() - at == 5 => {
                     format!("{}{}", &input[..at], &input[at + 1..])
@@ -398,8 +346,8 @@ fn shape(country: Country, input: &str) -> Result<(), String> {
             };
             digits(&plain) && matches!(plain.len(), 10 | 12)
         }
-        Country::Norway => digits(input) && input.len() == 11,
-        Country::Denmark => {
+        Country::No => digits(input) && input.len() == 11,
+        Country::Dk => {
             let plain = match input.split_once('-') {
                 Some((date, serial)) if date.len() == 6 => format!("{date}{serial}"),
                 Some(_) => String::new(),
@@ -407,7 +355,7 @@ fn shape(country: Country, input: &str) -> Result<(), String> {
             };
             digits(&plain) && plain.len() == 10
         }
-        Country::Finland => {
+        Country::Fi => {
             let b = input.as_bytes();
             input.is_ascii()
                 && b.len() == 11
@@ -423,30 +371,19 @@ fn shape(country: Country, input: &str) -> Result<(), String> {
     Err(format!(
         "must be a {}",
         match country {
-            Country::Sweden =>
+            Country::Se =>
                 "Swedish personal identity number: 10 or 12 digits (YYYYMMDDNNNN, YYMMDD-NNNN)",
-            Country::Norway => "Norwegian fødselsnummer: 11 digits",
-            Country::Denmark => "Danish CPR number: 10 digits (DDMMYY-SSSS)",
-            Country::Finland =>
-                "Finnish HETU: DDMMYY, a century sign, 3 digits and a check character",
+            Country::No => "Norwegian fødselsnummer: 11 digits",
+            Country::Dk => "Danish CPR number: 10 digits (DDMMYY-SSSS)",
+            Country::Fi => "Finnish HETU: DDMMYY, a century sign, 3 digits and a check character",
         }
     ))
-}
-
-fn national(country: Country) -> identisure::national_id::Country {
-    use identisure::national_id::Country as N;
-    match country {
-        Country::Sweden => N::Se,
-        Country::Norway => N::No,
-        Country::Denmark => N::Dk,
-        Country::Finland => N::Fi,
-    }
 }
 
 /// The form the simulator reports a number in (Danish: `DDMMYY-SSSS`).
 fn canonical(country: Country, normalised: &str) -> String {
     match country {
-        Country::Denmark if normalised.len() == 10 => {
+        Country::Dk if normalised.len() == 10 => {
             format!("{}-{}", &normalised[..6], &normalised[6..])
         }
         _ => normalised.to_string(),
@@ -456,15 +393,15 @@ fn canonical(country: Country, normalised: &str) -> String {
 /// `input` with the check digits (or character) that make it valid, if any.
 fn with_any_check(country: Country, input: &str) -> Option<String> {
     use identisure::national_id::NationalId;
-    let ours = national(country);
+
     let candidates: Vec<String> = match country {
-        Country::Sweden => (0..10).map(|d| d.to_string()).collect(),
-        Country::Norway => (0..100).map(|d| format!("{d:02}")).collect(),
-        Country::Finland => "0123456789ABCDEFHJKLMNPRSTUVWXY"
+        Country::Se => (0..10).map(|d| d.to_string()).collect(),
+        Country::No => (0..100).map(|d| format!("{d:02}")).collect(),
+        Country::Fi => "0123456789ABCDEFHJKLMNPRSTUVWXY"
             .chars()
             .map(String::from)
             .collect(),
-        Country::Denmark => return None,
+        Country::Dk => return None,
     };
     let keep = input
         .chars()
@@ -474,7 +411,7 @@ fn with_any_check(country: Country, input: &str) -> Option<String> {
     candidates
         .into_iter()
         .map(|tail| format!("{head}{tail}"))
-        .find(|fixed| NationalId::parse(ours, fixed).is_ok())
+        .find(|fixed| NationalId::parse(country, fixed).is_ok())
 }
 
 /// The default person of each country, then the Swedish scenario persons
@@ -484,116 +421,56 @@ pub(crate) static PERSONS: [TestPerson; 16] = [
         "Astrid",
         "Lindqvist",
         "198704122384",
-        Country::Sweden,
+        Country::Se,
         (1987, 4, 12),
     ),
     person(
         "Ingrid",
         "Haugen",
         "18039040049",
-        Country::Norway,
+        Country::No,
         (1990, 3, 18),
     ),
     person(
         "Mette",
         "Sørensen",
         "240991-1238",
-        Country::Denmark,
+        Country::Dk,
         (1991, 9, 24),
     ),
     person(
         "Aino",
         "Virtanen",
         "230586-264K",
-        Country::Finland,
+        Country::Fi,
         (1986, 5, 23),
     ),
     // Swedish scenario persons, in the order of `scenario::SCENARIOS`.
-    person(
-        "Johan",
-        "Ek",
-        "199003154730",
-        Country::Sweden,
-        (1990, 3, 15),
-    ),
-    person(
-        "Karin",
-        "Holm",
-        "197511086121",
-        Country::Sweden,
-        (1975, 11, 8),
-    ),
-    person(
-        "Sara",
-        "Nyberg",
-        "199206273840",
-        Country::Sweden,
-        (1992, 6, 27),
-    ),
-    person(
-        "Lars",
-        "Åberg",
-        "196812031570",
-        Country::Sweden,
-        (1968, 12, 3),
-    ),
-    person(
-        "Maria",
-        "Lund",
-        "198110218263",
-        Country::Sweden,
-        (1981, 10, 21),
-    ),
-    person(
-        "Oskar",
-        "Berg",
-        "199505140492",
-        Country::Sweden,
-        (1995, 5, 14),
-    ),
+    person("Johan", "Ek", "199003154730", Country::Se, (1990, 3, 15)),
+    person("Karin", "Holm", "197511086121", Country::Se, (1975, 11, 8)),
+    person("Sara", "Nyberg", "199206273840", Country::Se, (1992, 6, 27)),
+    person("Lars", "Åberg", "196812031570", Country::Se, (1968, 12, 3)),
+    person("Maria", "Lund", "198110218263", Country::Se, (1981, 10, 21)),
+    person("Oskar", "Berg", "199505140492", Country::Se, (1995, 5, 14)),
     person(
         "Anders",
         "Wikström",
         "197909303658",
-        Country::Sweden,
+        Country::Se,
         (1979, 9, 30),
     ),
-    person(
-        "Per",
-        "Dahl",
-        "198402292919",
-        Country::Sweden,
-        (1984, 2, 29),
-    ),
+    person("Per", "Dahl", "198402292919", Country::Se, (1984, 2, 29)),
     person(
         "Linnea",
         "Sjöberg",
         "199307175142",
-        Country::Sweden,
+        Country::Se,
         (1993, 7, 17),
     ),
-    person(
-        "Emma",
-        "Strand",
-        "198808087020",
-        Country::Sweden,
-        (1988, 8, 8),
-    ),
+    person("Emma", "Strand", "198808087020", Country::Se, (1988, 8, 8)),
     // For age checks: a child (under 18 until 2030) and a person over 65.
-    person(
-        "Alva",
-        "Nord",
-        "201203142383",
-        Country::Sweden,
-        (2012, 3, 14),
-    ),
-    person(
-        "Gösta",
-        "Lind",
-        "195606012366",
-        Country::Sweden,
-        (1956, 6, 1),
-    ),
+    person("Alva", "Nord", "201203142383", Country::Se, (2012, 3, 14)),
+    person("Gösta", "Lind", "195606012366", Country::Se, (1956, 6, 1)),
 ];
 
 /// A valid Swedish personal number (12 digits) of someone born on `born`
@@ -636,10 +513,10 @@ pub fn test_persons() -> &'static [TestPerson] {
 /// The default person for a country.
 pub(crate) fn default_person(country: Country) -> &'static TestPerson {
     match country {
-        Country::Sweden => &PERSONS[0],
-        Country::Norway => &PERSONS[1],
-        Country::Denmark => &PERSONS[2],
-        Country::Finland => &PERSONS[3],
+        Country::Se => &PERSONS[0],
+        Country::No => &PERSONS[1],
+        Country::Dk => &PERSONS[2],
+        Country::Fi => &PERSONS[3],
     }
 }
 
@@ -653,7 +530,7 @@ pub(crate) fn for_verify_code(code: &str) -> &'static TestPerson {
     }
     let swedish: Vec<&'static TestPerson> = PERSONS
         .iter()
-        .filter(|p| p.country == Country::Sweden)
+        .filter(|p| p.country == Country::Se)
         .collect();
     let digest = Sha256::digest(code.as_bytes());
     let pick = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
@@ -690,7 +567,7 @@ mod tests {
         );
         for code in ["qrdata", "qr", "bankid-idcard.x", "ä"] {
             let p = for_verify_code(code);
-            assert_eq!(p.country, Country::Sweden);
+            assert_eq!(p.country, Country::Se);
             assert_eq!(p.ssn, for_verify_code(code).ssn);
         }
     }
@@ -701,7 +578,7 @@ mod tests {
             let (y, m, d) = p.birth;
             let digits: String = p.ssn.chars().filter(char::is_ascii_digit).collect();
             let expected = match p.country {
-                Country::Sweden => format!("{y:04}{m:02}{d:02}"),
+                Country::Se => format!("{y:04}{m:02}{d:02}"),
                 _ => format!("{d:02}{m:02}{:02}", y % 100),
             };
             assert!(digits.starts_with(&expected), "{}", p.name());
@@ -710,16 +587,16 @@ mod tests {
 
     #[test]
     fn numbers_are_read_by_shape_then_checks() {
-        assert!(read_number(Country::Sweden, "abc").is_err());
-        assert!(read_number(Country::Sweden, "12345678901").is_err());
-        let err = read_number(Country::Sweden, "1987041223845").err().unwrap();
+        assert!(read_number(Country::Se, "abc").is_err());
+        assert!(read_number(Country::Se, "12345678901").is_err());
+        let err = read_number(Country::Se, "1987041223845").err().unwrap();
         assert!(
             err.starts_with("must be a Swedish personal identity number"),
             "{err}"
         );
         assert!(!err.contains("1987041223845"));
         // A wrong check digit: unchecked, the date still read.
-        match read_number(Country::Sweden, "198704122385") {
+        match read_number(Country::Se, "198704122385") {
             Ok(Reading::Unchecked(rule, birth)) => {
                 assert_eq!(rule, "check digit mismatch");
                 assert_eq!(birth, Some((1987, 4, 12)));
@@ -728,18 +605,18 @@ mod tests {
         }
         // The provider's own test suites send these: shaped, not valid.
         assert!(matches!(
-            read_number(Country::Sweden, "1234567890"),
+            read_number(Country::Se, "1234567890"),
             Ok(Reading::Unchecked(_, None))
         ));
         assert!(matches!(
-            read_number(Country::Norway, "12345678901"),
+            read_number(Country::No, "12345678901"),
             Ok(Reading::Unchecked(_, None))
         ));
         assert!(matches!(
-            read_number(Country::Denmark, "1234567890"),
+            read_number(Country::Dk, "1234567890"),
             Ok(Reading::Unchecked(_, None))
         ));
-        match read_number(Country::Denmark, "2409911238") {
+        match read_number(Country::Dk, "2409911238") {
             Ok(Reading::Valid(n, _)) => assert_eq!(n, "240991-1238"),
             _ => panic!("valid CPR"),
         }
@@ -747,8 +624,8 @@ mod tests {
 
     #[test]
     fn a_synthetic_person_is_the_same_for_the_same_number() {
-        let a = synthetic(Country::Sweden, "199001011234", None);
-        let b = synthetic(Country::Sweden, "199001011234", None);
+        let a = synthetic(Country::Se, "199001011234", None);
+        let b = synthetic(Country::Se, "199001011234", None);
         assert_eq!(a.name(), b.name());
         assert!(PERSONS.iter().all(|p| p.name() != a.name()));
     }

@@ -134,11 +134,9 @@ fn completed(s: &Session, m: &mut Map<String, Value>, at: Instant) {
             m.insert("stepUp".into(), json!({ "mrtd": false, "face": false }));
         }
         Provider::Freja => {
-            let country = s
-                .params
-                .freja_country
-                .clone()
-                .unwrap_or_else(|| p.country.wire().to_string());
+            let country = s.params.freja_country.clone().unwrap_or_else(|| {
+                identisure::providers::freja::country::of(p.country).to_string()
+            });
             m.insert("country".into(), json!(country));
         }
         // The redirect providers (and any provider the simulator does not know yet).

@@ -233,7 +233,7 @@ async fn start_session(
             let today = super::clock::Date::today();
             let born = (today.year - years as i32, today.month, today.day.min(28));
             let number = people::swedish_personal_number(born);
-            let aged = people::synthetic(people::Country::Sweden, &number, Some(born));
+            let aged = people::synthetic(identisure::national_id::Country::Se, &number, Some(born));
             (scenario::Scenario::Complete, aged)
         }
         Some(scenario::Choice::Aged(_)) => (scenario::Scenario::Complete, person),

@@ -104,6 +104,31 @@ pub enum Country {
     Fi,
 }
 
+impl Country {
+    /// The four countries, in the order Sweden, Norway, Denmark, Finland.
+    ///
+    /// ```
+    /// use identisure::national_id::Country;
+    /// assert_eq!(Country::ALL.len(), 4);
+    /// ```
+    pub const ALL: [Country; 4] = [Country::Se, Country::No, Country::Dk, Country::Fi];
+
+    /// The ISO 3166-1 alpha-2 code: `"SE"`, `"NO"`, `"DK"` or `"FI"`.
+    ///
+    /// ```
+    /// use identisure::national_id::Country;
+    /// assert_eq!(Country::Dk.code(), "DK");
+    /// ```
+    pub fn code(self) -> &'static str {
+        match self {
+            Country::Se => "SE",
+            Country::No => "NO",
+            Country::Dk => "DK",
+            Country::Fi => "FI",
+        }
+    }
+}
+
 /// A country name or code that [`Country`] does not know.
 ///
 /// ```

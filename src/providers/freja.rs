@@ -28,6 +28,41 @@ pub mod country {
     pub const DENMARK: &str = "DENMARK";
     /// Finland.
     pub const FINLAND: &str = "FINLAND";
+
+    use crate::national_id::Country;
+
+    /// The `country` value of a person whose number is of `country`.
+    ///
+    /// ```
+    /// use identisure::national_id::{Country, NationalId};
+    /// use identisure::providers::freja::{AuthRequest, country};
+    ///
+    /// let id = NationalId::parse(Country::Fi, "131052-308T")?;
+    /// let request = AuthRequest::default().country(country::of(id.country())).ssn(id);
+    /// assert_eq!(country::of(Country::Fi), country::FINLAND);
+    /// # let _ = request; Ok::<(), identisure::national_id::NationalIdError>(())
+    /// ```
+    pub fn of(country: Country) -> &'static str {
+        match country {
+            Country::Se => SWEDEN,
+            Country::No => NORWAY,
+            Country::Dk => DENMARK,
+            Country::Fi => FINLAND,
+        }
+    }
+
+    /// The country of a `country` value, when it is one of the four above
+    /// (exactly as the API spells it; Freja also knows countries whose
+    /// numbers this crate does not read, which give `None`).
+    ///
+    /// ```
+    /// use identisure::{national_id::Country, providers::freja::country};
+    /// assert_eq!(country::parse("FINLAND"), Some(Country::Fi));
+    /// assert_eq!(country::parse("ESTONIA"), None);
+    /// ```
+    pub fn parse(value: &str) -> Option<Country> {
+        Country::ALL.into_iter().find(|c| of(*c) == value)
+    }
 }
 
 /// Freja eID operations; from [`Client::freja`].

@@ -1,7 +1,8 @@
 //! The SECURITY.md guard of `cargo xtask check`: every test the threat model
-//! names (the last column of its tables) exists in `tests/`, and every file
-//! it names (`tests/…`, `.ci/…`, `examples/…`) exists, so the page cannot
-//! point at evidence that was renamed or removed.
+//! names (the last column of its tables) exists in the tests of a crate of
+//! the workspace, and every file it names (`tests/…`, `.ci/…`,
+//! `examples/…`, also under a crate's folder: `web/tests/…`) exists, so the
+//! page cannot point at evidence that was renamed or removed.
 
 use std::path::Path;
 
@@ -36,7 +37,9 @@ fn check(root: &Path) -> Result<usize, Vec<String>> {
     let page = std::fs::read_to_string(&path)
         .map_err(|e| vec![format!("(cannot read SECURITY.md: {e})")])?;
     let mut sources = String::new();
-    collect_rust(&root.join("tests"), &mut sources);
+    for krate in CRATES {
+        collect_rust(&root.join(krate).join("tests"), &mut sources);
+    }
     let tests = named_tests(&page);
     let files = named_files(&page);
     let mut missing: Vec<String> = tests
@@ -56,6 +59,10 @@ fn check(root: &Path) -> Result<usize, Vec<String>> {
         Err(missing)
     }
 }
+
+/// The folders of the workspace's crates whose tests the page may name
+/// (the client at the root, then the crates built on it).
+const CRATES: [&str; 4] = [".", "simulator", "web", "cli"];
 
 /// Appends the text of every `.rs` file below `dir`.
 fn collect_rust(dir: &Path, out: &mut String) {
@@ -109,9 +116,13 @@ fn named_tests(page: &str) -> Vec<String> {
 fn named_files(page: &str) -> Vec<String> {
     let mut files = Vec::new();
     for span in code_spans(page) {
+        let in_crate = CRATES[1..]
+            .iter()
+            .find_map(|c| span.strip_prefix(c)?.strip_prefix('/'))
+            .unwrap_or(span);
         let is_file = ["tests/", ".ci/", "examples/"]
             .iter()
-            .any(|d| span.starts_with(d))
+            .any(|d| in_crate.starts_with(d))
             && [".rs", ".sh"].iter().any(|e| span.ends_with(e))
             && !span.contains(char::is_whitespace);
         if is_file && !files.iter().any(|f| f == span) {
@@ -136,7 +147,7 @@ mod tests {
 
     const PAGE: &str = "Tested in `tests/redaction.rs` and `Error::Api`.\n\n\
         | attack | defence | test |\n|---|---|---|\n\
-        | relay | a `one_time_key` | `a_relay_fails`, `the_hook_runs` (`tests/web_login_browser.rs`) |\n\
+        | relay | a `one_time_key` | `a_relay_fails`, `the_hook_runs` (`web/tests/web_login_browser.rs`) |\n\
         | csrf | `Sec-Fetch-Site` | `a_relay_fails`, `.ci/redis.sh` |\n";
 
     #[test]
@@ -150,7 +161,7 @@ mod tests {
             named_files(PAGE),
             [
                 "tests/redaction.rs",
-                "tests/web_login_browser.rs",
+                "web/tests/web_login_browser.rs",
                 ".ci/redis.sh"
             ]
         );

@@ -133,7 +133,7 @@ pub fn target_dir() -> PathBuf {
 
 /// The workspace's crates a drill copies (the client and what is built on
 /// it), by directory; xtask and the conformance suites stay out.
-pub const CRATES: &[&str] = &[".", "simulator", "cli"];
+pub const CRATES: &[&str] = &[".", "simulator", "web", "cli"];
 
 /// Copies the client and the crates built on it ([`CRATES`]) into `dir` (a
 /// workspace of its own), each package renamed `<name>-<drill>` (its library

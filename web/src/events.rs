@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use super::store::{Login, Status, StreamSlot, View};
 use crate::login::next_frame;
-use crate::qr::QrFrames;
+use identisure::qr::QrFrames;
 
 struct Stream {
     login: Arc<Login>,

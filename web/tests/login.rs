@@ -1,13 +1,12 @@
-//! `identisure::login::QrLogins` over real HTTP on 127.0.0.1: the routes of
+//! `identisure_web::login::QrLogins` over real HTTP on 127.0.0.1: the routes of
 //! examples/own_page.rs against the simulator, as a browser would use them.
-#![cfg(feature = "web")]
 
 use std::time::Duration;
 
-use identisure::login::{LoginStatus, QrLogins};
 use identisure::providers::{bankid_se, freja};
 use identisure::{FailureCode, Provider};
 use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure_web::login::{LoginStatus, QrLogins};
 
 #[path = "../examples/own_page.rs"]
 #[allow(dead_code)]
@@ -215,7 +214,7 @@ async fn a_full_store_starts_nothing_upstream() {
 
 #[test]
 fn the_person_leaves_out_the_personal_number() {
-    let person = identisure::login::Person {
+    let person = identisure_web::login::Person {
         name: "Astrid Lindqvist".into(),
         given_name: None,
         surname: None,

@@ -1,12 +1,12 @@
-//! A ready-made web login (feature `web`): an [`axum::Router`] serving a
+//! A ready-made web login for the `identisure` client: an [`axum::Router`] serving a
 //! plain, accessible login page for all six providers.
 //!
 //! - **Swedish BankID**: the animated QR code, rendered on the server and
 //!   pushed every second with Server-Sent Events (`qrStartSecret` stays on the
 //!   server; the browser only ever sees SVG images), BankID's recommended
 //!   message for the current hint code in Swedish or English
-//!   ([`crate::messages`]), and an "Open BankID on this device" autostart link
-//!   ([`crate::launch`]).
+//!   ([`identisure::messages`]), and an "Open BankID on this device" autostart link
+//!   ([`identisure::launch`]).
 //! - **Freja eID**: the QR code of `qrData` and an app link.
 //! - **Redirect providers** (Norwegian BankID, Vipps, MitID, FTN): a button to
 //!   the provider's page; the provider sends the user back to this router,
@@ -48,10 +48,10 @@
 //! ```no_run
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use identisure::web_login::{self, Options};
+//! use identisure_web::Options;
 //!
 //! let client = identisure::Client::from_env()?;
-//! let app = web_login::router(client, Options::default());
+//! let app = identisure_web::router(client, Options::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! // Timeouts and a connection bound per address; the connecting address
 //! // bounds logins in progress per client.
@@ -70,8 +70,8 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::response::Response;
 
-use crate::Client;
-use crate::messages::Lang;
+use identisure::Client;
+use identisure::messages::Lang;
 
 mod events;
 mod flow;
@@ -80,14 +80,16 @@ mod routes;
 mod store;
 mod text;
 
+pub mod login;
+
 pub use crate::login::Person;
 
-pub use crate::Provider;
+pub use identisure::Provider;
 
 /// The providers in the order the page lists them.
 ///
 /// ```
-/// use identisure::web_login::{PAGE_ORDER, Provider};
+/// use identisure_web::{PAGE_ORDER, Provider};
 /// assert_eq!(PAGE_ORDER[0], Provider::BankIdSe);
 /// assert_eq!(PAGE_ORDER.len(), 6);
 /// ```
@@ -105,7 +107,7 @@ pub const PAGE_ORDER: [Provider; 6] = [
 /// simulator; leave [`Options::test_identities`] empty in production.
 ///
 /// ```
-/// let choice = identisure::web_login::TestChoice {
+/// let choice = identisure_web::TestChoice {
 ///     label: "Completes (Astrid Lindqvist)".into(),
 ///     ref_id: "sim:complete".into(),
 /// };
@@ -159,7 +161,7 @@ pub type ClientKey = Arc<dyn Fn(&Parts) -> Option<String> + Send + Sync>;
 /// ```
 /// use std::net::SocketAddr;
 /// use axum::extract::ConnectInfo;
-/// use identisure::web_login::peer_address;
+/// use identisure_web::peer_address;
 ///
 /// let parts = |address: SocketAddr| {
 ///     let mut request = axum::http::Request::new(());
@@ -186,7 +188,7 @@ pub fn peer_address(parts: &Parts) -> Option<String> {
 /// ```
 /// use std::net::SocketAddr;
 /// use axum::extract::ConnectInfo;
-/// use identisure::web_login::behind_proxies;
+/// use identisure_web::behind_proxies;
 ///
 /// let key = behind_proxies(["10.0.0.5".parse().unwrap()]);
 /// let mut request = axum::http::Request::new(());
@@ -239,7 +241,7 @@ fn group(ip: IpAddr) -> String {
 /// ```
 /// use std::time::Duration;
 /// use identisure::messages::Lang;
-/// use identisure::web_login::{Options, Provider};
+/// use identisure_web::{Options, Provider};
 ///
 /// let options = Options {
 ///     providers: vec![Provider::BankIdSe, Provider::Freja],
@@ -274,7 +276,7 @@ pub struct Options {
     /// `"/login"` after `Router::nest("/login", …)`).
     pub mount_path: String,
     /// A `callbackUrl` sent with every start (your endpoint verifying
-    /// `X-Signature-SHA256`, see [`crate::callback::VerifiedCallback`]).
+    /// `X-Signature-SHA256`, see [`identisure::callback::VerifiedCallback`]).
     pub callback_url: Option<String>,
     /// How long a login may stay pending before it is cancelled (default 5 minutes).
     pub timeout: Duration,
@@ -322,7 +324,7 @@ pub struct Options {
     /// ```
     /// use std::sync::Arc;
     /// use axum::response::{IntoResponse, Redirect};
-    /// use identisure::web_login::{LoggedIn, Options};
+    /// use identisure_web::{LoggedIn, Options};
     ///
     /// let options = Options {
     ///     on_login: Some(Arc::new(|login: LoggedIn| {
@@ -389,7 +391,7 @@ impl fmt::Debug for Options {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-/// let app: axum::Router = identisure::web_login::router(client, Default::default());
+/// let app: axum::Router = identisure_web::router(client, Default::default());
 /// # let _ = app;
 /// # }
 /// ```

@@ -1,10 +1,10 @@
-//! A login page in your own axum app, with `identisure::web_login`: the
+//! A login page in your own axum app, with `identisure_web`: the
 //! app's own session starts in the browser that logged in
 //! (`Options::on_login` sets the app's cookie), plus a callback endpoint
 //! that verifies `X-Signature-SHA256`.
 //!
 //! ```text
-//! cargo run --example axum_login --features web,simulator
+//! cargo run -p identisure-web --example axum_login
 //! ```
 //!
 //! Then open <http://127.0.0.1:8080/>. Without `IDENTISURE_ACCOUNT_ID` /
@@ -26,8 +26,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use identisure::callback::{CallbackSecret, VerifiedCallback};
-use identisure::web_login::{self, LoggedIn, Options, TestChoice};
 use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
+use identisure_web::{LoggedIn, Options, TestChoice};
 
 /// The name of the shop's own session cookie.
 const SESSION_COOKIE: &str = "shop_session";
@@ -94,7 +94,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
 /// the browser that completed it: the shop's session starts here. A new
 /// random token (never anything derived from the person) goes into the
 /// store and into this browser's cookie; then into the shop.
-fn start_session(sessions: Sessions, secure: bool) -> web_login::OnLogin {
+fn start_session(sessions: Sessions, secure: bool) -> identisure_web::OnLogin {
     Arc::new(move |login: LoggedIn| {
         let sessions = sessions.clone();
         Box::pin(async move {
@@ -155,7 +155,7 @@ pub fn shop(
         .route("/logout", post(logout))
         .route("/identisure/callback", post(on_callback))
         .with_state(state)
-        .nest("/login", web_login::router(client, options))
+        .nest("/login", identisure_web::router(client, options))
 }
 
 #[tokio::main]

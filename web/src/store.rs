@@ -10,8 +10,8 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use super::{Options, Person, Provider};
-use crate::Client;
-use crate::messages::Lang;
+use identisure::Client;
+use identisure::messages::Lang;
 
 /// Why a login ended without a person, with the message to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub(crate) const HOOK_DONE: u8 = 2;
 
 /// Cancels a session of any family.
 pub(crate) type CancelFn =
-    Box<dyn Fn() -> Pin<Box<dyn Future<Output = crate::Result<()>> + Send>> + Send + Sync>;
+    Box<dyn Fn() -> Pin<Box<dyn Future<Output = identisure::Result<()>> + Send>> + Send + Sync>;
 
 /// One login.
 pub(crate) struct Login {
@@ -105,16 +105,16 @@ pub(crate) struct Login {
     /// for other messages: RFA13 instead of RFA1 …).
     pub autostarted: std::sync::atomic::AtomicBool,
     /// The last hint code seen (BankID), to redo the message after an autostart.
-    pub last_hint: Mutex<Option<crate::HintCode>>,
+    pub last_hint: Mutex<Option<identisure::HintCode>>,
 }
 
 impl Login {
     /// How the user reached the app, for BankID's messages.
-    pub(crate) fn launch(&self) -> crate::messages::LaunchMethod {
+    pub(crate) fn launch(&self) -> identisure::messages::LaunchMethod {
         if self.autostarted.load(std::sync::atomic::Ordering::Relaxed) {
-            crate::messages::LaunchMethod::AutoStart
+            identisure::messages::LaunchMethod::AutoStart
         } else {
-            crate::messages::LaunchMethod::QrCode
+            identisure::messages::LaunchMethod::QrCode
         }
     }
 

@@ -1,10 +1,10 @@
 //! A BankID QR login on a page of your own design, with
-//! `identisure::login::QrLogins` (no ready-made pages): your HTML, a few
+//! `identisure_web::login::QrLogins` (no ready-made pages): your HTML, a few
 //! routes, and the login's id kept in an `HttpOnly` cookie so that only the
 //! browser that started it can read its QR code and result.
 //!
 //! ```text
-//! cargo run --example own_page --features web,simulator
+//! cargo run -p identisure-web --example own_page
 //! ```
 //!
 //! Then open <http://127.0.0.1:8080/>. Without `IDENTISURE_ACCOUNT_ID` /
@@ -18,9 +18,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use identisure::login::{LoginId, LoginStatus, QrLogins};
 use identisure::providers::bankid_se::AuthRequest;
 use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
+use identisure_web::login::{LoginId, LoginStatus, QrLogins};
 
 /// The cookie holding the login in progress.
 const LOGIN_COOKIE: &str = "login";

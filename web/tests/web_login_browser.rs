@@ -5,7 +5,6 @@
 //! set `IDENTISURE_BROWSER_TEST=required` (as `.ci/browser.sh` does) to make
 //! a missing browser a failure instead. `IDENTISURE_SCREENSHOTS=<dir>` saves
 //! a PNG of every screen there (never inside the repository).
-#![cfg(feature = "web")]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,8 +12,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use identisure::messages::Lang;
-use identisure::web_login::{Options, TestChoice};
 use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure_web::{Options, TestChoice};
 use serde_json::{Value, json};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -45,7 +44,8 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    async fn launch(chromium: PathBuf, chromedriver: PathBuf) -> Driver {
+    /// Chromium under ChromeDriver, with `extra` command-line flags.
+    async fn launch(chromium: PathBuf, chromedriver: PathBuf, extra: &[&str]) -> Driver {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -87,16 +87,25 @@ impl Driver {
         }
         assert!(ready, "chromedriver did not start");
         let profile_arg = format!("--user-data-dir={}", driver._profile.path().display());
+        let mut args = vec![
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=420,900",
+            &profile_arg,
+        ];
+        args.extend_from_slice(extra);
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chromium.to_string_lossy(),
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=420,900", profile_arg,
-                ],
+                "args": args,
             },
         }}});
         let answer = driver.call("POST", "/session", caps).await;
@@ -215,7 +224,7 @@ async fn serve() -> (String, RunningSimulator) {
         prefill_personal_number: Some("198704122384".into()),
         ..Options::default()
     };
-    let router = identisure::web_login::router(client, options);
+    let router = identisure_web::router(client, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -257,7 +266,7 @@ async fn login_page_in_headless_chromium() {
         return;
     };
     let (url, sim) = serve().await;
-    let d = Driver::launch(chromium, chromedriver).await;
+    let d = Driver::launch(chromium, chromedriver, &[]).await;
     let wait = Duration::from_secs(15);
 
     // 1. The page loads.
@@ -424,7 +433,7 @@ async fn login_page_in_headless_chromium() {
         .await;
     let relayer_page = d.js("return location.href").await;
     let (chromium, chromedriver) = programs().expect("found above");
-    let victim = Driver::launch(chromium, chromedriver).await;
+    let victim = Driver::launch(chromium, chromedriver, &[]).await;
     victim.goto(link.as_str().unwrap()).await;
     victim
         .wait_for(
@@ -482,6 +491,87 @@ async fn login_page_in_headless_chromium() {
     d.shot("12-cross-site-start-refused").await;
 
     assert_eq!(sim.rate_limit_violations(), 0);
+    d.session_call("DELETE", "", Value::Null).await;
+}
+
+/// The HIGH finding of the web-login review, in a real browser: the router
+/// without `public_url` (the default) reached under a name that is not this
+/// machine's (here a name the browser resolves to 127.0.0.1, as an
+/// attacker's DNS would) shows a refusal, offers no start form and starts
+/// nothing upstream, even for a start posted by script; the same browser
+/// under 127.0.0.1 gets the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_reaching_the_page_under_another_name_starts_nothing() {
+    let required = std::env::var("IDENTISURE_BROWSER_TEST").is_ok_and(|v| v == "required");
+    let Some((chromium, chromedriver)) = programs() else {
+        assert!(
+            !required,
+            "IDENTISURE_BROWSER_TEST=required but Chromium/ChromeDriver is missing"
+        );
+        eprintln!("skipping: Chromium or ChromeDriver not found");
+        return;
+    };
+    let (url, sim) = serve().await;
+    let port = url.rsplit(':').next().unwrap().to_string();
+    let d = Driver::launch(
+        chromium,
+        chromedriver,
+        &[
+            "--host-resolver-rules=MAP shop.attacker.example 127.0.0.1",
+            // Plain http as typed, no https attempt first.
+            "--disable-features=HttpsUpgrades",
+        ],
+    )
+    .await;
+    let wait = Duration::from_secs(15);
+    let before = sim.session_count();
+
+    let foreign = format!("http://shop.attacker.example:{port}");
+    d.goto(&format!("{foreign}/?lang=en")).await;
+    d.wait_for(
+        "the refusal under a foreign name",
+        "return document.body && document.body.innerText.indexOf('public_url') >= 0",
+        wait,
+    )
+    .await;
+    assert_eq!(
+        d.js("return document.location.host").await,
+        Value::String(format!("shop.attacker.example:{port}")),
+        "the browser really used the foreign name"
+    );
+    assert_eq!(
+        d.js("return document.getElementById('continue') === null")
+            .await,
+        Value::Bool(true),
+        "no start form under a foreign name: {}",
+        d.text().await
+    );
+    d.shot("20-foreign-host-refused").await;
+    // A start posted under that name anyway (an attacker's script) is refused too.
+    d.js(&format!(
+        "document.body.innerText = '';\
+         var f = document.createElement('form'); f.method = 'post'; f.action = '{foreign}/start';\
+         for (const [k, v] of [['provider', 'bankid-no'], ['lang', 'en'], ['test_identity', '']]) {{\
+           var i = document.createElement('input'); i.name = k; i.value = v; f.appendChild(i); }}\
+         document.body.appendChild(f); f.submit(); return true;"
+    ))
+    .await;
+    d.wait_for(
+        "the refusal of the posted start",
+        "return document.body && document.body.innerText.indexOf('public_url') >= 0",
+        wait,
+    )
+    .await;
+    assert_eq!(sim.session_count(), before, "nothing was started upstream");
+
+    // The same browser, under this machine's name, gets the page.
+    d.goto(&format!("{url}/?lang=en")).await;
+    d.wait_for(
+        "the start page under 127.0.0.1",
+        "return document.getElementById('continue') !== null",
+        wait,
+    )
+    .await;
     d.session_call("DELETE", "", Value::Null).await;
 }
 

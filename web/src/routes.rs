@@ -17,8 +17,8 @@ use super::flow::{self, StartRequest};
 use super::pages;
 use super::store::{self, Login, NoRoom, Shared};
 use super::text::T;
-use crate::launch::{Device, bankid_link};
-use crate::messages::Lang;
+use identisure::launch::{Device, bankid_link};
+use identisure::messages::Lang;
 
 type Sh = State<Arc<Shared>>;
 
@@ -327,7 +327,7 @@ async fn start(State(sh): Sh, parts: Parts, Form(form): Form<StartForm>) -> Resp
             "web login: starts come through a proxy (X-Forwarded-For) but are counted by the \
              connecting address, the proxy's: every visitor shares one bound \
              (Options::max_logins_per_client). Set Options::client_key to \
-             web_login::behind_proxies([your proxies' addresses])."
+             identisure_web::behind_proxies([your proxies' addresses])."
         );
     }
     let slot = match sh.make_room(client) {

@@ -5,8 +5,8 @@ use super::store::{Failure, Login, Status, View};
 use super::text::T;
 use super::{Options, Provider};
 use crate::login::svg_of;
-use crate::messages::Lang;
-use html_escape::encode_safe as esc;
+use html_escape::encode_quoted_attribute as esc;
+use identisure::messages::Lang;
 
 fn lang_tag(lang: Lang) -> &'static str {
     match lang {
@@ -354,7 +354,7 @@ mod tests {
     fn escapes_markup_and_scripts() {
         assert_eq!(
             esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+            "&lt;a href=&quot;x&quot;&gt;&#x27;&amp;&#x27;&lt;/a&gt;"
         );
         assert_eq!(js_string("/a</script>"), "\"/a<\\/script>\"");
     }
@@ -375,7 +375,7 @@ mod tests {
             ..Options::default()
         };
         let html = start(&options, Lang::En, "/login", "token");
-        for p in crate::web_login::PAGE_ORDER {
+        for p in crate::PAGE_ORDER {
             assert!(
                 html.contains(&format!("value=\"{}\"", p.segment())),
                 "{}",

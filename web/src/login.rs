@@ -1,5 +1,5 @@
 //! QR logins on a page of your own (feature `web`): the pieces the ready
-//! [`crate::web_login`] is made of, for an app with its own design.
+//! [`crate`] is made of, for an app with its own design.
 //!
 //! [`QrLogins`] keeps the logins in progress (Swedish BankID's animated QR
 //! code, Freja's QR code) in memory with an expiry, follows each session in
@@ -23,7 +23,7 @@
 //! use axum::extract::{Path, State};
 //! use axum::response::{IntoResponse, Response};
 //! use axum::routing::{get, post};
-//! use identisure::login::{LoginId, QrLogins};
+//! use identisure_web::login::{LoginId, QrLogins};
 //! use identisure::providers::bankid_se::AuthRequest;
 //!
 //! async fn start(State(logins): State<QrLogins>) -> Result<String, String> {
@@ -56,19 +56,21 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use tokio::sync::watch;
 
-use crate::messages::{Lang, LaunchMethod, MessageContext, UserMessage, failure_message};
-use crate::providers::{bankid_se, freja};
-use crate::qr::render::QrImage;
-use crate::qr::{BankIdQr, QrFrame, QrFrames};
-use crate::raw::types;
-use crate::{Client, Error, FailureCode, Family, HintCode, Outcome, Provider, Result, Started};
+use identisure::messages::{Lang, LaunchMethod, MessageContext, UserMessage, failure_message};
+use identisure::providers::{bankid_se, freja};
+use identisure::qr::render::QrImage;
+use identisure::qr::{BankIdQr, QrFrame, QrFrames};
+use identisure::raw::types;
+use identisure::{
+    Client, Error, FailureCode, Family, HintCode, Outcome, Provider, Result, Started,
+};
 
 /// The person of a completed login.
 ///
 /// `Debug` leaves the personal number out.
 ///
 /// ```
-/// let person = identisure::login::Person {
+/// let person = identisure_web::login::Person {
 ///     name: "Astrid Lindqvist".into(),
 ///     given_name: Some("Astrid".into()),
 ///     surname: Some("Lindqvist".into()),
@@ -89,7 +91,7 @@ pub struct Person {
     /// The personal number; `None` when the provider did not report one
     /// (Vipps, and a BankID NO redirect authentication, report it only when
     /// the start asked for it with `requestSsn`).
-    pub personal_number: Option<crate::PersonalNumber>,
+    pub personal_number: Option<identisure::PersonalNumber>,
     /// Who identified the person.
     pub provider: Provider,
 }
@@ -141,9 +143,9 @@ to_person!(
 /// (it is the only key to the login). Parses from a path segment.
 ///
 /// ```
-/// let id: identisure::login::LoginId = "0123456789abcdef0123456789abcdef".parse().unwrap();
+/// let id: identisure_web::login::LoginId = "0123456789abcdef0123456789abcdef".parse().unwrap();
 /// assert_eq!(id.to_string(), "0123456789abcdef0123456789abcdef");
-/// assert!("not-an-id".parse::<identisure::login::LoginId>().is_err());
+/// assert!("not-an-id".parse::<identisure_web::login::LoginId>().is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Debug, serde::Deserialize, serde::Serialize)]
 #[serde(try_from = "String", into = "String")]
@@ -164,7 +166,7 @@ impl std::fmt::Display for LoginId {
 /// A text that is no [`LoginId`].
 ///
 /// ```
-/// let err = "x".parse::<identisure::login::LoginId>().unwrap_err();
+/// let err = "x".parse::<identisure_web::login::LoginId>().unwrap_err();
 /// assert_eq!(err.to_string(), "not a login id (32 hexadecimal digits)");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,7 +209,7 @@ impl From<LoginId> for String {
 /// (the name only, never the personal number), `{"state":"failed","code":"CANCELLED","message":"…"}`.
 ///
 /// ```
-/// use identisure::login::LoginStatus;
+/// use identisure_web::login::LoginStatus;
 /// let status = LoginStatus::Pending { message: "Start your BankID app.".into(), hint: None };
 /// assert_eq!(serde_json::to_value(&status).unwrap()["state"], "pending");
 /// ```
@@ -236,7 +238,8 @@ impl LoginStatus {
     /// Whether the login ended (completed or failed).
     ///
     /// ```
-    /// use identisure::{FailureCode, login::LoginStatus};
+    /// use identisure::FailureCode;
+    /// use identisure_web::login::LoginStatus;
     /// assert!(LoginStatus::Failed { code: FailureCode::Cancelled, message: String::new() }.is_final());
     /// ```
     pub fn is_final(&self) -> bool {
@@ -369,7 +372,7 @@ struct Inner {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-/// let logins = identisure::login::QrLogins::new(client);
+/// let logins = identisure_web::login::QrLogins::new(client);
 /// assert!(logins.status(&"0".repeat(32).parse().unwrap()).is_none());
 /// # }
 /// ```
@@ -393,7 +396,7 @@ impl std::fmt::Debug for QrLogins {
 /// ```
 /// use std::time::Duration;
 /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-/// let logins = identisure::login::QrLogins::builder(client)
+/// let logins = identisure_web::login::QrLogins::builder(client)
 ///     .lang(identisure::messages::Lang::En)
 ///     .timeout(Duration::from_secs(120))
 ///     .build();
@@ -413,7 +416,7 @@ impl QrLoginsBuilder {
     ///
     /// ```
     /// # let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let b = identisure::login::QrLogins::builder(client).lang(identisure::messages::Lang::En);
+    /// let b = identisure_web::login::QrLogins::builder(client).lang(identisure::messages::Lang::En);
     /// # let _ = b;
     /// ```
     pub fn lang(mut self, lang: Lang) -> Self {
@@ -426,7 +429,7 @@ impl QrLoginsBuilder {
     ///
     /// ```
     /// # let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let b = identisure::login::QrLogins::builder(client).timeout(std::time::Duration::from_secs(60));
+    /// let b = identisure_web::login::QrLogins::builder(client).timeout(std::time::Duration::from_secs(60));
     /// # let _ = b;
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -438,7 +441,7 @@ impl QrLoginsBuilder {
     ///
     /// ```
     /// # let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let b = identisure::login::QrLogins::builder(client).retention(std::time::Duration::from_secs(60));
+    /// let b = identisure_web::login::QrLogins::builder(client).retention(std::time::Duration::from_secs(60));
     /// # let _ = b;
     /// ```
     pub fn retention(mut self, retention: Duration) -> Self {
@@ -452,7 +455,7 @@ impl QrLoginsBuilder {
     ///
     /// ```
     /// # let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let b = identisure::login::QrLogins::builder(client).max_logins(100);
+    /// let b = identisure_web::login::QrLogins::builder(client).max_logins(100);
     /// # let _ = b;
     /// ```
     pub fn max_logins(mut self, max: usize) -> Self {
@@ -464,7 +467,7 @@ impl QrLoginsBuilder {
     ///
     /// ```
     /// # let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let logins = identisure::login::QrLogins::builder(client).build();
+    /// let logins = identisure_web::login::QrLogins::builder(client).build();
     /// # let _ = logins;
     /// ```
     pub fn build(self) -> QrLogins {
@@ -487,7 +490,7 @@ impl QrLogins {
     ///
     /// ```
     /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let logins = identisure::login::QrLogins::new(client);
+    /// let logins = identisure_web::login::QrLogins::new(client);
     /// # let _ = logins;
     /// ```
     pub fn new(client: Client) -> Self {
@@ -498,7 +501,7 @@ impl QrLogins {
     ///
     /// ```
     /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let logins = identisure::login::QrLogins::builder(client).build();
+    /// let logins = identisure_web::login::QrLogins::builder(client).build();
     /// # let _ = logins;
     /// ```
     pub fn builder(client: Client) -> QrLoginsBuilder {
@@ -542,7 +545,7 @@ impl QrLogins {
     /// POST, never retried) and follows it in the background.
     ///
     /// ```no_run
-    /// # async fn run(logins: identisure::login::QrLogins) -> identisure::Result<()> {
+    /// # async fn run(logins: identisure_web::login::QrLogins) -> identisure::Result<()> {
     /// use identisure::providers::bankid_se::AuthRequest;
     /// let id = logins.start_bankid(AuthRequest::default().intent("Log in to Example")).await?;
     /// # let _ = id; Ok(()) }
@@ -568,7 +571,7 @@ impl QrLogins {
     /// retried) and follows it in the background.
     ///
     /// ```no_run
-    /// # async fn run(logins: identisure::login::QrLogins) -> identisure::Result<()> {
+    /// # async fn run(logins: identisure_web::login::QrLogins) -> identisure::Result<()> {
     /// use identisure::providers::freja::AuthRequest;
     /// let id = logins.start_freja(AuthRequest::default()).await?;
     /// # let _ = id; Ok(()) }
@@ -594,7 +597,7 @@ impl QrLogins {
         F::Completed: ToPerson,
     {
         let lang = self.inner.lang;
-        let hint = crate::State::<F>::Pending(started.pending().clone()).hint_code();
+        let hint = identisure::State::<F>::Pending(started.pending().clone()).hint_code();
         let session = started.into_session();
         let (status, _) = watch::channel(LoginStatus::Pending {
             message: pending_message(provider, hint.clone(), lang),
@@ -613,7 +616,7 @@ impl QrLogins {
         });
         let id = LoginId::new();
         self.lock().insert(id.clone(), entry.clone());
-        let options = crate::WaitOptions::default().timeout(self.inner.timeout);
+        let options = identisure::WaitOptions::default().timeout(self.inner.timeout);
         tokio::spawn(async move {
             let mut updates = std::pin::pin!(session.updates_with(options));
             while let Some(update) = updates.next().await {
@@ -656,7 +659,7 @@ impl QrLogins {
     /// Where the login stands; `None` for an unknown or expired id.
     ///
     /// ```no_run
-    /// # fn run(logins: identisure::login::QrLogins, id: identisure::login::LoginId) {
+    /// # fn run(logins: identisure_web::login::QrLogins, id: identisure_web::login::LoginId) {
     /// if let Some(status) = logins.status(&id) {
     ///     println!("{}", serde_json::to_string(&status).unwrap());
     /// }
@@ -670,7 +673,7 @@ impl QrLogins {
     /// expired id, or once the login ended.
     ///
     /// ```no_run
-    /// # async fn run(logins: identisure::login::QrLogins, id: identisure::login::LoginId) {
+    /// # async fn run(logins: identisure_web::login::QrLogins, id: identisure_web::login::LoginId) {
     /// if let Some(svg) = logins.qr_svg(&id).await {
     ///     println!("{} bytes of SVG", svg.len());
     /// }
@@ -697,7 +700,7 @@ impl QrLogins {
     /// `addEventListener("qr", e => box.innerHTML = e.data)`.
     ///
     /// ```no_run
-    /// # fn run(logins: identisure::login::QrLogins, id: identisure::login::LoginId) -> axum::response::Response {
+    /// # fn run(logins: identisure_web::login::QrLogins, id: identisure_web::login::LoginId) -> axum::response::Response {
     /// use axum::response::IntoResponse;
     /// logins.events(&id).unwrap_or_else(|| axum::http::StatusCode::NOT_FOUND.into_response())
     /// # }
@@ -719,7 +722,7 @@ impl QrLogins {
     /// once). Nothing happens for an unknown or finished login.
     ///
     /// ```no_run
-    /// # async fn run(logins: identisure::login::QrLogins, id: identisure::login::LoginId) -> identisure::Result<()> {
+    /// # async fn run(logins: identisure_web::login::QrLogins, id: identisure_web::login::LoginId) -> identisure::Result<()> {
     /// logins.cancel(&id).await?;
     /// # Ok(()) }
     /// ```
@@ -727,7 +730,9 @@ impl QrLogins {
         let Some(entry) = self.get(id) else {
             return Ok(());
         };
-        let message = crate::messages::Rfa::Rfa6.text(self.inner.lang).to_string();
+        let message = identisure::messages::Rfa::Rfa6
+            .text(self.inner.lang)
+            .to_string();
         if entry.finish(LoginStatus::Failed {
             code: FailureCode::Cancelled,
             message,
@@ -742,7 +747,7 @@ impl QrLogins {
     /// session with it.
     ///
     /// ```no_run
-    /// # fn run(logins: identisure::login::QrLogins, id: identisure::login::LoginId) {
+    /// # fn run(logins: identisure_web::login::QrLogins, id: identisure_web::login::LoginId) {
     /// if let Some(person) = logins.take_completed(&id) {
     ///     println!("welcome, {}", person.name);
     /// }
@@ -812,9 +817,9 @@ pub(crate) fn pending_message(provider: Provider, hint: Option<HintCode>, lang: 
 /// A wait that ended in an error.
 fn failed_by(e: &Error, lang: Lang) -> LoginStatus {
     let (code, rfa) = match e {
-        Error::WaitTimeout => (FailureCode::SessionTimeout, crate::messages::Rfa::Rfa8),
-        Error::Cancelled => (FailureCode::Cancelled, crate::messages::Rfa::Rfa6),
-        _ => (FailureCode::InternalError, crate::messages::Rfa::Rfa5),
+        Error::WaitTimeout => (FailureCode::SessionTimeout, identisure::messages::Rfa::Rfa8),
+        Error::Cancelled => (FailureCode::Cancelled, identisure::messages::Rfa::Rfa6),
+        _ => (FailureCode::InternalError, identisure::messages::Rfa::Rfa5),
     };
     LoginStatus::Failed {
         code,

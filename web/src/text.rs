@@ -1,7 +1,7 @@
 //! The page texts, in Swedish and English. BankID's own hint and failure
-//! messages come from [`crate::messages`]; these are the rest.
+//! messages come from [`identisure::messages`]; these are the rest.
 
-use crate::messages::Lang;
+use identisure::messages::Lang;
 
 /// A text of the pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

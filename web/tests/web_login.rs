@@ -1,14 +1,13 @@
 //! The web login router over real HTTP on 127.0.0.1, against the simulator
 //! (no browser: see tests/web_login_browser.rs for that).
-#![cfg(feature = "web")]
 
 use std::time::Duration;
 
 use identisure::messages::Lang;
 use identisure::qr::BankIdQr;
 use identisure::qr::render::QrImage;
-use identisure::web_login::{Options, TestChoice};
 use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, Simulator};
+use identisure_web::{Options, TestChoice};
 
 struct App {
     url: String,
@@ -23,7 +22,7 @@ async fn app_with(sim: Simulator, options: Options) -> App {
         .base_url(sim.url())
         .build()
         .unwrap();
-    let router = identisure::web_login::router(client, options);
+    let router = identisure_web::router(client, options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -497,7 +496,7 @@ async fn freja_shows_the_qr_of_qr_data_and_needs_a_personal_number() {
 #[tokio::test]
 async fn unknown_logins_and_unoffered_choices_are_refused() {
     let options = Options {
-        providers: vec![identisure::web_login::Provider::BankIdSe],
+        providers: vec![identisure_web::Provider::BankIdSe],
         ..options()
     };
     let app = app_with(Simulator::new(), options).await;
@@ -636,7 +635,7 @@ async fn nested_under_a_path_with_verified_callbacks() {
             secret: CallbackSecret::new(DEMO_SECRET_KEY),
             seen: tx,
         })
-        .nest("/login", identisure::web_login::router(client, options));
+        .nest("/login", identisure_web::router(client, options));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let http = identisure::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -818,7 +817,7 @@ fn bound_options(hooked: &std::sync::Arc<std::sync::atomic::AtomicUsize>) -> Opt
         bind_to_browser: true,
         timeout: Duration::from_secs(3),
         on_login: Some(std::sync::Arc::new(
-            move |login: identisure::web_login::LoggedIn| {
+            move |login: identisure_web::LoggedIn| {
                 count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 Box::pin(async move {
                     // The hook runs in the request of the browser holding the login's cookie.
@@ -942,7 +941,7 @@ async fn the_login_hook_never_runs_for_a_cancelled_login() {
 }
 
 /// Names the client from the `x-client` header, as a trusted proxy would set it.
-fn x_client() -> identisure::web_login::ClientKey {
+fn x_client() -> identisure_web::ClientKey {
     std::sync::Arc::new(|parts: &axum::http::request::Parts| {
         let client = parts.headers.get("x-client")?;
         client.to_str().ok().map(str::to_string)
@@ -1451,7 +1450,7 @@ async fn a_login_hook_cut_short_runs_again() {
     let options = Options {
         bind_to_browser: true,
         on_login: Some(std::sync::Arc::new(
-            move |_login: identisure::web_login::LoggedIn| {
+            move |_login: identisure_web::LoggedIn| {
                 let first = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
                 Box::pin(async move {
                     if first {
@@ -1611,7 +1610,7 @@ async fn behind_a_proxy_clients_are_told_apart() {
     assert_eq!(warned.matches("behind_proxies").count(), 1, "{warned}");
 
     let proxied = Options {
-        client_key: Some(identisure::web_login::behind_proxies(["127.0.0.1"
+        client_key: Some(identisure_web::behind_proxies(["127.0.0.1"
             .parse()
             .unwrap()])),
         max_logins_per_client: 2,
