@@ -73,6 +73,10 @@ fn live_bytes() -> usize {
     LIVE.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+#[path = "common/proc.rs"]
+mod proc;
+use proc::{open_sockets, vm_rss_kib};
+
 const ACCOUNT: &str = "bench";
 const SECRET: &str = "bench-secret";
 
@@ -168,19 +172,7 @@ async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, 
     // Three steps outlast the starts by a third.
     let step = (starting * 4 / 9).max(Duration::from_secs(2));
     let completes_after = step * 3;
-    let mut child = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
-        .arg("--serve-simulator")
-        .arg(format!("--step-ms={}", step.as_millis()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("the simulator process: {e}"))?;
-    let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
-    let url = lines
-        .next()
-        .and_then(Result::ok)
-        .ok_or("the simulator printed no URL")?;
+    let (child, url) = simulator_process(step)?;
     let (notifier, _) = served_notifier(None, Duration::from_secs(60)).await;
     let client = Client::builder()
         .credentials(ACCOUNT, SECRET)
@@ -234,19 +226,12 @@ async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, 
         }));
     }
     let mut waits = Vec::with_capacity(n);
-    let mut lost = 0;
-    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    let mut lost = Lost::default();
     for t in tasks {
         match t.await {
             Ok(Ok(started)) => waits.push(started),
-            Ok(Err(e)) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
-            Err(e) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
+            Ok(Err(e)) => lost.add(e.to_string()),
+            Err(e) => lost.add(e.to_string()),
         }
     }
     let all_started = Instant::now();
@@ -262,36 +247,23 @@ async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, 
                 let completed = sent + completes_after;
                 late_ms.push(seen.saturating_duration_since(completed).as_secs_f64() * 1e3);
             }
-            Ok(Ok((_, other))) => {
-                lost += 1;
-                *errors.entry(format!("{other:?}")).or_default() += 1;
-            }
-            Ok(Err(e)) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
-            Err(e) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
+            Ok(Ok((_, other))) => lost.add(format!("{other:?}")),
+            Ok(Err(e)) => lost.add(e.to_string()),
+            Err(e) => lost.add(e.to_string()),
         }
     }
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let (rss_peak, sockets_peak) = sampler.await.map_err(|e| e.to_string())?;
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(b"stop\n");
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    if !errors.is_empty() {
-        eprintln!("scale: waits lost {lost}: {errors:?}");
+    stop(child);
+    if lost.count > 0 {
+        eprintln!("scale: waits lost {}: {:?}", lost.count, lost.why);
     }
     let mb = |kib: u64| kib as f64 / 1024.0;
     let growth = mb(rss_waiting.saturating_sub(rss_before));
     Ok(vec![
         ("sessions".into(), json!(n)),
         ("waiting_together".into(), json!(waiting_now)),
-        ("lost".into(), json!(lost)),
+        ("lost".into(), json!(lost.count)),
         ("rss_mb_growth".into(), json!(round2(growth))),
         (
             "rss_mb_growth_peak".into(),
@@ -318,26 +290,6 @@ async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, 
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
-}
-
-/// This process's resident memory (KiB), from `/proc/self/status`.
-fn vm_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Sockets this process holds open, from `/proc/self/fd`.
-fn open_sockets() -> Option<usize> {
-    let fds = std::fs::read_dir("/proc/self/fd").ok()?;
-    Some(
-        fds.flatten()
-            .filter(|fd| {
-                std::fs::read_link(fd.path())
-                    .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
-            })
-            .count(),
-    )
 }
 
 async fn simulator(timing: Timing) -> identisure_simulator::RunningSimulator {
@@ -455,18 +407,8 @@ async fn collects_per_session(
 /// Starts `n` sessions at once and waits for them all; returns how many were
 /// lost (start or wait failed, or not completed).
 async fn burst_lost(n: usize) -> usize {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .arg("--serve-simulator")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the simulator process starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .next()
-        .and_then(Result::ok)
-        .expect("the simulator prints its URL");
+    let (child, url) =
+        simulator_process(Duration::from_secs(1)).expect("the simulator process starts");
     let (notifier, _callback_url) = served_notifier(None, Duration::from_secs(5)).await;
     let client = Arc::new(new_client(&url, Some(notifier)));
     let started = Instant::now();
@@ -480,35 +422,65 @@ async fn burst_lost(n: usize) -> usize {
                 .await
         }));
     }
-    let mut lost = 0;
-    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    let mut lost = Lost::default();
     for t in tasks {
         match t.await {
             Ok(Ok(Outcome::Completed(_))) => {}
-            Ok(Ok(other)) => {
-                lost += 1;
-                *errors.entry(format!("{other:?}")).or_default() += 1;
-            }
-            Ok(Err(e)) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
-            Err(e) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
+            Ok(Ok(other)) => lost.add(format!("{other:?}")),
+            Ok(Err(e)) => lost.add(e.to_string()),
+            Err(e) => lost.add(e.to_string()),
         }
     }
     eprintln!(
-        "scale: burst done in {:.1} s, lost {lost} {errors:?}",
-        started.elapsed().as_secs_f64()
+        "scale: burst done in {:.1} s, lost {} {:?}",
+        started.elapsed().as_secs_f64(),
+        lost.count,
+        lost.why
     );
+    stop(child);
+    lost.count
+}
+
+/// Sessions lost, counted by what went wrong.
+#[derive(Default)]
+struct Lost {
+    count: usize,
+    why: std::collections::BTreeMap<String, usize>,
+}
+
+impl Lost {
+    fn add(&mut self, why: String) {
+        self.count += 1;
+        *self.why.entry(why).or_default() += 1;
+    }
+}
+
+/// This binary started again as a simulator (`--serve-simulator`) with
+/// steps of `step`; returns it and the URL it printed.
+fn simulator_process(step: Duration) -> Result<(std::process::Child, String), String> {
+    let mut child = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .arg("--serve-simulator")
+        .arg(format!("--step-ms={}", step.as_millis()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("the simulator process: {e}"))?;
+    let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let url = lines
+        .next()
+        .and_then(Result::ok)
+        .ok_or("the simulator printed no URL")?;
+    Ok((child, url))
+}
+
+/// Ends a simulator process of [`simulator_process`].
+fn stop(mut child: std::process::Child) {
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(b"stop\n");
     }
     let _ = child.kill();
     let _ = child.wait();
-    lost
 }
 
 /// The child process: a simulator with 1 s steps (or `--step-ms=N`) until

@@ -3,6 +3,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+#[path = "../common/proc.rs"]
+mod proc;
+pub use proc::{open_sockets, vm_rss_kib};
+
 /// Report entries of one measurement: key → JSON value.
 pub type Metrics = Vec<(String, serde_json::Value)>;
 
@@ -58,29 +62,6 @@ pub fn quantile(values: &mut [f64], q: f64) -> f64 {
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
-}
-
-/// Resident memory of this process in KiB (Linux `/proc/self/status`).
-pub fn vm_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Open sockets of this process (Linux `/proc/self/fd`).
-pub fn open_sockets() -> Option<usize> {
-    let dir = std::fs::read_dir("/proc/self/fd").ok()?;
-    Some(
-        dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-            .filter(|target| target.to_string_lossy().starts_with("socket:"))
-            .count(),
-    )
 }
 
 /// A small deterministic PRNG (xorshift64*), enough for random delays.
