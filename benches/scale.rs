@@ -17,6 +17,15 @@
 //!   once from one client against a simulator in another process (this
 //!   binary started again with `--serve-simulator`), each followed by a
 //!   wait; a session is lost when its start or its wait fails.
+//! - `waits_<mode>_*`: 100 000 sessions (10 000 with `--quick`) waiting at
+//!   once in this process, against a simulator in another process whose
+//!   sessions complete 3 steps after their start (steps long enough that all
+//!   of them wait together), completions seen through callbacks with a
+//!   polling fallback every 60 s; for `CollectLimit::PerClient` (`per_client`)
+//!   and per-session pacing (`per_session`): sessions lost, resident memory
+//!   growth (peak, and per 1 000 waiting), how late completion is seen
+//!   (p50 / p99, an upper bound: from the start's send + 3 steps) and the
+//!   peak of open sockets.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -25,9 +34,48 @@ use std::time::{Duration, Instant};
 
 use identisure::callback::CallbackSecret;
 use identisure::providers::bankid_se::AuthRequest;
-use identisure::{Client, Notifier, Outcome, WaitOptions};
+use identisure::{Client, CollectLimit, Notifier, Outcome, WaitOptions};
 use identisure_simulator::{Simulator, Timing};
 use serde_json::{Map, Value, json};
+
+/// Counts the bytes this process has allocated and not freed, beside the
+/// resident memory (which also holds what the allocator keeps after the
+/// starts' transient allocations are freed).
+struct Counting;
+
+static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only
+// a counter is updated beside it.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract, unchanged.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract, unchanged.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, std::sync::atomic::Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract, unchanged.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live_bytes() -> usize {
+    LIVE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[path = "common/proc.rs"]
+mod proc;
+use proc::{open_sockets, vm_rss_kib};
 
 const ACCOUNT: &str = "bench";
 const SECRET: &str = "bench-secret";
@@ -92,7 +140,156 @@ async fn run(quick: bool) -> Map<String, Value> {
     eprintln!("scale: burst of {burst} starts against a simulator in another process");
     report.insert("burst_sessions".into(), json!(burst));
     report.insert("burst_sessions_lost".into(), json!(burst_lost(burst).await));
+
+    let waits = if quick { 10_000 } else { 100_000 };
+    for (mode, limit) in [
+        ("per_client", CollectLimit::PerClient),
+        ("per_session", CollectLimit::PerSession),
+    ] {
+        eprintln!("scale: {waits} sessions waiting at once ({mode})");
+        match waiting(waits, limit).await {
+            Ok(figures) => {
+                for (key, value) in figures {
+                    report.insert(format!("waits_{mode}_{key}"), value);
+                }
+            }
+            Err(e) => eprintln!("scale: waits ({mode}) failed: {e}"),
+        }
+    }
     report
+}
+
+/// Starts per second while `waiting` starts its sessions (spread, so that
+/// a start's send time is when the simulator starts its clock, within a
+/// round trip).
+const WAIT_STARTS_PER_S: usize = 2_500;
+
+/// `n` sessions started at `WAIT_STARTS_PER_S` and all waiting at once: each
+/// completes 3 steps after its start, a step being long enough that the
+/// last start comes before the first completion.
+async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, String> {
+    let starting = Duration::from_secs_f64(n as f64 / WAIT_STARTS_PER_S as f64);
+    // Three steps outlast the starts by a third.
+    let step = (starting * 4 / 9).max(Duration::from_secs(2));
+    let completes_after = step * 3;
+    let (child, url) = simulator_process(step)?;
+    let (notifier, _) = served_notifier(None, Duration::from_secs(60)).await;
+    let client = Client::builder()
+        .credentials(ACCOUNT, SECRET)
+        .base_url(&url)
+        .collect_limit(limit)
+        .notifier(notifier)
+        .build()
+        .map_err(|e| e.to_string())?;
+    // Warm the pool and the allocator before the baseline.
+    let warm = client
+        .bankid_se()
+        .auth(AuthRequest::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(warm);
+    let rss_before = vm_rss_kib().ok_or("cannot read VmRSS")?;
+    let live_before = live_bytes();
+
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = sampling.clone();
+        tokio::spawn(async move {
+            let (mut rss, mut sockets) = (0, 0);
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                rss = rss.max(vm_rss_kib().unwrap_or(0));
+                sockets = sockets.max(open_sockets().unwrap_or(0));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            (rss, sockets)
+        })
+    };
+    let began = Instant::now();
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        // Paced: the i-th start is sent at i / rate.
+        let due = began + Duration::from_secs_f64(i as f64 / WAIT_STARTS_PER_S as f64);
+        tokio::time::sleep_until(due.into()).await;
+        let client = client.clone();
+        // The start's task ends once it has spawned the wait's, so what
+        // stays is what a waiting session costs: its handle and its wait.
+        tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let session = client.bankid_se().auth(AuthRequest::default()).await?;
+            let wait = tokio::spawn(async move {
+                let outcome = session
+                    .wait(WaitOptions::default().timeout(Duration::from_secs(900)))
+                    .await?;
+                Ok::<_, identisure::Error>((Instant::now(), outcome))
+            });
+            Ok::<_, identisure::Error>((sent, wait))
+        }));
+    }
+    let mut waits = Vec::with_capacity(n);
+    let mut lost = Lost::default();
+    for t in tasks {
+        match t.await {
+            Ok(Ok(started)) => waits.push(started),
+            Ok(Err(e)) => lost.add(e.to_string()),
+            Err(e) => lost.add(e.to_string()),
+        }
+    }
+    let all_started = Instant::now();
+    // All waiting together: the resident memory of n waits.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting_now = waits.iter().filter(|(_, w)| !w.is_finished()).count();
+    let rss_waiting = vm_rss_kib().ok_or("cannot read VmRSS")?;
+    let live_waiting = live_bytes().saturating_sub(live_before);
+    let mut late_ms = Vec::with_capacity(n);
+    for (sent, wait) in waits {
+        match wait.await {
+            Ok(Ok((seen, Outcome::Completed(_)))) => {
+                let completed = sent + completes_after;
+                late_ms.push(seen.saturating_duration_since(completed).as_secs_f64() * 1e3);
+            }
+            Ok(Ok((_, other))) => lost.add(format!("{other:?}")),
+            Ok(Err(e)) => lost.add(e.to_string()),
+            Err(e) => lost.add(e.to_string()),
+        }
+    }
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (rss_peak, sockets_peak) = sampler.await.map_err(|e| e.to_string())?;
+    stop(child);
+    if lost.count > 0 {
+        eprintln!("scale: waits lost {}: {:?}", lost.count, lost.why);
+    }
+    let mb = |kib: u64| kib as f64 / 1024.0;
+    let growth = mb(rss_waiting.saturating_sub(rss_before));
+    Ok(vec![
+        ("sessions".into(), json!(n)),
+        ("waiting_together".into(), json!(waiting_now)),
+        ("lost".into(), json!(lost.count)),
+        ("rss_mb_growth".into(), json!(round2(growth))),
+        (
+            "rss_mb_growth_peak".into(),
+            json!(round2(mb(rss_peak.saturating_sub(rss_before)))),
+        ),
+        (
+            "rss_mb_per_1k".into(),
+            json!(round2(growth / (waiting_now.max(1) as f64 / 1000.0))),
+        ),
+        (
+            "heap_bytes_per_wait".into(),
+            json!(live_waiting / waiting_now.max(1)),
+        ),
+        ("late_ms_p50".into(), json!(percentile(&late_ms, 50))),
+        ("late_ms_p99".into(), json!(percentile(&late_ms, 99))),
+        ("sockets_peak".into(), json!(sockets_peak)),
+        (
+            "starts_s".into(),
+            json!(round2(all_started.duration_since(began).as_secs_f64())),
+        ),
+        ("step_ms".into(), json!(step.as_millis() as u64)),
+    ])
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 async fn simulator(timing: Timing) -> identisure_simulator::RunningSimulator {
@@ -210,18 +407,8 @@ async fn collects_per_session(
 /// Starts `n` sessions at once and waits for them all; returns how many were
 /// lost (start or wait failed, or not completed).
 async fn burst_lost(n: usize) -> usize {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .arg("--serve-simulator")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the simulator process starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = lines
-        .next()
-        .and_then(Result::ok)
-        .expect("the simulator prints its URL");
+    let (child, url) =
+        simulator_process(Duration::from_secs(1)).expect("the simulator process starts");
     let (notifier, _callback_url) = served_notifier(None, Duration::from_secs(5)).await;
     let client = Arc::new(new_client(&url, Some(notifier)));
     let started = Instant::now();
@@ -235,40 +422,79 @@ async fn burst_lost(n: usize) -> usize {
                 .await
         }));
     }
-    let mut lost = 0;
-    let mut errors = std::collections::BTreeMap::<String, usize>::new();
+    let mut lost = Lost::default();
     for t in tasks {
         match t.await {
             Ok(Ok(Outcome::Completed(_))) => {}
-            Ok(Ok(other)) => {
-                lost += 1;
-                *errors.entry(format!("{other:?}")).or_default() += 1;
-            }
-            Ok(Err(e)) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
-            Err(e) => {
-                lost += 1;
-                *errors.entry(e.to_string()).or_default() += 1;
-            }
+            Ok(Ok(other)) => lost.add(format!("{other:?}")),
+            Ok(Err(e)) => lost.add(e.to_string()),
+            Err(e) => lost.add(e.to_string()),
         }
     }
     eprintln!(
-        "scale: burst done in {:.1} s, lost {lost} {errors:?}",
-        started.elapsed().as_secs_f64()
+        "scale: burst done in {:.1} s, lost {} {:?}",
+        started.elapsed().as_secs_f64(),
+        lost.count,
+        lost.why
     );
+    stop(child);
+    lost.count
+}
+
+/// Sessions lost, counted by what went wrong.
+#[derive(Default)]
+struct Lost {
+    count: usize,
+    why: std::collections::BTreeMap<String, usize>,
+}
+
+impl Lost {
+    fn add(&mut self, why: String) {
+        self.count += 1;
+        *self.why.entry(why).or_default() += 1;
+    }
+}
+
+/// This binary started again as a simulator (`--serve-simulator`) with
+/// steps of `step`; returns it and the URL it printed.
+fn simulator_process(step: Duration) -> Result<(std::process::Child, String), String> {
+    let mut child = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .arg("--serve-simulator")
+        .arg(format!("--step-ms={}", step.as_millis()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("the simulator process: {e}"))?;
+    let mut lines = BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let url = lines
+        .next()
+        .and_then(Result::ok)
+        .ok_or("the simulator printed no URL")?;
+    Ok((child, url))
+}
+
+/// Ends a simulator process of [`simulator_process`].
+fn stop(mut child: std::process::Child) {
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(b"stop\n");
     }
     let _ = child.kill();
     let _ = child.wait();
-    lost
 }
 
-/// The child process: a simulator with 1 s steps until stdin closes.
+/// The child process: a simulator with 1 s steps (or `--step-ms=N`) until
+/// stdin closes.
 async fn serve_simulator() {
-    let sim = simulator(Timing::default()).await;
+    let step = std::env::args()
+        .find_map(|a| a.strip_prefix("--step-ms=")?.parse().ok())
+        .map_or(Duration::from_secs(1), Duration::from_millis);
+    let sim = simulator(Timing {
+        step,
+        expire_after: Duration::from_secs(3600),
+        ..Timing::default()
+    })
+    .await;
     println!("{}", sim.url());
     let _ = std::io::stdout().flush();
     tokio::task::spawn_blocking(|| {

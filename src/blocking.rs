@@ -571,7 +571,7 @@ impl FlowApi<'_> {
     /// # let _ = state; Ok(()) }
     /// ```
     pub fn start_json(&self, body: serde_json::Value) -> Result<AnyStarted> {
-        let api = self.client.inner.flow(crate::flow::name(self.flow))?;
+        let api = crate::flow::FlowApi::of(&self.client.inner, self.flow);
         let started = self.client.rt.block_on(api.start_json(body))?;
         Ok(AnyStarted {
             pending: started.pending().clone(),
@@ -590,7 +590,7 @@ impl FlowApi<'_> {
     /// assert!(c.flow("ftn/auth").unwrap().session("").is_err());
     /// ```
     pub fn session(&self, id: &str) -> Result<AnySession> {
-        let api = self.client.inner.flow(crate::flow::name(self.flow))?;
+        let api = crate::flow::FlowApi::of(&self.client.inner, self.flow);
         Ok(AnySession {
             inner: api.session(id)?,
             rt: self.client.rt.clone(),

@@ -592,6 +592,29 @@ pub(crate) fn printable_url(url: &reqwest::Url) -> String {
     url.to_string()
 }
 
+/// A personal number that does not parse, as the request field it would
+/// fill (`ssn`): `?` on [`crate::national_id`]'s parsers works in a function
+/// returning [`crate::Result`]. The number itself is never in the error.
+///
+/// ```
+/// use identisure::national_id::se::Personnummer;
+///
+/// fn who(form_value: &str) -> identisure::Result<Personnummer> {
+///     Ok(Personnummer::parse(form_value)?)
+/// }
+/// let err = who("19870412-2385").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid request: `ssn` is not a valid personal identity number: check digit mismatch");
+/// assert!(matches!(err, identisure::Error::InvalidRequest { ref field, .. } if field == "ssn"));
+/// ```
+impl From<crate::national_id::NationalIdError> for Error {
+    fn from(e: crate::national_id::NationalIdError) -> Self {
+        Error::InvalidRequest {
+            field: "ssn".into(),
+            rule: format!("is not a valid personal identity number: {e}"),
+        }
+    }
+}
+
 /// Maps a failure of reqwest (e.g. of the generated client's
 /// `CommunicationError`), naming the URL reqwest knows.
 ///

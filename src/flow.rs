@@ -532,6 +532,14 @@ where
     }
 }
 
+impl<'a> FlowApi<'a> {
+    /// The API of a flow already found (the blocking client's).
+    #[cfg(feature = "blocking")]
+    pub(crate) fn of(client: &'a Client, flow: &'static Flow) -> Self {
+        FlowApi { client, flow }
+    }
+}
+
 impl FlowApi<'_> {
     /// The flow of the operation table.
     ///

@@ -62,7 +62,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::callback::{CallbackError, CallbackSecret, verify_signature};
@@ -329,8 +329,49 @@ struct Table {
     kept_count: usize,
 }
 
+/// One session's final callback and the waits it wakes. Smaller than a
+/// `tokio::sync::watch` channel (whose shared state holds nine `Notify`s):
+/// a notifier may hold one per waiting session, 100,000 of them.
+struct Slot {
+    arrived: Mutex<Option<Arrived>>,
+    notify: Notify,
+}
+
+impl Slot {
+    fn new(arrived: Option<Arrived>) -> Arc<Slot> {
+        Arc::new(Slot {
+            arrived: Mutex::new(arrived),
+            notify: Notify::new(),
+        })
+    }
+
+    fn body(&self) -> Option<Bytes> {
+        let arrived = self.arrived.lock().unwrap_or_else(|p| p.into_inner());
+        arrived.as_ref().map(|a| a.body.clone())
+    }
+
+    fn has_callback(&self) -> bool {
+        self.arrived
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    /// Stores the callback and wakes every wait; whether there was none before.
+    fn set(&self, arrived: Arrived) -> bool {
+        let first = self
+            .arrived
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(arrived)
+            .is_none();
+        self.notify.notify_waiters();
+        first
+    }
+}
+
 struct Entry {
-    tx: watch::Sender<Option<Arrived>>,
+    slot: Arc<Slot>,
     waiters: usize,
     /// Set while kept without waiters.
     expires: Option<Instant>,
@@ -494,7 +535,7 @@ impl Notifier {
             .entries
             .entry(session_id.to_string())
             .or_insert_with(|| Entry {
-                tx: watch::Sender::new(None),
+                slot: Slot::new(None),
                 waiters: 0,
                 expires: None,
             });
@@ -503,11 +544,11 @@ impl Notifier {
             // It was kept: now it is waited on (its queue slot goes stale).
             table.kept_count -= 1;
         }
-        let rx = table.entries[session_id].tx.subscribe();
+        let slot = table.entries[session_id].slot.clone();
         Watch {
             shared: self.shared.clone(),
             id: session_id.to_string(),
-            rx,
+            slot,
             #[cfg(feature = "redis")]
             looked_up: false,
         }
@@ -563,10 +604,9 @@ impl Shared {
         let table = &mut *guard;
         self.purge(table, now);
         if let Some(entry) = table.entries.get(session_id) {
-            if entry.tx.borrow().is_none() {
+            if entry.slot.set(arrived) {
                 self.delivered.fetch_add(1, Ordering::Relaxed);
             }
-            entry.tx.send_replace(Some(arrived));
             return;
         }
         if !keep || self.max_kept == 0 {
@@ -577,7 +617,7 @@ impl Shared {
         table.entries.insert(
             session_id.to_string(),
             Entry {
-                tx: watch::Sender::new(Some(arrived)),
+                slot: Slot::new(Some(arrived)),
                 waiters: 0,
                 expires: Some(expires),
             },
@@ -597,7 +637,7 @@ impl Shared {
         self.lock()
             .entries
             .iter()
-            .filter(|(_, e)| e.waiters > 0 && e.tx.borrow().is_none())
+            .filter(|(_, e)| e.waiters > 0 && !e.slot.has_callback())
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -657,7 +697,7 @@ fn peek(raw_body: &[u8]) -> Result<(String, Option<String>), CallbackError> {
 pub(crate) struct Watch {
     shared: Arc<Shared>,
     id: String,
-    rx: watch::Receiver<Option<Arrived>>,
+    slot: Arc<Slot>,
     #[cfg(feature = "redis")]
     looked_up: bool,
 }
@@ -666,8 +706,7 @@ impl Watch {
     /// The raw body of the final callback, once one was delivered.
     /// Cancel-safe.
     pub(crate) async fn arrived(&mut self) -> Bytes {
-        let now = self.rx.borrow().as_ref().map(|a| a.body.clone());
-        if let Some(body) = now {
+        if let Some(body) = self.slot.body() {
             return body;
         }
         #[cfg(feature = "redis")]
@@ -679,14 +718,16 @@ impl Watch {
             }
             self.looked_up = true;
         }
-        let body = match self.rx.wait_for(Option::is_some).await {
-            Ok(a) => a.as_ref().map(|a| a.body.clone()),
-            Err(_) => None,
-        };
-        match body {
-            Some(body) => body,
-            // The sender lives in the table as long as this watch does.
-            None => std::future::pending().await,
+        loop {
+            // Registered before looking, so a callback stored in between
+            // still wakes this wait.
+            let notified = self.slot.notify.notified();
+            let mut notified = std::pin::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(body) = self.slot.body() {
+                return body;
+            }
+            notified.await;
         }
     }
 }
@@ -703,7 +744,7 @@ impl Drop for Watch {
         if entry.waiters > 0 {
             return;
         }
-        let has_callback = entry.tx.borrow().is_some();
+        let has_callback = entry.slot.has_callback();
         if has_callback && self.shared.max_kept > 0 {
             // Another wait of the same session may still come: keep it.
             let expires = now + self.shared.keep_for;

@@ -11,6 +11,13 @@
 //! Prefer the hand-written layer; this stays reachable for anything it does
 //! not wrap.
 //!
+//! Build it with [`Client::new_with_client`] and
+//! [`crate::http_client_builder`] (or take [`crate::Client::raw`]): the
+//! generated `Client::new` builds a reqwest client without a TLS crypto
+//! provider (this crate picks one explicitly, none is installed for the
+//! process), which reqwest answers with a panic unless your program
+//! installed a default provider itself.
+//!
 //! ```
 //! let http = identisure::http_client_builder().build().unwrap();
 //! let raw = identisure::raw::Client::new_with_client("http://127.0.0.1:1", http);

@@ -9,65 +9,20 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use crate::support::{Ctx, Metrics, metric, quantile, round};
+use crate::support::{Ctx, Metrics, metric, quantile, round, spawn_http_server};
 
 /// A BankID SE collect answer while the user has not opened the app yet.
 const BODY: &str = r#"{"id":"2f0c7e64-4a4d-4f8e-9a43-4b1b0c9b8e31","refId":"order-4711","status":"PENDING","hintCode":"outstandingTransaction"}"#;
 
 /// Serves `BODY` to every request, keep-alive, until the process ends.
 fn spawn_fixed_server() -> Result<std::net::SocketAddr, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let response = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
-                BODY.len()
-            );
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = socket.set_nodelay(true);
-                let response = response.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 8192];
-                    let mut filled = 0;
-                    loop {
-                        let Ok(n) = socket.read(&mut buf[filled..]).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        filled += n;
-                        // GETs carry no body: a request ends with its headers.
-                        while let Some(end) =
-                            buf[..filled].windows(4).position(|w| w == b"\r\n\r\n")
-                        {
-                            if socket.write_all(response.as_bytes()).await.is_err() {
-                                return;
-                            }
-                            buf.copy_within(end + 4..filled, 0);
-                            filled -= end + 4;
-                        }
-                        if filled == buf.len() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    Ok(addr)
+    let response: std::sync::Arc<[u8]> = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    )
+    .into_bytes()
+    .into();
+    spawn_http_server(move |_| std::future::ready(response.clone()))
 }
 
 pub async fn run(ctx: &Ctx) -> Result<Metrics, String> {

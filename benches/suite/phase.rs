@@ -23,9 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use identisure::{Outcome, WaitOptions};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{Ctx, Metrics, Rng, metric, ms, quantile, round};
+use crate::support::{Ctx, Metrics, Rng, metric, ms, quantile, round, spawn_http_server};
 
 /// Sessions started together, per round and poller.
 const SESSIONS: usize = 300;
@@ -87,66 +86,25 @@ fn reply(status: &str, body: &str) -> String {
     )
 }
 
-/// Serves the mock on its own thread until the process ends.
+/// Serves the mock on its own thread until the process ends: the session
+/// id is the last segment of the request's path.
 fn spawn_mock(mock: Arc<Mock>) -> Result<std::net::SocketAddr, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = socket.set_nodelay(true);
-                let mock = mock.clone();
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 8192];
-                    let mut filled = 0;
-                    loop {
-                        let Ok(n) = socket.read(&mut buf[filled..]).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        filled += n;
-                        // GETs carry no body: a request ends with its headers.
-                        while let Some(end) =
-                            buf[..filled].windows(4).position(|w| w == b"\r\n\r\n")
-                        {
-                            let head = String::from_utf8_lossy(&buf[..end]);
-                            let id = head
-                                .split_whitespace()
-                                .nth(1)
-                                .and_then(|path| path.rsplit('/').next())
-                                .unwrap_or_default()
-                                .to_string();
-                            let answer = mock.answer(&id);
-                            let after = mock.answer_after_ms.load(Ordering::Relaxed);
-                            if after > 0 {
-                                tokio::time::sleep(Duration::from_millis(after)).await;
-                            }
-                            if socket.write_all(answer.as_bytes()).await.is_err() {
-                                return;
-                            }
-                            buf.copy_within(end + 4..filled, 0);
-                            filled -= end + 4;
-                        }
-                        if filled == buf.len() {
-                            return;
-                        }
-                    }
-                });
+    spawn_http_server(move |head| {
+        let head = String::from_utf8_lossy(head);
+        let id = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|path| path.rsplit('/').next())
+            .unwrap_or_default();
+        let answer = mock.answer(id);
+        let after = mock.answer_after_ms.load(Ordering::Relaxed);
+        async move {
+            if after > 0 {
+                tokio::time::sleep(Duration::from_millis(after)).await;
             }
-        });
-    });
-    Ok(addr)
+            answer
+        }
+    })
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -3,6 +3,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+#[path = "../common/proc.rs"]
+mod proc;
+pub use proc::{open_sockets, vm_rss_kib};
+
 /// Report entries of one measurement: key → JSON value.
 pub type Metrics = Vec<(String, serde_json::Value)>;
 
@@ -60,29 +64,6 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Resident memory of this process in KiB (Linux `/proc/self/status`).
-pub fn vm_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()
-}
-
-/// Open sockets of this process (Linux `/proc/self/fd`).
-pub fn open_sockets() -> Option<usize> {
-    let dir = std::fs::read_dir("/proc/self/fd").ok()?;
-    Some(
-        dir.filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
-            .filter(|target| target.to_string_lossy().starts_with("socket:"))
-            .count(),
-    )
-}
-
 /// A small deterministic PRNG (xorshift64*), enough for random delays.
 pub struct Rng(u64);
 
@@ -122,4 +103,66 @@ pub fn patient_timing() -> identisure_simulator::Timing {
         expire_after: Duration::from_secs(3600),
         ..identisure_simulator::Timing::default()
     }
+}
+
+/// A bare HTTP/1.1 server on 127.0.0.1 (keep-alive, GETs only: a request
+/// ends with its headers), on its own thread until the process ends:
+/// `answer` gets each request's head (its bytes, nothing copied) and gives
+/// the future of the whole response. The mocks of the benches that time
+/// the client against a server doing almost nothing.
+pub fn spawn_http_server<F, Fut, R>(answer: F) -> Result<std::net::SocketAddr, String>
+where
+    F: Fn(&[u8]) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = R> + Send + 'static,
+    R: AsRef<[u8]> + Send + 'static,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = socket.set_nodelay(true);
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let mut filled = 0;
+                    loop {
+                        let Ok(n) = socket.read(&mut buf[filled..]).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        filled += n;
+                        while let Some(end) =
+                            buf[..filled].windows(4).position(|w| w == b"\r\n\r\n")
+                        {
+                            let response = answer(&buf[..end]).await;
+                            if socket.write_all(response.as_ref()).await.is_err() {
+                                return;
+                            }
+                            buf.copy_within(end + 4..filled, 0);
+                            filled -= end + 4;
+                        }
+                        if filled == buf.len() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    Ok(addr)
 }

@@ -253,16 +253,7 @@ const QR_FRAME: &str = "var q = document.getElementById('qr'); return q && q.que
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_page_in_headless_chromium() {
-    let required = std::env::var("IDENTISURE_BROWSER_TEST").is_ok_and(|v| v == "required");
-    let Some((chromium, chromedriver)) = programs() else {
-        assert!(
-            !required,
-            "IDENTISURE_BROWSER_TEST=required but Chromium/ChromeDriver is missing"
-        );
-        eprintln!(
-            "skipping login_page_in_headless_chromium: Chromium or ChromeDriver not found \
-             (install chromium and chromium-driver, or set CHROMIUM / CHROMEDRIVER)"
-        );
+    let Some((chromium, chromedriver)) = browser("login_page_in_headless_chromium") else {
         return;
     };
     let (url, sim) = serve().await;
@@ -502,13 +493,9 @@ async fn login_page_in_headless_chromium() {
 /// under 127.0.0.1 gets the page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_reaching_the_page_under_another_name_starts_nothing() {
-    let required = std::env::var("IDENTISURE_BROWSER_TEST").is_ok_and(|v| v == "required");
-    let Some((chromium, chromedriver)) = programs() else {
-        assert!(
-            !required,
-            "IDENTISURE_BROWSER_TEST=required but Chromium/ChromeDriver is missing"
-        );
-        eprintln!("skipping: Chromium or ChromeDriver not found");
+    let Some((chromium, chromedriver)) =
+        browser("a_browser_reaching_the_page_under_another_name_starts_nothing")
+    else {
         return;
     };
     let (url, sim) = serve().await;
@@ -573,6 +560,25 @@ async fn a_browser_reaching_the_page_under_another_name_starts_nothing() {
     )
     .await;
     d.session_call("DELETE", "", Value::Null).await;
+}
+
+/// The browser for `test`, or `None` (the test skips, saying so) when it is
+/// missing; with `IDENTISURE_BROWSER_TEST=required` (CI) a missing browser
+/// fails the test instead.
+fn browser(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let found = programs();
+    if found.is_none() {
+        let required = std::env::var("IDENTISURE_BROWSER_TEST").is_ok_and(|v| v == "required");
+        assert!(
+            !required,
+            "IDENTISURE_BROWSER_TEST=required but Chromium/ChromeDriver is missing"
+        );
+        eprintln!(
+            "skipping {test}: Chromium or ChromeDriver not found \
+             (install chromium and chromium-driver, or set CHROMIUM / CHROMEDRIVER)"
+        );
+    }
+    found
 }
 
 /// Chromium and ChromeDriver, from `CHROMIUM` / `CHROMEDRIVER` or Debian's paths.

@@ -43,6 +43,15 @@ pub const GOALS: &[(&str, Goal)] = &[
     ("redis_detect_ms_p50", Goal::AtMost(30.0)),
     ("redis_detect_ms_p95", Goal::AtMost(60.0)),
     ("burst_sessions_lost", Goal::Equals(0.0)),
+    // 100 000 sessions waiting at once in one process (benches/scale.rs
+    // `waiting`; 10 000 with --quick), completions through callbacks, with
+    // the client-wide collect limit and with per-session pacing.
+    ("waits_per_client_lost", Goal::Equals(0.0)),
+    ("waits_per_client_rss_mb_growth", Goal::AtMost(100.0)),
+    ("waits_per_client_late_ms_p99", Goal::AtMost(1500.0)),
+    ("waits_per_session_lost", Goal::Equals(0.0)),
+    ("waits_per_session_rss_mb_growth", Goal::AtMost(100.0)),
+    ("waits_per_session_late_ms_p99", Goal::AtMost(1500.0)),
     ("dependent_build_ratio", Goal::AtMost(1.0)),
 ];
 
@@ -59,6 +68,22 @@ pub const BESIDE: &[(&str, &[&str])] = &[
         &["phase_naive_ms_p95", "phase_p95_ratio_naive"],
     ),
     ("phase_rate_limit_violations", &["phase_naive_violations"]),
+    (
+        "waits_per_client_rss_mb_growth",
+        &[
+            "waits_per_client_sessions",
+            "waits_per_client_rss_mb_per_1k",
+            "waits_per_client_sockets_peak",
+        ],
+    ),
+    (
+        "waits_per_session_rss_mb_growth",
+        &[
+            "waits_per_session_sessions",
+            "waits_per_session_rss_mb_per_1k",
+            "waits_per_session_sockets_peak",
+        ],
+    ),
     (
         "phase_rtt30_detect_ms_p50",
         &["phase_rtt30_naive_ms_p50", "phase_rtt30_p50_ratio_naive"],
