@@ -1,9 +1,8 @@
 //! The calls of the hand-written layer, each sent by its generated method:
 //! for every flow of the operation table, its start (by the schema of the
 //! start's answer: `impl Start for types::BankIdSePending`, one arm per
-//! start answering it), its collect (by the schema of the collect's answer:
-//! `impl Collect for types::BankIdSeSession`) and its cancel (one function
-//! for all). Written to `OUT_DIR/calls.rs` and included by
+//! start answering it) and its cancel (one function for all). (Collects are
+//! built by hand in `src/hooks.rs`, `collect`: the request sent most.) Written to `OUT_DIR/calls.rs` and included by
 //! `src/transport.rs`, which defines the traits and `call`, the one way a
 //! generated method's future is sent (within the call's scope, boxed, its
 //! error mapped). Operations pruned before generation have no method: they
@@ -30,20 +29,18 @@ pub fn generate(table: &Table, spec: &Value, pruned: &[String]) -> Result<String
     let generated = |name: &str| !pruned.iter().any(|p| p == name);
     // answer schema → the operations answering it
     let mut starts: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    let mut collects: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     let mut cancels: Vec<&str> = Vec::new();
     for flow in &table.flows {
-        for (ops, name) in [(&mut starts, &flow.start), (&mut collects, &flow.collect)] {
-            if !generated(name) {
-                continue;
-            }
-            let Some(schema) = answer(name) else {
-                problems.push(format!("`{name}`: no success answer names a schema"));
-                continue;
-            };
-            let list = ops.entry(schema).or_default();
-            if !list.contains(&name.as_str()) {
-                list.push(name);
+        let name = &flow.start;
+        if generated(name) {
+            match answer(name) {
+                None => problems.push(format!("`{name}`: no success answer names a schema")),
+                Some(schema) => {
+                    let list = starts.entry(schema).or_default();
+                    if !list.contains(&name.as_str()) {
+                        list.push(name);
+                    }
+                }
             }
         }
         if let Some(cancel) = flow.cancel.as_deref().filter(|c| generated(c))
@@ -111,24 +108,9 @@ pub fn generate(table: &Table, spec: &Value, pruned: &[String]) -> Result<String
             })
             .collect()
     };
-    let collect_impls = collects.iter().map(|(schema, ops)| {
-        let answer = ty(schema);
-        let arms = by_id(ops);
-        quote! {
-            impl Collect for #answer {
-                fn collect(asked: Asked<'_>) -> Call<'_, Self> {
-                    match asked.operation.id() {
-                        #(#arms)*
-                        _ => not_generated(asked),
-                    }
-                }
-            }
-        }
-    });
     let cancel_arms = by_id(&cancels);
     let file = quote! {
         #(#start_impls)*
-        #(#collect_impls)*
         /// Sends the cancel `asked` names.
         pub(crate) fn cancel(asked: Asked<'_>) -> Call<'_, ()> {
             match asked.operation.id() {

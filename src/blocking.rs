@@ -19,11 +19,9 @@ use std::sync::Arc;
 use futures_util::StreamExt as _;
 
 use crate::error::{Error, Result};
-use crate::providers::{AgeVerificationRequest, bankid_no, bankid_se, freja, ftn, mitid, vipps};
+use crate::providers::bankid_se;
 use crate::raw::types;
-use crate::state::{
-    AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, State, Vipps,
-};
+use crate::state::{Family, Outcome, State};
 use crate::{TransportKind, WaitOptions};
 
 /// The blocking client: cheap to clone (shares the runtime and the pool).
@@ -116,6 +114,19 @@ impl Client {
             pending_of: s.clone(),
             session: self.session(s.into_session()),
         }
+    }
+
+    /// Runs an async start to its end (the typed starts, `starts!`).
+    pub(crate) fn block_start<F: Family>(
+        &self,
+        start: impl std::future::Future<Output = Result<crate::Started<F>>>,
+    ) -> Result<Started<F>> {
+        Ok(self.started(self.rt.block_on(start)?))
+    }
+
+    /// A session by id, blocking (the typed attaches, `sessions!`).
+    pub(crate) fn attached<F: Family>(&self, s: Result<crate::Session<F>>) -> Result<Session<F>> {
+        Ok(self.session(s?))
     }
 }
 
@@ -277,45 +288,15 @@ impl<F: Family> fmt::Debug for Started<F> {
     }
 }
 
+/// Defines a blocking provider API: the struct and its accessor. Its
+/// methods are defined with the async ones, from the same list
+/// (`starts!` and `sessions!` in `src/providers/mod.rs`).
 macro_rules! blocking_api {
-    (
-        $(#[$m:meta])* $name:ident = $accessor:ident {
-            $( start $method:ident($req:ty) -> $fam:ty; )*
-            $( attach $sess:ident -> $sfam:ty; )*
-        }
-    ) => {
+    ($(#[$m:meta])* $name:ident = $accessor:ident;) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy)]
         pub struct $name<'a> {
-            client: &'a Client,
-        }
-
-        impl $name<'_> {
-            $(
-                #[doc = concat!("Blocking `client.", stringify!($accessor), "().", stringify!($method), "(request)`: starts a session (one POST, never retried).")]
-                ///
-                /// ```no_run
-                #[doc = concat!("# fn run(client: identisure::blocking::Client, request: identisure::providers::", stringify!($req), ") -> identisure::Result<()> {")]
-                #[doc = concat!("let session = client.", stringify!($accessor), "().", stringify!($method), "(request)?;")]
-                /// let outcome = session.wait(identisure::WaitOptions::default())?;
-                /// # let _ = outcome; Ok(()) }
-                /// ```
-                pub fn $method(&self, request: $req) -> Result<Started<$fam>> {
-                    let s = self.client.rt.block_on(self.client.inner.$accessor().$method(request))?;
-                    Ok(self.client.started(s))
-                }
-            )*
-            $(
-                #[doc = concat!("Blocking `client.", stringify!($accessor), "().", stringify!($sess), "(id)`: a session by id.")]
-                ///
-                /// ```
-                /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
-                #[doc = concat!("assert_eq!(c.", stringify!($accessor), "().", stringify!($sess), "(\"x\").unwrap().id(), \"x\");")]
-                /// ```
-                pub fn $sess(&self, id: &str) -> Result<Session<$sfam>> {
-                    Ok(self.client.session(self.client.inner.$accessor().$sess(id)?))
-                }
-            )*
+            pub(crate) client: &'a Client,
         }
 
         impl Client {
@@ -339,16 +320,7 @@ blocking_api! {
     /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
     /// let _api = c.bankid_se();
     /// ```
-    BankIdSeApi = bankid_se {
-        start auth(bankid_se::AuthRequest) -> BankIdSe;
-        start sign(bankid_se::SignRequest) -> BankIdSe;
-        start phone_auth(bankid_se::PhoneAuthRequest) -> BankIdSe;
-        start phone_sign(bankid_se::PhoneSignRequest) -> BankIdSe;
-        start age_verification(AgeVerificationRequest) -> AgeVerification;
-        attach auth_session -> BankIdSe;
-        attach sign_session -> BankIdSe;
-        attach age_verification_session -> AgeVerification;
-    }
+    BankIdSeApi = bankid_se;
 }
 
 impl BankIdSeApi<'_> {
@@ -377,16 +349,7 @@ blocking_api! {
     /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
     /// let _api = c.freja();
     /// ```
-    FrejaApi = freja {
-        start auth(freja::AuthRequest) -> Freja;
-        start sign(freja::SignRequest) -> Freja;
-        start backchannel_auth(freja::BackchannelAuthRequest) -> Freja;
-        start backchannel_sign(freja::BackchannelSignRequest) -> Freja;
-        start age_verification(AgeVerificationRequest) -> AgeVerification;
-        attach auth_session -> Freja;
-        attach sign_session -> Freja;
-        attach age_verification_session -> AgeVerification;
-    }
+    FrejaApi = freja;
 }
 
 blocking_api! {
@@ -396,15 +359,7 @@ blocking_api! {
     /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
     /// let _api = c.bankid_no();
     /// ```
-    BankIdNoApi = bankid_no {
-        start auth(bankid_no::AuthRequest) -> BankIdNo;
-        start sign(bankid_no::SignRequest) -> BankIdNo;
-        start backchannel_auth(bankid_no::BackchannelAuthRequest) -> BankIdNo;
-        start age_verification(AgeVerificationRequest) -> AgeVerification;
-        attach auth_session -> BankIdNo;
-        attach sign_session -> BankIdNo;
-        attach age_verification_session -> AgeVerification;
-    }
+    BankIdNoApi = bankid_no;
 }
 
 blocking_api! {
@@ -414,11 +369,7 @@ blocking_api! {
     /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
     /// let _api = c.vipps();
     /// ```
-    VippsApi = vipps {
-        start auth(vipps::AuthRequest) -> Vipps;
-        start backchannel_auth(vipps::BackchannelAuthRequest) -> Vipps;
-        attach auth_session -> Vipps;
-    }
+    VippsApi = vipps;
 }
 
 blocking_api! {
@@ -428,15 +379,7 @@ blocking_api! {
     /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
     /// let _api = c.mitid();
     /// ```
-    MitIdApi = mitid {
-        start auth(mitid::AuthRequest) -> MitId;
-        start sign(mitid::SignRequest) -> MitId;
-        start backchannel_auth(mitid::BackchannelAuthRequest) -> MitId;
-        start age_verification(AgeVerificationRequest) -> AgeVerification;
-        attach auth_session -> MitId;
-        attach sign_session -> MitId;
-        attach age_verification_session -> AgeVerification;
-    }
+    MitIdApi = mitid;
 }
 
 blocking_api! {
@@ -446,12 +389,7 @@ blocking_api! {
     /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
     /// let _api = c.ftn();
     /// ```
-    FtnApi = ftn {
-        start auth(ftn::AuthRequest) -> Ftn;
-        start age_verification(AgeVerificationRequest) -> AgeVerification;
-        attach auth_session -> Ftn;
-        attach age_verification_session -> AgeVerification;
-    }
+    FtnApi = ftn;
 }
 
 /// Blocking document operations (see [`crate::providers::DocumentsApi`]).

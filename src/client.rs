@@ -455,8 +455,11 @@ impl ClientBuilder {
         // gives, whose error bodies reach it as sent, and the one of this
         // layer's calls, which reads them as documented.
         let hooks = crate::raw::Hooks::new(self.max_in_flight, self.max_response_bytes, connects);
-        let sending =
-            crate::raw::Client::with_hooks(&base, http.clone(), hooks.documented_errors());
+        let sending = crate::raw::Client::with_hooks(
+            &base,
+            http.clone(),
+            hooks.documented_errors().with_base(base_url.clone()),
+        );
         let raw = crate::raw::Client::with_hooks(&base, http, hooks);
         Ok(Client {
             inner: Arc::new(Inner {

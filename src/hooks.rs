@@ -59,6 +59,9 @@ pub struct Hooks {
     error_bodies: ErrorBodies,
     /// What the collect pacing of `src/poll.rs` learns from every request.
     pacing: Arc<Pacing>,
+    /// The base URL, parsed once, for the collects built by hand
+    /// ([`collect`]); `None` for a raw client, which never sends one.
+    base: Option<Arc<reqwest::Url>>,
 }
 
 /// The connections the HTTP client opened (its connector counts them, see
@@ -122,6 +125,15 @@ impl Hooks {
                 rtt_floor_ns: AtomicU64::new(u64::MAX),
                 warm_samples: AtomicU64::new(0),
             }),
+            base: None,
+        }
+    }
+
+    /// The same, sending [`collect`]s below `base`.
+    pub(crate) fn with_base(self, base: reqwest::Url) -> Self {
+        Hooks {
+            base: Some(Arc::new(base)),
+            ..self
         }
     }
 
@@ -154,27 +166,24 @@ impl Hooks {
         request: reqwest::Request,
         operation: &'static str,
     ) -> reqwest::Result<reqwest::Response> {
-        // The fields are only computed when the span is enabled.
-        let span = tracing::debug_span!(
-            "identisure.call",
-            operation,
-            session_id = session_id(operation, request.url()).as_str(),
-            attempt = scope_attempt(),
-            status = tracing::field::Empty,
-        );
-        self.send(http, request, span.clone())
-            .instrument(span)
-            .await
+        let span = call_span(operation, request.url());
+        async {
+            let sent = self.send(http, request, &span).await?;
+            self.answer(sent, span.clone()).await
+        }
+        .instrument(span.clone())
+        .await
     }
 
+    /// Sends `request` within the bound, noting its [`Timing`] and status.
     async fn send(
         &self,
         http: &reqwest::Client,
         request: reqwest::Request,
-        span: tracing::Span,
-    ) -> reqwest::Result<reqwest::Response> {
+        span: &tracing::Span,
+    ) -> reqwest::Result<Sent> {
         // The bound on requests in flight (never closed): the permit goes
-        // into the answer's body.
+        // with the answer until its body has been read.
         let permit = self.in_flight.clone().acquire_owned().await.ok();
         tracing::debug!("sending request");
         // When it went out and came back, on a warm connection or not (the
@@ -195,7 +204,7 @@ impl Hooks {
             self.pacing.rtt_floor_ns.fetch_min(ns, Ordering::Relaxed);
             self.pacing.warm_samples.fetch_add(1, Ordering::Relaxed);
         }
-        let mut response = sending.inspect_err(|e| {
+        let response = sending.inspect_err(|e| {
             // Its kind only: reqwest's text names the URL.
             tracing::debug!(kind = %crate::error::transport_kind(e), "request failed");
         })?;
@@ -203,6 +212,18 @@ impl Hooks {
         span.record("status", status.as_u16());
         scope_answered(status, timing);
         tracing::debug!(status = status.as_u16(), "answer received");
+        Ok(Sent { response, permit })
+    }
+
+    /// The answer as the generated method reads it: a success answer's
+    /// body capped as it is read (holding the permit), an error answer's
+    /// read here (cut at the cap), as documented or as sent.
+    async fn answer(&self, sent: Sent, span: tracing::Span) -> reqwest::Result<reqwest::Response> {
+        let Sent {
+            mut response,
+            permit,
+        } = sent;
+        let status = response.status();
         let limit = self.max_response_bytes;
         if status.is_success() {
             let announced = response.content_length().is_some_and(|n| n > limit as u64);
@@ -242,6 +263,24 @@ impl Hooks {
     }
 }
 
+/// A request sent, its answer's headers back: the answer and the permit it
+/// holds until its body has been read.
+struct Sent {
+    response: reqwest::Response,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+/// The span of one call (its fields are only computed when it is enabled).
+fn call_span(operation: &'static str, url: &reqwest::Url) -> tracing::Span {
+    tracing::debug_span!(
+        "identisure.call",
+        operation,
+        session_id = session_id(operation, url).as_str(),
+        attempt = scope_attempt(),
+        status = tracing::field::Empty,
+    )
+}
+
 /// The one request of this crate that no generated method sends: the
 /// multipart document upload (`document_upload`, pruned from generation in
 /// `build/transforms.rs` because progenitor cannot make multipart bodies).
@@ -275,6 +314,103 @@ pub(crate) async fn upload(
         // error answer the spec does not type.
         Err(crate::raw::Error::UnexpectedResponse(response))
     }
+}
+
+/// The collect of a waiting session: the other request of this crate built
+/// by hand, as its generated method builds it (`GET`, the same URL, `Accept:
+/// application/json`), sent through the same `pre` and `exec` (the bound,
+/// the cap, the span, the timing), its success answer's body returned as
+/// read (capped) and decoded by the caller in one pass into its
+/// [`crate::State`].
+///
+/// Why not the generated method: a waiting session collects once a second,
+/// so a collect is the request the client sends most, and through the
+/// generated method it cost 1.08× a bare reqwest GET (its URL formatted and
+/// parsed again on every call, its answer decoded through an untagged enum
+/// of the three states, the body rewrapped), against 1.03× here; the goal
+/// is ≤ 1.05 (MAINTAINING.md, "How the client is built"). Everything else
+/// about it is the generated method's: what it sends, and its answers
+/// mapped as the generated method's would be (`crate::transport`).
+pub(crate) async fn collect(
+    raw: &crate::raw::Client,
+    operation: &'static crate::operations::Operation,
+    id: &str,
+) -> Result<crate::raw::ResponseValue<Bytes>, crate::raw::Error<crate::raw::types::ErrorResponse>> {
+    use progenitor_client::ClientInfo as _;
+    let mut url = match raw.hooks().base.as_deref() {
+        Some(base) => base.clone(),
+        None => reqwest::Url::parse(raw.baseurl())
+            .map_err(|e| crate::raw::Error::InvalidRequest(format!("baseurl: {e}")))?,
+    };
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty();
+        for segment in operation.path().split('/').filter(|s| !s.is_empty()) {
+            segments.push(if segment == "{id}" { id } else { segment });
+        }
+    }
+    let mut request = (raw.client().get(url))
+        .header(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        )
+        .build()?;
+    pre(&mut request, operation.id());
+    let hooks = raw.hooks();
+    let span = call_span(operation.id(), request.url());
+    async {
+        let mut sent = hooks.send(raw.client(), request, &span).await?;
+        let status = sent.response.status();
+        if !status.is_success() {
+            // Mapped by its status, as every error answer of a layer's call.
+            let response = hooks.answer(sent, span.clone()).await?;
+            return Err(crate::raw::Error::UnexpectedResponse(response));
+        }
+        // Read here, not through a capped body: the common answer is one
+        // small chunk.
+        let limit = hooks.max_response_bytes;
+        let announced = sent
+            .response
+            .content_length()
+            .is_some_and(|n| n > limit as u64);
+        let body = if announced {
+            None
+        } else {
+            read_cut(&mut sent.response, limit.saturating_add(1))
+                .await
+                .map_err(crate::raw::Error::ResponseBodyError)
+                .map(|body| Some(body).filter(|b| b.len() <= limit))?
+        };
+        let body = match body {
+            Some(body) => body,
+            // Past the cap: the error a capped body gives (reqwest's, with
+            // `TooLarge` as its source), as a generated method's read.
+            None => {
+                let capped = with_body(sent.response, |inner| {
+                    reqwest::Body::wrap(Capped {
+                        inner,
+                        permit: None,
+                        span: span.clone(),
+                        status: status.as_u16(),
+                        limit,
+                        read: 0,
+                        too_large: true,
+                        done: false,
+                    })
+                });
+                capped
+                    .bytes()
+                    .await
+                    .map_err(crate::raw::Error::ResponseBodyError)?
+            }
+        };
+        Ok(crate::raw::ResponseValue::new(
+            body,
+            status,
+            reqwest::header::HeaderMap::new(),
+        ))
+    }
+    .instrument(span.clone())
+    .await
 }
 
 /// `ClientHooks::pre`: what every request loses or gains before it leaves.

@@ -325,19 +325,24 @@ async fn collect_request<F: Family>(
     inner: &SessionInner<F>,
     attempt: u32,
 ) -> (Result<State<F>>, Option<Timing>) {
+    let raw = inner.client.sending();
+    let (operation, id) = (inner.flow.collect, inner.id());
     let asked = Asked {
-        raw: inner.client.sending(),
-        operation: inner.flow.collect,
-        id: Some(inner.id()),
+        raw,
+        operation,
+        id: Some(id),
         attempt,
     };
-    match F::collect(asked).await {
-        // Decoded by the generated method; an answer it does not decode is
-        // decoded again, to say why (an unknown status, the field that
-        // failed).
+    match crate::transport::call(asked, crate::hooks::collect(raw, operation, id)).await {
+        // Decoded in one pass; an answer that does not decode says why (an
+        // unknown status, the field that failed).
         Ok(answer) => {
-            let timing = answer.timing();
-            (answer.into_value(F::state, decode_state), timing)
+            let (status, timing) = (answer.status(), answer.timing());
+            let state = answer.into_value(
+                |body| decode_state(status, &body),
+                |status, body| Ok(decode_state(status, body)),
+            );
+            (state.and_then(|state| state), timing)
         }
         Err(e) => (Err(e), None),
     }

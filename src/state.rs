@@ -15,23 +15,15 @@ use crate::sensitive::{excerpt, sanitize};
 mod sealed {
     use crate::transport::{Asked, Call};
 
-    /// What a family's sessions are sent with: the generated methods of
-    /// its starts and collects (`OUT_DIR/calls.rs`), found by its types.
+    /// What a family's sessions are started with: the generated methods
+    /// of its starts (`OUT_DIR/calls.rs`), found by its types. (Its
+    /// collects are built by the hooks: `crate::hooks::collect`.)
     pub trait Sealed: Sized {
-        /// The generated type of its collect answers (an untagged enum of
-        /// its three states, e.g. `BankIdSeSession`).
-        type Session: Send + 'static;
         /// Sends the start `asked` names with `body` (checked already).
         fn start<'a>(
             asked: Asked<'a>,
             body: &serde_json::Value,
         ) -> Call<'a, <Self as super::Family>::Pending>
-        where
-            Self: super::Family;
-        /// Sends the collect `asked` names.
-        fn collect(asked: Asked<'_>) -> Call<'_, Self::Session>;
-        /// The state a collect answered.
-        fn state(session: Self::Session) -> super::State<Self>
         where
             Self: super::Family;
     }
@@ -64,30 +56,16 @@ pub trait Family: sealed::Sealed + fmt::Debug + Clone + Send + Sync + 'static {
 }
 
 macro_rules! family {
-    ($(#[$m:meta])* $name:ident, $pending:ident, $completed:ident, $failed:ident, $session:ident, hint: $hint:expr, fhint: $fhint:expr) => {
+    ($(#[$m:meta])* $name:ident, $pending:ident, $completed:ident, $failed:ident, hint: $hint:expr, fhint: $fhint:expr) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct $name;
         impl sealed::Sealed for $name {
-            type Session = types::$session;
             fn start<'a>(
                 asked: crate::transport::Asked<'a>,
                 body: &serde_json::Value,
             ) -> crate::transport::Call<'a, types::$pending> {
                 <types::$pending as crate::transport::Start>::start(asked, body)
-            }
-            fn collect(asked: crate::transport::Asked<'_>) -> crate::transport::Call<'_, types::$session> {
-                <types::$session as crate::transport::Collect>::collect(asked)
-            }
-            fn state(session: types::$session) -> State<Self> {
-                match session {
-                    types::$session::Pending(pending) => State::Pending(pending),
-                    types::$session::Completed(completed) => State::Completed(completed),
-                    types::$session::Failed(details) => {
-                        let (code, hint_code) = <Self as Family>::failure(&details);
-                        State::Failed { code, hint_code, details }
-                    }
-                }
             }
         }
         impl Family for $name {
@@ -115,7 +93,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::BankIdSe>> = None;
     /// ```
-    BankIdSe, BankIdSePending, BankIdSeCompleted, BankIdSeFailed, BankIdSeSession,
+    BankIdSe, BankIdSePending, BankIdSeCompleted, BankIdSeFailed,
     hint: |p: &types::BankIdSePending| p.hint_code.as_deref().map(HintCode::parse),
     fhint: |f: &types::BankIdSeFailed| f.hint_code.as_deref().map(HintCode::parse)
 );
@@ -125,7 +103,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::Freja>> = None;
     /// ```
-    Freja, FrejaPending, FrejaCompleted, FrejaFailed, FrejaSession,
+    Freja, FrejaPending, FrejaCompleted, FrejaFailed,
     hint: |_: &types::FrejaPending| None,
     fhint: |_: &types::FrejaFailed| None
 );
@@ -135,7 +113,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::BankIdNo>> = None;
     /// ```
-    BankIdNo, BankIdNoPending, BankIdNoCompleted, BankIdNoFailed, BankIdNoSession,
+    BankIdNo, BankIdNoPending, BankIdNoCompleted, BankIdNoFailed,
     hint: |_: &types::BankIdNoPending| None,
     fhint: |_: &types::BankIdNoFailed| None
 );
@@ -145,7 +123,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::Vipps>> = None;
     /// ```
-    Vipps, VippsPending, VippsCompleted, VippsFailed, VippsSession,
+    Vipps, VippsPending, VippsCompleted, VippsFailed,
     hint: |_: &types::VippsPending| None,
     fhint: |_: &types::VippsFailed| None
 );
@@ -155,7 +133,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::MitId>> = None;
     /// ```
-    MitId, MitIdPending, MitIdCompleted, MitIdFailed, MitIdSession,
+    MitId, MitIdPending, MitIdCompleted, MitIdFailed,
     hint: |_: &types::MitIdPending| None,
     fhint: |_: &types::MitIdFailed| None
 );
@@ -165,7 +143,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::Ftn>> = None;
     /// ```
-    Ftn, FtnPending, FtnCompleted, FtnFailed, FtnSession,
+    Ftn, FtnPending, FtnCompleted, FtnFailed,
     hint: |_: &types::FtnPending| None,
     fhint: |_: &types::FtnFailed| None
 );
@@ -175,7 +153,7 @@ family!(
     /// ```
     /// let _: Option<identisure::Session<identisure::AgeVerification>> = None;
     /// ```
-    AgeVerification, AgeVerificationPending, AgeVerificationCompleted, AgeVerificationFailed, AgeVerificationSession,
+    AgeVerification, AgeVerificationPending, AgeVerificationCompleted, AgeVerificationFailed,
     hint: |_: &types::AgeVerificationPending| None,
     fhint: |_: &types::AgeVerificationFailed| None
 );

@@ -171,12 +171,6 @@ pub trait Start: Sized + Send + 'static {
     fn start<'a>(asked: Asked<'a>, body: &serde_json::Value) -> Call<'a, Self>;
 }
 
-/// A generated collect answer (a family's states): sends the collect
-/// `asked` names with its generated method.
-pub trait Collect: Sized + Send + 'static {
-    fn collect(asked: Asked<'_>) -> Call<'_, Self>;
-}
-
 include!(concat!(env!("OUT_DIR"), "/calls.rs"));
 
 /// The answer of a generated method, mapped: its value, a success answer it

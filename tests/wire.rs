@@ -102,3 +102,61 @@ fn constraint_violations_are_refused_by_the_generated_types() {
     let ok = serde_json::from_value::<BankIdSeAuthRequest>(body).unwrap();
     assert!(!ok.pin_required, "pinRequired defaults to false");
 }
+
+/// The collect of a waiting session is built by the hooks, not by its
+/// generated method (MAINTAINING.md, "How the client is built"): it must
+/// send what the generated method sends, for every flow, below a base URL
+/// with a path of its own too.
+#[tokio::test]
+async fn the_layers_collect_sends_what_the_generated_collect_sends() {
+    let reply = r#"{"id":"s-1","status":"PENDING","hintCode":"outstandingTransaction"}"#;
+    // The generated method's request, as the reference.
+    let (url, server) = capture_one("200 OK", reply).await;
+    let http = identisure::http_client_builder().build().unwrap();
+    let raw = identisure::raw::Client::new_with_client(&format!("{url}/base"), http);
+    raw.bankid_se_auth_collect().id("s-1").send().await.unwrap();
+    let generated = server.await.unwrap().to_ascii_lowercase();
+    let header_names = |head: &str| {
+        let mut names: Vec<String> = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':').map(|(n, _)| n.to_string()))
+            .filter(|n| n != "authorization")
+            .collect();
+        names.sort();
+        names
+    };
+
+    for flow in identisure::operations::flows() {
+        let (url, server) = capture_one("200 OK", reply).await;
+        let client = identisure::Client::builder()
+            .credentials("acct", "secret")
+            .base_url(format!("{url}/base"))
+            .build()
+            .unwrap();
+        // A flow's name is its start's path below `/v3/`.
+        let name = flow.start().path().trim_start_matches("/v3/");
+        let session = client.flow(name).unwrap().session("s-1").unwrap();
+        // Only the request is looked at (the reply is BankID SE's).
+        let _ = session.collect().await;
+        let head = server.await.unwrap().to_ascii_lowercase();
+        let path = flow.collect().path().replace("{id}", "s-1");
+        assert!(
+            head.starts_with(&format!("get /base{path} http/1.1\r\n")),
+            "{name}: {head}"
+        );
+        if flow.collect().id() == "bankid_se_auth_collect" {
+            assert_eq!(
+                head.lines().next(),
+                generated.lines().next(),
+                "{name}: the request line"
+            );
+        }
+        assert_eq!(
+            header_names(&head),
+            header_names(&generated),
+            "{name}: {head}"
+        );
+        assert!(head.contains("accept: application/json"), "{head}");
+    }
+}

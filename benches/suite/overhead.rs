@@ -59,11 +59,21 @@ pub async fn run(ctx: &Ctx) -> Result<Metrics, String> {
         identisure::State::<identisure::BankIdSe>::from_json(std::hint::black_box(BODY.as_bytes()))
             .is_ok()
     });
+    let generated_decode = decode(&|| {
+        serde_json::from_slice::<identisure::raw::types::BankIdSeSession>(std::hint::black_box(
+            BODY.as_bytes(),
+        ))
+        .is_ok()
+    });
     let value_decode = decode(&|| {
         serde_json::from_slice::<serde_json::Value>(std::hint::black_box(BODY.as_bytes())).is_ok()
     });
     Ok(vec![
         metric("collect_decode_typed_ns", round(typed_decode * 1e9, 0)),
+        metric(
+            "collect_decode_generated_ns",
+            round(generated_decode * 1e9, 0),
+        ),
         metric("collect_decode_value_ns", round(value_decode * 1e9, 0)),
         metric("collect_overhead_ratio", round(typed_p50 / bare_p50, 3)),
         metric("collect_typed_us_p50", round(typed_p50 * 1e6, 1)),

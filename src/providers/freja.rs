@@ -77,81 +77,81 @@ pub struct FrejaApi<'a> {
     pub(crate) client: &'a Client,
 }
 
-impl FrejaApi<'_> {
-    starts! {
-        /// Starts an authentication (PENDING carries `autoStartToken`, `qrData`);
-        /// with `ssn`, only that person can answer.
-        ///
-        /// ```no_run
-        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-        /// use identisure::providers::freja::AuthRequest;
-        /// let session = client.freja().auth(AuthRequest::default()).await?;
-        /// # let _ = session; Ok(()) }
-        /// ```
-        auth(AuthRequest) -> Freja = FREJA_AUTH;
-        /// Starts a signature.
-        ///
-        /// ```no_run
-        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-        /// use identisure::providers::freja::SignRequest;
-        /// let session = client.freja().sign(SignRequest::default().text("I agree")).await?;
-        /// # let _ = session; Ok(()) }
-        /// ```
-        sign(SignRequest) -> Freja = FREJA_SIGN;
-        /// Starts a backchannel (push) authentication; collected and cancelled
-        /// through the auth flow.
-        ///
-        /// ```no_run
-        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-        /// use identisure::providers::freja::{BackchannelAuthRequest, country};
-        /// let request = BackchannelAuthRequest::default().ssn("199001011234").country(country::SWEDEN);
-        /// let session = client.freja().backchannel_auth(request).await?;
-        /// # let _ = session; Ok(()) }
-        /// ```
-        backchannel_auth(BackchannelAuthRequest) -> Freja = FREJA_BACKCHANNEL_AUTH;
-        /// Starts a backchannel (push) signature; collected and cancelled
-        /// through the sign flow.
-        ///
-        /// ```no_run
-        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-        /// use identisure::providers::freja::{BackchannelSignRequest, country};
-        /// let request = BackchannelSignRequest::default().ssn("199001011234").country(country::SWEDEN).text("I agree");
-        /// let session = client.freja().backchannel_sign(request).await?;
-        /// # let _ = session; Ok(()) }
-        /// ```
-        backchannel_sign(BackchannelSignRequest) -> Freja = FREJA_BACKCHANNEL_SIGN;
-        /// Starts an age verification.
-        ///
-        /// ```no_run
-        /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
-        /// use identisure::providers::AgeVerificationRequest;
-        /// let session = client.freja().age_verification(AgeVerificationRequest::default().min_age(18).max_age(130)).await?;
-        /// # let _ = session; Ok(()) }
-        /// ```
-        age_verification(AgeVerificationRequest) -> AgeVerification = FREJA_AGE_VERIFICATION;
-    }
+starts! {
+    FrejaApi = freja;
+    /// Starts an authentication (PENDING carries `autoStartToken`, `qrData`);
+    /// with `ssn`, only that person can answer.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// use identisure::providers::freja::AuthRequest;
+    /// let session = client.freja().auth(AuthRequest::default()).await?;
+    /// # let _ = session; Ok(()) }
+    /// ```
+    auth(AuthRequest) -> Freja = FREJA_AUTH;
+    /// Starts a signature.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// use identisure::providers::freja::SignRequest;
+    /// let session = client.freja().sign(SignRequest::default().text("I agree")).await?;
+    /// # let _ = session; Ok(()) }
+    /// ```
+    sign(SignRequest) -> Freja = FREJA_SIGN;
+    /// Starts a backchannel (push) authentication; collected and cancelled
+    /// through the auth flow.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// use identisure::providers::freja::{BackchannelAuthRequest, country};
+    /// let request = BackchannelAuthRequest::default().ssn("199001011234").country(country::SWEDEN);
+    /// let session = client.freja().backchannel_auth(request).await?;
+    /// # let _ = session; Ok(()) }
+    /// ```
+    backchannel_auth(BackchannelAuthRequest) -> Freja = FREJA_BACKCHANNEL_AUTH;
+    /// Starts a backchannel (push) signature; collected and cancelled
+    /// through the sign flow.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// use identisure::providers::freja::{BackchannelSignRequest, country};
+    /// let request = BackchannelSignRequest::default().ssn("199001011234").country(country::SWEDEN).text("I agree");
+    /// let session = client.freja().backchannel_sign(request).await?;
+    /// # let _ = session; Ok(()) }
+    /// ```
+    backchannel_sign(BackchannelSignRequest) -> Freja = FREJA_BACKCHANNEL_SIGN;
+    /// Starts an age verification.
+    ///
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> identisure::Result<()> {
+    /// use identisure::providers::AgeVerificationRequest;
+    /// let session = client.freja().age_verification(AgeVerificationRequest::default().min_age(18).max_age(130)).await?;
+    /// # let _ = session; Ok(()) }
+    /// ```
+    age_verification(AgeVerificationRequest) -> AgeVerification = FREJA_AGE_VERIFICATION;
+}
 
-    sessions! {
-        /// An auth (or backchannel auth) session by id.
-        ///
-        /// ```
-        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-        /// assert!(client.freja().auth_session("id-1").is_ok());
-        /// ```
-        auth_session -> Freja = FREJA_AUTH;
-        /// A sign (or backchannel sign) session by id.
-        ///
-        /// ```
-        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-        /// assert!(client.freja().sign_session("id-1").is_ok());
-        /// ```
-        sign_session -> Freja = FREJA_SIGN;
-        /// An age verification session by id.
-        ///
-        /// ```
-        /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-        /// assert!(client.freja().age_verification_session("id-1").is_ok());
-        /// ```
-        age_verification_session -> AgeVerification = FREJA_AGE_VERIFICATION;
-    }
+sessions! {
+    FrejaApi = freja;
+    /// An auth (or backchannel auth) session by id.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// assert!(client.freja().auth_session("id-1").is_ok());
+    /// ```
+    auth_session -> Freja = FREJA_AUTH;
+    /// A sign (or backchannel sign) session by id.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// assert!(client.freja().sign_session("id-1").is_ok());
+    /// ```
+    sign_session -> Freja = FREJA_SIGN;
+    /// An age verification session by id.
+    ///
+    /// ```
+    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
+    /// assert!(client.freja().age_verification_session("id-1").is_ok());
+    /// ```
+    age_verification_session -> AgeVerification = FREJA_AGE_VERIFICATION;
 }

@@ -64,27 +64,65 @@ pub(crate) fn attach<F: Family>(
     Ok(Session::new(client.clone(), flow, id.to_string(), None))
 }
 
-/// Defines the start methods of a provider API.
+/// Defines the typed starts of a provider API, once: the async methods of
+/// `$api` and, with the `blocking` feature, those of `blocking::$api`.
 macro_rules! starts {
-    ($( $(#[$m:meta])* $name:ident($req:ty) -> $fam:ty = $flow:expr; )*) => {
-        $(
-            $(#[$m])*
-            pub async fn $name(&self, request: $req) -> $crate::Result<$crate::Started<$fam>> {
-                $crate::providers::start::<$fam, $req>(self.client, &$flow, &request).await
-            }
-        )*
+    ($api:ident = $accessor:ident; $( $(#[$m:meta])* $name:ident($req:ty) -> $fam:ty = $flow:expr; )*) => {
+        impl $api<'_> {
+            $(
+                $(#[$m])*
+                pub async fn $name(&self, request: $req) -> $crate::Result<$crate::Started<$fam>> {
+                    $crate::providers::start::<$fam, $req>(self.client, &$flow, &request).await
+                }
+            )*
+        }
+
+        #[cfg(feature = "blocking")]
+        impl $crate::blocking::$api<'_> {
+            $(
+                #[doc = concat!("Blocking [`crate::providers::", stringify!($api), "::", stringify!($name), "`]: starts a session (one POST, never retried).")]
+                ///
+                /// ```no_run
+                /// # fn run(client: identisure::blocking::Client) -> identisure::Result<()> {
+                #[doc = concat!("let session = client.", stringify!($accessor), "().", stringify!($name), "(Default::default())?;")]
+                /// let outcome = session.wait(identisure::WaitOptions::default())?;
+                /// # let _ = outcome; Ok(()) }
+                /// ```
+                pub fn $name(&self, request: $req) -> $crate::Result<$crate::blocking::Started<$fam>> {
+                    self.client.block_start(self.client.inner().$accessor().$name(request))
+                }
+            )*
+        }
     };
 }
 
-/// Defines the attach-by-id methods of a provider API.
+/// Defines the attach-by-id methods of a provider API, once: on `$api`
+/// and, with the `blocking` feature, on `blocking::$api`.
 macro_rules! sessions {
-    ($( $(#[$m:meta])* $name:ident -> $fam:ty = $flow:expr; )*) => {
-        $(
-            $(#[$m])*
-            pub fn $name(&self, id: &str) -> $crate::Result<$crate::Session<$fam>> {
-                $crate::providers::attach::<$fam>(self.client, &$flow, id)
-            }
-        )*
+    ($api:ident = $accessor:ident; $( $(#[$m:meta])* $name:ident -> $fam:ty = $flow:expr; )*) => {
+        impl $api<'_> {
+            $(
+                $(#[$m])*
+                pub fn $name(&self, id: &str) -> $crate::Result<$crate::Session<$fam>> {
+                    $crate::providers::attach::<$fam>(self.client, &$flow, id)
+                }
+            )*
+        }
+
+        #[cfg(feature = "blocking")]
+        impl $crate::blocking::$api<'_> {
+            $(
+                #[doc = concat!("Blocking [`crate::providers::", stringify!($api), "::", stringify!($name), "`]: a session by id.")]
+                ///
+                /// ```
+                /// let c = identisure::blocking::Client::new(identisure::Client::builder().credentials("a", "s").build().unwrap()).unwrap();
+                #[doc = concat!("assert_eq!(c.", stringify!($accessor), "().", stringify!($name), "(\"x\").unwrap().id(), \"x\");")]
+                /// ```
+                pub fn $name(&self, id: &str) -> $crate::Result<$crate::blocking::Session<$fam>> {
+                    self.client.attached(self.client.inner().$accessor().$name(id))
+                }
+            )*
+        }
     };
 }
 
