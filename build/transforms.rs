@@ -109,3 +109,16 @@ pub fn add_start_success(spec: &mut serde_json::Value) {
         }
     }
 }
+
+/// The spec without the operations of `PRUNED_OPERATIONS` (nor empty paths).
+// Only the build prunes (`cargo xtask` reads this file for the lists).
+#[allow(dead_code)]
+pub fn prune(mut spec: serde_json::Value, pruned: &[&str]) -> serde_json::Value {
+    if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+            item.retain(|_, op| !pruned.iter().any(|id| op["operationId"] == *id));
+        }
+        paths.retain(|_, item| crate::model::METHODS.iter().any(|m| item.get(m).is_some()));
+    }
+    spec
+}

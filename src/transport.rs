@@ -3,9 +3,10 @@
 //! layer is sent: a generated operation method's future, run within the
 //! call's scope (`hooks.rs`: the bound on requests in flight, the cap, the
 //! span), boxed, its answer or error mapped into [`Error`]. Which generated
-//! method sends a start, a collect or a cancel of the operation table is
-//! `OUT_DIR/calls.rs` (`build/calls.rs`): the [`Start`] and [`Collect`]
-//! implementations of the generated answer types, and [`cancel`].
+//! method sends a start or a cancel of the operation table is
+//! `OUT_DIR/calls.rs` (`build/calls.rs`): the [`Start`] implementations of
+//! the generated PENDING types, and [`cancel`]. A collect is built by the
+//! hooks (`hooks::collect`) and sent through [`call`] too.
 
 use std::future::Future;
 use std::pin::Pin;
