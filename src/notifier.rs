@@ -714,7 +714,8 @@ impl Watch {
             if let Some(backend) = self.shared.redis.get() {
                 // A callback that reached another instance before this wait
                 // started is in its short-lived key.
-                backend.look_up(&self.shared, &self.id).await;
+                // Boxed: once per wait, and no room in a waiting future.
+                Box::pin(backend.look_up(&self.shared, &self.id)).await;
             }
             self.looked_up = true;
         }

@@ -471,18 +471,21 @@ fn next_state<'a, F: Family>(
     if watch.is_none() {
         return Either::Left(collect_retrying(inner, options, attempt, not_before));
     }
-    // Boxed: the race with a callback takes room in a waiting future only
-    // when there is a notifier.
-    Either::Right(Box::pin(collect_or_callback(
+    Either::Right(collect_or_callback(
         inner, options, attempt, not_before, watch,
-    )))
+    ))
 }
 
 /// The interest of a wait in its session's callback, with a notifier; boxed
 /// (a pointer in the waiting future, nothing without a notifier).
 type Watching = Option<Box<crate::notifier::Watch>>;
 
-/// [`next_state`] with a notifier.
+/// [`next_state`] with a notifier. Until the fallback collect is due, only
+/// a callback can end it: what waits then is the timer and the callback's
+/// notification, nothing of a collect. The collect (with its retries) is
+/// boxed, on the heap only while it runs. (Written as one race of the
+/// callback and the whole collect, this future took 644 bytes on the heap
+/// for every session waiting with a notifier.)
 async fn collect_or_callback<F: Family>(
     inner: &SessionInner<F>,
     options: &WaitOptions,
@@ -491,12 +494,21 @@ async fn collect_or_callback<F: Family>(
     watch: &mut Watching,
 ) -> Result<State<F>> {
     let Some(w) = watch.as_mut() else {
-        return collect_retrying(inner, options, attempt, not_before).await;
+        return Box::pin(collect_retrying(inner, options, attempt, not_before)).await;
     };
-    let body = tokio::select! {
-        biased;
-        body = w.arrived() => body,
-        state = collect_retrying(inner, options, attempt, not_before) => return state,
+    let body = 'body: {
+        if let Some(at) = not_before {
+            tokio::select! {
+                biased;
+                body = w.arrived() => break 'body body,
+                () = tokio::time::sleep_until(at) => {}
+            }
+        }
+        tokio::select! {
+            biased;
+            body = w.arrived() => body,
+            state = Box::pin(collect_retrying(inner, options, attempt, None)) => return state,
+        }
     };
     tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
     let state = decode_state::<F>(reqwest::StatusCode::OK, &body)?;

@@ -11,12 +11,12 @@
 //! Prefer the hand-written layer; this stays reachable for anything it does
 //! not wrap.
 //!
-//! Build it with [`Client::new_with_client`] and
-//! [`crate::http_client_builder`] (or take [`crate::Client::raw`]): the
-//! generated `Client::new` builds a reqwest client without a TLS crypto
-//! provider (this crate picks one explicitly, none is installed for the
-//! process), which reqwest answers with a panic unless your program
-//! installed a default provider itself.
+//! Build it with [`Client::new`], [`Client::new_with_client`] and
+//! [`crate::http_client_builder`], or take [`crate::Client::raw`] (which
+//! shares the client's credentials, pool and bounds). Both constructors
+//! give reqwest this crate's TLS crypto provider (`ring`): progenitor's
+//! own generated `new` builds one without, which reqwest answers with a
+//! panic unless your program installed a process-wide provider.
 //!
 //! ```
 //! let http = identisure::http_client_builder().build().unwrap();
