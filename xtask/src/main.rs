@@ -84,6 +84,10 @@ enum Task {
         /// comma-separated.
         #[arg(long, value_delimiter = ',', value_name = "MODULE")]
         only: Vec<String>,
+        /// Also rewrite the performance section of README.md from this run
+        /// (between its `bench:begin` and `bench:end` markers).
+        #[arg(long)]
+        readme: bool,
     },
     /// Run cargo-semver-checks against a git revision and print its verdict
     /// beside the bump the spec report suggests.
@@ -111,7 +115,18 @@ fn main() -> ExitCode {
         Task::Check { generated } => check::run(&repo, generated.as_deref()),
         Task::Codegen { out } => write_codegen(&repo, out),
         Task::Normalize => normalize_spec(&repo),
-        Task::Bench { quick, only } => bench::run(&repo, &bench::Options { quick, only }),
+        Task::Bench {
+            quick,
+            only,
+            readme,
+        } => bench::run(
+            &repo,
+            &bench::Options {
+                quick,
+                only,
+                readme,
+            },
+        ),
         Task::Semver { baseline } => semver::run(&repo, &baseline),
     };
     match result {

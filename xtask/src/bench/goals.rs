@@ -94,7 +94,7 @@ pub const BESIDE: &[(&str, &[&str])] = &[
     ),
 ];
 
-fn beside(key: &str) -> &'static [&'static str] {
+pub fn beside(key: &str) -> &'static [&'static str] {
     BESIDE
         .iter()
         .find(|(k, _)| *k == key)
@@ -113,7 +113,7 @@ impl Goal {
         }
     }
 
-    fn describe(self) -> String {
+    pub fn describe(self) -> String {
         match self {
             Goal::AtMost(g) => format!("≤ {g}"),
             Goal::AtLeast(g) => format!("≥ {g}"),

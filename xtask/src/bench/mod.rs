@@ -22,6 +22,7 @@
 mod build;
 mod dependents;
 mod goals;
+mod readme;
 mod scale;
 mod suite;
 
@@ -61,6 +62,8 @@ pub struct Options {
     pub quick: bool,
     /// Run only these modules (all when empty).
     pub only: Vec<String>,
+    /// Also rewrite the README's performance section from this run.
+    pub readme: bool,
 }
 
 /// Where the report goes.
@@ -78,6 +81,13 @@ pub fn target_dir(repo: &Repo) -> PathBuf {
 }
 
 pub fn run(repo: &Repo, options: &Options) -> Result<(), String> {
+    if options.readme && !options.only.is_empty() {
+        return Err(
+            "--readme needs a run of every module (without --only): the README's table \
+                    shows every goal"
+                .into(),
+        );
+    }
     let ctx = Ctx {
         repo: repo.clone(),
         quick: options.quick,
@@ -118,11 +128,16 @@ pub fn run(repo: &Repo, options: &Options) -> Result<(), String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let text = serde_json::to_string_pretty(&Value::Object(report))
+    let text = serde_json::to_string_pretty(&Value::Object(report.clone()))
         .map_err(|e| format!("cannot serialise the report: {e}"))?;
     std::fs::write(&path, text + "\n")
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("report written to {}", path.display());
+    if options.readme {
+        let readme = repo.root().join("README.md");
+        readme::write(&readme, &report)?;
+        println!("performance section of {} rewritten", readme.display());
+    }
     if failures.is_empty() {
         Ok(())
     } else {
