@@ -29,6 +29,12 @@ use progenitor_client::{ClientHooks, OperationInfo};
 pub use crate::hooks::Hooks;
 pub use generated::{ByteStream, ClientInfo, Error, ResponseValue, builder, types};
 
+/// The client progenitor generates, with its operation methods (each
+/// returns a builder of [`builder`]): [`Client`] holds one and dereferences
+/// to it, which is how you reach it. Named here so that its methods, and
+/// the builders' links to them, are documented.
+pub use generated::Client as GeneratedClient;
+
 /// The generated client under the name progenitor's `prelude` gives it
 /// (now [`Client`], which holds it).
 pub mod prelude {
