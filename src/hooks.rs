@@ -227,18 +227,7 @@ impl Hooks {
         let limit = self.max_response_bytes;
         if status.is_success() {
             let announced = response.content_length().is_some_and(|n| n > limit as u64);
-            return Ok(with_body(response, |inner| {
-                reqwest::Body::wrap(Capped {
-                    inner,
-                    permit,
-                    span,
-                    status: status.as_u16(),
-                    limit,
-                    read: 0,
-                    too_large: announced,
-                    done: false,
-                })
-            }));
+            return Ok(capped(response, permit, span, limit, announced));
         }
         let url = response.url().clone();
         let body = read_cut(&mut response, limit)
@@ -318,8 +307,10 @@ pub(crate) async fn upload(
 
 /// The collect of a waiting session: the other request of this crate built
 /// by hand, as its generated method builds it (`GET`, the same URL, `Accept:
-/// application/json`), sent through the same `pre` and `exec` (the bound,
-/// the cap, the span, the timing), its success answer's body returned as
+/// application/json`), through the same `pre` and the send of `exec`
+/// ([`Hooks::send`]: the bound, the span, the timing), its error answers
+/// through `exec`'s reading ([`Hooks::answer`]), its success answer's body
+/// read here (capped at the same limit) and returned as
 /// read (capped) and decoded by the caller in one pass into its
 /// [`crate::State`].
 ///
@@ -384,24 +375,10 @@ pub(crate) async fn collect(
             Some(body) => body,
             // Past the cap: the error a capped body gives (reqwest's, with
             // `TooLarge` as its source), as a generated method's read.
-            None => {
-                let capped = with_body(sent.response, |inner| {
-                    reqwest::Body::wrap(Capped {
-                        inner,
-                        permit: None,
-                        span: span.clone(),
-                        status: status.as_u16(),
-                        limit,
-                        read: 0,
-                        too_large: true,
-                        done: false,
-                    })
-                });
-                capped
-                    .bytes()
-                    .await
-                    .map_err(crate::raw::Error::ResponseBodyError)?
-            }
+            None => capped(sent.response, None, span.clone(), limit, true)
+                .bytes()
+                .await
+                .map_err(crate::raw::Error::ResponseBodyError)?,
         };
         Ok(crate::raw::ResponseValue::new(
             body,
@@ -506,6 +483,31 @@ impl std::fmt::Display for TooLarge {
 }
 
 impl std::error::Error for TooLarge {}
+
+/// `response` with its body capped at `limit` bytes ([`Capped`]; failing
+/// before any read when `too_large`), read within `span`, holding `permit`
+/// until it ends.
+fn capped(
+    response: reqwest::Response,
+    permit: Option<OwnedSemaphorePermit>,
+    span: tracing::Span,
+    limit: usize,
+    too_large: bool,
+) -> reqwest::Response {
+    let status = response.status().as_u16();
+    with_body(response, |inner| {
+        reqwest::Body::wrap(Capped {
+            inner,
+            permit,
+            span,
+            status,
+            limit,
+            read: 0,
+            too_large,
+            done: false,
+        })
+    })
+}
 
 /// The body of a success answer: at most `limit` bytes, read within the
 /// call's span, holding the call's permit until it ends.
