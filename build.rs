@@ -89,7 +89,7 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
 fn generate(spec: OpenAPI) -> Result<String, Vec<String>> {
     let mut settings = progenitor::GenerationSettings::default();
     settings
-        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_interface(progenitor::InterfaceStyle::Positional)
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
         // What the hooks of `src/raw.rs` work with (`src/hooks.rs`): the

@@ -77,14 +77,14 @@ pub fn generate(table: &Table, spec: &Value, pruned: &[String]) -> Result<String
                     let body = ty(body);
                     quote! {
                         match <#body as ::serde::Deserialize>::deserialize(body) {
-                            Ok(body) => call(asked, asked.raw.#method().body(body).send()),
+                            Ok(body) => call(asked, async move { asked.raw.#method(&body).await }),
                             Err(e) => unsendable(asked, e),
                         }
                     }
                 }
                 None => quote!({
                     let _ = body;
-                    call(asked, asked.raw.#method().send())
+                    call(asked, asked.raw.#method())
                 }),
             };
             quote!(#op => #send,)
@@ -104,7 +104,10 @@ pub fn generate(table: &Table, spec: &Value, pruned: &[String]) -> Result<String
         ops.iter()
             .map(|op| {
                 let method = format_ident!("{op}");
-                quote!(#op => call(asked, asked.raw.#method().id(asked.id.unwrap_or_default()).send()),)
+                quote!(#op => match session_id(&asked) {
+                    Ok(id) => call(asked, async move { asked.raw.#method(&id).await }),
+                    Err(e) => refused(e),
+                },)
             })
             .collect()
     };

@@ -698,9 +698,13 @@ impl Client {
     /// API's JSON stays the generated client's `InvalidResponsePayload`, as
     /// the generated code reports it.
     ///
-    /// ```
-    /// let client = identisure::Client::builder().credentials("a", "s").build().unwrap();
-    /// let _call = client.raw().bankid_se_auth_collect().id("some-session-id");
+    /// ```no_run
+    /// # async fn run(client: identisure::Client) -> Result<(), identisure::Error> {
+    /// // One argument per parameter: the session id as the generated type.
+    /// let id: identisure::raw::types::SessionId = "some-session-id".parse().unwrap();
+    /// let answer = client.raw().bankid_se_auth_collect(&id).await?;
+    /// println!("{}", answer.status());
+    /// # Ok(()) }
     /// ```
     pub fn raw(&self) -> &crate::raw::Client {
         &self.inner.raw

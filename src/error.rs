@@ -625,7 +625,7 @@ impl From<crate::national_id::NationalIdError> for Error {
 /// let url = format!("http://{}/", probe.local_addr().unwrap());
 /// drop(probe);
 /// let raw = identisure::raw::Client::new(url.trim_end_matches('/'));
-/// let e = match raw.bankid_se_auth_collect().id("s").send().await {
+/// let e = match raw.bankid_se_auth_collect(&"s".parse().unwrap()).await {
 ///     Err(identisure::raw::Error::CommunicationError(e)) => e,
 ///     other => panic!("{other:?}"),
 /// };

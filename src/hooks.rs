@@ -331,7 +331,7 @@ pub(crate) async fn collect(
     let mut url = match raw.hooks().base.as_deref() {
         Some(base) => base.clone(),
         None => reqwest::Url::parse(raw.baseurl())
-            .map_err(|e| crate::raw::Error::InvalidRequest(format!("baseurl: {e}")))?,
+            .map_err(|e| crate::raw::Error::InvalidRequest(format!("base URL: {e}")))?,
     };
     if let Ok(mut segments) = url.path_segments_mut() {
         segments.pop_if_empty();

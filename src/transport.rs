@@ -151,19 +151,31 @@ pub(crate) fn call<'a, T: Send + 'a>(
 /// A start body that is not its generated request type: never sent.
 pub(crate) fn unsendable<'a, T: Send + 'a>(asked: Asked<'a>, _: serde_json::Error) -> Call<'a, T> {
     let id = asked.operation.id();
-    Box::pin(std::future::ready(Err(Error::invalid(
-        "body",
-        format!("is not a body of `{id}`"),
-    ))))
+    refused(Error::invalid("body", format!("is not a body of `{id}`")))
+}
+
+/// The id of the session `asked` names, as the generated methods take it.
+/// The layer checked it before (`validate::id`); an id the generated type
+/// still refuses is an invalid `id`, never sent.
+pub(crate) fn session_id(asked: &Asked<'_>) -> Result<crate::raw::types::SessionId> {
+    asked.id.unwrap_or_default().parse().map_err(|e| {
+        let rule = crate::validate::known_rule(&format!("{e}"));
+        Error::invalid("id", rule.unwrap_or_else(|| "is invalid".to_string()))
+    })
+}
+
+/// A call refused before sending: its error, as a call.
+pub(crate) fn refused<'a, T: Send + 'a>(error: Error) -> Call<'a, T> {
+    Box::pin(std::future::ready(Err(error)))
 }
 
 /// An operation of the table the generated client has no method for.
 pub(crate) fn not_generated<'a, T: Send + 'a>(asked: Asked<'a>) -> Call<'a, T> {
     let id = asked.operation.id();
-    Box::pin(std::future::ready(Err(Error::invalid(
+    refused(Error::invalid(
         "operation",
         format!("`{id}` is not one the generated client sends"),
-    ))))
+    ))
 }
 
 /// A generated start answer (a family's PENDING state): sends the start
@@ -226,10 +238,12 @@ async fn answered<T>(
 /// which request it was).
 fn map_error(e: RawError, asked: Option<&Asked<'_>>) -> Error {
     match e {
-        RawError::InvalidRequest(msg) => {
-            let (field, rule) = crate::validate::split_builder_message(&msg);
-            Error::InvalidRequest { field, rule }
-        }
+        // The generated methods take typed arguments and make no such
+        // error; the hooks make one when the raw client's base URL is none.
+        RawError::InvalidRequest(_) => Error::config(
+            "base_url",
+            "is not a URL: give the raw client an absolute http(s) URL",
+        ),
         RawError::CommunicationError(e) | RawError::InvalidUpgrade(e) => transport(e, asked),
         RawError::ResponseBodyError(e) => body_error(e, asked),
         RawError::ErrorResponse(answer) => {
@@ -305,10 +319,17 @@ fn body_error(e: reqwest::Error, asked: Option<&Asked<'_>>) -> Error {
 /// code that calls it directly.
 ///
 /// ```
-/// let raw_err: identisure::raw::Error<identisure::raw::types::ErrorResponse> =
-///     identisure::raw::Error::InvalidRequest("id was not initialized".into());
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // Port 1 of this machine refuses the connection.
+/// let raw = identisure::raw::Client::new("http://127.0.0.1:1");
+/// let raw_err = raw.bankid_se_auth_collect(&"s".parse().unwrap()).await.unwrap_err();
 /// let err = identisure::Error::from(raw_err);
-/// assert!(matches!(err, identisure::Error::InvalidRequest { .. }));
+/// assert!(matches!(
+///     err,
+///     identisure::Error::Transport { kind: identisure::TransportKind::Connect, .. }
+/// ));
+/// # }
 /// ```
 impl From<RawError> for Error {
     fn from(e: RawError) -> Self {

@@ -66,33 +66,6 @@ pub(crate) fn id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Splits a message of the generated builders into the wire field name and
-/// a rule: `error converting supplied value for intent: longer than 2000
-/// characters` → (`intent`, `must be at most 2000 characters`);
-/// `no value supplied for min_age` → (`minAge`, `is required`).
-pub(crate) fn split_builder_message(message: &str) -> (String, String) {
-    if let Some(field) = message.strip_prefix("no value supplied for ") {
-        return (camel(field.trim()), "is required".to_string());
-    }
-    if let Some(rest) = message.strip_prefix("error converting supplied value for ")
-        && let Some((field, cause)) = rest.split_once(": ")
-    {
-        let cause = cause.trim();
-        return (
-            camel(field.trim()),
-            known_rule(cause).unwrap_or_else(|| "is invalid".to_string()),
-        );
-    }
-    // `id was not initialized`, `conversion to `SessionId` for id failed`
-    if let Some(field) = message.strip_suffix(" was not initialized") {
-        return (camel(field.trim()), "is required".to_string());
-    }
-    (
-        "request".to_string(),
-        known_rule(message).unwrap_or_else(|| "is invalid".to_string()),
-    )
-}
-
 /// The rule a message of a generated check states (`longer than 2000
 /// characters` → `must be at most 2000 characters`); `None` for any other
 /// message, which may quote the value and is never shown.
@@ -131,45 +104,21 @@ pub(crate) fn known_rule(cause: &str) -> Option<String> {
     None
 }
 
-/// `min_registration_level` → `minRegistrationLevel`.
-fn camel(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn messages_split() {
+    fn known_rules_are_restated_and_others_never_shown() {
         assert_eq!(
-            split_builder_message(
-                "error converting supplied value for reference_text: doesn't match pattern \"^[^%<]*$\""
-            ),
-            (
-                "referenceText".to_string(),
-                "must match the pattern ^[^%<]*$".to_string()
-            )
+            known_rule("doesn't match pattern \"^[^%<]*$\"").as_deref(),
+            Some("must match the pattern ^[^%<]*$")
         );
-        assert_eq!(split_builder_message("id was not initialized").0, "id");
+        assert_eq!(
+            known_rule("longer than 2000 characters").as_deref(),
+            Some("must be at most 2000 characters")
+        );
         // A message that is no known rule is never shown (it may quote the value).
-        assert_eq!(
-            split_builder_message(
-                "error converting supplied value for ssn: invalid value \"1987\""
-            ),
-            ("ssn".to_string(), "is invalid".to_string())
-        );
+        assert_eq!(known_rule("invalid value \"1987\""), None);
     }
 }

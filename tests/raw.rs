@@ -40,9 +40,7 @@ async fn a_raw_answer_past_the_cap_is_the_typed_size_error() {
     let c = client(&server.base, 4);
     let e: Error = c
         .raw()
-        .bankid_se_auth_collect()
-        .id("s")
-        .send()
+        .bankid_se_auth_collect(&"s".parse().unwrap())
         .await
         .unwrap_err()
         .into();
@@ -66,9 +64,7 @@ async fn a_raw_answer_past_the_cap_is_the_typed_size_error() {
     .await;
     let e: Error = client(&server.base, 4)
         .raw()
-        .bankid_se_auth_start()
-        .body(identisure::raw::types::BankIdSeAuthRequest::default())
-        .send()
+        .bankid_se_auth_start(&identisure::raw::types::BankIdSeAuthRequest::default())
         .await
         .unwrap_err()
         .into();
@@ -83,9 +79,7 @@ async fn a_raw_start_answered_200_decodes() {
     let server = hostile(vec![pending(200)], vec![]).await;
     let answer = client(&server.base, 4)
         .raw()
-        .bankid_se_auth_start()
-        .body(identisure::raw::types::BankIdSeAuthRequest::default())
-        .send()
+        .bankid_se_auth_start(&identisure::raw::types::BankIdSeAuthRequest::default())
         .await
         .unwrap();
     assert_eq!(answer.status().as_u16(), 200);
@@ -99,7 +93,8 @@ async fn raw_calls_count_in_the_bound_on_requests_in_flight() {
     let server = hostile(vec![], vec![Reply::Hang, pending(200)]).await;
     let c = client(&server.base, 1);
     let raw = c.raw().clone();
-    let hanging = tokio::spawn(async move { raw.bankid_se_auth_collect().id("h").send().await });
+    let hanging =
+        tokio::spawn(async move { raw.bankid_se_auth_collect(&"h".parse().unwrap()).await });
     // The raw call holds the permit before the layer's asks for it.
     while server.count("GET") == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -160,9 +155,7 @@ async fn a_raw_call_is_traced_by_its_span() {
     let server = hostile(vec![], vec![pending(200)]).await;
     client(&server.base, 4)
         .raw()
-        .bankid_se_auth_collect()
-        .id("traced-1")
-        .send()
+        .bankid_se_auth_collect(&"traced-1".parse().unwrap())
         .await
         .unwrap();
     let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

@@ -154,9 +154,7 @@ async fn canaries_appear_in_no_error_debug_output_or_trace_log() {
     );
     let raw_err: Error = client
         .raw()
-        .bankid_se_auth_collect()
-        .id("typed")
-        .send()
+        .bankid_se_auth_collect(&"typed".parse().unwrap())
         .await
         .unwrap_err()
         .into();

@@ -254,9 +254,7 @@ async fn unknown_status_over_http_is_a_matchable_error() {
             identisure::http_client_builder().build().unwrap(),
         );
         let err = raw
-            .bankid_se_auth_collect()
-            .id("s-1")
-            .send()
+            .bankid_se_auth_collect(&"s-1".parse().unwrap())
             .await
             .unwrap_err();
         match err {

@@ -41,7 +41,8 @@ async fn no_undocumented_headers_reach_the_server() {
     let http = identisure::http_client_builder().build().unwrap();
     let raw = identisure::raw::Client::new_with_client(&url, http);
 
-    let session = raw.bankid_se_auth_collect().id("s-1").send().await.unwrap();
+    let id = "s-1".parse().unwrap();
+    let session = raw.bankid_se_auth_collect(&id).await.unwrap();
     assert!(matches!(
         session.into_inner(),
         identisure::raw::types::BankIdSeSession::Pending(_)
@@ -69,10 +70,11 @@ async fn start_sends_the_validated_json_body() {
     .await;
     let http = identisure::http_client_builder().build().unwrap();
     let raw = identisure::raw::Client::new_with_client(&url, http);
-    let body = identisure::raw::types::builder::BankIdSeAuthRequest::default()
-        .intent(Some("Log in to Example".parse().unwrap()))
-        .ref_id(Some("order-7".to_string()));
-    let pending = raw.bankid_se_auth_start().body(body).send().await.unwrap();
+    let body: identisure::raw::types::BankIdSeAuthRequest = serde_json::from_value(
+        serde_json::json!({ "intent": "Log in to Example", "refId": "order-7" }),
+    )
+    .unwrap();
+    let pending = raw.bankid_se_auth_start(&body).await.unwrap();
     assert_eq!(pending.id, "s-2");
 
     let head = server.await.unwrap().to_ascii_lowercase();
@@ -114,7 +116,9 @@ async fn the_layers_collect_sends_what_the_generated_collect_sends() {
     let (url, server) = capture_one("200 OK", reply).await;
     let http = identisure::http_client_builder().build().unwrap();
     let raw = identisure::raw::Client::new_with_client(&format!("{url}/base"), http);
-    raw.bankid_se_auth_collect().id("s-1").send().await.unwrap();
+    raw.bankid_se_auth_collect(&"s-1".parse().unwrap())
+        .await
+        .unwrap();
     let generated = server.await.unwrap().to_ascii_lowercase();
     let header_names = |head: &str| {
         let mut names: Vec<String> = head

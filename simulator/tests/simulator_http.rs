@@ -74,9 +74,7 @@ async fn wrong_or_missing_credentials_answer_401() {
     // The generated client sees the same.
     let wrong = raw_as(url, ACCOUNT, "nope");
     let err = wrong
-        .vipps_auth_start()
-        .body_map(|b| b)
-        .send()
+        .vipps_auth_start(&Default::default())
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));

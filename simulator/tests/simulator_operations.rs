@@ -13,7 +13,7 @@ use simulator_support::*;
 macro_rules! start {
     ($raw:expr, $hit:expr, $op:ident, $ty:ident, $body:expr) => {{
         let body: types::$ty = serde_json::from_value($body).expect(stringify!($ty));
-        let response = $raw.$op().body(body).send().await.expect(stringify!($op));
+        let response = $raw.$op(&body).await.expect(stringify!($op));
         assert_eq!(response.status().as_u16(), 201, stringify!($op));
         $hit.insert(stringify!($op).to_string());
         let pending = response.into_inner();
@@ -25,7 +25,8 @@ macro_rules! start {
 /// Collects through the family's typed method; (status, failure code).
 macro_rules! collect {
     ($raw:expr, $hit:expr, $op:ident, $session:ident, $id:expr) => {{
-        let response = $raw.$op().id($id).send().await.expect(stringify!($op));
+        let id: types::SessionId = $id.parse().expect("an id");
+        let response = $raw.$op(&id).await.expect(stringify!($op));
         assert_eq!(response.status().as_u16(), 200);
         $hit.insert(stringify!($op).to_string());
         match response.into_inner() {
@@ -38,7 +39,8 @@ macro_rules! collect {
 
 macro_rules! cancel {
     ($raw:expr, $hit:expr, $op:ident, $id:expr) => {{
-        let response = $raw.$op().id($id).send().await.expect(stringify!($op));
+        let id: types::SessionId = $id.parse().expect("an id");
+        let response = $raw.$op(&id).await.expect(stringify!($op));
         assert_eq!(response.status().as_u16(), 204, stringify!($op));
         $hit.insert(stringify!($op).to_string());
     }};
@@ -169,9 +171,7 @@ async fn all_56_operations_answer_and_parse_with_the_generated_types() {
     let document: types::Document = upload.json().await.unwrap();
     hit.insert("document_upload".to_string());
     let fetched = raw
-        .document_get()
-        .id(document.id.as_str())
-        .send()
+        .document_get(&document.id.as_str().parse().unwrap())
         .await
         .unwrap()
         .into_inner()
@@ -185,14 +185,14 @@ async fn all_56_operations_answer_and_parse_with_the_generated_types() {
         .unwrap();
     assert_eq!(fetched, pdf, "the PDF bytes come back");
     let deleted = raw
-        .document_delete()
-        .id(document.id.as_str())
-        .send()
+        .document_delete(&document.id.as_str().parse().unwrap())
         .await
         .unwrap();
     assert_eq!(deleted.status().as_u16(), 204);
     hit.insert("document_delete".to_string());
-    let gone = raw.document_get().id(document.id.as_str()).send().await;
+    let gone = raw
+        .document_get(&document.id.as_str().parse().unwrap())
+        .await;
     assert!(
         matches!(gone, Err(identisure::raw::Error::ErrorResponse(ref e)) if e.status().as_u16() == 404)
     );
@@ -213,11 +213,9 @@ async fn all_56_operations_answer_and_parse_with_the_generated_types() {
         .unwrap();
 
     let verified = raw
-        .bankid_se_verify()
-        .body(types::BankIdSeVerifyRequest {
+        .bankid_se_verify(&types::BankIdSeVerifyRequest {
             qr_code: identisure_simulator::VERIFY_QR_CODE.parse().unwrap(),
         })
-        .send()
         .await
         .unwrap();
     assert_eq!(verified.status().as_u16(), 200);

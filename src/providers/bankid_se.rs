@@ -128,7 +128,7 @@ impl BankIdSeApi<'_> {
             id: None,
             attempt: 1,
         };
-        crate::transport::call(asked, raw.bankid_se_verify().body(typed).send())
+        crate::transport::call(asked, raw.bankid_se_verify(&typed))
             .await?
             .into_value(|person| person, crate::decode::decode_body)
     }

@@ -12,7 +12,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::operations::{DOCUMENT_DELETE, DOCUMENT_GET, DOCUMENT_UPLOAD};
 use crate::raw::{ResponseValue, types};
-use crate::transport::{Asked, call};
+use crate::transport::{Asked, call, session_id};
 
 /// The largest PDF [`DocumentsApi::upload`] sends (10 MiB).
 ///
@@ -99,8 +99,9 @@ impl DocumentsApi<'_> {
             id: Some(id),
             attempt: 1,
         };
+        let id = session_id(&asked)?;
         let send = async move {
-            let answer = raw.document_get().id(id).send().await?;
+            let answer = raw.document_get(&id).await?;
             let (status, headers) = (answer.status(), answer.headers().clone());
             // Read to the end (the hooks cap it).
             let mut stream = answer.into_inner_stream();
@@ -131,7 +132,8 @@ impl DocumentsApi<'_> {
             id: Some(id),
             attempt: 1,
         };
-        call(asked, raw.document_delete().id(id).send())
+        let id = session_id(&asked)?;
+        call(asked, async move { raw.document_delete(&id).await })
             .await
             .map(|_| ())
     }

@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn reads_methods_of_the_surface_listing() {
-        let surface = "# methods of raw::Client (builder style)\n\
+        let surface = "# methods of raw::Client (positional)\n\
                        a_start(body: X) -> R\n\
                        b_get(id: Y) -> R\n\
                        \n# types\nstruct X {\n    a: String\n}\n";

@@ -1,11 +1,10 @@
 //! The surface listing of the generated client: one line per method of
-//! `raw::Client` (its builder setters and result), one block per type.
+//! `raw::Client` (its arguments and result), one block per type.
 //! Reviewers read its diff (`tests/snapshots/surface__surface.snap`) to see
 //! every change of the generated API. Used by `cargo xtask check` and
 //! `cargo xtask codegen`, and by the crate's `tests/surface.rs` (which
 //! includes this file): one implementation, no dependency of the library.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use quote::ToTokens;
@@ -19,8 +18,7 @@ pub fn listing(code: &str) -> Result<String, String> {
 
 /// Compact, diff-friendly listing of the generated API.
 fn surface(file: &syn::File) -> String {
-    let mut methods = Vec::new();
-    let mut builders: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
+    let mut methods = String::new();
     let mut types = String::new();
 
     for item in &file.items {
@@ -28,15 +26,24 @@ fn surface(file: &syn::File) -> String {
             syn::Item::Impl(imp) if type_name(&imp.self_ty) == "Client" && imp.trait_.is_none() => {
                 for it in &imp.items {
                     if let syn::ImplItem::Fn(f) = it
+                        // The operations; the constructors are not async.
+                        && f.sig.asyncness.is_some()
                         && let syn::ReturnType::Type(_, ty) = &f.sig.output
                     {
-                        methods.push((f.sig.ident.to_string(), type_name(ty)));
+                        let args: Vec<String> = (f.sig.inputs.iter())
+                            .filter_map(|arg| match arg {
+                                syn::FnArg::Typed(arg) => Some(format!(
+                                    "{}: {}",
+                                    tidy(&arg.pat.to_token_stream().to_string()),
+                                    tidy(&arg.ty.to_token_stream().to_string())
+                                )),
+                                syn::FnArg::Receiver(_) => None,
+                            })
+                            .collect();
+                        let result = tidy(&ty.to_token_stream().to_string());
+                        let _ =
+                            writeln!(methods, "{}({}) -> {result}", f.sig.ident, args.join(", "));
                     }
-                }
-            }
-            syn::Item::Mod(m) if m.ident == "builder" => {
-                for it in m.content.iter().flat_map(|(_, items)| items) {
-                    collect_builder(it, &mut builders);
                 }
             }
             syn::Item::Mod(m) if m.ident == "types" => {
@@ -49,53 +56,11 @@ fn surface(file: &syn::File) -> String {
     }
 
     let mut out =
-        String::from("# methods of raw::Client (builder style; arguments are builder setters)\n");
-    for (name, builder) in &methods {
-        // Constructors return `Self`; only operations have a builder.
-        if let Some((args, result)) = builders.get(builder) {
-            let _ = writeln!(out, "{name}({}) -> {result}", args.join(", "));
-        }
-    }
+        String::from("# methods of raw::Client (positional: one argument per parameter)\n");
+    out.push_str(&methods);
     out.push_str("\n# types\n");
     out.push_str(&types);
     out
-}
-
-fn collect_builder(item: &syn::Item, builders: &mut BTreeMap<String, (Vec<String>, String)>) {
-    match item {
-        syn::Item::Struct(s) => {
-            let args = s
-                .fields
-                .iter()
-                .filter_map(|f| {
-                    let name = f.ident.as_ref()?.to_string();
-                    if name == "client" {
-                        return None;
-                    }
-                    let ty = tidy(&f.ty.to_token_stream().to_string());
-                    let ty = ty
-                        .strip_prefix("Result<")
-                        .and_then(|t| t.strip_suffix(", String>"))
-                        .map(str::to_string)
-                        .unwrap_or(ty);
-                    Some(format!("{name}: {ty}"))
-                })
-                .collect();
-            builders.entry(s.ident.to_string()).or_default().0 = args;
-        }
-        syn::Item::Impl(imp) => {
-            for it in &imp.items {
-                if let syn::ImplItem::Fn(f) = it
-                    && f.sig.ident == "send"
-                    && let syn::ReturnType::Type(_, ty) = &f.sig.output
-                {
-                    builders.entry(type_name(&imp.self_ty)).or_default().1 =
-                        tidy(&ty.to_token_stream().to_string());
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 fn describe_type(item: &syn::Item, out: &mut String) {
@@ -208,7 +173,8 @@ fn tidy(s: &str) -> String {
         .replace(" )", ")")
         .replace("& ", "&")
         .replace(" (", "(")
-        .replace(",>", ">");
+        .replace(",>", ">")
+        .replace("&'a ", "&");
     t = t
         .replace("::std::", "")
         .replace("::serde_json::", "serde_json::");
