@@ -49,7 +49,11 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
         .map_err(|e| vec![format!("cannot read {}: {e}", spec_path.display())])?;
     let invalid =
         |e: &dyn std::fmt::Display| vec![format!("not a valid OpenAPI 3.0 document: {e}")];
-    let spec: OpenAPI = serde_norway::from_str(&text).map_err(|e| invalid(&e))?;
+    // YAML is read once, into JSON values; the typed spec is decoded from
+    // those (one instantiation of openapiv3's decoders: this build script's
+    // own compile is on every dependent's critical path).
+    let json: serde_json::Value = serde_norway::from_str(&text).map_err(|e| invalid(&e))?;
+    let spec: OpenAPI = serde_json::from_value(json.clone()).map_err(|e| invalid(&e))?;
     let (table, problems) = model::table(&spec, PROVIDERS);
     if !problems.is_empty() {
         return Err(problems);
@@ -60,7 +64,6 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
         replaced: REPLACED_SCHEMAS,
         pruned: &pruned,
     };
-    let json: serde_json::Value = serde_norway::from_str(&text).map_err(|e| invalid(&e))?;
     let requests = requests::generate(&json, &inputs)?;
     let not_generated: Vec<String> = pruned.iter().map(|id| model::method_name(id)).collect();
     let calls = calls::generate(&table, &json, &not_generated)?;
