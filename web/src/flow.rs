@@ -8,6 +8,7 @@ use tokio::sync::watch;
 
 use super::Provider;
 use super::store::{CancelFn, Failure, Login, Shared, Status, View};
+use super::store::{ViewRecord, now_ms};
 use super::text::T;
 use crate::login::ToPerson;
 use identisure::messages::{
@@ -19,6 +20,9 @@ use identisure::{Error, FailureCode, Family, HintCode, Started, State, WaitOptio
 /// What the start form asked for.
 #[derive(Debug)]
 pub(crate) struct StartRequest {
+    /// The login's id (the key of a login shared through Redis).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub id: String,
     pub provider: Provider,
     pub lang: Lang,
     pub personal_number: Option<String>,
@@ -80,20 +84,26 @@ pub(crate) async fn start(
                 body = body.intent(options.intent.as_str());
             }
             let session = client.bankid_se().auth(body).await.map_err(err)?;
-            let started = Instant::now();
+            let started_ms = now_ms();
             let pending = session.pending();
-            let Ok(qr) = BankIdQr::from_pending(pending, started) else {
+            let (Ok(_), Some(token), Some(secret)) = (
+                BankIdQr::from_pending(pending, Instant::now()),
+                pending.qr_start_token.clone(),
+                pending.qr_start_secret.as_ref(),
+            ) else {
                 tracing::warn!("web login: the BankID start answer has no QR data");
                 let _ = session.cancel().await;
                 return Err(StartError {
                     message: T::StartFailedText.get(lang).to_string(),
                 });
             };
-            let view = View::BankIdSe {
-                qr: crate::login::AnimatedQr::new(qr),
+            let view = ViewRecord::BankIdSe {
+                token,
+                secret: secret.expose().to_string(),
+                started_ms,
                 auto_start_token: pending.auto_start_token.clone().filter(|t| !t.is_empty()),
             };
-            Ok(follow(shared, request, session, view))
+            Ok(follow(shared, request, session, view).await)
         }
         Provider::Freja => {
             let number = request
@@ -122,8 +132,8 @@ pub(crate) async fn start(
                 identisure::launch::FrejaEnvironment::Production
             };
             let app_link = identisure::launch::freja_app_link_for(pending, environment).ok();
-            let view = View::Freja { qr_svg, app_link };
-            Ok(follow(shared, request, session, view))
+            let view = ViewRecord::Freja { qr_svg, app_link };
+            Ok(follow(shared, request, session, view).await)
         }
         Provider::BankIdNo => {
             let body = identisure::providers::bankid_no::AuthRequest::default()
@@ -133,7 +143,7 @@ pub(crate) async fn start(
             let session = client.bankid_no().auth(body).await.map_err(err)?;
             let p = session.pending();
             let view = redirect_view(p.url.clone(), p.binding_message.clone());
-            Ok(follow(shared, request, session, view))
+            Ok(follow(shared, request, session, view).await)
         }
         Provider::Vipps => {
             let body = identisure::providers::vipps::AuthRequest::default()
@@ -142,7 +152,7 @@ pub(crate) async fn start(
                 .set_callback_url(callback);
             let session = client.vipps().auth(body).await.map_err(err)?;
             let view = redirect_view(session.pending().url.clone(), None);
-            Ok(follow(shared, request, session, view))
+            Ok(follow(shared, request, session, view).await)
         }
         Provider::MitId => {
             let body = identisure::providers::mitid::AuthRequest::default()
@@ -152,7 +162,7 @@ pub(crate) async fn start(
             let session = client.mitid().auth(body).await.map_err(err)?;
             let p = session.pending();
             let view = redirect_view(p.url.clone(), p.binding_message.clone());
-            Ok(follow(shared, request, session, view))
+            Ok(follow(shared, request, session, view).await)
         }
         Provider::Ftn => {
             let body = identisure::providers::ftn::AuthRequest::default()
@@ -161,7 +171,7 @@ pub(crate) async fn start(
                 .set_callback_url(callback);
             let session = client.ftn().auth(body).await.map_err(err)?;
             let view = redirect_view(session.pending().url.clone(), None);
-            Ok(follow(shared, request, session, view))
+            Ok(follow(shared, request, session, view).await)
         }
         // A provider added to the API after this crate: the page lists only
         // `PAGE_ORDER`'s, so only a hand-made form reaches this.
@@ -174,8 +184,8 @@ pub(crate) async fn start(
     }
 }
 
-fn redirect_view(url: Option<String>, binding_message: Option<String>) -> View {
-    View::Redirect {
+fn redirect_view(url: Option<String>, binding_message: Option<String>) -> ViewRecord {
+    ViewRecord::Redirect {
         // Only web addresses become links (never `javascript:` and the like).
         url: url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
         binding_message: binding_message.filter(|m| !m.is_empty()),
@@ -260,12 +270,55 @@ async fn came_back(login: &Login, lang: Lang, wait: std::time::Duration) -> bool
 /// The longest a completed redirect login waits for its browser to come back.
 const RETURN_HOLD: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Registers the login and spawns the task that collects its session.
-fn follow<F: Family>(
+/// A new login's state (its first status pending with `first`).
+#[allow(clippy::too_many_arguments)]
+fn new_login(
+    provider: Provider,
+    lang: Lang,
+    created: Instant,
+    view: View,
+    first: String,
+    cancel: CancelFn,
+    browser_key: String,
+    return_key: Option<String>,
+    client: Option<String>,
+    first_hint: Option<HintCode>,
+) -> Login {
+    Login {
+        provider,
+        lang,
+        created,
+        view,
+        status: watch::Sender::new(Status::Pending(first)),
+        cancel,
+        browser_key,
+        return_key,
+        returned: watch::Sender::new(false),
+        client,
+        handed_over: std::sync::atomic::AtomicU8::new(super::store::HOOK_IDLE),
+        return_used: std::sync::atomic::AtomicBool::new(false),
+        streams: std::sync::atomic::AtomicUsize::new(0),
+        autostarted: std::sync::atomic::AtomicBool::new(false),
+        last_hint: std::sync::Mutex::new(first_hint),
+    }
+}
+
+fn canceller<F: Family>(session: &identisure::Session<F>) -> CancelFn {
+    let session = session.clone();
+    Box::new(move || {
+        let s = session.clone();
+        Box::pin(async move { s.cancel().await })
+    })
+}
+
+/// Registers the login and spawns the task that collects its session: in
+/// this process, or (with [`crate::Options::shared`]) stored in Redis and
+/// followed by [`tick`].
+async fn follow<F: Family>(
     shared: &Arc<Shared>,
     request: &StartRequest,
     session: Started<F>,
-    view: View,
+    view: ViewRecord,
 ) -> Arc<Login>
 where
     F::Completed: ToPerson,
@@ -275,29 +328,214 @@ where
     let first_hint = State::<F>::Pending(session.pending().clone()).hint_code();
     let session = session.into_session();
     let first = pending_message(provider, first_hint.clone(), lang, LaunchMethod::QrCode);
-    let canceller = session.clone();
-    let cancel: CancelFn = Box::new(move || {
-        let s = canceller.clone();
-        Box::pin(async move { s.cancel().await })
-    });
-    let login = Arc::new(Login {
+    let login = Arc::new(new_login(
         provider,
         lang,
-        created: Instant::now(),
-        view,
-        status: watch::Sender::new(Status::Pending(first)),
-        cancel,
-        browser_key: super::store::new_id(),
-        return_key: provider.redirects().then(|| request.return_key.clone()),
-        returned: watch::Sender::new(false),
-        client: request.client.clone(),
-        handed_over: std::sync::atomic::AtomicU8::new(super::store::HOOK_IDLE),
-        return_used: std::sync::atomic::AtomicBool::new(false),
-        streams: std::sync::atomic::AtomicUsize::new(0),
-        autostarted: std::sync::atomic::AtomicBool::new(false),
-        last_hint: std::sync::Mutex::new(first_hint),
-    });
-    let task_login = login.clone();
+        Instant::now(),
+        view.view(),
+        first,
+        canceller(&session),
+        super::store::new_id(),
+        provider.redirects().then(|| request.return_key.clone()),
+        request.client.clone(),
+        first_hint,
+    ));
+    #[cfg(feature = "redis")]
+    if let Some(redis) = &shared.options.shared {
+        let record = crate::shared::Record {
+            provider: provider.segment().to_string(),
+            lang: if lang == Lang::En { "en" } else { "sv" }.to_string(),
+            created_ms: now_ms(),
+            session: session.id().to_string(),
+            browser_key: login.browser_key.clone(),
+            return_key: login.return_key.clone(),
+            client: login.client.clone(),
+            view,
+        };
+        let status = login.status.borrow().clone();
+        redis
+            .save(&request.id, &record, &status, shared.options.retention)
+            .await;
+        tokio::spawn(tick(
+            shared.clone(),
+            redis.clone(),
+            request.id.clone(),
+            login.clone(),
+            session,
+        ));
+        return login;
+    }
+    #[cfg(not(feature = "redis"))]
+    let _ = view;
+    follow_here(shared, login.clone(), session);
+    login
+}
+
+/// Spawns the task following a hydrated login, given its id (called once
+/// it is registered, so that concurrent requests follow it once).
+#[cfg(feature = "redis")]
+pub(crate) type StartFollowing = Box<dyn FnOnce(String) + Send>;
+
+/// The login `id` stored in Redis by another instance (or by this one
+/// before a restart), as a local mirror followed by [`tick`]; `None` when
+/// its record names no provider this crate knows.
+#[cfg(feature = "redis")]
+pub(crate) fn hydrate(
+    shared: &Arc<Shared>,
+    redis: &crate::shared::SharedLogins,
+    record: crate::shared::Record,
+) -> Option<(Arc<Login>, StartFollowing)> {
+    let provider = record.provider()?;
+    let client = &shared.client;
+    let id = record.session.as_str();
+    macro_rules! attach {
+        ($api:ident) => {{
+            let session = client.$api().auth_session(id).ok()?;
+            let login = Arc::new(new_login(
+                provider,
+                record.lang(),
+                super::store::instant_of(record.created_ms),
+                record.view.view(),
+                T::Waiting.get(record.lang()).to_string(),
+                canceller(&session),
+                record.browser_key.clone(),
+                record.return_key.clone(),
+                record.client.clone(),
+                None,
+            ));
+            let (sh, redis, task_login) = (shared.clone(), redis.clone(), login.clone());
+            let spawn: StartFollowing = Box::new(move |login_id| {
+                tokio::spawn(tick(sh, redis, login_id, task_login, session));
+            });
+            Some((login, spawn))
+        }};
+    }
+    match provider {
+        Provider::BankIdSe => attach!(bankid_se),
+        Provider::Freja => attach!(freja),
+        Provider::BankIdNo => attach!(bankid_no),
+        Provider::Vipps => attach!(vipps),
+        Provider::MitId => attach!(mitid),
+        Provider::Ftn => attach!(ftn),
+        _ => None,
+    }
+}
+
+/// Follows a shared login on this instance: once a second, mirrors what
+/// Redis holds; the instance holding the collect lease collects and writes
+/// the new status (a final one once). Ends when the login is final or gone.
+#[cfg(feature = "redis")]
+async fn tick<F: Family>(
+    shared: Arc<Shared>,
+    redis: crate::shared::SharedLogins,
+    id: String,
+    login: Arc<Login>,
+    session: identisure::Session<F>,
+) where
+    F::Completed: ToPerson,
+{
+    use std::time::Duration;
+    let provider = login.provider;
+    let lang = login.lang;
+    let deadline = login.created + shared.options.timeout;
+    let return_wait = (shared.options.timeout / 5).min(RETURN_HOLD);
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let changing = match redis.changing(&id).await {
+            Ok(Some(changing)) => changing,
+            // Expired (retention) or deleted: nothing more to follow.
+            Ok(None) => break,
+            Err(()) => continue,
+        };
+        crate::shared::mirror(&login, &changing);
+        if login.status.borrow().is_final() {
+            break;
+        }
+        // A collect a second at most across instances; the lease outlives
+        // a collect that hangs (the client's own timeouts end it sooner).
+        if !redis.take_lease(&id, Duration::from_secs(40)).await {
+            continue;
+        }
+        let status: Option<Status> = if Instant::now() >= deadline {
+            let status = Status::Ended(Failure::TimedOut(T::TimedOutText.get(lang).to_string()));
+            if redis.set_status(&id, &status).await {
+                let _ = session.cancel().await;
+            }
+            None
+        } else if let Some((person, completed_ms)) = changing.waiting_person {
+            if changing.returned {
+                Some(Status::Completed(Box::new(person)))
+            } else if now_ms().saturating_sub(completed_ms) > return_wait.as_millis() as u64 {
+                Some(Status::Ended(Failure::Failed(
+                    T::NotReturned.get(lang).to_string(),
+                )))
+            } else {
+                None
+            }
+        } else {
+            match session.collect().await {
+                Ok(State::Pending(p)) => {
+                    let hint = State::<F>::Pending(p).hint_code();
+                    if let Some(h) = &hint {
+                        redis.set_field(&id, "hint", h.as_str()).await;
+                    }
+                    Some(Status::Pending(pending_message(
+                        provider,
+                        hint,
+                        lang,
+                        login.launch(),
+                    )))
+                }
+                Ok(State::Completed(c)) => {
+                    let person = c.to_person(provider);
+                    if login.return_key.is_some() && !changing.returned {
+                        redis
+                            .hold_person(&id, &person, T::ComeBack.get(lang).to_string())
+                            .await;
+                        None
+                    } else {
+                        Some(Status::Completed(Box::new(person)))
+                    }
+                }
+                Ok(State::Failed {
+                    code, hint_code, ..
+                }) => Some(Status::Ended(failure(
+                    provider,
+                    &code,
+                    hint_code.as_ref(),
+                    lang,
+                    login.launch(),
+                ))),
+                // Passing troubles: the next second (or instance) tries again.
+                Err(Error::RateLimited { .. } | Error::Transport { .. }) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "web login: following the session failed");
+                    Some(Status::Ended(Failure::Failed(
+                        T::Unknown.get(lang).to_string(),
+                    )))
+                }
+            }
+        };
+        if let Some(status) = status {
+            redis.set_status(&id, &status).await;
+        }
+        redis.release_lease(&id, Duration::from_secs(1)).await;
+        if let Ok(Some(changing)) = redis.changing(&id).await {
+            crate::shared::mirror(&login, &changing);
+        }
+    }
+}
+
+/// Follows a login in this process: one task runs the session's updates.
+fn follow_here<F: Family>(shared: &Arc<Shared>, login: Arc<Login>, session: identisure::Session<F>)
+where
+    F::Completed: ToPerson,
+{
+    let provider = login.provider;
+    let lang = login.lang;
+    let task_login = login;
     let options = WaitOptions::default().timeout(shared.options.timeout);
     // A redirect login approved upstream waits a short while for its
     // browser to come back (the provider sends it at once), not the whole
@@ -355,5 +593,4 @@ where
             break;
         }
     });
-    login
 }

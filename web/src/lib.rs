@@ -77,12 +77,16 @@ mod events;
 mod flow;
 mod pages;
 mod routes;
+#[cfg(feature = "redis")]
+mod shared;
 mod store;
 mod text;
 
 pub mod login;
 
 pub use crate::login::Person;
+#[cfg(feature = "redis")]
+pub use crate::shared::{SharedLogins, SharedLoginsUnavailable};
 
 pub use identisure::Provider;
 
@@ -344,6 +348,17 @@ pub struct Options {
     /// `SameSite=Lax` cookie scoped to the login's path (default true): its
     /// pages, events and result answer 403 to anyone else holding the URL.
     pub bind_to_browser: bool,
+    /// Logins shared across instances through Redis (feature `redis`):
+    /// any instance serves any request of any login, and a login outlives
+    /// a restart of the instance that started it. `None` (the default):
+    /// logins live in this process, so a deployment of several instances
+    /// must send each browser to one of them. The bounds
+    /// ([`Options::max_logins`], [`Options::max_logins_per_client`]) then
+    /// count the starts of all instances, and a login counts against
+    /// `max_logins` for its whole [`Options::timeout`] even if it ended
+    /// sooner. See [`SharedLogins`] for what Redis holds.
+    #[cfg(feature = "redis")]
+    pub shared: Option<SharedLogins>,
 }
 
 impl Default for Options {
@@ -365,6 +380,8 @@ impl Default for Options {
             freja_test_app: false,
             on_login: None,
             bind_to_browser: true,
+            #[cfg(feature = "redis")]
+            shared: None,
         }
     }
 }

@@ -332,22 +332,28 @@ async fn start(State(sh): Sh, parts: Parts, Form(form): Form<StartForm>) -> Resp
     }
     let slot = match sh.make_room(client) {
         Ok(slot) => slot,
-        Err(no_room) => {
-            let (status, text) = match no_room {
-                NoRoom::Full => (StatusCode::SERVICE_UNAVAILABLE, T::Busy),
-                NoRoom::ClientFull => (StatusCode::TOO_MANY_REQUESTS, T::TooManyHere),
-            };
-            let page = pages::problem(lang, T::StartFailedTitle, text.get(lang), &mount);
-            let mut response = html(status, page);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-            return response;
-        }
+        Err(no_room) => return no_room_answer(no_room, lang, &mount),
     };
     let id = store::new_id();
+    #[cfg(feature = "redis")]
+    let nets = store::networks(slot.client().as_deref());
+    #[cfg(feature = "redis")]
+    if let Some(redis) = &sh.options.shared
+        && let Err(no_room) = redis
+            .make_room(
+                &id,
+                slot.client().as_deref(),
+                &nets,
+                &sh.options,
+                store::NETWORK_FACTORS,
+            )
+            .await
+    {
+        return no_room_answer(no_room, lang, &mount);
+    }
     let return_key = store::new_id();
     let request = StartRequest {
+        id: id.clone(),
         provider,
         lang,
         personal_number: form.personal_number,
@@ -369,11 +375,31 @@ async fn start(State(sh): Sh, parts: Parts, Form(form): Form<StartForm>) -> Resp
             }
             response
         }
-        Err(e) => html(
-            StatusCode::BAD_REQUEST,
-            pages::problem(lang, T::StartFailedTitle, &e.message, &mount),
-        ),
+        Err(e) => {
+            #[cfg(feature = "redis")]
+            if let Some(redis) = &sh.options.shared {
+                redis.give_back(&id, request.client.as_deref(), &nets).await;
+            }
+            html(
+                StatusCode::BAD_REQUEST,
+                pages::problem(lang, T::StartFailedTitle, &e.message, &mount),
+            )
+        }
     }
+}
+
+/// 503 (all full) or 429 (this client full), with a page saying so.
+fn no_room_answer(no_room: NoRoom, lang: Lang, mount: &str) -> Response {
+    let (status, text) = match no_room {
+        NoRoom::Full => (StatusCode::SERVICE_UNAVAILABLE, T::Busy),
+        NoRoom::ClientFull => (StatusCode::TOO_MANY_REQUESTS, T::TooManyHere),
+    };
+    let page = pages::problem(lang, T::StartFailedTitle, text.get(lang), mount);
+    let mut response = html(status, page);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    response
 }
 
 fn cookie_name(sh: &Shared, id: &str) -> String {
@@ -416,8 +442,12 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The login of `id`, if it exists and belongs to this browser.
-fn find(sh: &Shared, id: &str, headers: &HeaderMap) -> Result<Arc<Login>, Box<Response>> {
-    let login = sh.get(id).ok_or_else(|| Box::new(not_found(sh)))?;
+async fn find(
+    sh: &Arc<Shared>,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<Arc<Login>, Box<Response>> {
+    let login = sh.find(id).await.ok_or_else(|| Box::new(not_found(sh)))?;
     if !same_browser(sh, id, &login, headers) {
         let lang = login.lang;
         return Err(Box::new(html(
@@ -437,7 +467,7 @@ fn not_found(sh: &Shared) -> Response {
 }
 
 async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let login = match find(&sh, &id, &headers) {
+    let login = match find(&sh, &id, &headers).await {
         Ok(login) => login,
         Err(response) => return *response,
     };
@@ -463,7 +493,7 @@ async fn waiting(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> R
 }
 
 async fn events(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let login = match find(&sh, &id, &headers) {
+    let login = match find(&sh, &id, &headers).await {
         Ok(login) => login,
         Err(response) => return *response,
     };
@@ -485,14 +515,12 @@ async fn events(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Re
 }
 
 async fn cancel(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let login = match find(&sh, &id, &headers) {
+    let login = match find(&sh, &id, &headers).await {
         Ok(login) => login,
         Err(response) => return *response,
     };
-    if login.finish(store::Status::Ended(flow::cancelled_here(
-        login.provider,
-        login.lang,
-    ))) {
+    let status = store::Status::Ended(flow::cancelled_here(login.provider, login.lang));
+    if sh.finish(&id, &login, status).await {
         // Stop the session on the server too (bounded; the page does not wait
         // for more than a few seconds).
         match tokio::time::timeout(Duration::from_secs(5), (login.cancel)()).await {
@@ -507,7 +535,7 @@ async fn cancel(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Re
 /// The page tells that the user opened the app with the autostart link:
 /// BankID's messages change (RFA13 "Trying to start your BankID app." …).
 async fn autostart(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let login = match find(&sh, &id, &headers) {
+    let login = match find(&sh, &id, &headers).await {
         Ok(login) => login,
         Err(response) => return *response,
     };
@@ -515,12 +543,8 @@ async fn autostart(State(sh): Sh, Path(id): Path<String>, headers: HeaderMap) ->
         .autostarted
         .store(true, std::sync::atomic::Ordering::Relaxed);
     let hint = login.last_hint.lock().map(|h| h.clone()).unwrap_or(None);
-    login.set_pending_message(flow::pending_message(
-        login.provider,
-        hint,
-        login.lang,
-        login.launch(),
-    ));
+    let message = flow::pending_message(login.provider, hint, login.lang, login.launch());
+    sh.autostarted(&id, &login, message).await;
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -532,7 +556,7 @@ async fn back(
     Path((id, key)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let login = match find(&sh, &id, &headers) {
+    let login = match find(&sh, &id, &headers).await {
         Ok(login) => login,
         Err(response) => return *response,
     };
@@ -541,38 +565,34 @@ async fn back(
         .as_deref()
         .is_some_and(|expected| constant_time_eq(key.as_bytes(), expected.as_bytes()));
     // The key opens the login once: a leaked return URL is worth nothing.
-    if !valid
-        || login
-            .return_used
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
-    {
+    if !valid || !sh.use_return_key(&id, &login).await {
         let lang = login.lang;
         return html(
             StatusCode::FORBIDDEN,
             pages::problem(lang, T::FailedTitle, T::WrongReturn.get(lang), mount(&sh)),
         );
     }
-    login.returned.send_replace(true);
+    sh.returned(&id, &login).await;
     see_other(&format!("{}/login/{id}", mount(&sh)))
 }
 
-/// Puts `on_login`'s state back to idle unless the hook ran to its end (a
-/// browser that went away mid-hook drops the request's future).
-struct HookRun<'a>(&'a std::sync::atomic::AtomicU8, bool);
+/// Ends `on_login`'s run when dropped: done if it ran to its end, else
+/// idle again (a browser that went away mid-hook drops the request's future).
+struct HookRun {
+    sh: Arc<Shared>,
+    id: String,
+    login: Arc<Login>,
+    done: bool,
+}
 
-impl Drop for HookRun<'_> {
+impl Drop for HookRun {
     fn drop(&mut self) {
-        let state = if self.1 {
-            store::HOOK_DONE
-        } else {
-            store::HOOK_IDLE
-        };
-        self.0.store(state, std::sync::atomic::Ordering::SeqCst);
+        self.sh.end_hook(&self.id, &self.login, self.done);
     }
 }
 
 async fn result(State(sh): Sh, Path(id): Path<String>, parts: Parts) -> Response {
-    let login = match find(&sh, &id, &parts.headers) {
+    let login = match find(&sh, &id, &parts.headers).await {
         Ok(login) => login,
         Err(response) => return *response,
     };
@@ -582,23 +602,20 @@ async fn result(State(sh): Sh, Path(id): Path<String>, parts: Parts) -> Response
         store::Status::Completed(person) => {
             // The integrator's session starts here, once, in this browser's
             // request: taken for this request, done only when the hook ends.
-            let first = login
-                .handed_over
-                .compare_exchange(
-                    store::HOOK_IDLE,
-                    store::HOOK_RUNNING,
-                    std::sync::atomic::Ordering::SeqCst,
-                    std::sync::atomic::Ordering::SeqCst,
-                )
-                .is_ok();
+            let first = sh.take_hook(&id, &login).await;
             if let (true, Some(hook)) = (first, &sh.options.on_login) {
-                let mut run = HookRun(&login.handed_over, false);
+                let mut run = HookRun {
+                    sh: sh.clone(),
+                    id: id.clone(),
+                    login: login.clone(),
+                    done: false,
+                };
                 let logged_in = super::LoggedIn {
                     person: *person,
                     request: parts,
                 };
                 let answer = hook(logged_in).await;
-                run.1 = true;
+                run.done = true;
                 if let Some(mut response) = answer {
                     response
                         .headers_mut()
@@ -606,9 +623,7 @@ async fn result(State(sh): Sh, Path(id): Path<String>, parts: Parts) -> Response
                     return response;
                 }
             } else if first {
-                login
-                    .handed_over
-                    .store(store::HOOK_DONE, std::sync::atomic::Ordering::SeqCst);
+                sh.end_hook(&id, &login, true);
             }
         }
         store::Status::Ended(_) => {}

@@ -5,7 +5,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
 
 use tokio::sync::watch;
 
@@ -142,6 +144,87 @@ impl Login {
     }
 }
 
+/// The changes the routes make to a login: in this process, and (with
+/// [`Options::shared`]) in Redis, which every instance mirrors.
+impl Shared {
+    /// Ends the login with `status` unless it ended already (here or on
+    /// any instance); true when this call ended it.
+    pub(crate) async fn finish(&self, id: &str, login: &Login, status: Status) -> bool {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.options.shared {
+            if !redis.set_status(id, &status).await {
+                return false;
+            }
+            login.finish(status);
+            return true;
+        }
+        let _ = id;
+        login.finish(status)
+    }
+
+    /// The user opened the app with the autostart link: `message` is the
+    /// waiting message that follows.
+    pub(crate) async fn autostarted(&self, id: &str, login: &Login, message: String) {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.options.shared {
+            redis.set_field(id, "autostarted", "1").await;
+            redis
+                .set_status(id, &Status::Pending(message.clone()))
+                .await;
+        }
+        let _ = id;
+        login.set_pending_message(message);
+    }
+
+    /// Uses the return key once: true for its first use (of all instances).
+    pub(crate) async fn use_return_key(&self, id: &str, login: &Login) -> bool {
+        let first_here = !login.return_used.swap(true, Ordering::SeqCst);
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.options.shared {
+            return redis.set_once(id, "return_used").await;
+        }
+        let _ = id;
+        first_here
+    }
+
+    /// The browser came back through the return URL.
+    pub(crate) async fn returned(&self, id: &str, login: &Login) {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.options.shared {
+            redis.set_field(id, "returned", "1").await;
+        }
+        let _ = id;
+        login.returned.send_replace(true);
+    }
+
+    /// Takes the right to run `on_login` (of all instances): true for the
+    /// first request, or the next one after a run cut short.
+    pub(crate) async fn take_hook(&self, id: &str, login: &Login) -> bool {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.options.shared {
+            return redis.take_hook(id).await;
+        }
+        let _ = id;
+        login
+            .handed_over
+            .compare_exchange(HOOK_IDLE, HOOK_RUNNING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// `on_login`'s run ended: `done` when it ran to its end.
+    pub(crate) fn end_hook(&self, id: &str, login: &Login, done: bool) {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.options.shared {
+            let (redis, id, keep) = (redis.clone(), id.to_string(), self.options.retention);
+            tokio::spawn(async move { redis.end_hook(&id, done, keep).await });
+            return;
+        }
+        let _ = id;
+        let state = if done { HOOK_DONE } else { HOOK_IDLE };
+        login.handed_over.store(state, Ordering::SeqCst);
+    }
+}
+
 /// Everything the routes share.
 pub(crate) struct Shared {
     pub client: Client,
@@ -269,6 +352,28 @@ impl Shared {
         self.lock().by_id.get(id).cloned()
     }
 
+    /// The login `id`: this process's, or (with [`Options::shared`]) one
+    /// stored in Redis by any instance, mirrored here from now on.
+    pub(crate) async fn find(self: &Arc<Self>, id: &str) -> Option<Arc<Login>> {
+        if let Some(login) = self.get(id) {
+            return Some(login);
+        }
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.options.shared {
+            let record = redis.record(id).await.ok()??;
+            let (login, follow) = super::flow::hydrate(self, redis, record)?;
+            let mut logins = self.lock();
+            if let Some(existing) = logins.by_id.get(id) {
+                // Another request of this instance was first.
+                return Some(existing.clone());
+            }
+            logins.by_id.insert(id.to_string(), login.clone());
+            follow(id.to_string());
+            return Some(login);
+        }
+        None
+    }
+
     /// Reserves room for one more login of `client`. Forgets logins older
     /// than the retention; only logins in progress count against
     /// `max_logins`, and when finished ones pile up beyond it the oldest of
@@ -353,12 +458,12 @@ impl Shared {
 
 /// How many times a client's bound one network may hold: an IPv6 /56 (or
 /// an IPv4 /24), then an IPv6 /48 (free by the thousand from tunnel brokers).
-const NETWORK_FACTORS: [usize; 2] = [4, 8];
+pub(crate) const NETWORK_FACTORS: [usize; 2] = [4, 8];
 
 /// The networks a client key (as [`super::peer_address`] names clients)
 /// belongs to: an IPv6 `…/64` gives its /56 and /48, an IPv4 address its
 /// /24; any other key, none.
-fn networks(key: Option<&str>) -> [Option<String>; 2] {
+pub(crate) fn networks(key: Option<&str>) -> [Option<String>; 2] {
     use std::net::{Ipv4Addr, Ipv6Addr};
     let Some(key) = key else {
         return [None, None];
@@ -386,4 +491,68 @@ pub(crate) const CLIENT_WINDOW: std::time::Duration = std::time::Duration::from_
 /// A new login id: 128 random bits, hex (unguessable: it is the only key).
 pub(crate) fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The `Instant` of a moment given in Unix milliseconds (for a QR code's
+/// start time read from another instance's record).
+pub(crate) fn instant_of(ms: u64) -> Instant {
+    let ago = Duration::from_millis(now_ms().saturating_sub(ms));
+    Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
+}
+
+/// What the waiting page shows, as stored (rebuilt into a [`View`] by any
+/// instance).
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(tag = "kind")]
+pub(crate) enum ViewRecord {
+    BankIdSe {
+        token: String,
+        secret: String,
+        started_ms: u64,
+        auto_start_token: Option<String>,
+    },
+    Freja {
+        qr_svg: Option<String>,
+        app_link: Option<String>,
+    },
+    Redirect {
+        url: Option<String>,
+        binding_message: Option<String>,
+    },
+}
+
+impl ViewRecord {
+    pub(crate) fn view(&self) -> View {
+        match self.clone() {
+            ViewRecord::BankIdSe {
+                token,
+                secret,
+                started_ms,
+                auto_start_token,
+            } => View::BankIdSe {
+                qr: crate::login::AnimatedQr::new(identisure::qr::BankIdQr::new(
+                    token,
+                    identisure::QrStartSecret::new(secret),
+                    instant_of(started_ms),
+                )),
+                auto_start_token,
+            },
+            ViewRecord::Freja { qr_svg, app_link } => View::Freja { qr_svg, app_link },
+            ViewRecord::Redirect {
+                url,
+                binding_message,
+            } => View::Redirect {
+                url,
+                binding_message,
+            },
+        }
+    }
 }
