@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs redis-server (Debian package) and runs the tests of the
-# notifier shared through Redis with it. The tests start their own
+# Installs redis-server (Debian package) and runs the tests of what is
+# shared through Redis with it (the notifier, the web login's logins). The tests start their own
 # redis-server processes on free 127.0.0.1 ports (--save '' --appendonly no)
 # and stop them; IDENTISURE_REQUIRE_REDIS=1 turns "binary absent, skipped"
 # into a failure, so these tests really run here. Idempotent.
@@ -28,3 +28,6 @@ redis-server --version
 
 echo "==> Redis notifier tests (real redis-server)"
 IDENTISURE_REQUIRE_REDIS=1 cargo test --all-features --test redis_notifier
+
+echo "==> web login logins shared through Redis (two instances, real redis-server)"
+IDENTISURE_REQUIRE_REDIS=1 cargo test -p identisure-web --all-features --test shared_logins

@@ -453,9 +453,11 @@ async fn tick<F: Family>(
         if login.status.borrow().is_final() {
             break;
         }
-        // A collect a second at most across instances; the lease outlives
-        // a collect that hangs (the client's own timeouts end it sooner).
-        if !redis.take_lease(&id, Duration::from_secs(40)).await {
+        // A collect a second at most across instances. The lease is held
+        // 5 s at most: an instance that dies holding it delays the login's
+        // follow by that much, and a collect slower than that may meet
+        // another instance's (the API's 429 is then passing).
+        if !redis.take_lease(&id, Duration::from_secs(5)).await {
             continue;
         }
         let status: Option<Status> = if Instant::now() >= deadline {

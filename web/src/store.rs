@@ -354,24 +354,43 @@ impl Shared {
 
     /// The login `id`: this process's, or (with [`Options::shared`]) one
     /// stored in Redis by any instance, mirrored here from now on.
+    /// With [`Options::shared`], a login not final yet is brought up to
+    /// date first: each request sees what any instance wrote before it
+    /// (the mirrors' own refresh is once a second).
     pub(crate) async fn find(self: &Arc<Self>, id: &str) -> Option<Arc<Login>> {
-        if let Some(login) = self.get(id) {
-            return Some(login);
-        }
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.options.shared {
-            let record = redis.record(id).await.ok()??;
-            let (login, follow) = super::flow::hydrate(self, redis, record)?;
-            let mut logins = self.lock();
-            if let Some(existing) = logins.by_id.get(id) {
-                // Another request of this instance was first.
-                return Some(existing.clone());
+            let login = match self.get(id) {
+                Some(login) => login,
+                None => self.hydrate(redis, id).await?,
+            };
+            if !login.status.borrow().is_final()
+                && let Ok(Some(changing)) = redis.changing(id).await
+            {
+                super::shared::mirror(&login, &changing);
             }
-            logins.by_id.insert(id.to_string(), login.clone());
-            follow(id.to_string());
             return Some(login);
         }
-        None
+        self.get(id)
+    }
+
+    /// A local mirror of the shared login `id`, followed from now on.
+    #[cfg(feature = "redis")]
+    async fn hydrate(
+        self: &Arc<Self>,
+        redis: &super::shared::SharedLogins,
+        id: &str,
+    ) -> Option<Arc<Login>> {
+        let record = redis.record(id).await.ok()??;
+        let (login, follow) = super::flow::hydrate(self, redis, record)?;
+        let mut logins = self.lock();
+        if let Some(existing) = logins.by_id.get(id) {
+            // Another request of this instance was first.
+            return Some(existing.clone());
+        }
+        logins.by_id.insert(id.to_string(), login.clone());
+        follow(id.to_string());
+        Some(login)
     }
 
     /// Reserves room for one more login of `client`. Forgets logins older
