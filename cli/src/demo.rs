@@ -38,6 +38,12 @@ pub struct Args {
     /// the mobile BankID link are built from it.
     #[arg(long, value_name = "URL", requires = "web")]
     public_url: Option<String>,
+    /// With `--web`: share logins with other `demo --web` processes through
+    /// this Redis (e.g. `redis://127.0.0.1:6379/`), so that any of them
+    /// serves any request of any login (run them behind one balancer, with
+    /// the same `--public-url` and `--base-url`).
+    #[arg(long, value_name = "URL", requires = "web")]
+    redis: Option<String>,
     /// Which eID to log in with: bankid-se, bankid-no, freja, mitid, ftn or vipps.
     #[arg(long, default_value = "bankid-se", value_parser = parse_provider, conflicts_with = "web")]
     provider: Provider,
@@ -83,6 +89,7 @@ pub fn run(args: Args) -> ExitCode {
         return crate::web::run(crate::web::WebArgs {
             addr: args.addr,
             public_url: args.public_url,
+            redis: args.redis,
             api: args.api,
         });
     }

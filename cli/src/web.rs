@@ -17,6 +17,8 @@ pub struct WebArgs {
     pub addr: SocketAddr,
     /// The address browsers reach the page at (required off this machine).
     pub public_url: Option<String>,
+    /// The Redis shared with other instances, if any.
+    pub redis: Option<String>,
     /// Where logins go.
     pub api: Api,
 }
@@ -81,6 +83,16 @@ async fn serve(args: WebArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let shared = match &args.redis {
+        Some(url) => match identisure_web::SharedLogins::connect(url).await {
+            Ok(shared) => Some(shared),
+            Err(e) => {
+                eprintln!("error: --redis: {e}");
+                return ExitCode::from(3);
+            }
+        },
+        None => None,
+    };
     let conn = match connect::connect(&args.api, None).await {
         Ok(conn) => conn,
         Err(exit) => return exit.finish(),
@@ -115,8 +127,12 @@ async fn serve(args: WebArgs) -> ExitCode {
     };
     println!("Login page: {url}");
     println!("Press Ctrl-C to stop.");
+    if shared.is_some() {
+        eprintln!("Logins are shared through Redis with other instances");
+    }
     let options = Options {
         public_url,
+        shared,
         ..options
     };
     let app = identisure_web::router(conn.client.clone(), options);
