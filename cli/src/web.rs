@@ -113,6 +113,9 @@ async fn serve(args: WebArgs) -> ExitCode {
     } else {
         eprintln!("Logins go to the API at {}", conn.target);
     }
+    if shared.is_some() {
+        eprintln!("Logins are shared through Redis with other instances");
+    }
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -127,9 +130,6 @@ async fn serve(args: WebArgs) -> ExitCode {
     };
     println!("Login page: {url}");
     println!("Press Ctrl-C to stop.");
-    if shared.is_some() {
-        eprintln!("Logins are shared through Redis with other instances");
-    }
     let options = Options {
         public_url,
         shared,
