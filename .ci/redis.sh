@@ -31,3 +31,6 @@ IDENTISURE_REQUIRE_REDIS=1 cargo test --all-features --test redis_notifier
 
 echo "==> web login logins shared through Redis (two instances, real redis-server)"
 IDENTISURE_REQUIRE_REDIS=1 cargo test -p identisure-web --all-features --test shared_logins
+
+echo "==> two identisure demo --web processes sharing one Redis (real redis-server)"
+IDENTISURE_REQUIRE_REDIS=1 cargo test -p identisure-cli --test cli_web_shared
