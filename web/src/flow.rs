@@ -480,7 +480,7 @@ async fn tick<F: Family>(
             match session.collect().await {
                 Ok(State::Pending(p)) => {
                     let hint = State::<F>::Pending(p).hint_code();
-                    if let Some(h) = &hint {
+                    if let Some(h) = hint.as_ref().filter(|h| changing.hint.as_ref() != Some(*h)) {
                         redis.set_field(&id, "hint", h.as_str()).await;
                     }
                     Some(Status::Pending(pending_message(
@@ -520,13 +520,23 @@ async fn tick<F: Family>(
                 }
             }
         };
-        if let Some(status) = status {
-            redis.set_status(&id, &status).await;
+        // Written when it changed (a pending message seen again is not),
+        // and mirrored here at once.
+        let unchanged = matches!(
+            (&status, &*login.status.borrow()),
+            (Some(Status::Pending(new)), Status::Pending(old)) if new == old
+        );
+        if let Some(status) = status.filter(|_| !unchanged)
+            && redis.set_status(&id, &status).await
+        {
+            match status {
+                Status::Pending(message) => login.set_pending_message(message),
+                other => {
+                    login.finish(other);
+                }
+            }
         }
         redis.release_lease(&id, Duration::from_secs(1)).await;
-        if let Ok(Some(changing)) = redis.changing(&id).await {
-            crate::shared::mirror(&login, &changing);
-        }
     }
 }
 

@@ -255,6 +255,13 @@ if ARGV[2] == '1' then redis.call('HSET', KEYS[1], 'final', '1') end
 return 1
 "#;
 
+/// Sets field `ARGV[1]` to `ARGV[2]` if the hash exists.
+const SET_FIELD: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"#;
+
 /// Counts the starts within their windows and, when there is room, adds
 /// this one. KEYS: all starts, then the client's and its networks' (each
 /// optional: an empty name is skipped). ARGV: now (ms), the window of all
@@ -378,17 +385,14 @@ impl SharedLogins {
             .is_some_and(|n| n == 1)
     }
 
-    /// Sets a field of login `id` (only while the login exists).
+    /// Sets a field of login `id` (only while the login exists: an
+    /// expired login is not made again without its expiry).
     pub(crate) async fn set_field(&self, id: &str, field: &str, value: &str) {
         let mut conn = self.conn();
-        let key = key("login", id);
-        bounded("write", async {
-            if conn.exists::<_, bool>(&key).await? {
-                conn.hset::<_, _, _, ()>(&key, field, value).await?;
-            }
-            Ok(())
-        })
-        .await;
+        let script = redis::Script::new(SET_FIELD);
+        let mut invocation = script.key(key("login", id));
+        invocation.arg(field).arg(value);
+        bounded("write", invocation.invoke_async::<i64>(&mut conn)).await;
     }
 
     /// Sets `field` unless set: true when this call set it (and the login exists).

@@ -25,6 +25,7 @@ mod goals;
 mod readme;
 mod scale;
 mod suite;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -43,6 +44,7 @@ pub type Module = (&'static str, fn(&Ctx) -> Result<Metrics, String>);
 pub const MODULES: &[Module] = &[
     ("suite", suite::run),
     ("scale", scale::run),
+    ("web", web::run),
     ("build", build::run),
     ("dependents", dependents::run),
 ];

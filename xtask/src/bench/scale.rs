@@ -5,5 +5,5 @@
 use super::{Ctx, Metrics};
 
 pub fn run(ctx: &Ctx) -> Result<Metrics, String> {
-    super::suite::run_bench(ctx, "scale", "axum redis")
+    super::suite::run_bench(ctx, "identisure", "scale", "axum redis")
 }

@@ -12,12 +12,12 @@ use super::{Ctx, Metrics};
 pub const MARKER: &str = "IDENTISURE-BENCH ";
 
 pub fn run(ctx: &Ctx) -> Result<Metrics, String> {
-    run_bench(ctx, "suite", "qr")
+    run_bench(ctx, "identisure", "suite", "qr")
 }
 
-/// Builds and runs one bench binary of the identisure package in release and
-/// takes the keys of its `IDENTISURE-BENCH {json}` line.
-pub fn run_bench(ctx: &Ctx, bench: &str, features: &str) -> Result<Metrics, String> {
+/// Builds and runs one bench binary of a package of the workspace in release
+/// and takes the keys of its `IDENTISURE-BENCH {json}` line.
+pub fn run_bench(ctx: &Ctx, package: &str, bench: &str, features: &str) -> Result<Metrics, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -25,7 +25,7 @@ pub fn run_bench(ctx: &Ctx, bench: &str, features: &str) -> Result<Metrics, Stri
         .args([
             "bench",
             "--package",
-            "identisure",
+            package,
             "--bench",
             bench,
             "--features",
