@@ -26,6 +26,9 @@ chromedriver --version
 
 step "browser test (headless Chromium)"
 shots_dir="$(mktemp -d)"
+# The two-instance test needs redis-server (.ci/redis.sh, run before this
+# by .ci/run, installs it): required here, never skipped.
+IDENTISURE_REQUIRE_REDIS=1 \
 IDENTISURE_BROWSER_TEST=required \
 IDENTISURE_SCREENSHOTS="${IDENTISURE_SCREENSHOTS:-$shots_dir}" \
 CHROMIUM="$(command -v chromium)" \

@@ -10,6 +10,8 @@
 //! `IDENTISURE_REQUIRE_REDIS=1`, as `.ci/redis.sh` sets).
 #![cfg(feature = "redis")]
 
+#[path = "support/instances.rs"]
+mod instances;
 #[path = "../../tests/support/redis_server.rs"]
 mod redis_server;
 #[path = "support/round_robin.rs"]
@@ -19,92 +21,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use identisure::messages::Lang;
-use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, Simulator};
-use identisure_web::{Options, SharedLogins, TestChoice};
+use identisure_simulator::Simulator;
+use instances::Instance;
 use redis_server::RedisServer;
 use round_robin::{Browser, Proxy, provider_link, proxy, qr_events};
-
-/// One instance: a router on its own runtime and thread; `kill` drops the
-/// runtime with everything running on it (as a process killed mid-login).
-struct Instance {
-    addr: std::net::SocketAddr,
-    kill: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Instance {
-    fn start(redis: String, sim: String, public_url: String, hooks: Arc<AtomicUsize>) -> Self {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let shared = SharedLogins::connect(&redis).await.unwrap();
-                let client = identisure::Client::builder()
-                    .credentials(DEMO_ACCOUNT_ID, DEMO_SECRET_KEY)
-                    .base_url(&sim)
-                    .build()
-                    .unwrap();
-                let options = Options {
-                    default_lang: Lang::En,
-                    public_url: Some(public_url),
-                    client_key: None,
-                    test_identities: identisure_simulator::test_identities()
-                        .into_iter()
-                        .map(|t| TestChoice {
-                            label: t.name().to_string(),
-                            ref_id: t.ref_id(),
-                        })
-                        .collect(),
-                    on_login: Some(Arc::new(move |_| {
-                        let hooks = hooks.clone();
-                        Box::pin(async move {
-                            hooks.fetch_add(1, Ordering::SeqCst);
-                            None
-                        })
-                    })),
-                    shared: Some(shared),
-                    ..Options::default()
-                };
-                let router = identisure_web::router(client, options);
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                ready_tx.send(listener.local_addr().unwrap()).unwrap();
-                let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-                tokio::select! {
-                    _ = axum::serve(listener, service) => {}
-                    _ = kill_rx => {}
-                }
-            });
-            // Dropping the runtime drops every task of this instance.
-            drop(runtime);
-        });
-        let addr = ready_rx.recv().unwrap();
-        Self {
-            addr,
-            kill: Some(kill_tx),
-            thread: Some(thread),
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(kill) = self.kill.take() {
-            let _ = kill.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            thread.join().unwrap();
-        }
-    }
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 struct Setup {
     _redis: RedisServer,

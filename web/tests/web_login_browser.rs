@@ -16,6 +16,16 @@ use identisure_simulator::{DEMO_ACCOUNT_ID, DEMO_SECRET_KEY, RunningSimulator, S
 use identisure_web::{Options, TestChoice};
 use serde_json::{Value, json};
 
+#[cfg(feature = "redis")]
+#[path = "support/instances.rs"]
+mod instances;
+#[cfg(feature = "redis")]
+#[path = "../../tests/support/redis_server.rs"]
+mod redis_server;
+#[cfg(feature = "redis")]
+#[path = "support/round_robin.rs"]
+mod round_robin;
+
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn find_program(env: &str, candidates: &[&str]) -> Option<PathBuf> {
@@ -559,6 +569,80 @@ async fn a_browser_reaching_the_page_under_another_name_starts_nothing() {
         wait,
     )
     .await;
+    d.session_call("DELETE", "", Value::Null).await;
+}
+
+/// Two instances sharing their logins through Redis, behind a round-robin
+/// proxy (every answer closes its connection, so the browser's requests
+/// alternate between them): a BankID QR login and a Vipps redirect login
+/// complete in the browser, each instance served part of them, and
+/// `on_login` ran once per login.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_behind_a_balancer_in_headless_chromium() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some((chromium, chromedriver)) =
+        browser("two_instances_behind_a_balancer_in_headless_chromium")
+    else {
+        return;
+    };
+    let Some(redis) = redis_server::RedisServer::start() else {
+        return;
+    };
+    let sim = Simulator::new().spawn_local().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hooks = Arc::new(AtomicUsize::new(0));
+    let start_instance = || {
+        instances::Instance::start(
+            redis.url(),
+            sim.url().to_string(),
+            url.clone(),
+            hooks.clone(),
+        )
+    };
+    let (a, b) = (start_instance(), start_instance());
+    let proxy = round_robin::proxy(listener, [a.addr, b.addr]).await;
+    let d = Driver::launch(chromium, chromedriver, &[]).await;
+    let wait = Duration::from_secs(20);
+    let completed = "var r = document.getElementById('result'); return r && r.getAttribute('data-outcome') === 'completed'";
+
+    start(&d, &url, "bankid-se", "sim:complete", "en").await;
+    d.wait_for("the QR code", QR_FRAME, wait).await;
+    d.shot("shared-1-bankid-qr").await;
+    d.wait_for("the welcome page", completed, wait).await;
+    assert!(d.text().await.contains("Welcome,"));
+
+    start(&d, &url, "vipps", "sim:manual", "en").await;
+    d.wait_for(
+        "the provider link",
+        "return document.getElementById('provider-link') !== null",
+        wait,
+    )
+    .await;
+    d.click("#provider-link").await;
+    d.wait_for(
+        "the approval page",
+        "return document.querySelector('button.approve') !== null",
+        wait,
+    )
+    .await;
+    d.click("button.approve").await;
+    d.wait_for("the welcome page", completed, wait).await;
+    assert!(d.text().await.contains("Welcome, Ingrid Haugen"));
+    d.shot("shared-2-vipps-welcome").await;
+
+    let served: Vec<usize> = proxy
+        .counts
+        .iter()
+        .map(|c| c.load(Ordering::SeqCst))
+        .collect();
+    assert!(
+        served.iter().all(|n| *n >= 3),
+        "both instances served the browser: {served:?}"
+    );
+    assert_eq!(hooks.load(Ordering::SeqCst), 2, "on_login once per login");
     d.session_call("DELETE", "", Value::Null).await;
 }
 
