@@ -155,3 +155,27 @@ async fn a_login_outlives_the_instance_that_started_it() {
     assert!(html.contains("Welcome,"), "{html}");
     assert_eq!(setup.hooks.load(Ordering::SeqCst), 1);
 }
+
+/// The bound per client counts the starts of every instance: a client that
+/// started its two logins on one instance is refused on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bound_per_client_counts_the_starts_of_every_instance() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let sim = Simulator::new().spawn_local().await.unwrap();
+    let public_url = "http://127.0.0.1:9".to_string();
+    let start = || Instance::bounded(redis.url(), sim.url().to_string(), public_url.clone(), 2);
+    let (a, b) = (start(), start());
+    let manual = [
+        ("provider", "bankid-se"),
+        ("lang", "en"),
+        ("test_identity", "sim:manual"),
+    ];
+    let mut on_a = Browser::new(&format!("http://{}", a.addr));
+    on_a.start(&manual).await;
+    on_a.start(&manual).await;
+    let mut on_b = Browser::new(&format!("http://{}", b.addr));
+    let refused = on_b.post_start(&manual).await;
+    assert_eq!(refused.status(), 429, "{:?}", refused.text().await);
+}

@@ -21,6 +21,23 @@ pub struct Instance {
 
 impl Instance {
     pub fn start(redis: String, sim: String, public_url: String, hooks: Arc<AtomicUsize>) -> Self {
+        Self::launch(redis, sim, public_url, hooks, None)
+    }
+
+    /// An instance bounding each client (its connecting address) to
+    /// `per_client` logins.
+    pub fn bounded(redis: String, sim: String, public_url: String, per_client: usize) -> Self {
+        let hooks = Arc::new(AtomicUsize::new(0));
+        Self::launch(redis, sim, public_url, hooks, Some(per_client))
+    }
+
+    fn launch(
+        redis: String,
+        sim: String,
+        public_url: String,
+        hooks: Arc<AtomicUsize>,
+        per_client: Option<usize>,
+    ) -> Self {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (kill_tx, kill_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -38,7 +55,10 @@ impl Instance {
                 let options = Options {
                     default_lang: Lang::En,
                     public_url: Some(public_url),
-                    client_key: None,
+                    client_key: per_client.map(|_| {
+                        Arc::new(identisure_web::peer_address) as identisure_web::ClientKey
+                    }),
+                    max_logins_per_client: per_client.unwrap_or(20),
                     test_identities: identisure_simulator::test_identities()
                         .into_iter()
                         .map(|t| TestChoice {

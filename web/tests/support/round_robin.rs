@@ -103,6 +103,13 @@ impl Browser {
     /// Posts the start form (with the start page's form token); the
     /// waiting page's path.
     pub async fn start(&mut self, form: &[(&str, &str)]) -> String {
+        let answer = self.post_start(form).await;
+        assert_eq!(answer.status(), 303, "{:?}", answer.text().await);
+        answer.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    /// Posts the start form (with the start page's form token); the answer.
+    pub async fn post_start(&mut self, form: &[(&str, &str)]) -> reqwest::Response {
         let page = self.get("/").await.text().await.unwrap();
         let token = page
             .split("name=\"csrf\" value=\"")
@@ -124,8 +131,7 @@ impl Browser {
             .await
             .unwrap();
         self.keep_cookies(&answer);
-        assert_eq!(answer.status(), 303, "{:?}", answer.text().await);
-        answer.headers()["location"].to_str().unwrap().to_string()
+        answer
     }
 
     /// The result page, once the login ended (polled).
