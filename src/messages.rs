@@ -43,6 +43,35 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    /// The one of `sv` and `en` in this language: how every pair of texts
+    /// in Swedish and English is read.
+    ///
+    /// ```
+    /// use identisure::messages::Lang;
+    ///
+    /// assert_eq!(Lang::En.pick("Avbryt", "Cancel"), "Cancel");
+    /// ```
+    pub fn pick<T>(self, sv: T, en: T) -> T {
+        match self {
+            Lang::Sv => sv,
+            Lang::En => en,
+        }
+    }
+
+    /// The language's tag, as [`str::parse`] reads it: `sv` or `en`.
+    ///
+    /// ```
+    /// use identisure::messages::Lang;
+    ///
+    /// assert_eq!(Lang::Sv.code(), "sv");
+    /// assert_eq!(Lang::En.code().parse::<Lang>(), Ok(Lang::En));
+    /// ```
+    pub fn code(self) -> &'static str {
+        self.pick("sv", "en")
+    }
+}
+
 /// A language tag that is neither `sv` nor `en`.
 ///
 /// ```
@@ -214,10 +243,7 @@ impl Rfa {
     /// ```
     pub fn text(self, lang: Lang) -> &'static str {
         let (sv, en) = self.texts();
-        match lang {
-            Lang::Sv => sv,
-            Lang::En => en,
-        }
+        lang.pick(sv, en)
     }
 
     fn texts(self) -> (&'static str, &'static str) {

@@ -344,7 +344,7 @@ where
     if let Some(redis) = &shared.options.shared {
         let record = crate::shared::Record {
             provider: provider.segment().to_string(),
-            lang: if lang == Lang::En { "en" } else { "sv" }.to_string(),
+            lang: lang.code().to_string(),
             created_ms: now_ms(),
             session: session.id().to_string(),
             browser_key: login.browser_key.clone(),

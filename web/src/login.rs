@@ -806,10 +806,10 @@ pub(crate) fn pending_message(provider: Provider, hint: Option<HintCode>, lang: 
         };
         hint.message_in(lang, context).to_string()
     } else {
-        match lang {
-            Lang::Sv => "Skanna QR-koden med Freja eID-appen.",
-            Lang::En => "Scan the QR code with the Freja eID app.",
-        }
+        lang.pick(
+            "Skanna QR-koden med Freja eID-appen.",
+            "Scan the QR code with the Freja eID app.",
+        )
         .to_string()
     }
 }

@@ -8,13 +8,6 @@ use crate::login::svg_of;
 use html_escape::encode_quoted_attribute as esc;
 use identisure::messages::Lang;
 
-fn lang_tag(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Sv => "sv",
-        Lang::En => "en",
-    }
-}
-
 const STYLE: &str = r#"
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
@@ -80,7 +73,7 @@ pub(crate) fn page(lang: Lang, title: &str, body: &str, head_extra: &str) -> Str
 </body>
 </html>
 "#,
-        lang = lang_tag(lang),
+        lang = lang.code(),
         title = esc(title),
     )
 }
@@ -283,7 +276,7 @@ fn js_string(value: &str) -> String {
 /// The result page: the person's name, or what went wrong.
 pub(crate) fn result(login: &Login, mount: &str) -> String {
     let lang = login.lang;
-    let again = format!("{}?lang={}", home(mount), lang_tag(lang));
+    let again = format!("{}?lang={}", home(mount), lang.code());
     let status = login.status.borrow().clone();
     let (title, body) = match status {
         Status::Completed(person) => {
@@ -340,7 +333,7 @@ pub(crate) fn problem(lang: Lang, title: T, message: &str, mount: &str) -> Strin
         esc(title.get(lang)),
         esc(message),
         esc(&home(mount)),
-        lang_tag(lang),
+        lang.code(),
         esc(T::TryAgain.get(lang)),
     );
     page(lang, title.get(lang), &body, "")

@@ -59,10 +59,7 @@ pub(crate) enum T {
 impl T {
     pub(crate) fn get(self, lang: Lang) -> &'static str {
         let (sv, en) = self.texts();
-        match lang {
-            Lang::Sv => sv,
-            Lang::En => en,
-        }
+        lang.pick(sv, en)
     }
 
     fn texts(self) -> (&'static str, &'static str) {
