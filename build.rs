@@ -68,7 +68,7 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
     let not_generated: Vec<String> = pruned.iter().map(|id| model::method_name(id)).collect();
     let calls = calls::generate(&table, &json, &not_generated)?;
     let mut generated = transforms::prune(json, &pruned);
-    transforms::add_start_success(&mut generated);
+    transforms::answer_ranges(&mut generated);
     let spec = serde_json::from_value(generated).map_err(|e| invalid(&e))?;
     let pruned: String = PRUNED_OPERATIONS
         .iter()

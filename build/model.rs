@@ -169,13 +169,16 @@ pub struct Table {
     pub flows: Vec<Flow>,
 }
 
-/// The schema named by the first 2xx answer of `op` with an
+/// The schema named by the first 2xx answer (or `2XX`) of `op` with an
 /// `application/json` `$ref` to `components`.
 fn answer_schema(op: &openapiv3::Operation) -> Option<String> {
     op.responses
         .responses
         .iter()
-        .filter(|(code, _)| matches!(code, openapiv3::StatusCode::Code(200..=299)))
+        .filter(|(code, _)| {
+            use openapiv3::StatusCode::{Code, Range};
+            matches!(code, Code(200..=299) | Range(2))
+        })
         .find_map(|(_, response)| match response {
             ReferenceOr::Item(r) => match r.content.get("application/json")?.schema.as_ref()? {
                 ReferenceOr::Reference { reference } => reference

@@ -70,44 +70,85 @@ pub const PROVIDERS: &[Provider] = &[
     ),
 ];
 
-/// A success status every start answers besides the one the spec documents:
-/// `(documented, added, why)`. Before generation, each start operation
-/// (`…_start`) documenting the first and not the second gets the second as
-/// a copy of the first, so its generated method decodes either answer as
-/// the start's PENDING state (progenitor reports a status the spec does not
-/// list as `UnexpectedResponse`, undecoded).
-pub const START_SUCCESS: (&str, &str, &str) = (
+/// A start's documented success status, generated as the range `2XX`
+/// (`(documented, why)`): its generated method decodes any 2xx answer as the
+/// start's PENDING state (progenitor reports a status the spec does not list
+/// as `UnexpectedResponse`, undecoded).
+pub const START_SUCCESS: (&str, &str) = (
     "201",
-    "200",
     "decision start-answers: the spec documents 201, the provider's clients' tests \
      answer a start with 200; a start is never sent twice, so whichever 2xx it gets \
      must decode",
 );
 
-/// Applies [`START_SUCCESS`] to a spec (as JSON).
-pub fn add_start_success(spec: &mut serde_json::Value) {
-    let (documented, added, _why) = START_SUCCESS;
+/// Applies [`START_SUCCESS`] to a spec (as JSON), and generates error
+/// answers as ranges: a start documenting `201` (and no other 2xx) gets it
+/// as `2XX`; in every operation, the `4xx` (and `5xx`) answers with the same
+/// `content` become one `4XX` (`5XX`) answer whose description lists
+/// theirs (a class whose answers differ stays as it is). Why the ranges:
+/// every error answer of the spec has one body (`ErrorResponse`); as a
+/// range it costs one decode arm in each generated method instead of one
+/// per status (the library's compile: 7.3 -> 6.4 s), and an error status
+/// the spec does not list is decoded as the listed ones are instead of
+/// reported undecoded.
+pub fn answer_ranges(spec: &mut serde_json::Value) {
     let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) else {
         return;
     };
     for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
         for op in item.values_mut().filter_map(|o| o.as_object_mut()) {
-            let Some(id) = op.get("operationId").and_then(|i| i.as_str()) else {
-                continue;
-            };
-            if !crate::model::method_name(id).ends_with("_start") {
-                continue;
-            }
+            let is_start = op
+                .get("operationId")
+                .and_then(|i| i.as_str())
+                .is_some_and(|id| crate::model::method_name(id).ends_with("_start"));
             let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
                 continue;
             };
-            if let Some(answer) = responses.get(documented).cloned()
-                && !responses.contains_key(added)
-            {
-                responses.insert(added.to_string(), answer);
+            if is_start {
+                group(responses, '2', &[START_SUCCESS.0]);
             }
+            group(responses, '4', &[]);
+            group(responses, '5', &[]);
         }
     }
+}
+
+/// Replaces the statuses of `class` (all of them, or only `only` when
+/// given) by one range answer, when there is no other status of the class
+/// and their answers have the same content.
+fn group(responses: &mut serde_json::Map<String, serde_json::Value>, class: char, only: &[&str]) {
+    let range = format!("{class}XX");
+    let codes: Vec<String> = responses
+        .keys()
+        .filter(|k| k.len() == 3 && k.starts_with(class) && k.bytes().all(|b| b.is_ascii_digit()))
+        .cloned()
+        .collect();
+    let content = |code: &String| responses[code].get("content");
+    let Some(first) = codes.first() else {
+        return;
+    };
+    if responses.contains_key(&range)
+        || (!only.is_empty() && codes.iter().any(|c| !only.contains(&c.as_str())))
+        || codes.iter().any(|c| content(c) != content(first))
+    {
+        return;
+    }
+    let mut answer = responses[first].clone();
+    if codes.len() > 1 {
+        let description = codes
+            .iter()
+            .map(|c| {
+                let text = responses[c].get("description").and_then(|d| d.as_str());
+                format!("{c}: {}", text.unwrap_or_default())
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        answer["description"] = serde_json::Value::String(description);
+    }
+    for c in &codes {
+        responses.remove(c);
+    }
+    responses.insert(range, answer);
 }
 
 /// The spec without the operations of `PRUNED_OPERATIONS` (nor empty paths).
