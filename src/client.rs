@@ -613,8 +613,10 @@ impl Client {
 
     /// Builds a client from the environment: `IDENTISURE_ACCOUNT_ID`,
     /// `IDENTISURE_SECRET_KEY`, and either `IDENTISURE_BASE_URL` or
-    /// `IDENTISURE_ENV` (`production`, the default, or `staging`). A missing
-    /// or bad value is an [`Error::Config`] naming the variable.
+    /// `IDENTISURE_ENV` (`production` or `staging`). With neither, requests
+    /// go to production; with both, `IDENTISURE_BASE_URL` is used (it names
+    /// the server itself: a proxy, a simulator). A missing or bad value is an
+    /// [`Error::Config`] naming the variable.
     ///
     /// ```no_run
     /// let client = identisure::Client::from_env()?;

@@ -43,7 +43,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// };
 /// assert!(err.is_retryable());
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A request field broke a rule of the API; nothing was sent. Fix the
@@ -365,6 +365,65 @@ pub enum Error {
     #[cfg_attr(docsrs, doc(cfg(feature = "qr")))]
     #[error(transparent)]
     QrRender(#[from] crate::qr::render::RenderError),
+}
+
+/// What `main() -> Result<(), Box<dyn std::error::Error>>` prints (it
+/// prints an error with `Debug`): the variant to match on, what happened
+/// and what to do (the `Display` text), then its causes, on the same line
+/// (one a line with `{:#?}`). No more than `Display` and the sources say,
+/// so nothing personal or secret.
+///
+/// ```
+/// let err = identisure::Error::Unauthorized;
+/// assert!(format!("{err:?}").starts_with("Unauthorized: unauthorized (HTTP 401): check the account id"));
+/// ```
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {self}", self.variant())?;
+        let mut source = std::error::Error::source(self);
+        let mut first = true;
+        while let Some(cause) = source {
+            match (f.alternate(), first) {
+                (true, true) => write!(f, "\n\nCaused by:\n    {cause}")?,
+                (true, false) => write!(f, "\n    {cause}")?,
+                (false, true) => write!(f, " (caused by: {cause}")?,
+                (false, false) => write!(f, ": {cause}")?,
+            }
+            first = false;
+            source = cause.source();
+        }
+        if !first && !f.alternate() {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The variant's name, as matched on.
+    fn variant(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest { .. } => "InvalidRequest",
+            Error::Config { .. } => "Config",
+            Error::Unauthorized => "Unauthorized",
+            Error::SessionNotFound { .. } => "SessionNotFound",
+            Error::DocumentNotFound { .. } => "DocumentNotFound",
+            Error::EndpointNotFound { .. } => "EndpointNotFound",
+            Error::AlreadyInProgress => "AlreadyInProgress",
+            Error::RateLimited { .. } => "RateLimited",
+            Error::Api { .. } => "Api",
+            Error::Transport { .. } => "Transport",
+            Error::Decode { .. } => "Decode",
+            Error::ResponseTooLarge { .. } => "ResponseTooLarge",
+            Error::UnknownStatus(_) => "UnknownStatus",
+            Error::WaitTimeout => "WaitTimeout",
+            Error::Cancelled => "Cancelled",
+            Error::CancelUnsupported { .. } => "CancelUnsupported",
+            Error::MissingQrData(_) => "MissingQrData",
+            #[cfg(feature = "qr")]
+            Error::QrRender(_) => "QrRender",
+        }
+    }
 }
 
 /// Why a request got no (complete) answer.

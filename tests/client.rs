@@ -498,6 +498,20 @@ async fn a_refused_connection_is_a_connect_error_naming_the_request_with_its_cau
         kinds.contains(&std::io::ErrorKind::ConnectionRefused),
         "{kinds:?}"
     );
+    // What `main() -> Result<(), Box<dyn Error>>` prints (Debug): the
+    // variant, the text that says what to do, and the causes.
+    let boxed: Box<dyn std::error::Error> = Box::new(err);
+    let printed = format!("{boxed:?}");
+    assert!(
+        printed.starts_with(&format!(
+            "Transport: could not connect (GET {url}): nothing accepted"
+        )),
+        "{printed}"
+    );
+    assert!(printed.contains(" (caused by: "), "{printed}");
+    assert!(!printed.contains('\n'), "one line: {printed}");
+    let alternate = format!("{boxed:#?}");
+    assert!(alternate.contains("\n\nCaused by:\n    "), "{alternate}");
 }
 
 #[tokio::test]

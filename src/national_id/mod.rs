@@ -48,7 +48,7 @@ pub use date::Date;
 /// assert_eq!(err, NationalIdError::Length { expected: "10 or 12 digits", found: 5 });
 /// assert_eq!(err.to_string(), "wrong length: expected 10 or 12 digits, found 5");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NationalIdError {
     /// Too few or too many digits.
@@ -76,6 +76,31 @@ impl fmt::Display for NationalIdError {
             Self::Date => f.write_str("invalid date: the birth date part is not a real date"),
             Self::CheckDigit => f.write_str("check digit mismatch"),
         }
+    }
+}
+
+/// What `main() -> Result<(), Box<dyn std::error::Error>>` prints: the
+/// variant, and that the value is not a personal identity number (never
+/// the value).
+///
+/// ```
+/// use identisure::national_id::se::Personnummer;
+///
+/// let err = Personnummer::parse("19870412-2385").unwrap_err();
+/// assert_eq!(
+///     format!("{err:?}"),
+///     "CheckDigit: not a valid personal identity number: check digit mismatch"
+/// );
+/// ```
+impl fmt::Debug for NationalIdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            Self::Length { .. } => "Length",
+            Self::Format(_) => "Format",
+            Self::Date => "Date",
+            Self::CheckDigit => "CheckDigit",
+        };
+        write!(f, "{variant}: not a valid personal identity number: {self}")
     }
 }
 
