@@ -178,20 +178,6 @@ impl App {
     }
 }
 
-/// The `href` of a redirect provider's button on the waiting page.
-fn provider_link(page: &str) -> &str {
-    let start = page
-        .find("id=\"provider-link\" class=\"button\" href=\"")
-        .unwrap_or_else(|| panic!("no provider link: {page}"));
-    page[start..]
-        .split("href=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-}
-
 /// The `qr` events of a stream: (second, svg).
 fn qr_events(stream: &str) -> Vec<(u64, String)> {
     let mut out = Vec::new();
@@ -440,7 +426,7 @@ async fn redirect_provider_sends_the_user_to_its_page_and_back() {
         "binding message: {page}"
     );
     // Approving there sends the browser back to this login.
-    let back = app.on_provider_page(href, "approve").await;
+    let back = app.on_provider_page(&href, "approve").await;
     let key = back
         .strip_prefix(&format!("{}/login/{id}/return/", app.url))
         .unwrap_or_else(|| panic!("{back}"));
@@ -803,7 +789,7 @@ async fn redirect_login(app: &App) -> (Jar, String, String) {
     let cookie = answer.headers()["set-cookie"].to_str().unwrap();
     let jar = Jar(cookie.split(';').next().unwrap().to_string());
     let page = jar.get(app, &path).await.text().await.unwrap();
-    let link = provider_link(&page).to_string();
+    let link = provider_link(&page);
     (jar, path, link)
 }
 
@@ -1133,7 +1119,7 @@ async fn without_public_url_a_spoofed_host_starts_nothing() {
         let answer = start_with_host(&app, host).await;
         assert_eq!(answer.status(), 303, "{host}");
         let path = answer.headers()["location"].to_str().unwrap().to_string();
-        let link = provider_link(&app.text(&path).await).to_string();
+        let link = provider_link(&app.text(&path).await);
         let back = app.on_provider_page(&link, "approve").await;
         let expected = format!("http://{}/login/", host.to_ascii_lowercase());
         assert!(back.starts_with(&expected), "{host}: {back}");
@@ -1152,7 +1138,7 @@ async fn with_public_url_the_host_header_is_ignored() {
     let answer = start_with_host(&app, "attacker.example").await;
     assert_eq!(answer.status(), 303);
     let path = answer.headers()["location"].to_str().unwrap().to_string();
-    let link = provider_link(&app.text(&path).await).to_string();
+    let link = provider_link(&app.text(&path).await);
     let back = app.on_provider_page(&link, "approve").await;
     assert!(
         back.starts_with("https://login.example.com/login/"),
@@ -1219,6 +1205,10 @@ async fn finished_logins_never_block_a_new_one() {
 #[allow(dead_code)]
 #[path = "../examples/axum_login.rs"]
 mod axum_login;
+// The waiting page's helpers shared with the tests of shared logins.
+#[path = "support/round_robin.rs"]
+mod round_robin;
+use round_robin::provider_link;
 
 /// A browser for the example's test: keeps cookies (by name, for this one
 /// host) and follows redirects.
