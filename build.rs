@@ -69,6 +69,7 @@ fn run(spec_path: &Path, out_dir: &Path) -> Result<(), Vec<String>> {
     let calls = calls::generate(&table, &json, &not_generated)?;
     let mut generated = transforms::prune(json, &pruned);
     transforms::answer_ranges(&mut generated);
+    transforms::personal_fields(&mut generated);
     let spec = serde_json::from_value(generated).map_err(|e| invalid(&e))?;
     let pruned: String = PRUNED_OPERATIONS
         .iter()

@@ -30,11 +30,45 @@ pub const REPLACED_SCHEMAS: &[(&str, &str, &str)] = &[
         "secret: the hand-written type redacts Debug and Display",
     ),
     (
+        "PersonalText",
+        "crate::PersonalText",
+        "personal data (the fields of PERSONAL_FIELDS): the hand-written type redacts \
+         Debug and Display",
+    ),
+    (
+        "AddressText",
+        "crate::PersonalText",
+        "personal data: an address as one line; redacted like PERSONAL_FIELDS",
+    ),
+    (
         "CallInitiator",
         "crate::wire::CallInitiator",
         "decision call-initiator-case: reads USER/RP in any case (five official \
          clients' tests send `user`), always sends the document's USER or RP",
     ),
+];
+
+/// The personal data of the API's answers besides the personal number (a
+/// `PersonalNumber` already): a `type: string` property of one of these
+/// names, in any schema but a request's, becomes a `crate::PersonalText`
+/// (redacted `Debug` and `Display`) by [`personal_fields`]. Requests are
+/// left alone: their values are the caller's own, set through the builders.
+/// A new personal field of an answer needs its name here.
+pub const PERSONAL_FIELDS: &[&str] = &[
+    "name",
+    "givenName",
+    "surname",
+    "birthDate",
+    "phone",
+    "email",
+    "pid",
+    "street",
+    "postalCode",
+    "city",
+    "ipAddress",
+    "uhi",
+    "ocspResponse",
+    "endUser",
 ];
 
 /// The providers, in the order of the API document: the first path segment
@@ -149,6 +183,46 @@ fn group(responses: &mut serde_json::Map<String, serde_json::Value>, class: char
         responses.remove(c);
     }
     responses.insert(range, answer);
+}
+
+/// Adds the schema `PersonalText` (a string, replaced by `crate::PersonalText`,
+/// see [`REPLACED_SCHEMAS`]) and points every answer property named in
+/// [`PERSONAL_FIELDS`] at it, keeping its description.
+pub fn personal_fields(spec: &mut serde_json::Value) {
+    let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    for (name, schema) in schemas.iter_mut() {
+        if name.ends_with("Request") {
+            continue;
+        }
+        let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+            continue;
+        };
+        for (prop, value) in props.iter_mut() {
+            if PERSONAL_FIELDS.contains(&prop.as_str())
+                && value.get("type").and_then(|t| t.as_str()) == Some("string")
+            {
+                let mut personal = serde_json::json!({
+                    "allOf": [{ "$ref": "#/components/schemas/PersonalText" }]
+                });
+                if let Some(description) = value.get("description") {
+                    personal["description"] = description.clone();
+                }
+                *value = personal;
+            }
+        }
+    }
+    schemas.insert(
+        "PersonalText".to_string(),
+        serde_json::json!({
+            "type": "string",
+            "description": "Personal data other than the personal number: never log or print it."
+        }),
+    );
 }
 
 /// The spec without the operations of `PRUNED_OPERATIONS` (nor empty paths).

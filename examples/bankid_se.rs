@@ -58,7 +58,7 @@ async fn main() -> Result<(), common::BoxError> {
         break;
     }
     let outcome = last.ok_or("the updates ended without an outcome")?;
-    common::report(outcome, |p| p.name.clone())?;
+    common::report(outcome, |p| p.name.as_deref().map(String::from))?;
 
     // 2. Signature: the text the user sees in the app, then wait for it.
     let sign = client

@@ -43,7 +43,7 @@ async fn main() -> Result<(), common::BoxError> {
     }
 
     let outcome = session.wait(WaitOptions::default()).await?;
-    common::report(outcome, |p| p.name.clone())?;
+    common::report(outcome, |p| p.name.as_deref().map(String::from))?;
     backend.shutdown().await;
     Ok(())
 }

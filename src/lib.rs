@@ -12,7 +12,7 @@
 //! let qr = BankIdQr::from_pending(login.pending(), std::time::Instant::now())?;
 //! println!("show this QR code (a new frame every second): {}", qr.current());
 //! match login.wait(WaitOptions::default()).await? {
-//!     Outcome::Completed(person) => println!("hello {}", person.name.unwrap_or_default()),
+//!     Outcome::Completed(person) => println!("hello {}", person.name.as_deref().unwrap_or_default()),
 //!     Outcome::Failed { code, .. } => println!("not logged in: {code}"),
 //! }
 //! # Ok(()) }
@@ -149,7 +149,7 @@ pub use error::{Error, Result, TransportKind};
 pub use notifier::Notifier;
 pub use operations::{MIN_COLLECT_INTERVAL, Provider};
 pub use poll::WaitOptions;
-pub use sensitive::{EmptyPersonalNumber, PersonalNumber, QrStartSecret};
+pub use sensitive::{EmptyPersonalNumber, PersonalNumber, PersonalText, QrStartSecret};
 pub use session::{Session, Started};
 pub use state::{
     AgeVerification, BankIdNo, BankIdSe, Family, Freja, Ftn, MitId, Outcome, State, Vipps,

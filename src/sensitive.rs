@@ -1,9 +1,11 @@
-//! Wrappers for values that must never be printed: personal numbers and the
-//! BankID QR secret. `build.rs` substitutes them for the spec's
-//! `PersonalNumber` and `QrStartSecret` schemas, so every generated type that
-//! carries one redacts it in `Debug` and `Display`. And the redaction of
-//! server texts before they reach an error, a log or a screen
-//! ([`sanitize`], [`excerpt`]): nothing prints a response body as is.
+//! Wrappers for values that must never be printed: personal numbers, the
+//! other personal data of a completed session and the BankID QR secret.
+//! `build.rs` substitutes them for the spec's `PersonalNumber` and
+//! `QrStartSecret` schemas and for the personal fields of its answers, so
+//! every generated type that carries one redacts it in `Debug` and
+//! `Display`. And the redaction of server texts before they reach an
+//! error, a log or a screen ([`sanitize`], [`excerpt`]): nothing prints a
+//! response body as is.
 
 use std::fmt;
 
@@ -103,6 +105,84 @@ impl fmt::Debug for PersonalNumber {
 impl fmt::Display for PersonalNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted personal number>")
+    }
+}
+
+/// Personal data the service reports about a person, other than the
+/// personal number: name, birth date, phone, email, address, the provider's
+/// person id, the device's IP address, a signature's evidence. Every such
+/// field of a completed session is a `PersonalText` (the list is
+/// `PERSONAL_FIELDS` in the repository's `build/transforms.rs`).
+///
+/// `Debug` and `Display` print `<redacted>`, so logging a completed session
+/// or an [`Outcome`](crate::Outcome) with `{:?}` does not leak it. Read the
+/// text with [`PersonalText::expose`], or as a `str` (it derefs to one, so
+/// `person.name.as_deref()` is an `Option<&str>`): printing that is then
+/// your explicit choice. It is sent and received as the plain JSON string.
+///
+/// ```
+/// use identisure::PersonalText;
+///
+/// let name = PersonalText::from("Anna Andersson");
+/// assert_eq!(name.expose(), "Anna Andersson");
+/// let field: Option<PersonalText> = Some(name.clone());
+/// assert_eq!(field.as_deref(), Some("Anna Andersson"));
+/// assert_eq!(format!("{name:?}"), "PersonalText(<redacted>)");
+/// assert_eq!(name.to_string(), "<redacted>");
+/// let decoded: PersonalText = serde_json::from_str("\"Anna Andersson\"").unwrap();
+/// assert_eq!(decoded, name);
+/// assert_eq!(serde_json::to_string(&name).unwrap(), "\"Anna Andersson\"");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonalText(String);
+
+impl PersonalText {
+    /// Wraps a text.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The text itself. Everything that prints it is your decision.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The text itself, owned.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl From<String> for PersonalText {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for PersonalText {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
+impl std::ops::Deref for PersonalText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PersonalText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonalText(<redacted>)")
+    }
+}
+
+impl fmt::Display for PersonalText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
     }
 }
 

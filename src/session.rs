@@ -26,7 +26,7 @@ use crate::transport::Asked;
 /// let session = client.bankid_se().auth(AuthRequest::default()).await?;
 /// println!("autostart token: {:?}", session.pending().auto_start_token);
 /// match session.wait(WaitOptions::default()).await? {
-///     Outcome::Completed(person) => println!("hello {:?}", person.name),
+///     Outcome::Completed(person) => println!("hello {}", person.name.as_deref().unwrap_or_default()),
 ///     Outcome::Failed { code, .. } => println!("failed: {code}"),
 /// }
 /// # Ok(()) }

@@ -165,14 +165,19 @@ family!(
 /// ```
 /// use identisure::raw::types::Address;
 /// let text: Address = serde_json::from_str(r#""Storgatan 12, 114 51 Stockholm""#).unwrap();
-/// assert_eq!(text.to_string(), "Storgatan 12, 114 51 Stockholm");
+/// assert_eq!(text.one_line().expose(), "Storgatan 12, 114 51 Stockholm");
 /// let fields: Address = serde_json::from_str(r#"{"street":"Storgatan 12","postalCode":"114 51","city":"Stockholm"}"#).unwrap();
-/// assert_eq!(fields.to_string(), "Storgatan 12, 114 51 Stockholm");
+/// assert_eq!(fields.one_line().expose(), "Storgatan 12, 114 51 Stockholm");
+/// // Personal data: printing it directly shows nothing of it.
+/// assert_eq!(fields.to_string(), "<redacted address>");
+/// assert!(!format!("{fields:?}").contains("Storgatan"));
 /// ```
-impl fmt::Display for types::Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl types::Address {
+    /// The address as one line (`street, postal code city, country`, the
+    /// parts the service sent), still redacted when printed.
+    pub fn one_line(&self) -> crate::PersonalText {
         match self {
-            types::Address::AddressText(text) => f.write_str(text),
+            types::Address::AddressText(text) => text.clone(),
             types::Address::StructuredAddress(a) => {
                 let town = [a.postal_code.as_deref(), a.city.as_deref()]
                     .into_iter()
@@ -188,9 +193,17 @@ impl fmt::Display for types::Address {
                 .flatten()
                 .filter(|p| !p.is_empty())
                 .collect();
-                f.write_str(&parts.join(", "))
+                parts.join(", ").into()
             }
         }
+    }
+}
+
+/// Redacted: an address is personal data (read it with
+/// [`types::Address::one_line`]).
+impl fmt::Display for types::Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted address>")
     }
 }
 

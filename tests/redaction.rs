@@ -407,3 +407,87 @@ async fn canaries_stay_out_of_the_simulators_trace_log() {
     assert!(!log.contains(&qr_secret), "the log leaks the qrStartSecret");
     assert!(printed.iter().all(|p| !p.contains(&qr_secret)));
 }
+
+// ---- every personal field of a completed session --------------------------
+
+/// Every personal field the service reports (`PERSONAL_FIELDS` of
+/// build/transforms.rs, the address in both shapes, the personal number),
+/// filled with a canary in a COMPLETED body of each family: `{:?}` of the
+/// decoded state and `Display` of the address show none of them, and every
+/// value is still there to read.
+#[test]
+fn no_personal_field_of_a_completed_session_is_printed() {
+    const FIELDS: [&str; 14] = [
+        "name",
+        "givenName",
+        "surname",
+        "birthDate",
+        "phone",
+        "email",
+        "pid",
+        "ocspResponse",
+        "street",
+        "postalCode",
+        "city",
+        "ipAddress",
+        "uhi",
+        "endUser",
+    ];
+    let canary = |field: &str| format!("canary-{field}-4417");
+    let mut body = serde_json::json!({"id": "s1", "status": "COMPLETED", "ssn": SSN});
+    for field in FIELDS {
+        body[field] = canary(field).into();
+    }
+    body["device"] = serde_json::json!({"ipAddress": canary("ipAddress"), "uhi": canary("uhi")});
+    body["signResult"] = serde_json::json!({"endUser": canary("endUser")});
+    let structured = serde_json::json!({"street": canary("street"),
+        "postalCode": canary("postalCode"), "city": canary("city")});
+
+    fn printed<F: identisure::Family>(body: &serde_json::Value) -> String {
+        let state = State::<F>::from_json(body.to_string().as_bytes()).unwrap();
+        assert!(matches!(state, State::Completed(_)), "{body}");
+        format!("{state:?} {state:#?}")
+    }
+    let mut texts = Vec::new();
+    for address in [serde_json::json!(canary("address")), structured] {
+        body["address"] = address;
+        texts.push(printed::<identisure::BankIdSe>(&body));
+        texts.push(printed::<identisure::BankIdNo>(&body));
+        texts.push(printed::<identisure::Freja>(&body));
+        texts.push(printed::<identisure::Vipps>(&body));
+        texts.push(printed::<identisure::MitId>(&body));
+        texts.push(printed::<identisure::Ftn>(&body));
+        let address: identisure::raw::types::Address =
+            serde_json::from_value(body["address"].clone()).unwrap();
+        texts.push(address.to_string());
+        assert!(
+            address.one_line().expose().contains("canary-"),
+            "still readable"
+        );
+    }
+    let verified: identisure::raw::types::BankIdSeVerifyResponse =
+        serde_json::from_value(body.clone()).unwrap();
+    texts.push(format!("{verified:?}"));
+
+    for (i, text) in texts.iter().enumerate() {
+        assert_clean(&format!("completed session #{i}"), text);
+        assert!(
+            !text.contains("canary-"),
+            "completed session #{i} prints personal data: {text}"
+        );
+    }
+
+    // The values are there, for the caller to read.
+    let State::Completed(person) =
+        State::<identisure::MitId>::from_json(body.to_string().as_bytes()).unwrap()
+    else {
+        panic!("completed")
+    };
+    assert_eq!(person.name.as_deref(), Some(canary("name").as_str()));
+    assert_eq!(person.email.unwrap().expose(), canary("email"));
+    assert_eq!(
+        serde_json::to_value(person.given_name).unwrap(),
+        serde_json::json!(canary("givenName")),
+        "sent and received as the plain string"
+    );
+}

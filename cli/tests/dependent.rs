@@ -41,13 +41,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let qr = identisure::qr::BankIdQr::from_pending(started.pending(), Instant::now())?;
     println!("qr: {}", qr.current());
     match started.wait(WaitOptions::default()).await? {
-        Outcome::Completed(person) => println!("login: {}", person.name.unwrap_or_default()),
+        Outcome::Completed(person) => println!("login: {}", person.name.as_deref().unwrap_or_default()),
         Outcome::Failed { code, .. } => return Err(format!("login failed: {code}").into()),
     }
 
     let started = client.bankid_se().sign(sign).await?;
     match started.wait(WaitOptions::default()).await? {
-        Outcome::Completed(person) => println!("sign: {}", person.name.unwrap_or_default()),
+        Outcome::Completed(person) => println!("sign: {}", person.name.as_deref().unwrap_or_default()),
         Outcome::Failed { code, .. } => return Err(format!("sign failed: {code}").into()),
     }
 

@@ -102,7 +102,7 @@ fn start_session(sessions: Sessions, secure: bool) -> identisure_web::OnLogin {
             sessions
                 .lock()
                 .ok()?
-                .insert(token.clone(), login.person.name);
+                .insert(token.clone(), login.person.name.into_inner());
             let cookie = format!(
                 "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{}",
                 if secure { "; Secure" } else { "" }

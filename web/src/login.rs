@@ -67,7 +67,8 @@ use identisure::{
 
 /// The person of a completed login.
 ///
-/// `Debug` leaves the personal number out.
+/// Personal data: `Debug` prints only the provider; read the name with
+/// [`PersonalText::expose`](identisure::PersonalText::expose) (or as a `str`).
 ///
 /// ```
 /// let person = identisure_web::login::Person {
@@ -77,17 +78,18 @@ use identisure::{
 ///     personal_number: None,
 ///     provider: identisure::Provider::BankIdSe,
 /// };
-/// assert!(format!("{person:?}").contains("Astrid"));
+/// assert_eq!(person.name.expose(), "Astrid Lindqvist");
+/// assert!(!format!("{person:?}").contains("Astrid"));
 /// ```
 #[derive(Clone)]
 pub struct Person {
     /// The full name (the given name and surname joined when the provider
     /// sends no full name).
-    pub name: String,
+    pub name: identisure::PersonalText,
     /// The given name; `None` when the provider did not report it.
-    pub given_name: Option<String>,
+    pub given_name: Option<identisure::PersonalText>,
     /// The surname; `None` when the provider did not report it.
-    pub surname: Option<String>,
+    pub surname: Option<identisure::PersonalText>,
     /// The personal number; `None` when the provider did not report one
     /// (Vipps, and a BankID NO redirect authentication, report it only when
     /// the start asked for it with `requestSsn`).
@@ -120,7 +122,11 @@ macro_rules! to_person {
                     .collect::<Vec<_>>()
                     .join(" ");
                 Person {
-                    name: self.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or(joined),
+                    name: self
+                        .name
+                        .clone()
+                        .filter(|n| !n.trim().is_empty())
+                        .unwrap_or(joined.into()),
                     given_name: self.given_name.clone(),
                     surname: self.surname.clone(),
                     personal_number: self.ssn.clone(),
@@ -749,7 +755,7 @@ impl QrLogins {
     /// ```no_run
     /// # fn run(logins: identisure_web::login::QrLogins, id: identisure_web::login::LoginId) {
     /// if let Some(person) = logins.take_completed(&id) {
-    ///     println!("welcome, {}", person.name);
+    ///     println!("welcome, {}", person.name.expose());
     /// }
     /// # }
     /// ```

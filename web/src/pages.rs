@@ -280,7 +280,7 @@ pub(crate) fn result(login: &Login, mount: &str) -> String {
     let status = login.status.borrow().clone();
     let (title, body) = match status {
         Status::Completed(person) => {
-            let title = format!("{}, {}", T::Welcome.get(lang), person.name);
+            let title = format!("{}, {}", T::Welcome.get(lang), person.name.expose());
             let body = format!(
                 r#"<h1 id="result" data-outcome="completed">{}</h1>
 <p class="status ok">{} {}.</p>

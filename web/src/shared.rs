@@ -167,9 +167,9 @@ impl Record {
 /// A person as stored.
 #[derive(Serialize, Deserialize, Clone)]
 pub(crate) struct PersonRecord {
-    name: String,
-    given_name: Option<String>,
-    surname: Option<String>,
+    name: identisure::PersonalText,
+    given_name: Option<identisure::PersonalText>,
+    surname: Option<identisure::PersonalText>,
     personal_number: Option<String>,
     provider: String,
 }
