@@ -76,8 +76,10 @@
 //! `source`); odd answers become [`Error::Decode`] or
 //! [`Error::UnknownStatus`]. The QR helpers' errors convert into it too.
 //! [`Error::is_retryable`] tells which may succeed later. Personal numbers,
-//! the secret key and the QR secret never appear in `Debug`, `Display`, logs
-//! or errors ([`PersonalNumber`], [`QrStartSecret`], [`SecretKey`]).
+//! the rest of a person's data, the secret key and the QR secret never
+//! appear in `Debug`, `Display`, logs or errors ([`PersonalNumber`],
+//! [`PersonalText`], [`QrStartSecret`], [`SecretKey`]): logging a completed
+//! session with `{:?}` is safe, and `person.name.as_deref()` reads a name.
 //!
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // Missing docs on a public item fail the build (generated code in `raw`
