@@ -95,6 +95,15 @@ impl Exit {
         }
     }
 
+    /// The session ended without success and the screen already says why
+    /// (exit code 1, nothing more on stderr).
+    pub fn failed_shown() -> Self {
+        Self {
+            code: 1,
+            reason: None,
+        }
+    }
+
     /// Input refused before anything was sent.
     pub fn input(reason: impl Into<String>) -> Self {
         Self {

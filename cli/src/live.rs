@@ -363,6 +363,8 @@ pub fn report(state: AnyState, ui: &Ui, style: Report) -> Exit {
     }
     match failure {
         None => Exit::OK,
+        // The `✘ FAILED` line above said why; stderr is on the same screen.
+        Some(_) if ui.terminal => Exit::failed_shown(),
         Some(reason) => Exit::failed(reason),
     }
 }

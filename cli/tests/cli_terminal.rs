@@ -322,3 +322,31 @@ fn demo_on_a_terminal_shows_the_live_qr_and_a_masked_result() {
     assert!(run.screen.contains("19870412-****"), "{}", run.screen);
     assert!(!run.screen.contains("198704122384"), "{}", run.screen);
 }
+
+/// A failed login on a terminal says why once: the screen's `✘ FAILED`
+/// line, not that line and the same reason again on stderr (which a
+/// terminal shows right below it).
+#[test]
+fn a_failed_login_on_a_terminal_says_why_once() {
+    // A Swedish test identity whose login fails (the simulator's table).
+    let run = on_terminal(
+        &[
+            "demo",
+            "--provider",
+            "bankid-se",
+            "--ssn",
+            "198110218263",
+            "--timeout",
+            "60",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(1), "{}{}", run.screen, run.stderr);
+    let failed = run.screen.lines().filter(|l| l.contains("FAILED")).count();
+    assert_eq!(failed, 1, "{}", run.screen);
+    assert!(
+        !run.stderr.contains("failed:"),
+        "the reason is repeated on stderr: {}",
+        run.stderr
+    );
+}
