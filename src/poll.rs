@@ -354,18 +354,20 @@ async fn collect_request<F: Family>(
 async fn collect_retrying<F: Family>(
     inner: &SessionInner<F>,
     options: &WaitOptions,
-    attempt: &mut u32,
     mut not_before: Option<Instant>,
 ) -> Result<State<F>> {
     let mut failures = 0u32;
+    // The attempt of this collect (the span's `attempt`): 1, then each
+    // retry after a failure or a 429.
+    let mut attempt = 0u32;
     loop {
         // A backoff or fallback delay is slept before taking the locks, so
         // that it never holds up other sessions sharing a client-wide gate.
         if let Some(at) = not_before.take() {
             tokio::time::sleep_until(at).await;
         }
-        *attempt += 1;
-        match collect_once(inner, *attempt).await {
+        attempt += 1;
+        match collect_once(inner, attempt).await {
             Ok(state) => return Ok(state),
             Err(Error::RateLimited { .. }) => continue,
             Err(e) if e.is_retryable() && failures < options.max_retries => {
@@ -461,7 +463,6 @@ async fn deadline_reached<F: Family, T>(
 fn next_state<'a, F: Family>(
     inner: &'a SessionInner<F>,
     options: &'a WaitOptions,
-    attempt: &'a mut u32,
     not_before: Option<Instant>,
     watch: &'a mut Watching,
 ) -> impl Future<Output = Result<State<F>>> + Send + 'a {
@@ -469,12 +470,12 @@ fn next_state<'a, F: Family>(
     // A plain function choosing the future (not an `async fn` awaiting
     // one): a waiting future stores the arguments once, not once per level.
     if watch.is_none() {
-        return Either::Left(collect_retrying(inner, options, attempt, not_before));
+        return Either::Left(collect_retrying(inner, options, not_before));
     }
     // Boxed: the race with a callback takes room in a waiting future only
     // when there is a notifier.
     Either::Right(Box::pin(collect_or_callback(
-        inner, options, attempt, not_before, watch,
+        inner, options, not_before, watch,
     )))
 }
 
@@ -491,12 +492,11 @@ type Watching = Option<Box<crate::notifier::Watch>>;
 async fn collect_or_callback<F: Family>(
     inner: &SessionInner<F>,
     options: &WaitOptions,
-    attempt: &mut u32,
     not_before: Option<Instant>,
     watch: &mut Watching,
 ) -> Result<State<F>> {
     let Some(w) = watch.as_mut() else {
-        return Box::pin(collect_retrying(inner, options, attempt, not_before)).await;
+        return Box::pin(collect_retrying(inner, options, not_before)).await;
     };
     let body = 'body: {
         if let Some(at) = not_before {
@@ -509,7 +509,7 @@ async fn collect_or_callback<F: Family>(
         tokio::select! {
             biased;
             body = w.arrived() => body,
-            state = Box::pin(collect_retrying(inner, options, attempt, None)) => return state,
+            state = Box::pin(collect_retrying(inner, options, None)) => return state,
         }
     };
     tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
@@ -538,7 +538,6 @@ pub(crate) async fn wait<F: Family>(
     // The polling future is written in place (a binding moved into the
     // select would be stored twice).
     bounded!(inner, options, deadline, async {
-        let mut attempt = 0;
         let mut watch: Watching = inner
             .client
             .notifier()
@@ -547,7 +546,7 @@ pub(crate) async fn wait<F: Family>(
             // With a notifier even the first collect waits one fallback
             // interval: the start already said PENDING.
             let not_before = fallback(inner).map(|p| Instant::now() + p);
-            let state = next_state(inner, options, &mut attempt, not_before, &mut watch).await?;
+            let state = next_state(inner, options, not_before, &mut watch).await?;
             if let Some(outcome) = state.into_outcome() {
                 return Ok(outcome);
             }
@@ -560,7 +559,6 @@ struct Updates<F: Family> {
     options: WaitOptions,
     deadline: Option<Instant>,
     last_hint: Option<Option<crate::HintCode>>,
-    attempt: u32,
     done: bool,
     watch: Watching,
     collected: bool,
@@ -580,7 +578,6 @@ pub(crate) fn updates<F: Family>(
         options,
         deadline,
         last_hint: None,
-        attempt: 0,
         done: false,
         watch,
         collected: false,
@@ -600,9 +597,7 @@ pub(crate) fn updates<F: Family>(
                     // The first state is collected at once; after it, with a
                     // notifier, collects follow at the fallback cadence.
                     let not_before = pace.filter(|_| st.collected).map(|p| Instant::now() + p);
-                    let state =
-                        next_state(&inner, &options, &mut st.attempt, not_before, &mut st.watch)
-                            .await?;
+                    let state = next_state(&inner, &options, not_before, &mut st.watch).await?;
                     st.collected = true;
                     if state.is_final() {
                         return Ok(state);

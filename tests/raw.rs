@@ -170,3 +170,49 @@ async fn a_raw_call_is_traced_by_its_span() {
     );
     assert!(!log.contains("raw-secret"), "{log}");
 }
+
+/// The span of each collect of a wait says which attempt of that collect it
+/// is: 1, and 2 for its retry after a 503; not how many collects the wait
+/// has made so far.
+#[tokio::test]
+async fn a_waits_collect_spans_count_the_attempts_of_each_collect() {
+    use identisure::providers::bankid_se::AuthRequest;
+    let logs = logs();
+    let id = "attempts-1";
+    let pending = |status: u16| {
+        Reply::json(
+            status,
+            json!({"id": id, "status": "PENDING", "hintCode": "outstandingTransaction",
+                   "autoStartToken": "ast", "qrStartToken": "qst", "qrStartSecret": "qss"}),
+        )
+    };
+    let completed = Reply::json(200, json!({"id": id, "status": "COMPLETED"}));
+    let unavailable = Reply::json(503, json!({"message": "try again"}));
+    let server = hostile(
+        vec![pending(201)],
+        vec![pending(200), unavailable, pending(200), completed],
+    )
+    .await;
+    let client = client(&server.base, 4);
+    let session = client
+        .bankid_se()
+        .auth(AuthRequest::default())
+        .await
+        .unwrap();
+    let outcome = session
+        .wait(identisure::WaitOptions::default())
+        .await
+        .unwrap();
+    assert!(matches!(outcome, identisure::Outcome::Completed(_)));
+    let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let attempts: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("bankid_se_auth_collect")
+                && l.contains(&format!("session_id=\"{id}\""))
+                && l.contains("answer received")
+        })
+        .filter_map(|l| l.split("attempt=").nth(1)?.split(['}', ' ']).next())
+        .collect();
+    assert_eq!(attempts, ["1", "1", "2", "1"], "{log}");
+}
