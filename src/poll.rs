@@ -479,16 +479,15 @@ fn next_state<'a, F: Family>(
     )))
 }
 
-/// The interest of a wait in its session's callback, with a notifier; boxed
-/// (a pointer in the waiting future, nothing without a notifier).
+/// The interest of a stream of updates in its session's callback, with a
+/// notifier; boxed (a pointer in the waiting future, nothing without one).
 type Watching = Option<Box<crate::notifier::Watch>>;
 
-/// [`next_state`] with a notifier. Until the fallback collect is due, only
+/// [`next_state`] with a notifier (for [`updates`]; a wait has its own,
+/// flatter loop, [`wait_notified`]). Until the fallback collect is due, only
 /// a callback can end it: what waits then is the timer and the callback's
 /// notification, nothing of a collect. The collect (with its retries) is
-/// boxed, on the heap only while it runs. (Written as one race of the
-/// callback and the whole collect, this future took 644 bytes on the heap
-/// for every session waiting with a notifier; now 336.)
+/// boxed, on the heap only while it runs.
 async fn collect_or_callback<F: Family>(
     inner: &SessionInner<F>,
     options: &WaitOptions,
@@ -529,29 +528,148 @@ fn fallback<F: Family>(inner: &SessionInner<F>) -> Option<Duration> {
         .map(crate::Notifier::fallback_poll_interval)
 }
 
-pub(crate) async fn wait<F: Family>(
+/// Waits for the final state: [`wait_polling`] without a notifier,
+/// [`wait_notified`] with one. A plain function choosing the future (a
+/// waiting task holds exactly the chosen one, nothing of the other but its
+/// size).
+pub(crate) fn wait<F: Family>(
     inner: &SessionInner<F>,
     options: WaitOptions,
-) -> Result<Outcome<F>> {
-    let options = &options;
-    let deadline = options.timeout.map(|t| Instant::now() + t);
-    // The polling future is written in place (a binding moved into the
-    // select would be stored twice).
-    bounded!(inner, options, deadline, async {
-        let mut watch: Watching = inner
-            .client
-            .notifier()
-            .map(|n| Box::new(n.watch(inner.id())));
+) -> impl Future<Output = Result<Outcome<F>>> + Send + '_ {
+    use futures_util::future::Either;
+    match inner.client.notifier() {
+        None => Either::Left(wait_polling(inner, options)),
+        Some(notifier) => Either::Right(wait_notified(inner, options, notifier)),
+    }
+}
+
+/// Collects once a second (paced) until the state is final, within the
+/// options' deadline, ended by a cancel.
+// Not an `async fn`: that stores its arguments twice in its future (as
+// captured and as locals), an `async move` block once.
+#[allow(clippy::manual_async_fn)]
+fn wait_polling<F: Family>(
+    inner: &SessionInner<F>,
+    options: WaitOptions,
+) -> impl Future<Output = Result<Outcome<F>>> + Send + '_ {
+    async move {
+        let options = &options;
+        let deadline = options.timeout.map(|t| Instant::now() + t);
+        // The polling future is written in place (a binding moved into the
+        // select would be stored twice).
+        bounded!(inner, options, deadline, async {
+            loop {
+                let state = collect_retrying(inner, options, None).await?;
+                if let Some(outcome) = state.into_outcome() {
+                    return Ok(outcome);
+                }
+            }
+        })
+    }
+}
+
+/// With a notifier: waits for the session's verified final callback,
+/// collecting only at the fallback cadence. What a session holds while it
+/// waits is this future alone, written flat: the callback's notification,
+/// the cancel's, and one timer for whichever comes first of the next
+/// fallback collect and the deadline. The collect (with its retries) is on
+/// the heap only while it runs. (Written as a race of the deadline, the
+/// cancel and a boxed race of the callback and the collect, a session
+/// waiting with a notifier held its future (504 bytes), that race (304),
+/// the deadline's timer and the watch in four blocks; `benches/scale.rs`
+/// counted 1,974 bytes on the heap per waiting session, now 1,445.)
+// Not an `async fn`: that stores its arguments twice in its future (as
+// captured and as locals), an `async move` block once.
+#[allow(clippy::manual_async_fn)]
+fn wait_notified<'a, F: Family>(
+    inner: &'a SessionInner<F>,
+    options: WaitOptions,
+    notifier: &'a crate::Notifier,
+) -> impl Future<Output = Result<Outcome<F>>> + Send + 'a {
+    async move {
+        if inner.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let deadline = options.timeout.map(|t| Instant::now() + t);
+        let fallback = notifier.fallback_poll_interval();
+        let mut watch = Some(notifier.watch(inner.id()));
         loop {
-            // With a notifier even the first collect waits one fallback
-            // interval: the start already said PENDING.
-            let not_before = fallback(inner).map(|p| Instant::now() + p);
-            let state = next_state(inner, options, not_before, &mut watch).await?;
-            if let Some(outcome) = state.into_outcome() {
-                return Ok(outcome);
+            // Until the fallback collect is due (even the first: the start
+            // already said PENDING), only a callback, a cancel or the
+            // deadline ends the wait. The selects' handlers never await:
+            // what a select answers (a whole state) is never kept across
+            // an await of the waiting future.
+            let due = Instant::now() + fallback;
+            let wake = deadline.map_or(due, |d| d.min(due));
+            let called = async {
+                match watch.as_mut() {
+                    Some(w) => w.arrived().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let mut woke = tokio::select! {
+                biased;
+                body = called => Woke::Callback(body),
+                () = inner.cancelled() => return Err(Error::Cancelled),
+                () = tokio::time::sleep_until(wake) => Woke::Due,
+            };
+            if matches!(woke, Woke::Due) && deadline.is_some_and(|d| d <= Instant::now()) {
+                woke = Woke::Deadline;
+            }
+            if matches!(woke, Woke::Due) {
+                // The collect races the callback, the cancel and the
+                // deadline.
+                let called = async {
+                    match watch.as_mut() {
+                        Some(w) => w.arrived().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let deadline_passed = async {
+                    match deadline {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                woke = tokio::select! {
+                    biased;
+                    body = called => Woke::Callback(body),
+                    state = Box::pin(collect_retrying(inner, &options, None)) => {
+                        match state?.into_outcome() {
+                            Some(outcome) => return Ok(outcome),
+                            None => Woke::Due,
+                        }
+                    }
+                    () = inner.cancelled() => return Err(Error::Cancelled),
+                    () = deadline_passed => Woke::Deadline,
+                };
+            }
+            match woke {
+                Woke::Due => {}
+                Woke::Deadline => return Box::pin(deadline_reached(inner, &options)).await,
+                Woke::Callback(body) => {
+                    tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
+                    let state = decode_state::<F>(reqwest::StatusCode::OK, &body)?;
+                    match state.into_outcome() {
+                        Some(outcome) => return Ok(outcome),
+                        // Only final callbacks are recorded; never spin on
+                        // another one.
+                        None => watch = None,
+                    }
+                }
             }
         }
-    })
+    }
+}
+
+/// What ended a phase of [`wait_notified`]'s waiting.
+enum Woke {
+    /// The fallback collect is due (or a collect said PENDING).
+    Due,
+    /// The deadline passed.
+    Deadline,
+    /// A verified callback's body.
+    Callback(bytes::Bytes),
 }
 
 struct Updates<F: Family> {

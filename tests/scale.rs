@@ -86,6 +86,59 @@ async fn a_callback_that_arrives_before_the_wait_is_kept_and_used() {
     assert!(sim.collect_log(session.id()).is_empty());
 }
 
+/// With a notifier, a wait sleeps until the fallback collect: a cancel
+/// still ends it at once, and its deadline (long before the fallback) ends
+/// it with `WaitTimeout` and cancels the session on the server.
+#[tokio::test]
+async fn a_cancel_or_the_deadline_ends_a_wait_with_a_notifier_before_any_collect() {
+    let sim = simulator_support::start().await;
+    let (client, notifier, _) = notified_client(sim.url(), Duration::from_secs(60)).await;
+
+    let session = client.bankid_se().auth(manual()).await.unwrap();
+    let waiting = tokio::spawn({
+        let session = session.clone();
+        async move { session.wait(WaitOptions::default()).await }
+    });
+    until("the wait registers", || notifier.stats().waiting == 1).await;
+    session.cancel().await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("the cancel ends the wait long before the 60 s fallback")
+        .unwrap();
+    assert!(matches!(ended, Err(Error::Cancelled)), "{ended:?}");
+    assert!(sim.collect_log(session.id()).is_empty());
+
+    let session = client.bankid_se().auth(manual()).await.unwrap();
+    let started = Instant::now();
+    let ended = tokio::time::timeout(
+        Duration::from_secs(20),
+        session.wait(WaitOptions::default().timeout(Duration::from_millis(1500))),
+    )
+    .await
+    .expect("the deadline ends the wait long before the 60 s fallback");
+    assert!(matches!(ended, Err(Error::WaitTimeout)), "{ended:?}");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+    assert!(sim.collect_log(session.id()).is_empty());
+    let state = client
+        .bankid_se()
+        .auth_session(session.id())
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            state,
+            identisure::State::Failed {
+                code: identisure::FailureCode::Cancelled,
+                ..
+            }
+        ),
+        "the deadline cancelled the session: {state:?}"
+    );
+    until("the waits are gone", || notifier.stats().waiting == 0).await;
+}
+
 #[tokio::test]
 async fn a_lost_callback_still_ends_the_wait_by_polling_at_the_slower_cadence() {
     let sim = simulator_support::start_with(
