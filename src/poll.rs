@@ -573,11 +573,13 @@ fn wait_polling<F: Family>(
 /// waits is this future alone, written flat: the callback's notification,
 /// the cancel's, and one timer for whichever comes first of the next
 /// fallback collect and the deadline. The collect (with its retries) is on
-/// the heap only while it runs. (Written as a race of the deadline, the
-/// cancel and a boxed race of the callback and the collect, a session
+/// the heap only while it runs ([`collect_or_woken`]): with the rest of
+/// what a select answers kept out of this future, a waiting task stays
+/// within tokio's 640-byte task cell. (Written as a race of the deadline,
+/// the cancel and a boxed race of the callback and the collect, a session
 /// waiting with a notifier held its future (504 bytes), that race (304),
 /// the deadline's timer and the watch in four blocks; `benches/scale.rs`
-/// counted 1,974 bytes on the heap per waiting session, now 1,445.)
+/// counted 1,974 bytes on the heap per waiting session, now 1,315.)
 // Not an `async fn`: that stores its arguments twice in its future (as
 // captured and as locals), an `async move` block once.
 #[allow(clippy::manual_async_fn)]
@@ -591,7 +593,6 @@ fn wait_notified<'a, F: Family>(
             return Err(Error::Cancelled);
         }
         let deadline = options.timeout.map(|t| Instant::now() + t);
-        let fallback = notifier.fallback_poll_interval();
         let mut watch = Some(notifier.watch(inner.id()));
         loop {
             // Until the fallback collect is due (even the first: the start
@@ -599,8 +600,7 @@ fn wait_notified<'a, F: Family>(
             // deadline ends the wait. The selects' handlers never await:
             // what a select answers (a whole state) is never kept across
             // an await of the waiting future.
-            let due = Instant::now() + fallback;
-            let wake = deadline.map_or(due, |d| d.min(due));
+            let due = Instant::now() + notifier.fallback_poll_interval();
             let called = async {
                 match watch.as_mut() {
                     Some(w) => w.arrived().await,
@@ -611,38 +611,14 @@ fn wait_notified<'a, F: Family>(
                 biased;
                 body = called => Woke::Callback(body),
                 () = inner.cancelled() => return Err(Error::Cancelled),
-                () = tokio::time::sleep_until(wake) => Woke::Due,
+                () = tokio::time::sleep_until(deadline.map_or(due, |d| d.min(due))) => Woke::Due,
             };
             if matches!(woke, Woke::Due) && deadline.is_some_and(|d| d <= Instant::now()) {
                 woke = Woke::Deadline;
             }
             if matches!(woke, Woke::Due) {
-                // The collect races the callback, the cancel and the
-                // deadline.
-                let called = async {
-                    match watch.as_mut() {
-                        Some(w) => w.arrived().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                let deadline_passed = async {
-                    match deadline {
-                        Some(at) => tokio::time::sleep_until(at).await,
-                        None => std::future::pending().await,
-                    }
-                };
-                woke = tokio::select! {
-                    biased;
-                    body = called => Woke::Callback(body),
-                    state = Box::pin(collect_retrying(inner, &options, None)) => {
-                        match state?.into_outcome() {
-                            Some(outcome) => return Ok(outcome),
-                            None => Woke::Due,
-                        }
-                    }
-                    () = inner.cancelled() => return Err(Error::Cancelled),
-                    () = deadline_passed => Woke::Deadline,
-                };
+                // Boxed: on the heap only while a collect runs.
+                woke = Box::pin(collect_or_woken(inner, &options, deadline, &mut watch)).await?;
             }
             match woke {
                 Woke::Due => {}
@@ -657,19 +633,55 @@ fn wait_notified<'a, F: Family>(
                         None => watch = None,
                     }
                 }
+                Woke::Completed(outcome) => return Ok(*outcome),
             }
         }
     }
 }
 
+/// One collect of [`wait_notified`] (with its retries), raced by the
+/// callback, the cancel and the deadline.
+async fn collect_or_woken<F: Family>(
+    inner: &SessionInner<F>,
+    options: &WaitOptions,
+    deadline: Option<Instant>,
+    watch: &mut Option<crate::notifier::Watch>,
+) -> Result<Woke<F>> {
+    let called = async {
+        match watch.as_mut() {
+            Some(w) => w.arrived().await,
+            None => std::future::pending().await,
+        }
+    };
+    let deadline_passed = async {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    };
+    Ok(tokio::select! {
+        biased;
+        body = called => Woke::Callback(body),
+        state = collect_retrying(inner, options, None) => match state?.into_outcome() {
+            Some(outcome) => Woke::Completed(Box::new(outcome)),
+            None => Woke::Due,
+        },
+        () = inner.cancelled() => return Err(Error::Cancelled),
+        () = deadline_passed => Woke::Deadline,
+    })
+}
+
 /// What ended a phase of [`wait_notified`]'s waiting.
-enum Woke {
+enum Woke<F: Family> {
     /// The fallback collect is due (or a collect said PENDING).
     Due,
     /// The deadline passed.
     Deadline,
     /// A verified callback's body.
     Callback(bytes::Bytes),
+    /// A collect's final state (boxed: this travels through the waiting
+    /// future).
+    Completed(Box<Outcome<F>>),
 }
 
 struct Updates<F: Family> {
