@@ -601,15 +601,9 @@ fn wait_notified<'a, F: Family>(
             // what a select answers (a whole state) is never kept across
             // an await of the waiting future.
             let due = Instant::now() + notifier.fallback_poll_interval();
-            let called = async {
-                match watch.as_mut() {
-                    Some(w) => w.arrived().await,
-                    None => std::future::pending().await,
-                }
-            };
             let mut woke = tokio::select! {
                 biased;
-                body = called => Woke::Callback(body),
+                body = callback(&mut watch) => Woke::Callback(body),
                 () = inner.cancelled() => return Err(Error::Cancelled),
                 () = tokio::time::sleep_until(deadline.map_or(due, |d| d.min(due))) => Woke::Due,
             };
@@ -647,12 +641,6 @@ async fn collect_or_woken<F: Family>(
     deadline: Option<Instant>,
     watch: &mut Option<crate::notifier::Watch>,
 ) -> Result<Woke<F>> {
-    let called = async {
-        match watch.as_mut() {
-            Some(w) => w.arrived().await,
-            None => std::future::pending().await,
-        }
-    };
     let deadline_passed = async {
         match deadline {
             Some(at) => tokio::time::sleep_until(at).await,
@@ -661,7 +649,7 @@ async fn collect_or_woken<F: Family>(
     };
     Ok(tokio::select! {
         biased;
-        body = called => Woke::Callback(body),
+        body = callback(watch) => Woke::Callback(body),
         state = collect_retrying(inner, options, None) => match state?.into_outcome() {
             Some(outcome) => Woke::Completed(Box::new(outcome)),
             None => Woke::Due,
@@ -669,6 +657,15 @@ async fn collect_or_woken<F: Family>(
         () = inner.cancelled() => return Err(Error::Cancelled),
         () = deadline_passed => Woke::Deadline,
     })
+}
+
+/// The body of the session's verified final callback; never, once the
+/// watch was dropped (after a callback that was not final).
+async fn callback(watch: &mut Option<crate::notifier::Watch>) -> bytes::Bytes {
+    match watch.as_mut() {
+        Some(w) => w.arrived().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// What ended a phase of [`wait_notified`]'s waiting.
