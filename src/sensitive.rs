@@ -139,16 +139,32 @@ pub struct PersonalText(String);
 
 impl PersonalText {
     /// Wraps a text.
+    ///
+    /// ```
+    /// let email = identisure::PersonalText::new("anna@example.se");
+    /// assert_eq!(email.to_string(), "<redacted>");
+    /// ```
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
 
     /// The text itself. Everything that prints it is your decision.
+    ///
+    /// ```
+    /// let phone = identisure::PersonalText::from("+46701234567");
+    /// assert_eq!(phone.expose(), "+46701234567");
+    /// ```
     pub fn expose(&self) -> &str {
         &self.0
     }
 
     /// The text itself, owned.
+    ///
+    /// ```
+    /// let name = identisure::PersonalText::from("Anna Andersson");
+    /// let kept: String = name.into_inner();
+    /// assert_eq!(kept, "Anna Andersson");
+    /// ```
     pub fn into_inner(self) -> String {
         self.0
     }

@@ -175,6 +175,12 @@ family!(
 impl types::Address {
     /// The address as one line (`street, postal code city, country`, the
     /// parts the service sent), still redacted when printed.
+    ///
+    /// ```
+    /// use identisure::raw::types::Address;
+    /// let a: Address = serde_json::from_str(r#"{"city":"Lund","country":"SE"}"#).unwrap();
+    /// assert_eq!(a.one_line().expose(), "Lund, SE");
+    /// ```
     pub fn one_line(&self) -> crate::PersonalText {
         match self {
             types::Address::AddressText(text) => text.clone(),
