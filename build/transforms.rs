@@ -237,3 +237,224 @@ pub fn prune(mut spec: serde_json::Value, pruned: &[&str]) -> serde_json::Value 
     }
     spec
 }
+
+/// A `pattern` of the spec in the one shape the layer checks: a character
+/// class repeated over the whole value (`^[^%<]*$`, `^[A-Z0-9]+$`). The
+/// generated types do not check patterns ([`strip_patterns`]): typify
+/// would compile each with the `regress` crate, a regular-expression engine
+/// in every dependent's build for this one shape (a cold dependent build:
+/// 7 % of its CPU time). `src/requests.rs` checks it instead.
+#[derive(Debug, PartialEq)]
+pub struct CharPattern {
+    /// `[^…]`: the value must contain none of `ranges`.
+    pub negated: bool,
+    /// The class's characters, as inclusive ranges (`\d` is `0-9`).
+    pub ranges: Vec<(char, char)>,
+    /// `+` rather than `*`: the value must not be empty.
+    pub non_empty: bool,
+}
+
+/// Reads `pattern` as a [`CharPattern`]; any other shape is refused with
+/// the reason (extend this reader, or check the field by hand).
+pub fn char_pattern(pattern: &str) -> Result<CharPattern, String> {
+    let unsupported = |why: &str| {
+        Err(format!(
+            "pattern `{pattern}`: {why}; the layer checks only `^[…]*$`, `^[^…]*$` and their `+` \
+             forms (build/transforms.rs `char_pattern`)"
+        ))
+    };
+    let Some(rest) = pattern.strip_prefix("^[") else {
+        return unsupported("not a character class anchored at `^`");
+    };
+    let (negated, rest) = match rest.strip_prefix('^') {
+        Some(rest) => (true, rest),
+        None => (false, rest),
+    };
+    let non_empty = if rest.ends_with("]*$") {
+        false
+    } else if rest.ends_with("]+$") {
+        true
+    } else {
+        return unsupported("not one class repeated with `*` or `+` up to `$`");
+    };
+    // Each character of the class, and whether it was escaped; `None` is `\d`.
+    let mut chars = rest[..rest.len() - 3].chars();
+    let mut single: Vec<(Option<char>, bool)> = Vec::new();
+    while let Some(c) = chars.next() {
+        if c == ']' || c == '[' {
+            return unsupported("a bracket inside the class must be escaped");
+        }
+        if c != '\\' {
+            single.push((Some(c), false));
+            continue;
+        }
+        match chars.next() {
+            None => return unsupported("ends with `\\`"),
+            Some('d') => single.push((None, true)),
+            Some('n') => single.push((Some('\n'), true)),
+            Some('r') => single.push((Some('\r'), true)),
+            Some('t') => single.push((Some('\t'), true)),
+            Some(c) if c.is_ascii_punctuation() || c == ' ' => single.push((Some(c), true)),
+            Some(c) => return unsupported(&format!("the escape `\\{c}`")),
+        }
+    }
+    // Ranges: `a-z` between two characters; a `-` first, last or escaped is itself.
+    let mut ranges = Vec::new();
+    let mut j = 0;
+    while j < single.len() {
+        match (single[j].0, single.get(j + 1), single.get(j + 2)) {
+            (None, ..) => {
+                ranges.push(('0', '9'));
+                j += 1;
+            }
+            (Some(from), Some((Some('-'), false)), Some((Some(to), _))) => {
+                if from > *to {
+                    return unsupported(&format!("the range `{from}-{to}` is reversed"));
+                }
+                ranges.push((from, *to));
+                j += 3;
+            }
+            (Some(c), ..) => {
+                ranges.push((c, c));
+                j += 1;
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return unsupported("the class is empty");
+    }
+    Ok(CharPattern {
+        negated,
+        ranges,
+        non_empty,
+    })
+}
+
+/// Removes every `pattern` from the schemas of `spec` (see [`CharPattern`]
+/// for why) and returns the JSON pointer of each schema that had one, with
+/// its pattern. `build.rs` makes sure the layer checks every one of them on
+/// a request; an answer's pattern is not checked (a client does not refuse
+/// what the service says for the shape of a text).
+pub fn strip_patterns(spec: &mut serde_json::Value) -> Vec<(String, String)> {
+    fn walk(v: &mut serde_json::Value, at: &mut String, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(p)) = map.get("pattern") {
+                    out.push((at.clone(), p.clone()));
+                    map.remove("pattern");
+                }
+                for (key, child) in map.iter_mut() {
+                    if matches!(key.as_str(), "example" | "examples" | "default" | "enum") {
+                        continue;
+                    }
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    walk(child, at, out);
+                    at.truncate(len);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter_mut().enumerate() {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    walk(child, at, out);
+                    at.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(spec, &mut String::new(), &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn character_class_patterns_are_read_and_other_shapes_refused() {
+        let p = char_pattern("^[^%<]*$").unwrap();
+        assert_eq!(
+            p,
+            CharPattern {
+                negated: true,
+                ranges: vec![('%', '%'), ('<', '<')],
+                non_empty: false
+            }
+        );
+        let p = char_pattern(r"^[A-Z\d_\-]+$").unwrap();
+        assert_eq!(
+            p.ranges,
+            vec![('A', 'Z'), ('0', '9'), ('_', '_'), ('-', '-')]
+        );
+        assert!(!p.negated && p.non_empty);
+        // A `-` first or last is itself.
+        assert_eq!(
+            char_pattern("^[-a]*$").unwrap().ranges,
+            vec![('-', '-'), ('a', 'a')]
+        );
+        assert_eq!(
+            char_pattern("^[a-]*$").unwrap().ranges,
+            vec![('a', 'a'), ('-', '-')]
+        );
+        for other in [
+            "^[0-9]{4}$",
+            "[a-z]*",
+            "^[a-z]*",
+            "^(a|b)$",
+            r"^[\w]*$",
+            "^[z-a]*$",
+            "^[]*$",
+            "^[^a]*$x",
+        ] {
+            let e = char_pattern(other).unwrap_err();
+            assert!(
+                e.contains(other) && e.contains("char_pattern"),
+                "{other}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_pattern_is_removed_and_reported_where_it_was() {
+        let mut spec = serde_json::json!({
+            "components": { "schemas": {
+                "A": { "type": "object", "properties": {
+                    "text": { "type": "string", "pattern": "^[a]*$" },
+                    "pattern": { "type": "string" },
+                    "list": { "type": "array", "items": { "type": "string", "pattern": "^[b]*$" } }
+                }, "example": { "pattern": "kept" } },
+                "a/b": { "type": "string", "pattern": "^[c]*$" }
+            } }
+        });
+        let mut found = strip_patterns(&mut spec);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                (
+                    "/components/schemas/A/properties/list/items".to_string(),
+                    "^[b]*$".to_string()
+                ),
+                (
+                    "/components/schemas/A/properties/text".to_string(),
+                    "^[a]*$".to_string()
+                ),
+                ("/components/schemas/a~1b".to_string(), "^[c]*$".to_string()),
+            ]
+        );
+        assert!(!spec.to_string().contains("^["));
+        // A property named `pattern` and an example's text are not patterns.
+        assert!(
+            spec.pointer("/components/schemas/A/properties/pattern")
+                .is_some()
+        );
+        assert_eq!(
+            spec.pointer("/components/schemas/A/example/pattern"),
+            Some(&serde_json::json!("kept"))
+        );
+    }
+}

@@ -22,6 +22,8 @@ pub(crate) trait Request {
     /// Arrays with a minimum number of items (wire name, minimum), a rule
     /// the generated types do not check.
     const MIN_ITEMS: &'static [(&'static str, usize)];
+    /// The fields' patterns, which the generated types do not check.
+    const PATTERNS: &'static [Pattern];
     /// The fields the schema requires (wire names).
     const REQUIRED: &'static [&'static str];
     /// The fields that were set, by wire name.
@@ -50,7 +52,65 @@ pub(crate) fn from_json<R: Request>(body: &serde_json::Value) -> Result<R::Typed
             return Err(Error::invalid(*field, rule));
         }
     }
+    for pattern in R::PATTERNS {
+        pattern.check(body)?;
+    }
     serde_path_to_error::deserialize(body).map_err(|e| refused::<R>(&e))
+}
+
+/// A `pattern` of the spec on a request's field: a character class over the
+/// whole value, the one shape `build.rs` accepts (`CharPattern` in
+/// `build/transforms.rs`). It is checked here rather than by the generated
+/// type, which would need a regular-expression engine (`regress`) in every
+/// dependent's build for it.
+pub(crate) struct Pattern {
+    /// The field (wire name).
+    pub(crate) field: &'static str,
+    /// The pattern as the spec writes it, for the error.
+    pub(crate) text: &'static str,
+    /// Applies to each item of an array of strings.
+    pub(crate) each: bool,
+    /// `[^…]`: no character of `ranges` may appear.
+    pub(crate) negated: bool,
+    /// The class, as inclusive ranges.
+    pub(crate) ranges: &'static [(char, char)],
+    /// `+`: the value must not be empty.
+    pub(crate) non_empty: bool,
+}
+
+impl Pattern {
+    /// Whether `text` matches.
+    pub(crate) fn matches(&self, text: &str) -> bool {
+        let in_class = |c: char| self.ranges.iter().any(|&(a, b)| a <= c && c <= b);
+        (!self.non_empty || !text.is_empty()) && text.chars().all(|c| in_class(c) != self.negated)
+    }
+
+    /// The field of `body` (a string, or each string of an array) checked;
+    /// any other value is left to the typed decode, which names its type.
+    fn check(&self, body: &serde_json::Value) -> Result<()> {
+        let refuse = |field: String| {
+            Err(Error::invalid(
+                field,
+                format!("must match the pattern {}", self.text),
+            ))
+        };
+        match body.get(self.field) {
+            Some(serde_json::Value::String(text)) if !self.each && !self.matches(text) => {
+                refuse(self.field.to_string())
+            }
+            Some(serde_json::Value::Array(items)) if self.each => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(text) = item.as_str()
+                        && !self.matches(text)
+                    {
+                        return refuse(format!("{}[{i}]", self.field));
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// How the body of one JSON operation is checked (a `oneOf` body has one
@@ -336,5 +396,46 @@ mod tests {
         assert!(!shown.contains("1987"), "{shown}");
         assert!(shown.contains("text: <22 chars>"), "{shown}");
         assert!(shown.contains("pin_required: true"), "{shown}");
+    }
+
+    #[test]
+    fn a_pattern_checks_a_field_or_each_item_and_names_where() {
+        let no_percent = Pattern {
+            field: "text",
+            text: "^[^%<]*$",
+            each: false,
+            negated: true,
+            ranges: &[('%', '%'), ('<', '<')],
+            non_empty: false,
+        };
+        assert!(no_percent.matches("") && no_percent.matches("Log in, 100 kr"));
+        assert!(!no_percent.matches("100%") && !no_percent.matches("<b>"));
+        let err = no_percent
+            .check(&serde_json::json!({ "text": "50 % off" }))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest { field, rule } if field == "text" && rule == "must match the pattern ^[^%<]*$"),
+            "{err:?}"
+        );
+        // Another type is the typed decode's to name; an absent field passes.
+        assert!(no_percent.check(&serde_json::json!({ "text": 5 })).is_ok());
+        assert!(no_percent.check(&serde_json::json!({})).is_ok());
+
+        let codes = Pattern {
+            field: "codes",
+            text: "^[A-Z0-9]+$",
+            each: true,
+            negated: false,
+            ranges: &[('A', 'Z'), ('0', '9')],
+            non_empty: true,
+        };
+        assert!(codes.matches("AB12") && !codes.matches("") && !codes.matches("ab"));
+        let err = codes
+            .check(&serde_json::json!({ "codes": ["OK1", "Å"] }))
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest { field, .. } if field == "codes[1]"),
+            "{err:?}"
+        );
     }
 }

@@ -52,9 +52,18 @@ pub fn repo(root: &Path) -> Result<Vec<String>, String> {
     let mut json = serde_json::to_value(&doc).map_err(|e| e.to_string())?;
     transforms::answer_ranges(&mut json);
     transforms::personal_fields(&mut json);
+    // Patterns are checked by the layer, in one shape only.
+    let unsupported: Vec<String> = transforms::strip_patterns(&mut json)
+        .into_iter()
+        .filter_map(|(at, p)| {
+            transforms::char_pattern(&p)
+                .err()
+                .map(|e| format!("`{at}`: {e}"))
+        })
+        .collect();
     let doc = serde_json::from_value(json).map_err(|e| e.to_string())?;
     let spec = crate::spec::validate(&doc)?;
-    Ok(lint(&spec, &OURS))
+    Ok(unsupported.into_iter().chain(lint(&spec, &OURS)).collect())
 }
 
 /// Every problem the generator would have with `spec`, one message each.

@@ -14,6 +14,10 @@ mod normalize;
 mod refresh;
 mod repo;
 mod report;
+// The request builders' generator, for its tests (build.rs runs it).
+#[cfg(test)]
+#[path = "../../build/requests.rs"]
+mod requests;
 mod semver;
 mod spec;
 mod surface;
