@@ -90,6 +90,23 @@ fn main() {
         runtime.block_on(serve_simulator());
         return;
     }
+    if let Some(at) = args.iter().position(|a| a == "--waits") {
+        let n = args
+            .get(at + 1)
+            .and_then(|n| n.parse().ok())
+            .expect("--waits N MODE");
+        let limit = match args.get(at + 2).map(String::as_str) {
+            Some("per_client") => Ok(CollectLimit::PerClient),
+            Some("per_session") => Ok(CollectLimit::PerSession),
+            other => Err(format!("unknown mode {other:?}")),
+        };
+        let figures = match limit.and_then(|limit| runtime.block_on(waiting(n, limit))) {
+            Ok(figures) => Value::Object(figures.into_iter().collect()),
+            Err(e) => json!({ "error": e }),
+        };
+        println!("IDENTISURE-WAITS {figures}");
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let report = runtime.block_on(run(quick));
     println!("IDENTISURE-BENCH {}", Value::Object(report));
@@ -142,12 +159,9 @@ async fn run(quick: bool) -> Map<String, Value> {
     report.insert("burst_sessions_lost".into(), json!(burst_lost(burst).await));
 
     let waits = if quick { 10_000 } else { 100_000 };
-    for (mode, limit) in [
-        ("per_client", CollectLimit::PerClient),
-        ("per_session", CollectLimit::PerSession),
-    ] {
-        eprintln!("scale: {waits} sessions waiting at once ({mode})");
-        match waiting(waits, limit).await {
+    for mode in ["per_client", "per_session"] {
+        eprintln!("scale: {waits} sessions waiting at once ({mode}, in a process of its own)");
+        match waiting_process(waits, mode) {
             Ok(figures) => {
                 for (key, value) in figures {
                     report.insert(format!("waits_{mode}_{key}"), value);
@@ -157,6 +171,28 @@ async fn run(quick: bool) -> Map<String, Value> {
         }
     }
     report
+}
+
+/// [`waiting`] in a process of its own (this binary with `--waits N MODE`):
+/// its resident memory before the starts is that of a fresh process, not
+/// one holding what an earlier measurement freed (the allocator keeps it,
+/// and the next measurement's sessions would fill it without growing).
+fn waiting_process(n: usize, mode: &str) -> Result<Map<String, Value>, String> {
+    let output = Command::new(std::env::current_exe().map_err(|e| e.to_string())?)
+        .args(["--waits", &n.to_string(), mode])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("the waits process: {e}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("IDENTISURE-WAITS "))
+        .ok_or_else(|| format!("the waits process printed no figures ({})", output.status))?;
+    match serde_json::from_str(line).map_err(|e| e.to_string())? {
+        Value::Object(figures) if !figures.contains_key("error") => Ok(figures),
+        other => Err(other["error"].to_string()),
+    }
 }
 
 /// Starts per second while `waiting` starts its sessions (spread, so that
@@ -205,34 +241,53 @@ async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, 
         })
     };
     let began = Instant::now();
-    let mut tasks = Vec::with_capacity(n);
+    // Each start runs in a task of its own that ends once it has spawned the
+    // wait's, so what stays is what a waiting session costs: its handle and
+    // its wait. The start's task is detached and hands its wait over at once:
+    // a JoinHandle kept until every start is sent would keep each finished
+    // start task (its future's cell) alive until then, to be freed in holes
+    // between the waits, which is the harness's memory, not a session's.
+    let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut waits = Vec::with_capacity(n);
+    let mut lost = Lost::default();
+    let mut take = |started: Result<_, identisure::Error>, waits: &mut Vec<_>| match started {
+        Ok(started) => waits.push(started),
+        Err(e) => lost.add(e.to_string()),
+    };
     for i in 0..n {
         // Paced: the i-th start is sent at i / rate.
         let due = began + Duration::from_secs_f64(i as f64 / WAIT_STARTS_PER_S as f64);
         tokio::time::sleep_until(due.into()).await;
-        let client = client.clone();
-        // The start's task ends once it has spawned the wait's, so what
-        // stays is what a waiting session costs: its handle and its wait.
-        tasks.push(tokio::spawn(async move {
-            let sent = Instant::now();
-            let session = client.bankid_se().auth(AuthRequest::default()).await?;
-            let wait = tokio::spawn(async move {
-                let outcome = session
-                    .wait(WaitOptions::default().timeout(Duration::from_secs(900)))
-                    .await?;
-                Ok::<_, identisure::Error>((Instant::now(), outcome))
-            });
-            Ok::<_, identisure::Error>((sent, wait))
-        }));
-    }
-    let mut waits = Vec::with_capacity(n);
-    let mut lost = Lost::default();
-    for t in tasks {
-        match t.await {
-            Ok(Ok(started)) => waits.push(started),
-            Ok(Err(e)) => lost.add(e.to_string()),
-            Err(e) => lost.add(e.to_string()),
+        while let Ok(started) = started_rx.try_recv() {
+            take(started, &mut waits);
         }
+        let client = client.clone();
+        let started_tx = started_tx.clone();
+        tokio::spawn(async move {
+            let sent = Instant::now();
+            let started = client
+                .bankid_se()
+                .auth(AuthRequest::default())
+                .await
+                .map(|session| {
+                    let wait = tokio::spawn(async move {
+                        let outcome = session
+                            .wait(WaitOptions::default().timeout(Duration::from_secs(900)))
+                            .await?;
+                        Ok::<_, identisure::Error>((Instant::now(), outcome))
+                    });
+                    (sent, wait)
+                });
+            let _ = started_tx.send(started);
+        });
+    }
+    drop(started_tx);
+    while let Some(started) = started_rx.recv().await {
+        take(started, &mut waits);
+    }
+    // A start task that panicked sent nothing.
+    for _ in waits.len() + lost.count..n {
+        lost.add("a start task panicked".into());
     }
     let all_started = Instant::now();
     // All waiting together: the resident memory of n waits.
