@@ -11,6 +11,8 @@ use crate::state::{AgeVerification, BankIdNo};
 
 pub use crate::requests::bankid_no::*;
 
+super::session_types!(BankIdNo, bankid_no, "Norwegian BankID");
+
 /// A BankID NO signature: exactly one of a text or documents.
 ///
 /// ```

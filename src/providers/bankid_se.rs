@@ -11,6 +11,8 @@ use crate::state::{AgeVerification, BankIdSe};
 
 pub use crate::requests::bankid_se::*;
 
+super::session_types!(BankIdSe, bankid_se, "Swedish BankID");
+
 /// Swedish BankID operations; from [`Client::bankid_se`].
 ///
 /// ```

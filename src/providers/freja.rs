@@ -9,6 +9,8 @@ use crate::state::{AgeVerification, Freja};
 
 pub use crate::requests::freja::*;
 
+super::session_types!(Freja, freja, "Freja eID");
+
 /// Values of `country` (the country of the person's Freja identity document):
 /// upper-case English names. The API document lists these four; the official
 /// Rust client offers every country (`GERMANY`, `UNITED_KINGDOM` …), and any

@@ -7,6 +7,8 @@ use crate::state::{AgeVerification, Ftn};
 
 pub use crate::requests::ftn::*;
 
+super::session_types!(Ftn, ftn, "Finnish Trust Network");
+
 /// Finnish Trust Network operations; from [`Client::ftn`].
 ///
 /// ```

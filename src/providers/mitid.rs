@@ -7,6 +7,8 @@ use crate::state::{AgeVerification, MitId};
 
 pub use crate::requests::mitid::*;
 
+super::session_types!(MitId, mitid, "MitID");
+
 /// MitID operations; from [`Client::mitid`].
 ///
 /// ```

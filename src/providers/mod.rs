@@ -64,6 +64,49 @@ pub(crate) fn attach<F: Family>(
     Ok(Session::new(client.clone(), flow, id.to_string(), None))
 }
 
+/// Names a family's session types in its provider's module:
+/// `Pending`, `Completed` and `Failed` (the generated types of
+/// `raw::types`, as the family declares them in `state.rs`).
+macro_rules! session_types {
+    ($family:ident, $module:ident, $who:literal) => {
+        #[doc = concat!("The PENDING data of a ", $who, " session, as [`crate::Session::pending`] gives it (`<", stringify!($family), " as Family>::Pending`).")]
+        #[doc = ""]
+        #[doc = "```"]
+        #[doc = concat!("use identisure::providers::", stringify!($module), "::Pending;")]
+        #[doc = "fn session_id(pending: &Pending) -> &str {"]
+        #[doc = "    &pending.id"]
+        #[doc = "}"]
+        #[doc = "```"]
+        pub type Pending = <$crate::$family as $crate::Family>::Pending;
+
+        #[doc = concat!("The data of a completed ", $who, " session: what [`crate::Outcome::Completed`] holds (`<", stringify!($family), " as Family>::Completed`). Its personal fields are [`crate::PersonalText`] (redacted when printed).")]
+        #[doc = ""]
+        #[doc = "```"]
+        #[doc = concat!("use identisure::providers::", stringify!($module), "::Completed;")]
+        #[doc = concat!("use identisure::{Outcome, ", stringify!($family), "};")]
+        #[doc = ""]
+        #[doc = concat!("fn completed(outcome: Outcome<", stringify!($family), ">) -> Option<Completed> {")]
+        #[doc = "    match outcome {"]
+        #[doc = "        Outcome::Completed(completed) => Some(completed),"]
+        #[doc = "        Outcome::Failed { .. } => None,"]
+        #[doc = "    }"]
+        #[doc = "}"]
+        #[doc = "```"]
+        pub type Completed = <$crate::$family as $crate::Family>::Completed;
+
+        #[doc = concat!("The whole FAILED answer of a ", $who, " session: the `details` of [`crate::Outcome::Failed`] (`<", stringify!($family), " as Family>::Failed`).")]
+        #[doc = ""]
+        #[doc = "```"]
+        #[doc = concat!("use identisure::providers::", stringify!($module), "::Failed;")]
+        #[doc = "fn provider_error(failed: &Failed) -> &str {"]
+        #[doc = "    &failed.error"]
+        #[doc = "}"]
+        #[doc = "```"]
+        pub type Failed = <$crate::$family as $crate::Family>::Failed;
+    };
+}
+pub(crate) use session_types;
+
 /// Defines the typed starts of a provider API, once: the async methods of
 /// `$api` and, with the `blocking` feature, those of `blocking::$api`.
 macro_rules! starts {

@@ -7,6 +7,8 @@ use crate::state::Vipps;
 
 pub use crate::requests::vipps::*;
 
+super::session_types!(Vipps, vipps, "Vipps MobilePay");
+
 /// Vipps MobilePay operations; from [`Client::vipps`].
 ///
 /// ```
