@@ -289,7 +289,16 @@ fn rules_of(schema: &Value, out: &mut Vec<Rule>) {
         out.push(rule(length, error));
     }
     if let Some(p) = text_of(schema, "pattern") {
-        out.push(rule(format!("matches `{p}`"), format!("must match `{p}`")));
+        // In words when the layer can read it (else generation fails, see
+        // `unchecked_patterns`).
+        let error = crate::transforms::char_pattern(&p)
+            .map_or_else(|_| format!("must match `{p}`"), |c| c.rule());
+        let doc = error
+            .replace("must not be empty nor contain ", "not empty, without ")
+            .replace("must not be empty and contain only ", "not empty, only ")
+            .replace("must not contain ", "without ")
+            .replace("must contain only ", "only ");
+        out.push(rule(format!("{doc} (`{p}`)"), error));
     }
     if let Some(min) = schema.get("minimum").and_then(Value::as_i64) {
         out.push(rule(
@@ -572,8 +581,9 @@ fn builder(
                         .map(|(a, b)| format!("({a:?}, {b:?})"))
                         .collect();
                     patterns.push(format!(
-                        "crate::requests::Pattern {{ field: {:?}, text: {text:?}, each: {each}, negated: {}, ranges: &[{}], non_empty: {} }}",
+                        "crate::requests::Pattern {{ field: {:?}, rule: {:?}, each: {each}, negated: {}, ranges: &[{}], non_empty: {} }}",
                         f.wire,
+                        p.rule(),
                         p.negated,
                         ranges.join(", "),
                         p.non_empty
@@ -893,7 +903,7 @@ mod tests {
         let plain = serde_json::json!({ "type": "string" });
         let source = generate_with(&spec(text, plain)).unwrap();
         assert!(
-            source.contains(r#"crate::requests::Pattern { field: "referenceText", text: "^[^%<]*$", each: false, negated: true, ranges: &[('%', '%'), ('<', '<')], non_empty: false }"#),
+            source.contains(r#"crate::requests::Pattern { field: "referenceText", rule: "must not contain `%` or `<`", each: false, negated: true, ranges: &[('%', '%'), ('<', '<')], non_empty: false }"#),
             "{source}"
         );
     }

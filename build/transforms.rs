@@ -254,6 +254,37 @@ pub struct CharPattern {
     pub non_empty: bool,
 }
 
+impl CharPattern {
+    // Only the build words the rules (`cargo xtask` reads this file for the lint).
+    #[allow(dead_code)]
+    /// The rule in words, as an error states it: `must not contain `%` or
+    /// `<``, `must be only `A`-`Z` or `0`-`9`, at least one`.
+    pub fn rule(&self) -> String {
+        let items: Vec<String> = self
+            .ranges
+            .iter()
+            .map(|&(a, b)| {
+                if a == b {
+                    format!("`{}`", a.escape_debug())
+                } else {
+                    format!("`{}`-`{}`", a.escape_debug(), b.escape_debug())
+                }
+            })
+            .collect();
+        let listed = match items.as_slice() {
+            [one] => one.clone(),
+            [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+            [] => String::new(),
+        };
+        match (self.negated, self.non_empty) {
+            (true, false) => format!("must not contain {listed}"),
+            (true, true) => format!("must not be empty nor contain {listed}"),
+            (false, false) => format!("must contain only {listed}"),
+            (false, true) => format!("must not be empty and contain only {listed}"),
+        }
+    }
+}
+
 /// Reads `pattern` as a [`CharPattern`]; any other shape is refused with
 /// the reason (extend this reader, or check the field by hand).
 pub fn char_pattern(pattern: &str) -> Result<CharPattern, String> {
@@ -377,6 +408,7 @@ mod tests {
     #[test]
     fn character_class_patterns_are_read_and_other_shapes_refused() {
         let p = char_pattern("^[^%<]*$").unwrap();
+        assert_eq!(p.rule(), "must not contain `%` or `<`");
         assert_eq!(
             p,
             CharPattern {
@@ -391,6 +423,10 @@ mod tests {
             vec![('A', 'Z'), ('0', '9'), ('_', '_'), ('-', '-')]
         );
         assert!(!p.negated && p.non_empty);
+        assert_eq!(
+            p.rule(),
+            "must not be empty and contain only `A`-`Z`, `0`-`9`, `_` or `-`"
+        );
         // A `-` first or last is itself.
         assert_eq!(
             char_pattern("^[-a]*$").unwrap().ranges,

@@ -1,8 +1,11 @@
 //! The same client for synchronous code (feature `blocking`).
 //!
 //! [`Client`] owns a small tokio runtime and runs the async client on it; no
-//! runtime is needed on the caller's side. Do not call it from inside an
-//! async runtime (tokio refuses to block there): use [`crate::Client`] instead.
+//! runtime is needed on the caller's side. In async code use
+//! [`crate::Client`]: called from inside an async runtime, the blocking
+//! client still works (each call on a thread of its own, where tokio would
+//! otherwise panic) but blocks the calling thread, a worker of that runtime,
+//! until the call ends.
 //!
 //! ```
 //! let client = identisure::blocking::Client::new(
@@ -38,7 +41,7 @@ use crate::{TransportKind, WaitOptions};
 #[derive(Clone)]
 pub struct Client {
     inner: crate::Client,
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: Arc<Runtime>,
 }
 
 impl fmt::Debug for Client {
@@ -46,6 +49,57 @@ impl fmt::Debug for Client {
         f.debug_struct("blocking::Client")
             .field("inner", &self.inner)
             .finish()
+    }
+}
+
+/// The blocking client's own runtime (shared by its clones and sessions).
+///
+/// Used from a thread of another async runtime, where tokio refuses to
+/// start or drop one (it panics), it still works: a call runs on a thread
+/// of its own while the calling thread waits (blocked, as any blocking
+/// call there is), and the last clone dropped there shuts it down without
+/// blocking.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl Runtime {
+    /// Runs `future` to its end.
+    fn run<T: Send>(
+        &self,
+        future: impl std::future::Future<Output = Result<T>> + Send,
+    ) -> Result<T> {
+        let Some(rt) = &self.0 else {
+            unreachable!("the runtime is only taken when it is dropped");
+        };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return rt.block_on(future);
+        }
+        tracing::debug!(
+            "blocking client used inside an async runtime: running the call on a thread of its own"
+        );
+        std::thread::scope(|scope| {
+            let thread = std::thread::Builder::new()
+                .name("identisure-blocking".into())
+                .spawn_scoped(scope, || rt.block_on(future))
+                .map_err(|e| Error::Transport {
+                    kind: TransportKind::Other,
+                    method: None,
+                    url: None,
+                    source: Box::new(e),
+                })?;
+            thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            rt.shutdown_background();
+        }
     }
 }
 
@@ -69,7 +123,7 @@ impl Client {
             })?;
         Ok(Self {
             inner: client,
-            rt: Arc::new(rt),
+            rt: Arc::new(Runtime(Some(rt))),
         })
     }
 
@@ -119,9 +173,9 @@ impl Client {
     /// Runs an async start to its end (the typed starts, `starts!`).
     pub(crate) fn block_start<F: Family>(
         &self,
-        start: impl std::future::Future<Output = Result<crate::Started<F>>>,
+        start: impl std::future::Future<Output = Result<crate::Started<F>>> + Send,
     ) -> Result<Started<F>> {
-        Ok(self.started(self.rt.block_on(start)?))
+        Ok(self.started(self.rt.run(start)?))
     }
 
     /// A session by id, blocking (the typed attaches, `sessions!`).
@@ -140,7 +194,7 @@ impl Client {
 /// ```
 pub struct Session<F: Family> {
     inner: crate::Session<F>,
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: Arc<Runtime>,
 }
 
 impl<F: Family> Clone for Session<F> {
@@ -191,7 +245,7 @@ impl<F: Family> Session<F> {
     /// # let _ = state; Ok(()) }
     /// ```
     pub fn collect(&self) -> Result<State<F>> {
-        self.rt.block_on(self.inner.collect())
+        self.rt.run(self.inner.collect())
     }
 
     /// [`crate::Session::cancel`], blocking.
@@ -202,7 +256,7 @@ impl<F: Family> Session<F> {
     /// # Ok(()) }
     /// ```
     pub fn cancel(&self) -> Result<()> {
-        self.rt.block_on(self.inner.cancel())
+        self.rt.run(self.inner.cancel())
     }
 
     /// [`crate::Session::wait`], blocking (a cancel from another thread
@@ -214,7 +268,7 @@ impl<F: Family> Session<F> {
     /// # let _ = outcome; Ok(()) }
     /// ```
     pub fn wait(&self, options: WaitOptions) -> Result<Outcome<F>> {
-        self.rt.block_on(self.inner.wait(options))
+        self.rt.run(self.inner.wait(options))
     }
 
     /// [`crate::Session::updates`] as an iterator.
@@ -229,7 +283,17 @@ impl<F: Family> Session<F> {
     pub fn updates(&self) -> impl Iterator<Item = Result<State<F>>> + use<F> {
         let mut stream = Box::pin(self.inner.updates());
         let rt = self.rt.clone();
-        std::iter::from_fn(move || rt.block_on(stream.next()))
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let item = rt
+                .run(async { Ok(stream.next().await) })
+                .unwrap_or_else(|e| Some(Err(e)));
+            done = !matches!(item, Some(Ok(_)));
+            item
+        })
     }
 }
 
@@ -338,7 +402,7 @@ impl BankIdSeApi<'_> {
     ) -> Result<types::BankIdSeVerifyResponse> {
         self.client
             .rt
-            .block_on(self.client.inner.bankid_se().verify(request))
+            .run(self.client.inner.bankid_se().verify(request))
     }
 }
 
@@ -426,7 +490,7 @@ impl DocumentsApi<'_> {
     pub fn upload(&self, pdf: impl Into<Vec<u8>>) -> Result<types::Document> {
         self.client
             .rt
-            .block_on(self.client.inner.documents().upload(pdf))
+            .run(self.client.inner.documents().upload(pdf.into()))
     }
 
     /// Blocking [`crate::providers::DocumentsApi::download`].
@@ -439,7 +503,7 @@ impl DocumentsApi<'_> {
     pub fn download(&self, id: &str) -> Result<bytes::Bytes> {
         self.client
             .rt
-            .block_on(self.client.inner.documents().download(id))
+            .run(self.client.inner.documents().download(id))
     }
 
     /// Blocking [`crate::providers::DocumentsApi::delete`].
@@ -450,9 +514,7 @@ impl DocumentsApi<'_> {
     /// # Ok(()) }
     /// ```
     pub fn delete(&self, id: &str) -> Result<()> {
-        self.client
-            .rt
-            .block_on(self.client.inner.documents().delete(id))
+        self.client.rt.run(self.client.inner.documents().delete(id))
     }
 }
 
@@ -510,7 +572,7 @@ impl FlowApi<'_> {
     /// ```
     pub fn start_json(&self, body: serde_json::Value) -> Result<AnyStarted> {
         let api = crate::flow::FlowApi::of(&self.client.inner, self.flow);
-        let started = self.client.rt.block_on(api.start_json(body))?;
+        let started = self.client.rt.run(api.start_json(body))?;
         Ok(AnyStarted {
             pending: started.pending().clone(),
             session: AnySession {
@@ -547,7 +609,7 @@ impl FlowApi<'_> {
 #[derive(Clone)]
 pub struct AnySession {
     inner: crate::flow::AnySession,
-    rt: Arc<tokio::runtime::Runtime>,
+    rt: Arc<Runtime>,
 }
 
 impl fmt::Debug for AnySession {
@@ -588,7 +650,7 @@ impl AnySession {
     /// # Ok(()) }
     /// ```
     pub fn collect(&self) -> Result<crate::flow::AnyState> {
-        self.rt.block_on(self.inner.collect())
+        self.rt.run(self.inner.collect())
     }
 
     /// Waits for the final state.
@@ -600,7 +662,7 @@ impl AnySession {
     /// # Ok(()) }
     /// ```
     pub fn wait(&self, options: WaitOptions) -> Result<crate::flow::AnyState> {
-        self.rt.block_on(self.inner.wait(options))
+        self.rt.run(self.inner.wait(options))
     }
 
     /// Cancels the session.
@@ -611,7 +673,7 @@ impl AnySession {
     /// # Ok(()) }
     /// ```
     pub fn cancel(&self) -> Result<()> {
-        self.rt.block_on(self.inner.cancel())
+        self.rt.run(self.inner.cancel())
     }
 }
 

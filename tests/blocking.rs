@@ -112,3 +112,55 @@ fn blocking_flow_by_name_starts_waits_and_attaches() {
         "{err}"
     );
 }
+
+/// A user's first try: the blocking client inside `#[tokio::main]` (here
+/// `#[tokio::test]`). tokio refuses to start or drop a runtime on a thread
+/// of another one and panicked ("Cannot start a runtime from within a
+/// runtime"); the calls now work (blocking this thread) and the drop is clean.
+#[tokio::test]
+async fn inside_an_async_runtime_the_blocking_client_works_and_drops_without_a_panic() {
+    // The mock answers from a runtime on a thread of its own: this test's
+    // thread is blocked by each call.
+    let (uri_tx, uri_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let mock = std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let server = rt.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .and(path("/v3/bankid-no/auth"))
+                .respond_with(json(
+                    201,
+                    serde_json::json!({"id": "b2", "status": "PENDING", "url": "https://x.example"}),
+                ))
+                .mount(&server)
+                .await;
+            Mock::given(method("GET"))
+                .and(path("/v3/bankid-no/auth/b2"))
+                .respond_with(json(
+                    200,
+                    serde_json::json!({"id": "b2", "status": "COMPLETED", "name": "C"}),
+                ))
+                .mount(&server)
+                .await;
+            server
+        });
+        uri_tx.send(server.uri()).unwrap();
+        let _ = stop_rx.recv();
+        drop(server);
+    });
+    let uri = uri_rx.recv().unwrap();
+
+    let client = identisure::blocking::Client::new(support::client(&uri)).unwrap();
+    let session = client.bankid_no().auth(Default::default()).unwrap();
+    let outcome = session.wait(WaitOptions::default()).unwrap();
+    assert!(matches!(outcome, Outcome::Completed(ref c) if c.name.as_deref() == Some("C")));
+    let updates: Vec<_> = session.updates().collect();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert!(updates[0].as_ref().is_ok_and(|s| s.is_final()));
+    // The last handles dropped on this runtime's thread: no panic.
+    drop((session, client));
+
+    stop_tx.send(()).unwrap();
+    mock.join().unwrap();
+}

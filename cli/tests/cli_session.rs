@@ -295,7 +295,7 @@ fn refused_input_exits_2_naming_field_and_rule_and_sends_nothing() {
         (
             "mitid/auth",
             r#"{"referenceText":"<script>"}"#.into(),
-            "referenceText: must match the pattern",
+            "referenceText: must not contain `%` or `<`",
         ),
         (
             "mitid/sign",

@@ -145,6 +145,6 @@ impl crate::blocking::BankIdNoApi<'_> {
         request: impl Into<SignRequest>,
     ) -> Result<crate::blocking::Started<BankIdNo>> {
         self.client
-            .block_start(self.client.inner().bankid_no().sign(request))
+            .block_start(self.client.inner().bankid_no().sign(request.into()))
     }
 }

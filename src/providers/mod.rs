@@ -77,6 +77,8 @@ macro_rules! session_types {
         #[doc = "    &pending.id"]
         #[doc = "}"]
         #[doc = "```"]
+        #[doc = ""]
+        #[doc = concat!("Its fields: [`raw::types::", stringify!($family), "Pending`](crate::raw::types::", stringify!($family), "Pending).")]
         pub type Pending = <$crate::$family as $crate::Family>::Pending;
 
         #[doc = concat!("The data of a completed ", $who, " session: what [`crate::Outcome::Completed`] holds (`<", stringify!($family), " as Family>::Completed`). Its personal fields are [`crate::PersonalText`] (redacted when printed).")]
@@ -92,6 +94,8 @@ macro_rules! session_types {
         #[doc = "    }"]
         #[doc = "}"]
         #[doc = "```"]
+        #[doc = ""]
+        #[doc = concat!("Its fields: [`raw::types::", stringify!($family), "Completed`](crate::raw::types::", stringify!($family), "Completed).")]
         pub type Completed = <$crate::$family as $crate::Family>::Completed;
 
         #[doc = concat!("The whole FAILED answer of a ", $who, " session: the `details` of [`crate::Outcome::Failed`] (`<", stringify!($family), " as Family>::Failed`).")]
@@ -102,6 +106,8 @@ macro_rules! session_types {
         #[doc = "    &failed.error"]
         #[doc = "}"]
         #[doc = "```"]
+        #[doc = ""]
+        #[doc = concat!("Its fields: [`raw::types::", stringify!($family), "Failed`](crate::raw::types::", stringify!($family), "Failed).")]
         pub type Failed = <$crate::$family as $crate::Family>::Failed;
     };
 }
