@@ -613,7 +613,8 @@ impl Client {
 
     /// Builds a client from the environment: `IDENTISURE_ACCOUNT_ID`,
     /// `IDENTISURE_SECRET_KEY`, and either `IDENTISURE_BASE_URL` or
-    /// `IDENTISURE_ENV` (`production` or `staging`). With neither, requests
+    /// `IDENTISURE_ENV` (`production` or `staging`, in any case; `prod` and
+    /// `stage` are read as them, and an empty value as unset). With neither, requests
     /// go to production; with both, `IDENTISURE_BASE_URL` is used (it names
     /// the server itself: a proxy, a simulator). A missing or bad value is an
     /// [`Error::Config`] naming the variable.
