@@ -80,16 +80,21 @@ impl Runtime {
             let thread = std::thread::Builder::new()
                 .name("identisure-blocking".into())
                 .spawn_scoped(scope, || rt.block_on(future))
-                .map_err(|e| Error::Transport {
-                    kind: TransportKind::Other,
-                    method: None,
-                    url: None,
-                    source: Box::new(e),
-                })?;
+                .map_err(os_failure)?;
             thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
+    }
+}
+
+/// The operating system refused a thread or a runtime (its I/O driver).
+fn os_failure(e: std::io::Error) -> Error {
+    Error::Transport {
+        kind: TransportKind::Other,
+        method: None,
+        url: None,
+        source: Box::new(e),
     }
 }
 
@@ -115,12 +120,7 @@ impl Client {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::Transport {
-                kind: TransportKind::Other,
-                method: None,
-                url: None,
-                source: Box::new(e),
-            })?;
+            .map_err(os_failure)?;
         Ok(Self {
             inner: client,
             rt: Arc::new(Runtime(Some(rt))),
