@@ -206,7 +206,7 @@ where
     fn wait(&self, options: WaitOptions) -> BoxFuture<'_, Result<AnyState>> {
         Box::pin(async move {
             let state = match Session::wait(self, options).await? {
-                Outcome::Completed(c) => State::<F>::Completed(c),
+                Outcome::Completed(c) => State::<F>::Completed(*c),
                 Outcome::Failed {
                     code,
                     hint_code,

@@ -55,7 +55,8 @@
     doc = "[`NotifierBuilder::connect_redis`]: https://docs.rs/identisure/latest/identisure/notifier/struct.NotifierBuilder.html#method.connect_redis"
 )]
 
-use std::collections::{HashMap, VecDeque};
+use std::borrow::Borrow;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -322,59 +323,89 @@ pub(crate) struct Shared {
 
 #[derive(Default)]
 struct Table {
-    entries: HashMap<String, Entry>,
-    /// Entries without waiters that hold a callback, by expiry (FIFO: the
-    /// keep time is the same for all).
-    kept: VecDeque<(Instant, String)>,
+    /// The slots of the sessions waited on or kept, found by session id
+    /// (each slot holds its id: one copy, and an entry is one pointer).
+    entries: HashSet<Entry>,
+    /// Slots without waiters that hold a callback, by expiry (FIFO: the
+    /// keep time is the same for all), with the keeping they were queued
+    /// for (a slot waited on again and kept again has a newer one).
+    kept: VecDeque<(Instant, u32, Arc<Slot>)>,
     kept_count: usize,
 }
 
 /// One session's final callback and the waits it wakes. Smaller than a
 /// `tokio::sync::watch` channel (whose shared state holds nine `Notify`s):
-/// a notifier may hold one per waiting session, 100,000 of them.
+/// a notifier may hold one per waiting session, 100,000 of them (with its
+/// id, 128 bytes in the allocator).
 struct Slot {
-    arrived: Mutex<Option<Arrived>>,
+    id: Box<str>,
+    state: Mutex<SlotState>,
+    /// Woken when the callback arrives, and when a wait of the session is
+    /// cancelled ([`Notifier::wake`]).
     notify: Notify,
 }
 
+#[derive(Default)]
+struct SlotState {
+    body: Option<Bytes>,
+    /// The watches of it (changed under the table's lock).
+    waiters: u32,
+    /// Kept without waiters (changed under the table's lock).
+    is_kept: bool,
+    /// How many times it was kept: which queue item is current.
+    keeping: u32,
+}
+
 impl Slot {
-    fn new(arrived: Option<Arrived>) -> Arc<Slot> {
+    fn new(id: &str, body: Option<Bytes>) -> Arc<Slot> {
         Arc::new(Slot {
-            arrived: Mutex::new(arrived),
+            id: id.into(),
+            state: Mutex::new(SlotState {
+                body,
+                ..SlotState::default()
+            }),
             notify: Notify::new(),
         })
     }
 
-    fn body(&self) -> Option<Bytes> {
-        let arrived = self.arrived.lock().unwrap_or_else(|p| p.into_inner());
-        arrived.as_ref().map(|a| a.body.clone())
+    fn state(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn has_callback(&self) -> bool {
-        self.arrived
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+    fn body(&self) -> Option<Bytes> {
+        self.state().body.clone()
     }
 
     /// Stores the callback and wakes every wait; whether there was none before.
     fn set(&self, arrived: Arrived) -> bool {
-        let first = self
-            .arrived
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .replace(arrived)
-            .is_none();
+        let first = self.state().body.replace(arrived.body).is_none();
         self.notify.notify_waiters();
         first
     }
 }
 
-struct Entry {
-    slot: Arc<Slot>,
-    waiters: usize,
-    /// Set while kept without waiters.
-    expires: Option<Instant>,
+/// A slot in the table, hashed and compared by its session id (so that the
+/// table is looked up with a `&str`).
+struct Entry(Arc<Slot>);
+
+impl std::hash::Hash for Entry {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for Entry {}
+
+impl Borrow<str> for Entry {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
 }
 
 impl fmt::Debug for Notifier {
@@ -531,26 +562,32 @@ impl Notifier {
         let mut guard = self.shared.lock();
         let table = &mut *guard;
         self.shared.purge(table, now);
-        let entry = table
-            .entries
-            .entry(session_id.to_string())
-            .or_insert_with(|| Entry {
-                slot: Slot::new(None),
-                waiters: 0,
-                expires: None,
-            });
-        entry.waiters += 1;
-        if entry.expires.take().is_some() {
-            // It was kept: now it is waited on (its queue slot goes stale).
-            table.kept_count -= 1;
+        let slot = match table.entries.get(session_id) {
+            Some(entry) => entry.0.clone(),
+            None => {
+                let slot = Slot::new(session_id, None);
+                table.entries.insert(Entry(slot.clone()));
+                slot
+            }
+        };
+        {
+            let mut state = slot.state();
+            state.waiters += 1;
+            if std::mem::take(&mut state.is_kept) {
+                // It was kept: now it is waited on (its queue item goes stale).
+                table.kept_count -= 1;
+            }
         }
-        let slot = table.entries[session_id].slot.clone();
         Watch {
             shared: self.shared.clone(),
-            id: session_id.to_string(),
             slot,
-            #[cfg(feature = "redis")]
-            looked_up: false,
+        }
+    }
+
+    /// Wakes the waits of a session (its cancel): they look at why.
+    pub(crate) fn wake(&self, session_id: &str) {
+        if let Some(entry) = self.shared.lock().entries.get(session_id) {
+            entry.0.notify.notify_waiters();
         }
     }
 }
@@ -604,7 +641,7 @@ impl Shared {
         let table = &mut *guard;
         self.purge(table, now);
         if let Some(entry) = table.entries.get(session_id) {
-            if entry.slot.set(arrived) {
+            if entry.0.set(arrived) {
                 self.delivered.fetch_add(1, Ordering::Relaxed);
             }
             return;
@@ -613,17 +650,9 @@ impl Shared {
             return;
         }
         self.delivered.fetch_add(1, Ordering::Relaxed);
-        let expires = now + self.keep_for;
-        table.entries.insert(
-            session_id.to_string(),
-            Entry {
-                slot: Slot::new(Some(arrived)),
-                waiters: 0,
-                expires: Some(expires),
-            },
-        );
-        table.kept.push_back((expires, session_id.to_string()));
-        table.kept_count += 1;
+        let slot = Slot::new(session_id, Some(arrived.body));
+        table.entries.insert(Entry(slot.clone()));
+        self.keep(table, slot, now);
         while table.kept_count > self.max_kept {
             if !self.drop_oldest(table) {
                 break;
@@ -637,32 +666,59 @@ impl Shared {
         self.lock()
             .entries
             .iter()
-            .filter(|(_, e)| e.waiters > 0 && !e.slot.has_callback())
-            .map(|(id, _)| id.clone())
+            .filter(|e| {
+                let state = e.0.state();
+                state.waiters > 0 && state.body.is_none()
+            })
+            .map(|e| e.0.id.to_string())
             .collect()
+    }
+
+    /// Queues a slot without waiters that holds a callback for expiry.
+    fn keep(&self, table: &mut Table, slot: Arc<Slot>, now: Instant) {
+        let keeping = {
+            let mut state = slot.state();
+            state.is_kept = true;
+            state.keeping = state.keeping.wrapping_add(1);
+            state.keeping
+        };
+        table.kept.push_back((now + self.keep_for, keeping, slot));
+        table.kept_count += 1;
     }
 
     /// Drops kept callbacks whose time is up.
     fn purge(&self, table: &mut Table, now: Instant) {
-        while table.kept.front().is_some_and(|(at, _)| *at <= now) {
+        while table.kept.front().is_some_and(|(at, _, _)| *at <= now) {
             self.drop_oldest(table);
         }
     }
 
     /// Drops the front of the queue if it is still a kept entry.
     fn drop_oldest(&self, table: &mut Table) -> bool {
-        let Some((at, id)) = table.kept.pop_front() else {
+        let Some((_, keeping, slot)) = table.kept.pop_front() else {
             return false;
         };
-        if let Some(entry) = table.entries.get(&id)
-            && entry.waiters == 0
-            && entry.expires == Some(at)
-        {
-            table.entries.remove(&id);
+        let current = {
+            let state = slot.state();
+            state.is_kept && state.keeping == keeping && state.waiters == 0
+        };
+        if current {
+            remove(table, &slot);
             table.kept_count -= 1;
             self.expired.fetch_add(1, Ordering::Relaxed);
         }
         true
+    }
+}
+
+/// Removes `slot` from the table (if it is still the one for its id).
+fn remove(table: &mut Table, slot: &Arc<Slot>) {
+    if table
+        .entries
+        .get(&*slot.id)
+        .is_some_and(|entry| Arc::ptr_eq(&entry.0, slot))
+    {
+        table.entries.remove(&*slot.id);
     }
 }
 
@@ -696,29 +752,37 @@ fn peek(raw_body: &[u8]) -> Result<(String, Option<String>), CallbackError> {
 /// Interest of one wait in one session; dropping it withdraws the interest.
 pub(crate) struct Watch {
     shared: Arc<Shared>,
-    id: String,
     slot: Arc<Slot>,
-    #[cfg(feature = "redis")]
-    looked_up: bool,
 }
 
 impl Watch {
-    /// The raw body of the final callback, once one was delivered.
-    /// Cancel-safe.
-    pub(crate) async fn arrived(&mut self) -> Bytes {
-        if let Some(body) = self.slot.body() {
-            return body;
-        }
+    /// With Redis, looks up a callback that reached another instance before
+    /// this watch was made (it is in a short-lived key); nothing without.
+    /// Call once, before waiting.
+    pub(crate) async fn look_up(&self) {
         #[cfg(feature = "redis")]
-        if !self.looked_up {
-            if let Some(backend) = self.shared.redis.get() {
-                // A callback that reached another instance before this wait
-                // started is in its short-lived key.
-                // Boxed: once per wait, and no room in a waiting future.
-                Box::pin(backend.look_up(&self.shared, &self.id)).await;
-            }
-            self.looked_up = true;
+        if self.slot.body().is_none()
+            && let Some(backend) = self.shared.redis.get()
+        {
+            // Boxed: once per wait, and no room in a waiting future.
+            Box::pin(backend.look_up(&self.shared, &self.slot.id)).await;
         }
+    }
+
+    /// The raw body of the final callback, if one was delivered.
+    pub(crate) fn body(&self) -> Option<Bytes> {
+        self.slot.body()
+    }
+
+    /// Woken when the callback arrives or a wait of the session is
+    /// cancelled (wake-ups without either happen: look again).
+    pub(crate) fn notify(&self) -> &Notify {
+        &self.slot.notify
+    }
+
+    /// The raw body of the final callback, once one was delivered (after
+    /// [`Watch::look_up`]). Cancel-safe.
+    pub(crate) async fn arrived(&self) -> Bytes {
         loop {
             // Registered before looking, so a callback stored in between
             // still wakes this wait.
@@ -738,22 +802,19 @@ impl Drop for Watch {
         let now = Instant::now();
         let mut guard = self.shared.lock();
         let table = &mut *guard;
-        let Some(entry) = table.entries.get_mut(&self.id) else {
-            return;
+        let has_callback = {
+            let mut state = self.slot.state();
+            state.waiters = state.waiters.saturating_sub(1);
+            if state.waiters > 0 {
+                return;
+            }
+            state.body.is_some()
         };
-        entry.waiters = entry.waiters.saturating_sub(1);
-        if entry.waiters > 0 {
-            return;
-        }
-        let has_callback = entry.slot.has_callback();
         if has_callback && self.shared.max_kept > 0 {
             // Another wait of the same session may still come: keep it.
-            let expires = now + self.shared.keep_for;
-            entry.expires = Some(expires);
-            table.kept.push_back((expires, self.id.clone()));
-            table.kept_count += 1;
+            self.shared.keep(table, self.slot.clone(), now);
         } else {
-            table.entries.remove(&self.id);
+            remove(table, &self.slot);
         }
     }
 }
@@ -776,7 +837,7 @@ mod tests {
         let (body, sig) = signed(&secret, "s1", "FAILED");
         n.deliver(&body, Some(&sig)).unwrap();
         assert_eq!(n.stats().kept, 1);
-        let mut w = n.watch("s1");
+        let w = n.watch("s1");
         assert_eq!(n.stats().kept, 0);
         assert_eq!(n.stats().waiting, 1);
         assert_eq!(&w.arrived().await[..], &body[..]);
@@ -790,7 +851,7 @@ mod tests {
     async fn pending_and_forged_callbacks_end_nothing() {
         let secret = CallbackSecret::new("k");
         let n = Notifier::new(secret.clone());
-        let mut w = n.watch("s1");
+        let w = n.watch("s1");
         let (body, sig) = signed(&secret, "s1", "PENDING");
         assert!(!n.deliver(&body, Some(&sig)).unwrap().is_final());
         let (body, _) = signed(&secret, "s1", "FAILED");
@@ -803,6 +864,43 @@ mod tests {
         assert!(ended.is_err(), "nothing verified and final arrived");
         assert_eq!(n.stats().rejected, 1);
         assert_eq!(n.stats().delivered, 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_callback_kept_again_expires_from_its_last_keeping_only() {
+        let secret = CallbackSecret::new("k");
+        let n = Notifier::builder(secret.clone())
+            .keep_for(Duration::from_secs(10))
+            .build();
+        let (body, sig) = signed(&secret, "a", "COMPLETED");
+        n.deliver(&body, Some(&sig)).unwrap();
+        tokio::time::advance(Duration::from_secs(5)).await;
+        // Waited on, then kept again: it expires 10 s from now, not from the
+        // first keeping (whose queue item is stale).
+        drop(n.watch("a"));
+        assert_eq!(n.stats().kept, 1);
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert_eq!((n.stats().kept, n.stats().expired), (1, 0));
+        let w = n.watch("a");
+        assert_eq!(&w.body().unwrap()[..], &body[..]);
+        drop(w);
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert_eq!((n.stats().kept, n.stats().expired), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn a_wake_reaches_the_watches_of_its_session_only() {
+        let n = Notifier::new(CallbackSecret::new("k"));
+        let (a, b) = (n.watch("a"), n.watch("b"));
+        let (woken_a, woken_b) = (a.notify().notified(), b.notify().notified());
+        n.wake("a");
+        n.wake("nobody");
+        tokio::time::timeout(Duration::from_secs(5), woken_a)
+            .await
+            .expect("woken");
+        let not_woken = tokio::time::timeout(Duration::from_millis(50), woken_b).await;
+        assert!(not_woken.is_err());
+        assert!(a.body().is_none(), "a wake carries no callback");
     }
 
     #[tokio::test(start_paused = true)]
@@ -823,7 +921,7 @@ mod tests {
         assert_eq!(n.stats().kept, 0);
         assert_eq!(n.stats().expired, 3);
         // A wait started now finds nothing.
-        let mut w = n.watch("b");
+        let w = n.watch("b");
         assert!(
             tokio::time::timeout(Duration::from_secs(1), w.arrived())
                 .await

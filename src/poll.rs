@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::hooks::Timing;
+use crate::notifier::Watch;
 use crate::operations::{Flow, MIN_COLLECT_INTERVAL};
 use crate::state::{Family, Outcome, State, decode_state};
 use crate::transport::Asked;
@@ -163,10 +164,14 @@ impl<F: Family> SessionInner<F> {
         }
     }
 
-    /// Marks the session cancelled and wakes every wait of it.
+    /// Marks the session cancelled and wakes every wait of it (with a
+    /// notifier, a waiting wait listens to its session's callback slot).
     pub(crate) fn mark_cancelled(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
         self.cancel_notify.notify_waiters();
+        if let Some(notifier) = self.client.notifier() {
+            notifier.wake(self.id());
+        }
     }
 
     /// Whether the session was cancelled.
@@ -353,7 +358,7 @@ async fn collect_request<F: Family>(
 /// earlier than `not_before`.
 async fn collect_retrying<F: Family>(
     inner: &SessionInner<F>,
-    options: &WaitOptions,
+    max_retries: u32,
     mut not_before: Option<Instant>,
 ) -> Result<State<F>> {
     let mut failures = 0u32;
@@ -370,7 +375,7 @@ async fn collect_retrying<F: Family>(
         match collect_once(inner, attempt).await {
             Ok(state) => return Ok(state),
             Err(Error::RateLimited { .. }) => continue,
-            Err(e) if e.is_retryable() && failures < options.max_retries => {
+            Err(e) if e.is_retryable() && failures < max_retries => {
                 failures += 1;
                 let delay = backoff(failures);
                 tracing::debug!(session_id = %inner.id(), error = %e, retry_in_ms = delay.as_millis() as u64, "collect failed; retrying");
@@ -427,7 +432,7 @@ macro_rules! bounded {
                 () = deadline_passed => {}
             }
             // Rare, and boxed so that it takes no room in a waiting future.
-            Box::pin(deadline_reached(inner, $options)).await
+            Box::pin(deadline_reached(inner, $options.cancel_on_timeout)).await
         }
     };
 }
@@ -436,10 +441,10 @@ macro_rules! bounded {
 /// the options say so, and end with `WaitTimeout`.
 async fn deadline_reached<F: Family, T>(
     inner: &SessionInner<F>,
-    options: &WaitOptions,
+    cancel_on_timeout: bool,
 ) -> Result<T> {
     tracing::debug!(session_id = %inner.id(), "wait deadline reached");
-    if options.cancel_on_timeout {
+    if cancel_on_timeout {
         inner.mark_cancelled();
         match tokio::time::timeout(Duration::from_secs(5), cancel_request(inner)).await {
             Ok(Ok(())) => {
@@ -470,7 +475,7 @@ fn next_state<'a, F: Family>(
     // A plain function choosing the future (not an `async fn` awaiting
     // one): a waiting future stores the arguments once, not once per level.
     if watch.is_none() {
-        return Either::Left(collect_retrying(inner, options, not_before));
+        return Either::Left(collect_retrying(inner, options.max_retries, not_before));
     }
     // Boxed: the race with a callback takes room in a waiting future only
     // when there is a notifier.
@@ -495,7 +500,7 @@ async fn collect_or_callback<F: Family>(
     watch: &mut Watching,
 ) -> Result<State<F>> {
     let Some(w) = watch.as_mut() else {
-        return Box::pin(collect_retrying(inner, options, not_before)).await;
+        return Box::pin(collect_retrying(inner, options.max_retries, not_before)).await;
     };
     let body = 'body: {
         if let Some(at) = not_before {
@@ -508,7 +513,7 @@ async fn collect_or_callback<F: Family>(
         tokio::select! {
             biased;
             body = w.arrived() => body,
-            state = Box::pin(collect_retrying(inner, options, None)) => return state,
+            state = Box::pin(collect_retrying(inner, options.max_retries, None)) => return state,
         }
     };
     tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
@@ -528,157 +533,161 @@ fn fallback<F: Family>(inner: &SessionInner<F>) -> Option<Duration> {
         .map(crate::Notifier::fallback_poll_interval)
 }
 
-/// Waits for the final state: [`wait_polling`] without a notifier,
-/// [`wait_notified`] with one. A plain function choosing the future (a
-/// waiting task holds exactly the chosen one, nothing of the other but its
-/// size).
+/// Waits for the final state, one loop for both ways of waiting: without
+/// a notifier, a collect as soon as the session's pacing allows; with one,
+/// a verified final callback, or a fallback collect every fallback
+/// interval.
+///
+/// What a waiting session holds is this future alone, thousands at once
+/// for minutes: it is written to fit a 384-byte tokio task cell, with a
+/// caller's `async move { session.wait(..).await }` around it. Between
+/// collects it holds one timer (the next collect or the deadline, whichever
+/// comes first), one notification (the callback's slot, which a cancel
+/// wakes too, or without a notifier the cancel's), the watch and the
+/// deadline. A collect (with its retries, its 429s and its race with the
+/// callback, the cancel and the deadline) is boxed, on the heap only while
+/// it runs ([`collect_or_woken`]). The history: 3.3 KB with futures passed
+/// by value through nested async functions; 504 bytes (a 640-byte cell)
+/// as a select of a callback, a cancel and a timer, beside a separate
+/// polling loop of 464.
+// Not an `async fn`: that stores its arguments in its future as well as
+// the locals made of them; only what the loop needs is moved into it.
+#[allow(clippy::manual_async_fn)]
 pub(crate) fn wait<F: Family>(
     inner: &SessionInner<F>,
     options: WaitOptions,
 ) -> impl Future<Output = Result<Outcome<F>>> + Send + '_ {
-    use futures_util::future::Either;
-    match inner.client.notifier() {
-        None => Either::Left(wait_polling(inner, options)),
-        Some(notifier) => Either::Right(wait_notified(inner, options, notifier)),
-    }
-}
-
-/// Collects once a second (paced) until the state is final, within the
-/// options' deadline, ended by a cancel.
-// Not an `async fn`: that stores its arguments twice in its future (as
-// captured and as locals), an `async move` block once.
-#[allow(clippy::manual_async_fn)]
-fn wait_polling<F: Family>(
-    inner: &SessionInner<F>,
-    options: WaitOptions,
-) -> impl Future<Output = Result<Outcome<F>>> + Send + '_ {
-    async move {
-        let options = &options;
-        let deadline = options.timeout.map(|t| Instant::now() + t);
-        // The polling future is written in place (a binding moved into the
-        // select would be stored twice).
-        bounded!(inner, options, deadline, async {
-            loop {
-                let state = collect_retrying(inner, options, None).await?;
-                if let Some(outcome) = state.into_outcome() {
-                    return Ok(outcome);
-                }
-            }
-        })
-    }
-}
-
-/// With a notifier: waits for the session's verified final callback,
-/// collecting only at the fallback cadence. What a session holds while it
-/// waits is this future alone, written flat: the callback's notification,
-/// the cancel's, and one timer for whichever comes first of the next
-/// fallback collect and the deadline. The collect (with its retries) is on
-/// the heap only while it runs ([`collect_or_woken`]): with the rest of
-/// what a select answers kept out of this future, a waiting task stays
-/// within tokio's 640-byte task cell. (Written as a race of the deadline,
-/// the cancel and a boxed race of the callback and the collect, a session
-/// waiting with a notifier held its future (504 bytes), that race (304),
-/// the deadline's timer and the watch in four blocks; `benches/scale.rs`
-/// counted 1,974 bytes on the heap per waiting session, now 1,315.)
-// Not an `async fn`: that stores its arguments twice in its future (as
-// captured and as locals), an `async move` block once.
-#[allow(clippy::manual_async_fn)]
-fn wait_notified<'a, F: Family>(
-    inner: &'a SessionInner<F>,
-    options: WaitOptions,
-    notifier: &'a crate::Notifier,
-) -> impl Future<Output = Result<Outcome<F>>> + Send + 'a {
+    // Counted from the call to `wait`.
+    let deadline = options.timeout.map(|t| Instant::now() + t);
+    let WaitOptions {
+        max_retries,
+        cancel_on_timeout,
+        ..
+    } = options;
     async move {
         if inner.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        let deadline = options.timeout.map(|t| Instant::now() + t);
-        let mut watch = Some(notifier.watch(inner.id()));
+        let watch = match inner.client.notifier() {
+            Some(notifier) => {
+                let watch = notifier.watch(inner.id());
+                watch.look_up().await;
+                Some(watch)
+            }
+            None => None,
+        };
+        let mut next = next_collect(inner);
+        // Set after a callback that was not final (only final ones are
+        // recorded): never spin on it.
+        let mut ignore_callback = false;
         loop {
-            // Until the fallback collect is due (even the first: the start
-            // already said PENDING), only a callback, a cancel or the
-            // deadline ends the wait. The selects' handlers never await:
-            // what a select answers (a whole state) is never kept across
-            // an await of the waiting future.
-            let due = Instant::now() + notifier.fallback_poll_interval();
-            let mut woke = tokio::select! {
-                biased;
-                body = callback(&mut watch) => Woke::Callback(body),
-                () = inner.cancelled() => return Err(Error::Cancelled),
-                () = tokio::time::sleep_until(deadline.map_or(due, |d| d.min(due))) => Woke::Due,
-            };
-            if matches!(woke, Woke::Due) && deadline.is_some_and(|d| d <= Instant::now()) {
-                woke = Woke::Deadline;
-            }
-            if matches!(woke, Woke::Due) {
-                // Boxed: on the heap only while a collect runs.
-                woke = Box::pin(collect_or_woken(inner, &options, deadline, &mut watch)).await?;
-            }
-            match woke {
-                Woke::Due => {}
-                Woke::Deadline => return Box::pin(deadline_reached(inner, &options)).await,
-                Woke::Callback(body) => {
+            // Whether the collect is due (`None`: the deadline passed). The
+            // notification and the timer live in this block only: outside
+            // it they take no room in a waiting session.
+            let collect_now = 'woken: {
+                // From here on it receives every wake-up (a callback, a
+                // cancel), even before it is polled.
+                let notified = match &watch {
+                    Some(watch) => watch.notify(),
+                    None => &inner.cancel_notify,
+                }
+                .notified();
+                if inner.is_cancelled() {
+                    return Err(Error::Cancelled);
+                }
+                if let Some(body) = watch
+                    .as_ref()
+                    .filter(|_| !ignore_callback)
+                    .and_then(Watch::body)
+                {
                     tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
-                    let state = decode_state::<F>(reqwest::StatusCode::OK, &body)?;
-                    match state.into_outcome() {
+                    match decode_state::<F>(reqwest::StatusCode::OK, &body)?.into_outcome() {
                         Some(outcome) => return Ok(outcome),
-                        // Only final callbacks are recorded; never spin on
-                        // another one.
-                        None => watch = None,
+                        None => ignore_callback = true,
                     }
                 }
-                Woke::Completed(outcome) => return Ok(*outcome),
+                if deadline.is_some_and(|at| at <= Instant::now()) {
+                    break 'woken None;
+                }
+                if next <= Instant::now() {
+                    break 'woken Some(true);
+                }
+                // Either wakes the loop, which looks at why.
+                tokio::select! {
+                    biased;
+                    () = notified => {}
+                    () = tokio::time::sleep_until(deadline.map_or(next, |at| at.min(next))) => {}
+                }
+                Some(false)
+            };
+            match collect_now {
+                // Rare, and boxed so that it takes no room in a waiting future.
+                None => return Box::pin(deadline_reached(inner, cancel_on_timeout)).await,
+                Some(false) => continue,
+                Some(true) => {}
             }
+            let watching = watch.as_ref().filter(|_| !ignore_callback);
+            if let Some(outcome) =
+                Box::pin(collect_or_woken(inner, max_retries, deadline, watching)).await?
+            {
+                return Ok(outcome);
+            }
+            next = next_collect(inner);
         }
     }
 }
 
-/// One collect of [`wait_notified`] (with its retries), raced by the
-/// callback, the cancel and the deadline.
+/// When the next collect of a waiting session is due: with a notifier, a
+/// fallback interval from now (also the first: the start already said
+/// PENDING); without, when its pacing allows (at once if it does). Should
+/// another collect hold the pacing then, the collect waits its turn.
+fn next_collect<F: Family>(inner: &SessionInner<F>) -> Instant {
+    let now = Instant::now();
+    if let Some(notifier) = inner.client.notifier() {
+        return now + notifier.fallback_poll_interval();
+    }
+    let gate = inner
+        .client
+        .collect_gate()
+        .and_then(|g| *g.try_lock().ok()?);
+    let own = inner
+        .pacer
+        .next_start
+        .try_lock()
+        .ok()
+        .and_then(|next| *next);
+    [own, gate].into_iter().flatten().fold(now, Instant::max)
+}
+
+/// One collect of a waiting session (with its retries), raced by the
+/// callback, the cancel and the deadline: the session's outcome, or `None`
+/// while it goes on (the state is still PENDING, or one of the others
+/// came first: the wait's loop looks at which).
 async fn collect_or_woken<F: Family>(
     inner: &SessionInner<F>,
-    options: &WaitOptions,
+    max_retries: u32,
     deadline: Option<Instant>,
-    watch: &mut Option<crate::notifier::Watch>,
-) -> Result<Woke<F>> {
+    watch: Option<&Watch>,
+) -> Result<Option<Outcome<F>>> {
     let deadline_passed = async {
         match deadline {
             Some(at) => tokio::time::sleep_until(at).await,
             None => std::future::pending().await,
         }
     };
-    Ok(tokio::select! {
+    let callback = async {
+        match watch {
+            Some(watch) => drop(watch.arrived().await),
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
         biased;
-        body = callback(watch) => Woke::Callback(body),
-        state = collect_retrying(inner, options, None) => match state?.into_outcome() {
-            Some(outcome) => Woke::Completed(Box::new(outcome)),
-            None => Woke::Due,
-        },
-        () = inner.cancelled() => return Err(Error::Cancelled),
-        () = deadline_passed => Woke::Deadline,
-    })
-}
-
-/// The body of the session's verified final callback; never, once the
-/// watch was dropped (after a callback that was not final).
-async fn callback(watch: &mut Option<crate::notifier::Watch>) -> bytes::Bytes {
-    match watch.as_mut() {
-        Some(w) => w.arrived().await,
-        None => std::future::pending().await,
+        () = callback => Ok(None),
+        state = collect_retrying(inner, max_retries, None) => Ok(state?.into_outcome()),
+        () = inner.cancelled() => Ok(None),
+        () = deadline_passed => Ok(None),
     }
-}
-
-/// What ended a phase of [`wait_notified`]'s waiting.
-enum Woke<F: Family> {
-    /// The fallback collect is due (or a collect said PENDING).
-    Due,
-    /// The deadline passed.
-    Deadline,
-    /// A verified callback's body.
-    Callback(bytes::Bytes),
-    /// A collect's final state (boxed: this travels through the waiting
-    /// future).
-    Completed(Box<Outcome<F>>),
 }
 
 struct Updates<F: Family> {
@@ -712,6 +721,11 @@ pub(crate) fn updates<F: Family>(
     futures_util::stream::unfold(start, |mut st| async move {
         if st.done {
             return None;
+        }
+        if !st.collected
+            && let Some(watch) = &st.watch
+        {
+            watch.look_up().await;
         }
         let inner = st.inner.clone();
         let options = st.options.clone();

@@ -187,7 +187,7 @@ where
     let first = start().await.unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(first.session().pending().is_some(), "{name}");
     let completed = match first.wait(options()).await {
-        Ok(Outcome::Completed(c)) => c,
+        Ok(Outcome::Completed(c)) => *c,
         other => panic!("{name}: {other:?}"),
     };
     let second = start().await.unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -89,7 +89,7 @@ macro_rules! session_types {
         #[doc = ""]
         #[doc = concat!("fn completed(outcome: Outcome<", stringify!($family), ">) -> Option<Completed> {")]
         #[doc = "    match outcome {"]
-        #[doc = "        Outcome::Completed(completed) => Some(completed),"]
+        #[doc = "        Outcome::Completed(completed) => Some(*completed),"]
         #[doc = "        Outcome::Failed { .. } => None,"]
         #[doc = "    }"]
         #[doc = "}"]
