@@ -224,6 +224,13 @@ async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, 
         .await
         .map_err(|e| e.to_string())?;
     drop(warm);
+    // The harness's own list of the waits (a send time and a JoinHandle
+    // each, 24 bytes), allocated and its pages touched before the baseline:
+    // it is not what a session costs.
+    let mut waits = Vec::with_capacity(n);
+    waits
+        .spare_capacity_mut()
+        .fill_with(std::mem::MaybeUninit::zeroed);
     let rss_before = vm_rss_kib().ok_or("cannot read VmRSS")?;
     let live_before = live_bytes();
 
@@ -248,7 +255,6 @@ async fn waiting(n: usize, limit: CollectLimit) -> Result<Vec<(String, Value)>, 
     // start task (its future's cell) alive until then, to be freed in holes
     // between the waits, which is the harness's memory, not a session's.
     let (started_tx, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut waits = Vec::with_capacity(n);
     let mut lost = Lost::default();
     let mut take = |started: Result<_, identisure::Error>, waits: &mut Vec<_>| match started {
         Ok(started) => waits.push(started),

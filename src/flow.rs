@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::operations::Flow;
-use crate::poll::WaitOptions;
+use crate::poll::{Known, WaitOptions};
 use crate::session::Session;
 use crate::state::{Family, State};
 use crate::{
@@ -584,18 +584,40 @@ impl FlowApi<'_> {
     /// ```
     pub fn session(&self, id: &str) -> Result<AnySession> {
         crate::validate::id(id)?;
-        let id = id.to_string();
+        let id: Box<str> = id.into();
         let client = self.client.clone();
         let inner: Arc<dyn Erased> = match family_of(self.flow) {
-            Kind::BankIdSe => Arc::new(Session::<BankIdSe>::new(client, self.flow, id, None)),
-            Kind::BankIdNo => Arc::new(Session::<BankIdNo>::new(client, self.flow, id, None)),
-            Kind::Freja => Arc::new(Session::<Freja>::new(client, self.flow, id, None)),
-            Kind::MitId => Arc::new(Session::<MitId>::new(client, self.flow, id, None)),
-            Kind::Ftn => Arc::new(Session::<Ftn>::new(client, self.flow, id, None)),
-            Kind::Vipps => Arc::new(Session::<Vipps>::new(client, self.flow, id, None)),
-            Kind::AgeVerification => {
-                Arc::new(Session::<AgeVerification>::new(client, self.flow, id, None))
-            }
+            Kind::BankIdSe => Arc::new(Session::<BankIdSe>::new(
+                client,
+                self.flow,
+                Known::Attached(id),
+            )),
+            Kind::BankIdNo => Arc::new(Session::<BankIdNo>::new(
+                client,
+                self.flow,
+                Known::Attached(id),
+            )),
+            Kind::Freja => Arc::new(Session::<Freja>::new(
+                client,
+                self.flow,
+                Known::Attached(id),
+            )),
+            Kind::MitId => Arc::new(Session::<MitId>::new(
+                client,
+                self.flow,
+                Known::Attached(id),
+            )),
+            Kind::Ftn => Arc::new(Session::<Ftn>::new(client, self.flow, Known::Attached(id))),
+            Kind::Vipps => Arc::new(Session::<Vipps>::new(
+                client,
+                self.flow,
+                Known::Attached(id),
+            )),
+            Kind::AgeVerification => Arc::new(Session::<AgeVerification>::new(
+                client,
+                self.flow,
+                Known::Attached(id),
+            )),
         };
         Ok(AnySession {
             inner,

@@ -121,46 +121,45 @@ impl WaitOptions {
 pub(crate) struct SessionInner<F: Family> {
     pub client: Client,
     pub flow: &'static Flow,
-    /// The id of a session attached by id; empty (no allocation) when
-    /// `pending` is there, whose `id` is the session id.
-    attached_id: String,
-    pub pending: Option<F::Pending>,
+    known: Known<F>,
     pub pacer: Pacer,
-    /// Set once by a cancel (never reset); `cancel_notify` wakes the waits.
-    /// A flag and a `Notify` inline instead of a `watch` channel, whose
-    /// shared state is a separate allocation of several hundred bytes.
+    /// Set once by a cancel (never reset).
     cancelled: AtomicBool,
-    cancel_notify: tokio::sync::Notify,
+    /// A collect of the session is under way (its clones take turns).
+    collecting: AtomicBool,
+    /// Wakes the waits of the session: its cancel, and the end of a collect
+    /// (its clones take turns). A flag and a `Notify` inline instead of a
+    /// `watch` channel, whose shared state is a separate allocation of
+    /// several hundred bytes; woken, a wait looks at why.
+    wake: tokio::sync::Notify,
 }
 
 impl<F: Family> SessionInner<F> {
-    pub(crate) fn new(
-        client: Client,
-        flow: &'static Flow,
-        id: String,
-        pending: Option<F::Pending>,
-    ) -> Self {
-        // The id of a started session is already in its PENDING data.
-        let attached_id = match &pending {
-            Some(p) if F::pending_id(p) == id => String::new(),
-            _ => id,
-        };
+    pub(crate) fn new(client: Client, flow: &'static Flow, known: Known<F>) -> Self {
         Self {
             client,
             flow,
-            attached_id,
-            pending,
+            known,
             pacer: Pacer::default(),
             cancelled: AtomicBool::new(false),
-            cancel_notify: tokio::sync::Notify::new(),
+            collecting: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
         }
     }
 
     /// The session id.
     pub(crate) fn id(&self) -> &str {
-        match &self.pending {
-            Some(p) if self.attached_id.is_empty() => F::pending_id(p),
-            _ => &self.attached_id,
+        match &self.known {
+            Known::Started(pending) => F::pending_id(pending),
+            Known::Attached(id) => id,
+        }
+    }
+
+    /// What the start answered (`None` for a session attached by id).
+    pub(crate) fn pending(&self) -> Option<&F::Pending> {
+        match &self.known {
+            Known::Started(pending) => Some(pending),
+            Known::Attached(_) => None,
         }
     }
 
@@ -168,7 +167,7 @@ impl<F: Family> SessionInner<F> {
     /// notifier, a waiting wait listens to its session's callback slot).
     pub(crate) fn mark_cancelled(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        self.cancel_notify.notify_waiters();
+        self.wake.notify_waiters();
         if let Some(notifier) = self.client.notifier() {
             notifier.wake(self.id());
         }
@@ -181,15 +180,53 @@ impl<F: Family> SessionInner<F> {
 
     /// Resolves when the session is cancelled (at once if it already was).
     pub(crate) async fn cancelled(&self) {
-        // Created before the flag is read: a cancel in between still
-        // completes it (`notify_waiters` reaches every `Notified` created
-        // before the call, polled or not).
-        let notified = self.cancel_notify.notified();
-        if self.is_cancelled() {
-            return;
+        loop {
+            // Created before the flag is read: a cancel in between still
+            // completes it (`notify_waiters` reaches every `Notified`
+            // created before the call, polled or not).
+            let notified = self.wake.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
         }
-        notified.await;
     }
+
+    /// Waits for the session's turn to collect (its clones take turns),
+    /// held until the returned turn is dropped.
+    async fn collect_turn(&self) -> Turn<'_> {
+        loop {
+            let notified = self.wake.notified();
+            if !self.collecting.swap(true, Ordering::Acquire) {
+                return Turn {
+                    busy: &self.collecting,
+                    wake: &self.wake,
+                };
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A session's turn to collect: ends when dropped (also when the collect is).
+struct Turn<'a> {
+    busy: &'a AtomicBool,
+    wake: &'a tokio::sync::Notify,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.busy.store(false, Ordering::Release);
+        self.wake.notify_waiters();
+    }
+}
+
+/// What a session handle knows of its session: the PENDING data of a
+/// session it started (whose `id` is the session id: one copy), or the id
+/// of a session attached by id.
+pub(crate) enum Known<F: Family> {
+    Started(F::Pending),
+    Attached(Box<str>),
 }
 
 /// Sends the cancel of the session; nothing when its flow has no cancel
@@ -213,7 +250,18 @@ pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result
 /// [`collect_once`]).
 #[derive(Debug, Default)]
 pub(crate) struct Pacer {
-    next_start: tokio::sync::Mutex<Option<Instant>>,
+    next_start: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Pacer {
+    /// When the next collect may start (`None`: at once).
+    fn next_start(&self) -> Option<Instant> {
+        *self.next_start.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_next_start(&self, at: Option<Instant>) {
+        *self.next_start.lock().unwrap_or_else(|p| p.into_inner()) = at;
+    }
 }
 
 /// The least margin added to a collect's pacing: also the resolution of
@@ -279,20 +327,20 @@ pub(crate) fn next_collect_at(timing: &Timing, floor: Option<Duration>) -> Insta
 }
 
 /// One collect of `inner`, started no earlier than its pacing allows. The
-/// pacing lock is held during the request, so clones of a session cannot
-/// collect concurrently.
+/// session's turn is held during the request, so clones of a session
+/// cannot collect concurrently.
 pub(crate) async fn collect_once<F: Family>(
     inner: &SessionInner<F>,
     attempt: u32,
 ) -> Result<State<F>> {
-    let mut next = inner.pacer.next_start.lock().await;
+    let _turn = inner.collect_turn().await;
     // With `CollectLimit::PerClient`, every session of the client also
     // takes turns on one client-wide gate (always locked second).
     let mut gate = match inner.client.collect_gate() {
         Some(gate) => Some(gate.lock().await),
         None => None,
     };
-    let at = [*next, gate.as_deref().copied().flatten()]
+    let at = [inner.pacer.next_start(), gate.as_deref().copied().flatten()]
         .into_iter()
         .flatten()
         .max();
@@ -317,7 +365,7 @@ pub(crate) async fn collect_once<F: Family>(
         (_, Some(timing)) => next_collect_at(&timing, inner.client.sending().hooks().rtt_floor()),
         (_, None) => Instant::now() + MIN_COLLECT_INTERVAL,
     };
-    *next = Some(until);
+    inner.pacer.set_next_start(Some(until));
     if let Some(gate) = gate.as_deref_mut() {
         *gate = Some(until);
     }
@@ -589,7 +637,7 @@ pub(crate) fn wait<F: Family>(
                 // cancel), even before it is polled.
                 let notified = match &watch {
                     Some(watch) => watch.notify(),
-                    None => &inner.cancel_notify,
+                    None => &inner.wake,
                 }
                 .notified();
                 if inner.is_cancelled() {
@@ -640,7 +688,7 @@ pub(crate) fn wait<F: Family>(
 /// When the next collect of a waiting session is due: with a notifier, a
 /// fallback interval from now (also the first: the start already said
 /// PENDING); without, when its pacing allows (at once if it does). Should
-/// another collect hold the pacing then, the collect waits its turn.
+/// a clone's collect be under way then, the collect waits its turn.
 fn next_collect<F: Family>(inner: &SessionInner<F>) -> Instant {
     let now = Instant::now();
     if let Some(notifier) = inner.client.notifier() {
@@ -650,13 +698,10 @@ fn next_collect<F: Family>(inner: &SessionInner<F>) -> Instant {
         .client
         .collect_gate()
         .and_then(|g| *g.try_lock().ok()?);
-    let own = inner
-        .pacer
-        .next_start
-        .try_lock()
-        .ok()
-        .and_then(|next| *next);
-    [own, gate].into_iter().flatten().fold(now, Instant::max)
+    [inner.pacer.next_start(), gate]
+        .into_iter()
+        .flatten()
+        .fold(now, Instant::max)
 }
 
 /// One collect of a waiting session (with its retries), raced by the
@@ -762,39 +807,47 @@ mod tests {
     use crate::raw::types;
     use crate::state::BankIdSe;
 
-    fn inner(pending: Option<types::BankIdSePending>, id: &str) -> SessionInner<BankIdSe> {
+    fn inner(known: Known<BankIdSe>) -> SessionInner<BankIdSe> {
         let client = Client::builder().credentials("a", "s").build().unwrap();
-        SessionInner::new(
-            client,
-            &crate::operations::BANKID_SE_AUTH,
-            id.into(),
-            pending,
-        )
+        SessionInner::new(client, &crate::operations::BANKID_SE_AUTH, known)
+    }
+
+    fn attached(id: &str) -> SessionInner<BankIdSe> {
+        inner(Known::Attached(id.into()))
     }
 
     #[test]
-    fn the_id_is_kept_once() {
+    fn the_id_is_kept_once_and_the_handle_stays_small() {
         let pending: types::BankIdSePending =
             serde_json::from_str(r#"{"id":"s-1","status":"PENDING"}"#).unwrap();
-        let started = inner(Some(pending.clone()), "s-1");
+        let started = inner(Known::Started(pending));
         assert_eq!(started.id(), "s-1");
-        assert_eq!(started.attached_id.capacity(), 0, "no second copy");
-        let attached = inner(None, "s-2");
+        assert_eq!(started.pending().map(|p| p.id.as_str()), Some("s-1"));
+        let attached = attached("s-2");
         assert_eq!(attached.id(), "s-2");
-        // Should an id ever differ from the PENDING data, the one given wins.
-        assert_eq!(inner(Some(pending), "other").id(), "other");
+        assert!(attached.pending().is_none());
+        // The id of an attached session sits where the PENDING data would.
+        assert_eq!(
+            std::mem::size_of::<Known<BankIdSe>>(),
+            std::mem::size_of::<types::BankIdSePending>()
+        );
+        // With the `Arc`'s two counts at most 240 bytes: within a 256-byte
+        // block of the allocator for every session an application holds.
+        let shared = std::mem::size_of::<std::sync::Arc<()>>() * 2
+            + std::mem::size_of::<SessionInner<BankIdSe>>();
+        assert!(shared <= 240, "{shared} bytes");
     }
 
     #[tokio::test]
     async fn cancelled_resolves_for_a_cancel_before_or_during_the_wait() {
-        let before = inner(None, "s");
+        let before = attached("s");
         before.mark_cancelled();
         assert!(before.is_cancelled());
         tokio::time::timeout(std::time::Duration::from_secs(5), before.cancelled())
             .await
             .expect("already cancelled");
 
-        let during = Arc::new(inner(None, "s"));
+        let during = Arc::new(attached("s"));
         let waiting = tokio::spawn({
             let during = during.clone();
             async move { during.cancelled().await }
@@ -838,8 +891,7 @@ mod tests {
         let s = SessionInner::<BankIdSe>::new(
             client,
             &crate::operations::BANKID_SE_AUTH,
-            "s".into(),
-            None,
+            Known::Attached("s".into()),
         );
         let t0 = Instant::now();
         let _ = collect_once(&s, 1).await;
@@ -939,8 +991,7 @@ mod tests {
             SessionInner::new(
                 client.clone(),
                 &crate::operations::BANKID_SE_AUTH,
-                id.into(),
-                None,
+                Known::Attached(id.into()),
             )
         }
 
@@ -1070,7 +1121,7 @@ mod tests {
         collect_once(&s, 1).await.unwrap();
         // Pretend the pacing lost track (as when another process collects
         // the same session): the server answers 429 with Retry-After: 1.
-        *s.pacer.next_start.lock().await = None;
+        s.pacer.set_next_start(None);
         let limited = collect_once(&s, 2).await.unwrap_err();
         assert!(matches!(limited, Error::RateLimited { .. }), "{limited}");
         let answered = Instant::now();

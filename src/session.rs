@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::operations::Flow;
-use crate::poll::{SessionInner, WaitOptions, cancel_request};
+use crate::poll::{Known, SessionInner, WaitOptions, cancel_request};
 use crate::state::{Family, Outcome, State};
 use crate::transport::Asked;
 
@@ -48,20 +48,15 @@ impl<F: Family> fmt::Debug for Session<F> {
         f.debug_struct("Session")
             .field("flow", &self.inner.flow.start.id)
             .field("id", &self.inner.id())
-            .field("pending", &self.inner.pending)
+            .field("pending", &self.inner.pending())
             .finish()
     }
 }
 
 impl<F: Family> Session<F> {
-    pub(crate) fn new(
-        client: Client,
-        flow: &'static Flow,
-        id: String,
-        pending: Option<F::Pending>,
-    ) -> Self {
+    pub(crate) fn new(client: Client, flow: &'static Flow, known: Known<F>) -> Self {
         Self {
-            inner: Arc::new(SessionInner::new(client, flow, id, pending)),
+            inner: Arc::new(SessionInner::new(client, flow, known)),
         }
     }
 
@@ -122,7 +117,11 @@ impl<F: Family> Session<F> {
             });
         }
         tracing::debug!(operation = flow.start.id, session_id = %id, "session started");
-        Ok(Started(Self::new(client.clone(), flow, id, Some(pending))))
+        Ok(Started(Self::new(
+            client.clone(),
+            flow,
+            Known::Started(pending),
+        )))
     }
 
     /// The session id.
@@ -158,7 +157,7 @@ impl<F: Family> Session<F> {
     /// assert!(client.freja().auth_session("abc").unwrap().pending().is_none());
     /// ```
     pub fn pending(&self) -> Option<&F::Pending> {
-        self.inner.pending.as_ref()
+        self.inner.pending()
     }
 
     /// Collects the current state once. Waits first when the previous collect
@@ -372,7 +371,7 @@ mod tests {
             .base_url("http://127.0.0.1:9")
             .build()
             .unwrap();
-        let session = Session::<Vipps>::new(client, &NO_CANCEL, "s-1".into(), None);
+        let session = Session::<Vipps>::new(client, &NO_CANCEL, Known::Attached("s-1".into()));
         let err = session.cancel().await.unwrap_err();
         assert!(
             matches!(&err, Error::CancelUnsupported { flow } if flow == "vipps/auth"),

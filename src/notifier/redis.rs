@@ -251,13 +251,7 @@ fn relay(shared: &Shared, payload: &[u8]) {
     if status.as_deref() == Some("PENDING") {
         return;
     }
-    shared.record(
-        &session_id,
-        Arrived {
-            body: bytes::Bytes::copy_from_slice(body),
-        },
-        false,
-    );
+    shared.record(&session_id, Arrived { body: body.into() }, false);
 }
 
 /// The subscription: relays every message; when the connection is lost,

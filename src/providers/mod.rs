@@ -61,7 +61,11 @@ pub(crate) fn attach<F: Family>(
     id: &str,
 ) -> Result<Session<F>> {
     crate::validate::id(id)?;
-    Ok(Session::new(client.clone(), flow, id.to_string(), None))
+    Ok(Session::new(
+        client.clone(),
+        flow,
+        crate::poll::Known::Attached(id.into()),
+    ))
 }
 
 /// Names a family's session types in its provider's module:
