@@ -291,13 +291,10 @@ fn rules_of(schema: &Value, out: &mut Vec<Rule>) {
     if let Some(p) = text_of(schema, "pattern") {
         // In words when the layer can read it (else generation fails, see
         // `unchecked_patterns`).
-        let error = crate::transforms::char_pattern(&p)
-            .map_or_else(|_| format!("must match `{p}`"), |c| c.rule());
-        let doc = error
-            .replace("must not be empty nor contain ", "not empty, without ")
-            .replace("must not be empty and contain only ", "not empty, only ")
-            .replace("must not contain ", "without ")
-            .replace("must contain only ", "only ");
+        let (doc, error) = match crate::transforms::char_pattern(&p) {
+            Ok(c) => (c.doc(), c.rule()),
+            Err(_) => (format!("must match `{p}`"), format!("must match `{p}`")),
+        };
         out.push(rule(format!("{doc} (`{p}`)"), error));
     }
     if let Some(min) = schema.get("minimum").and_then(Value::as_i64) {
@@ -361,7 +358,10 @@ fn field(
     let kind = if let Some(name) = resolve(prop, schemas) {
         let target = &schemas[name];
         pattern(
-            format!("/components/schemas/{}", pointer_token(name)),
+            format!(
+                "/components/schemas/{}",
+                crate::transforms::pointer_token(name)
+            ),
             target,
             false,
         );
@@ -477,11 +477,6 @@ fn field(
     })
 }
 
-/// `name` as one token of a JSON pointer.
-fn pointer_token(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
-}
-
 /// An example value of a field, as Rust source (for the doc examples).
 fn example(f: &Field, module: Option<&str>) -> String {
     match &f.kind {
@@ -552,8 +547,8 @@ fn builder(
         let required = required.contains(&wire.as_str());
         let at = format!(
             "/components/schemas/{}/properties/{}",
-            pointer_token(&t.schema),
-            pointer_token(wire)
+            crate::transforms::pointer_token(&t.schema),
+            crate::transforms::pointer_token(wire)
         );
         match field(
             wire,

@@ -260,6 +260,30 @@ impl CharPattern {
     /// The rule in words, as an error states it: `must not contain `%` or
     /// `<``, `must be only `A`-`Z` or `0`-`9`, at least one`.
     pub fn rule(&self) -> String {
+        let listed = self.listed();
+        match (self.negated, self.non_empty) {
+            (true, false) => format!("must not contain {listed}"),
+            (true, true) => format!("must not be empty nor contain {listed}"),
+            (false, false) => format!("must contain only {listed}"),
+            (false, true) => format!("must not be empty and contain only {listed}"),
+        }
+    }
+
+    #[allow(dead_code)]
+    /// The rule in words, as a setter's documentation states it: `without
+    /// `%` or `<``, `not empty, only `A`-`Z``.
+    pub fn doc(&self) -> String {
+        let listed = self.listed();
+        match (self.negated, self.non_empty) {
+            (true, false) => format!("without {listed}"),
+            (true, true) => format!("not empty, without {listed}"),
+            (false, false) => format!("only {listed}"),
+            (false, true) => format!("not empty, only {listed}"),
+        }
+    }
+
+    /// The class's characters in words: `` `%` or `<` ``.
+    fn listed(&self) -> String {
         let items: Vec<String> = self
             .ranges
             .iter()
@@ -271,16 +295,10 @@ impl CharPattern {
                 }
             })
             .collect();
-        let listed = match items.as_slice() {
+        match items.as_slice() {
             [one] => one.clone(),
             [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
             [] => String::new(),
-        };
-        match (self.negated, self.non_empty) {
-            (true, false) => format!("must not contain {listed}"),
-            (true, true) => format!("must not be empty nor contain {listed}"),
-            (false, false) => format!("must contain only {listed}"),
-            (false, true) => format!("must not be empty and contain only {listed}"),
         }
     }
 }
@@ -361,6 +379,13 @@ pub fn char_pattern(pattern: &str) -> Result<CharPattern, String> {
     })
 }
 
+/// `name` as one token of a JSON pointer (RFC 6901: `~` → `~0`, `/` →
+/// `~1`). The pointers [`strip_patterns`] reports and the ones the request
+/// generator looks them up with are both written with it.
+pub fn pointer_token(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
 /// Removes every `pattern` from the schemas of `spec` (see [`CharPattern`]
 /// for why) and returns the JSON pointer of each schema that had one, with
 /// its pattern. `build.rs` makes sure the layer checks every one of them on
@@ -380,7 +405,7 @@ pub fn strip_patterns(spec: &mut serde_json::Value) -> Vec<(String, String)> {
                     }
                     let len = at.len();
                     at.push('/');
-                    at.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                    at.push_str(&pointer_token(key));
                     walk(child, at, out);
                     at.truncate(len);
                 }
@@ -409,6 +434,7 @@ mod tests {
     fn character_class_patterns_are_read_and_other_shapes_refused() {
         let p = char_pattern("^[^%<]*$").unwrap();
         assert_eq!(p.rule(), "must not contain `%` or `<`");
+        assert_eq!(p.doc(), "without `%` or `<`");
         assert_eq!(
             p,
             CharPattern {
@@ -427,6 +453,7 @@ mod tests {
             p.rule(),
             "must not be empty and contain only `A`-`Z`, `0`-`9`, `_` or `-`"
         );
+        assert_eq!(p.doc(), "not empty, only `A`-`Z`, `0`-`9`, `_` or `-`");
         // A `-` first or last is itself.
         assert_eq!(
             char_pattern("^[-a]*$").unwrap().ranges,
