@@ -1029,6 +1029,51 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn clones_of_a_session_take_turns_and_keep_the_cadence() {
+        // Answers take 300 ms: two clones collecting at once would overlap.
+        let mock = mock(|_| Duration::ZERO, |_| Duration::from_millis(300)).await;
+        let client = mock.client();
+        mock.warm_up(&client).await;
+        let s = Arc::new(mock.session(&client, "s"));
+        let clones: Vec<_> = (0..3)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    for attempt in 1..=3 {
+                        collect_once(&s, attempt).await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for clone in clones {
+            clone.await.unwrap();
+        }
+        let arrivals = mock.arrivals("s");
+        assert_eq!(arrivals.len(), 9);
+        assert!(arrivals.iter().all(|(_, limited)| !limited), "no 429");
+        let gaps = gaps(&arrivals);
+        assert!(gaps.iter().all(|g| *g >= MIN_COLLECT_INTERVAL), "{gaps:?}");
+        assert!(
+            !s.collecting.load(Ordering::SeqCst),
+            "the turn is given back"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_collect_dropped_midway_gives_its_turn_back() {
+        let mock = mock(|_| Duration::ZERO, |_| Duration::from_secs(5)).await;
+        let client = mock.client();
+        let s = mock.session(&client, "s");
+        let dropped = tokio::time::timeout(Duration::from_secs(1), collect_once(&s, 1)).await;
+        assert!(dropped.is_err(), "still waiting for its answer");
+        // The next collect is not held up by the dropped one's turn.
+        tokio::time::timeout(Duration::from_secs(20), collect_once(&s, 2))
+            .await
+            .expect("the turn was given back")
+            .unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_slow_answer_does_not_slow_the_cadence() {
         // Every answer comes 300 ms after the server took the collect in.
         let mock = mock(|_| Duration::ZERO, |_| Duration::from_millis(300)).await;
