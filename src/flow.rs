@@ -586,38 +586,21 @@ impl FlowApi<'_> {
         crate::validate::id(id)?;
         let id: Box<str> = id.into();
         let client = self.client.clone();
-        let inner: Arc<dyn Erased> = match family_of(self.flow) {
-            Kind::BankIdSe => Arc::new(Session::<BankIdSe>::new(
-                client,
-                self.flow,
-                Known::Attached(id),
-            )),
-            Kind::BankIdNo => Arc::new(Session::<BankIdNo>::new(
-                client,
-                self.flow,
-                Known::Attached(id),
-            )),
-            Kind::Freja => Arc::new(Session::<Freja>::new(
-                client,
-                self.flow,
-                Known::Attached(id),
-            )),
-            Kind::MitId => Arc::new(Session::<MitId>::new(
-                client,
-                self.flow,
-                Known::Attached(id),
-            )),
-            Kind::Ftn => Arc::new(Session::<Ftn>::new(client, self.flow, Known::Attached(id))),
-            Kind::Vipps => Arc::new(Session::<Vipps>::new(
-                client,
-                self.flow,
-                Known::Attached(id),
-            )),
-            Kind::AgeVerification => Arc::new(Session::<AgeVerification>::new(
-                client,
-                self.flow,
-                Known::Attached(id),
-            )),
+        // A session of family `F` attached by its id.
+        fn attached<F: Family>(client: Client, flow: &'static Flow, id: Box<str>) -> Arc<dyn Erased>
+        where
+            Session<F>: Erased,
+        {
+            Arc::new(Session::<F>::new(client, flow, Known::Attached(id)))
+        }
+        let inner = match family_of(self.flow) {
+            Kind::BankIdSe => attached::<BankIdSe>(client, self.flow, id),
+            Kind::BankIdNo => attached::<BankIdNo>(client, self.flow, id),
+            Kind::Freja => attached::<Freja>(client, self.flow, id),
+            Kind::MitId => attached::<MitId>(client, self.flow, id),
+            Kind::Ftn => attached::<Ftn>(client, self.flow, id),
+            Kind::Vipps => attached::<Vipps>(client, self.flow, id),
+            Kind::AgeVerification => attached::<AgeVerification>(client, self.flow, id),
         };
         Ok(AnySession {
             inner,
