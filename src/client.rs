@@ -471,6 +471,7 @@ impl ClientBuilder {
                     .then(|| tokio::sync::Mutex::new(None)),
                 start_connect_retries: self.start_connect_retries,
                 notifier: self.notifier,
+                epoch: tokio::time::Instant::now(),
             }),
         })
     }
@@ -588,6 +589,8 @@ struct Inner {
     collect_gate: Option<tokio::sync::Mutex<Option<tokio::time::Instant>>>,
     start_connect_retries: u32,
     notifier: Option<crate::Notifier>,
+    /// When it was built: its sessions keep their times as offsets from it.
+    epoch: tokio::time::Instant,
 }
 
 impl fmt::Debug for Client {
@@ -726,6 +729,11 @@ impl Client {
     /// ```
     pub fn notifier(&self) -> Option<&crate::Notifier> {
         self.inner.notifier.as_ref()
+    }
+
+    /// When it was built (its sessions keep their times as offsets from it).
+    pub(crate) fn epoch(&self) -> tokio::time::Instant {
+        self.inner.epoch
     }
 
     pub(crate) fn start_connect_retries(&self) -> u32 {

@@ -214,7 +214,7 @@ where
                 } => State::Failed {
                     code,
                     hint_code,
-                    details,
+                    details: *details,
                 },
             };
             Ok(AnyState::from(&state))

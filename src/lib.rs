@@ -105,13 +105,14 @@ mod wire;
 // 2. Over the leaves: the API's codes, how answers map into errors, the
 //    generated client (`openapi.yaml` → `build.rs` → `OUT_DIR/codegen.rs`)
 //    and its hooks (bound, cap, span, error bodies), national identity
-//    numbers, the callback notifier.
+//    numbers, the wake-ups of waiting tasks, the callback notifier.
 mod codes;
 mod decode;
 mod hooks;
 pub mod national_id;
 pub mod notifier;
 pub mod raw;
+mod wakeup;
 
 // 3. Reading and checking: the states of a session, request rules and the
 //    request builders generated from the spec, QR codes.

@@ -63,11 +63,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// A callback body: shared by the waits it ends (16 bytes where a `Bytes` is 32).
-type Body = Arc<[u8]>;
-use tokio::sync::Notify;
+pub(crate) type Body = Arc<[u8]>;
 use tokio::time::Instant;
 
 use crate::callback::{CallbackError, CallbackSecret, verify_signature};
+use crate::wakeup::Wakeups;
 
 #[cfg(feature = "redis")]
 mod redis;
@@ -343,7 +343,7 @@ struct Slot {
     state: Mutex<SlotState>,
     /// Woken when the callback arrives, and when a wait of the session is
     /// cancelled ([`Notifier::wake`]).
-    notify: Notify,
+    wakeups: Wakeups,
 }
 
 #[derive(Default)]
@@ -365,7 +365,7 @@ impl Slot {
                 body,
                 ..SlotState::default()
             }),
-            notify: Notify::new(),
+            wakeups: Wakeups::default(),
         })
     }
 
@@ -380,7 +380,7 @@ impl Slot {
     /// Stores the callback and wakes every wait; whether there was none before.
     fn set(&self, arrived: Arrived) -> bool {
         let first = self.state().body.replace(arrived.body).is_none();
-        self.notify.notify_waiters();
+        self.wakeups.wake_all();
         first
     }
 }
@@ -588,7 +588,7 @@ impl Notifier {
     /// Wakes the waits of a session (its cancel): they look at why.
     pub(crate) fn wake(&self, session_id: &str) {
         if let Some(entry) = self.shared.lock().entries.get(session_id) {
-            entry.0.notify.notify_waiters();
+            entry.0.wakeups.wake_all();
         }
     }
 }
@@ -777,24 +777,14 @@ impl Watch {
 
     /// Woken when the callback arrives or a wait of the session is
     /// cancelled (wake-ups without either happen: look again).
-    pub(crate) fn notify(&self) -> &Notify {
-        &self.slot.notify
+    pub(crate) fn wakeups(&self) -> &Wakeups {
+        &self.slot.wakeups
     }
 
     /// The raw body of the final callback, once one was delivered (after
     /// [`Watch::look_up`]). Cancel-safe.
     pub(crate) async fn arrived(&self) -> Body {
-        loop {
-            // Registered before looking, so a callback stored in between
-            // still wakes this wait.
-            let notified = self.slot.notify.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            if let Some(body) = self.slot.body() {
-                return body;
-            }
-            notified.await;
-        }
+        self.slot.wakeups.until(|| self.slot.body()).await
     }
 }
 
@@ -889,18 +879,28 @@ mod tests {
         assert_eq!((n.stats().kept, n.stats().expired), (0, 1));
     }
 
-    #[tokio::test]
-    async fn a_wake_reaches_the_watches_of_its_session_only() {
+    #[test]
+    fn a_wake_reaches_the_watches_of_its_session_only() {
+        struct Count(AtomicU64);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
         let n = Notifier::new(CallbackSecret::new("k"));
         let (a, b) = (n.watch("a"), n.watch("b"));
-        let (woken_a, woken_b) = (a.notify().notified(), b.notify().notified());
+        let (count_a, count_b) = (Arc::new(Count(0.into())), Arc::new(Count(0.into())));
+        let key = crate::wakeup::Key::of(&n);
+        a.wakeups().register(key, &count_a.clone().into());
+        b.wakeups().register(key, &count_b.clone().into());
         n.wake("a");
         n.wake("nobody");
-        tokio::time::timeout(Duration::from_secs(5), woken_a)
-            .await
-            .expect("woken");
-        let not_woken = tokio::time::timeout(Duration::from_millis(50), woken_b).await;
-        assert!(not_woken.is_err());
+        assert_eq!(count_a.0.load(Ordering::SeqCst), 1, "woken");
+        assert_eq!(
+            count_b.0.load(Ordering::SeqCst),
+            0,
+            "another session's watch woke"
+        );
         assert!(a.body().is_none(), "a wake carries no callback");
     }
 

@@ -27,6 +27,7 @@ use crate::notifier::Watch;
 use crate::operations::{Flow, MIN_COLLECT_INTERVAL};
 use crate::state::{Family, Outcome, State, decode_state};
 use crate::transport::Asked;
+use crate::wakeup::{Alarm, Key, Wakeups};
 
 /// How [`crate::Session::wait`] and [`crate::Session::updates`] poll.
 ///
@@ -128,10 +129,10 @@ pub(crate) struct SessionInner<F: Family> {
     /// A collect of the session is under way (its clones take turns).
     collecting: AtomicBool,
     /// Wakes the waits of the session: its cancel, and the end of a collect
-    /// (its clones take turns). A flag and a `Notify` inline instead of a
-    /// `watch` channel, whose shared state is a separate allocation of
+    /// (its clones take turns). Flags and a list of wakers inline instead
+    /// of a `watch` channel, whose shared state is a separate allocation of
     /// several hundred bytes; woken, a wait looks at why.
-    wake: tokio::sync::Notify,
+    pub wakeups: Wakeups,
 }
 
 impl<F: Family> SessionInner<F> {
@@ -143,7 +144,7 @@ impl<F: Family> SessionInner<F> {
             pacer: Pacer::default(),
             cancelled: AtomicBool::new(false),
             collecting: AtomicBool::new(false),
-            wake: tokio::sync::Notify::new(),
+            wakeups: Wakeups::default(),
         }
     }
 
@@ -167,7 +168,7 @@ impl<F: Family> SessionInner<F> {
     /// notifier, a waiting wait listens to its session's callback slot).
     pub(crate) fn mark_cancelled(&self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        self.wake.notify_waiters();
+        self.wakeups.wake_all();
         if let Some(notifier) = self.client.notifier() {
             notifier.wake(self.id());
         }
@@ -180,44 +181,37 @@ impl<F: Family> SessionInner<F> {
 
     /// Resolves when the session is cancelled (at once if it already was).
     pub(crate) async fn cancelled(&self) {
-        loop {
-            // Created before the flag is read: a cancel in between still
-            // completes it (`notify_waiters` reaches every `Notified`
-            // created before the call, polled or not).
-            let notified = self.wake.notified();
-            if self.is_cancelled() {
-                return;
-            }
-            notified.await;
-        }
+        self.wakeups
+            .until(|| self.is_cancelled().then_some(()))
+            .await;
     }
 
     /// Waits for the session's turn to collect (its clones take turns),
     /// held until the returned turn is dropped.
     async fn collect_turn(&self) -> Turn<'_> {
-        loop {
-            let notified = self.wake.notified();
-            if !self.collecting.swap(true, Ordering::Acquire) {
-                return Turn {
+        self.wakeups
+            .until(|| {
+                let free = !self.collecting.swap(true, Ordering::Acquire);
+                // Made only when taken: dropping a turn gives it back.
+                free.then(|| Turn {
                     busy: &self.collecting,
-                    wake: &self.wake,
-                };
-            }
-            notified.await;
-        }
+                    wakeups: &self.wakeups,
+                })
+            })
+            .await
     }
 }
 
 /// A session's turn to collect: ends when dropped (also when the collect is).
 struct Turn<'a> {
     busy: &'a AtomicBool,
-    wake: &'a tokio::sync::Notify,
+    wakeups: &'a Wakeups,
 }
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
         self.busy.store(false, Ordering::Release);
-        self.wake.notify_waiters();
+        self.wakeups.wake_all();
     }
 }
 
@@ -247,20 +241,30 @@ pub(crate) async fn cancel_request<F: Family>(inner: &SessionInner<F>) -> Result
 }
 
 /// Collect pacing of one session: when the next collect may start (see
-/// [`collect_once`]).
+/// [`collect_once`]), as nanoseconds after its client's epoch plus one (0:
+/// at once). An atomic, not a mutex around an `Instant`: 16 bytes less in
+/// every session.
 #[derive(Debug, Default)]
 pub(crate) struct Pacer {
-    next_start: std::sync::Mutex<Option<Instant>>,
+    next_start: std::sync::atomic::AtomicU64,
 }
 
 impl Pacer {
     /// When the next collect may start (`None`: at once).
-    fn next_start(&self) -> Option<Instant> {
-        *self.next_start.lock().unwrap_or_else(|p| p.into_inner())
+    fn next_start(&self, epoch: Instant) -> Option<Instant> {
+        match self.next_start.load(Ordering::Acquire) {
+            0 => None,
+            n => Some(epoch + Duration::from_nanos(n - 1)),
+        }
     }
 
-    fn set_next_start(&self, at: Option<Instant>) {
-        *self.next_start.lock().unwrap_or_else(|p| p.into_inner()) = at;
+    /// A time before the epoch is past: kept as the epoch.
+    fn set_next_start(&self, epoch: Instant, at: Option<Instant>) {
+        let n = at.map_or(0, |at| {
+            let nanos = at.saturating_duration_since(epoch).as_nanos();
+            u64::try_from(nanos).unwrap_or(u64::MAX - 1) + 1
+        });
+        self.next_start.store(n, Ordering::Release);
     }
 }
 
@@ -340,10 +344,13 @@ pub(crate) async fn collect_once<F: Family>(
         Some(gate) => Some(gate.lock().await),
         None => None,
     };
-    let at = [inner.pacer.next_start(), gate.as_deref().copied().flatten()]
-        .into_iter()
-        .flatten()
-        .max();
+    let at = [
+        inner.pacer.next_start(inner.client.epoch()),
+        gate.as_deref().copied().flatten(),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
     if let Some(at) = at {
         tokio::time::sleep_until(at).await;
     }
@@ -365,7 +372,9 @@ pub(crate) async fn collect_once<F: Family>(
         (_, Some(timing)) => next_collect_at(&timing, inner.client.sending().hooks().rtt_floor()),
         (_, None) => Instant::now() + MIN_COLLECT_INTERVAL,
     };
-    inner.pacer.set_next_start(Some(until));
+    inner
+        .pacer
+        .set_next_start(inner.client.epoch(), Some(until));
     if let Some(gate) = gate.as_deref_mut() {
         *gate = Some(until);
     }
@@ -537,7 +546,7 @@ fn next_state<'a, F: Family>(
 type Watching = Option<Box<crate::notifier::Watch>>;
 
 /// [`next_state`] with a notifier (for [`updates`]; a wait has its own,
-/// flatter loop, [`wait_notified`]). Until the fallback collect is due, only
+/// flatter loop, [`wait`]). Until the fallback collect is due, only
 /// a callback can end it: what waits then is the timer and the callback's
 /// notification, nothing of a collect. The collect (with its retries) is
 /// boxed, on the heap only while it runs.
@@ -587,17 +596,17 @@ fn fallback<F: Family>(inner: &SessionInner<F>) -> Option<Duration> {
 /// interval.
 ///
 /// What a waiting session holds is this future alone, thousands at once
-/// for minutes: it is written to fit a 384-byte tokio task cell, with a
-/// caller's `async move { session.wait(..).await }` around it. Between
-/// collects it holds one timer (the next collect or the deadline, whichever
-/// comes first), one notification (the callback's slot, which a cancel
-/// wakes too, or without a notifier the cancel's), the watch and the
-/// deadline. A collect (with its retries, its 429s and its race with the
-/// callback, the cancel and the deadline) is boxed, on the heap only while
-/// it runs ([`collect_or_woken`]). The history: 3.3 KB with futures passed
-/// by value through nested async functions; 504 bytes (a 640-byte cell)
-/// as a select of a callback, a cancel and a timer, beside a separate
-/// polling loop of 464.
+/// for minutes: 112 bytes, so that a caller's `async move {
+/// session.wait(..).await }` fits tokio's 256-byte task cell. Between
+/// collects it holds no timer and no notification of its own ([`Waiting`]:
+/// keys with the wake-ups of its session or callback slot and with the
+/// runtime's timer, see [`crate::wakeup`]), the watch and the deadline. A
+/// collect (with its retries, its 429s and its race with the callback, the
+/// cancel and the deadline) is boxed, on the heap only while it runs
+/// ([`collect_or_woken`]). The history: 3.3 KB with futures passed by value
+/// through nested async functions; 504 bytes (a 640-byte cell) as a select
+/// of a callback, a cancel and a timer; 264 (a 384-byte cell) holding a
+/// tokio timer and a `Notified`.
 // Not an `async fn`: that stores its arguments in its future as well as
 // the locals made of them; only what the loop needs is moved into it.
 #[allow(clippy::manual_async_fn)]
@@ -605,83 +614,150 @@ pub(crate) fn wait<F: Family>(
     inner: &SessionInner<F>,
     options: WaitOptions,
 ) -> impl Future<Output = Result<Outcome<F>>> + Send + '_ {
-    // Counted from the call to `wait`.
-    let deadline = options.timeout.map(|t| Instant::now() + t);
-    let WaitOptions {
-        max_retries,
-        cancel_on_timeout,
-        ..
-    } = options;
+    // Made here, not in the future: the future then holds each value once.
+    let mut waiting = Waiting {
+        inner,
+        // Counted from the call to `wait`.
+        deadline: options.timeout.map(|t| Instant::now() + t),
+        watch: inner.client.notifier().map(|n| n.watch(inner.id())),
+        next: None,
+        alarm: Alarm::default(),
+        max_retries: options.max_retries,
+        cancel_on_timeout: options.cancel_on_timeout,
+        ignore_callback: false,
+    };
     async move {
-        if inner.is_cancelled() {
+        if waiting.inner.is_cancelled() {
             return Err(Error::Cancelled);
         }
-        let watch = match inner.client.notifier() {
-            Some(notifier) => {
-                let watch = notifier.watch(inner.id());
-                watch.look_up().await;
-                Some(watch)
-            }
-            None => None,
-        };
-        let mut next = next_collect(inner);
-        // Set after a callback that was not final (only final ones are
-        // recorded): never spin on it.
-        let mut ignore_callback = false;
+        if let Some(watch) = &waiting.watch {
+            watch.look_up().await;
+        }
         loop {
-            // Whether the collect is due (`None`: the deadline passed). The
-            // notification and the timer live in this block only: outside
-            // it they take no room in a waiting session.
-            let collect_now = 'woken: {
-                // From here on it receives every wake-up (a callback, a
-                // cancel), even before it is polled.
-                let notified = match &watch {
-                    Some(watch) => watch.notify(),
-                    None => &inner.wake,
-                }
-                .notified();
-                if inner.is_cancelled() {
-                    return Err(Error::Cancelled);
-                }
-                if let Some(body) = watch
-                    .as_ref()
-                    .filter(|_| !ignore_callback)
-                    .and_then(Watch::body)
-                {
+            // Only whether to collect outlives the match: nothing of why it
+            // woke takes room across the awaits below.
+            let collect = match std::future::poll_fn(|cx| waiting.poll_woken(cx)).await {
+                Woken::Cancelled => return Err(Error::Cancelled),
+                Woken::Callback(body) => {
+                    let inner = waiting.inner;
                     tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
                     match decode_state::<F>(reqwest::StatusCode::OK, &body)?.into_outcome() {
                         Some(outcome) => return Ok(outcome),
-                        None => ignore_callback = true,
+                        // Only final callbacks are recorded: never spin on it.
+                        None => waiting.ignore_callback = true,
                     }
+                    continue;
                 }
-                if deadline.is_some_and(|at| at <= Instant::now()) {
-                    break 'woken None;
-                }
-                if next <= Instant::now() {
-                    break 'woken Some(true);
-                }
-                // Either wakes the loop, which looks at why.
-                tokio::select! {
-                    biased;
-                    () = notified => {}
-                    () = tokio::time::sleep_until(deadline.map_or(next, |at| at.min(next))) => {}
-                }
-                Some(false)
+                Woken::Deadline => false,
+                Woken::Due => true,
             };
-            match collect_now {
+            if !collect {
                 // Rare, and boxed so that it takes no room in a waiting future.
-                None => return Box::pin(deadline_reached(inner, cancel_on_timeout)).await,
-                Some(false) => continue,
-                Some(true) => {}
+                let (inner, cancel) = (waiting.inner, waiting.cancel_on_timeout);
+                return Box::pin(deadline_reached(inner, cancel)).await;
             }
-            let watching = watch.as_ref().filter(|_| !ignore_callback);
-            if let Some(outcome) =
-                Box::pin(collect_or_woken(inner, max_retries, deadline, watching)).await?
-            {
+            let watching = waiting.watch.as_ref().filter(|_| !waiting.ignore_callback);
+            let collect = collect_or_woken(
+                waiting.inner,
+                waiting.max_retries,
+                waiting.deadline,
+                watching,
+            );
+            if let Some(outcome) = Box::pin(collect).await? {
                 return Ok(outcome);
             }
-            next = next_collect(inner);
+            waiting.next = None;
         }
+    }
+}
+
+/// A waiting session: what its wait holds between collects. No timer and
+/// no notification of its own: a key with the wake-ups of its session (or,
+/// with a notifier, of its callback's slot, which a cancel wakes too) and
+/// an [`Alarm`] with the runtime's timer.
+struct Waiting<'a, F: Family> {
+    inner: &'a SessionInner<F>,
+    deadline: Option<Instant>,
+    watch: Option<Watch>,
+    /// When the next collect is due (`None`: to be worked out).
+    next: Option<Instant>,
+    alarm: Alarm,
+    max_retries: u32,
+    cancel_on_timeout: bool,
+    /// Set after a callback that was not final (only final ones are
+    /// recorded): never spin on it.
+    ignore_callback: bool,
+}
+
+/// Why a waiting session woke (and stopped waiting).
+enum Woken {
+    Cancelled,
+    Callback(crate::notifier::Body),
+    Deadline,
+    /// The next collect is due.
+    Due,
+}
+
+impl<F: Family> Waiting<'_, F> {
+    fn wakeups(&self) -> &Wakeups {
+        match &self.watch {
+            Some(watch) => watch.wakeups(),
+            None => &self.inner.wakeups,
+        }
+    }
+
+    /// The registration's key: the address of this state, which does not
+    /// move while it waits (its future is pinned) and is unique among the
+    /// live ones.
+    fn key(&self) -> Key {
+        Key::of(self)
+    }
+
+    /// Ready when it stops waiting; else registered to be woken by an event
+    /// of its session (before it looks: an event in between wakes it) and
+    /// at its next collect or deadline, whichever comes first.
+    fn poll_woken(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Woken> {
+        self.wakeups().register(self.key(), cx.waker());
+        let woken = self.look();
+        match woken {
+            Some(woken) => {
+                self.wakeups().forget(self.key());
+                self.alarm.clear();
+                std::task::Poll::Ready(woken)
+            }
+            None => {
+                let next = *self.next.get_or_insert_with(|| next_collect(self.inner));
+                let at = self.deadline.map_or(next, |at| at.min(next));
+                self.alarm.set(at, cx.waker());
+                std::task::Poll::Pending
+            }
+        }
+    }
+
+    fn look(&mut self) -> Option<Woken> {
+        if self.inner.is_cancelled() {
+            return Some(Woken::Cancelled);
+        }
+        if let Some(body) = self
+            .watch
+            .as_ref()
+            .filter(|_| !self.ignore_callback)
+            .and_then(Watch::body)
+        {
+            return Some(Woken::Callback(body));
+        }
+        let now = Instant::now();
+        if self.deadline.is_some_and(|at| at <= now) {
+            return Some(Woken::Deadline);
+        }
+        let next = *self.next.get_or_insert_with(|| next_collect(self.inner));
+        (next <= now).then_some(Woken::Due)
+    }
+}
+
+impl<F: Family> Drop for Waiting<'_, F> {
+    fn drop(&mut self) {
+        self.wakeups().forget(self.key());
     }
 }
 
@@ -698,7 +774,7 @@ fn next_collect<F: Family>(inner: &SessionInner<F>) -> Instant {
         .client
         .collect_gate()
         .and_then(|g| *g.try_lock().ok()?);
-    [inner.pacer.next_start(), gate]
+    [inner.pacer.next_start(inner.client.epoch()), gate]
         .into_iter()
         .flatten()
         .fold(now, Instant::max)
@@ -831,11 +907,12 @@ mod tests {
             std::mem::size_of::<Known<BankIdSe>>(),
             std::mem::size_of::<types::BankIdSePending>()
         );
-        // With the `Arc`'s two counts at most 240 bytes: within a 256-byte
-        // block of the allocator for every session an application holds.
+        // With the `Arc`'s two counts at most 232 bytes: within a 240-byte
+        // block of glibc's allocator (a size plus 8, in steps of 16) for
+        // every session an application holds.
         let shared = std::mem::size_of::<std::sync::Arc<()>>() * 2
             + std::mem::size_of::<SessionInner<BankIdSe>>();
-        assert!(shared <= 240, "{shared} bytes");
+        assert!(shared <= 232, "{shared} bytes");
     }
 
     #[tokio::test]
@@ -1166,7 +1243,7 @@ mod tests {
         collect_once(&s, 1).await.unwrap();
         // Pretend the pacing lost track (as when another process collects
         // the same session): the server answers 429 with Retry-After: 1.
-        s.pacer.set_next_start(None);
+        s.pacer.set_next_start(s.client.epoch(), None);
         let limited = collect_once(&s, 2).await.unwrap_err();
         assert!(matches!(limited, Error::RateLimited { .. }), "{limited}");
         let answered = Instant::now();

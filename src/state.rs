@@ -273,11 +273,12 @@ impl<'de, F: Family> serde::Deserialize<'de> for State<F> {
 /// assert!(matches!(outcome, Outcome::Failed { code: FailureCode::Cancelled, .. }));
 /// ```
 ///
-/// The completed data is boxed: a session's outcome is what a waiting task
-/// returns, and a task's memory is as large as what it returns (the data
-/// of a completed session is several hundred bytes, `Failed` about a
-/// hundred). Fields are read through the box as usual (`person.name`);
-/// `*person` moves the data out.
+/// The completed data and the failed body are boxed: a session's outcome
+/// is what a waiting task returns, and a task's memory is as large as what
+/// it returns (the data of a completed session is several hundred bytes,
+/// a failed body about a hundred; boxed, the outcome is 56). Fields are
+/// read through the box as usual (`person.name`); `*person` moves the data
+/// out.
 ///
 /// ```
 /// use identisure::{BankIdSe, Outcome, State};
@@ -300,8 +301,8 @@ pub enum Outcome<F: Family> {
         /// The last BankID hint; `None` for providers other than Swedish
         /// BankID, and when BankID reported none.
         hint_code: Option<HintCode>,
-        /// The whole FAILED body (id, refId …).
-        details: F::Failed,
+        /// The whole FAILED body (id, refId …), boxed like the completed data.
+        details: Box<F::Failed>,
     },
 }
 
@@ -365,7 +366,7 @@ impl<F: Family> State<F> {
             } => Some(Outcome::Failed {
                 code,
                 hint_code,
-                details,
+                details: Box::new(details),
             }),
         }
     }
