@@ -176,7 +176,7 @@ impl Alarm {
     pub(crate) fn set(&mut self, at: Instant, waker: &Waker) {
         let current = tokio::runtime::Handle::current().id();
         if let Some((timer, slot)) = self.0.take_if(|(timer, _)| timer.runtime != current) {
-            // Moved to another runtime: its timer wakes it now.
+            // Polled on another runtime now: that runtime's timer takes over.
             timer.withdraw(slot);
         }
         let timer = match &self.0 {
