@@ -452,6 +452,29 @@ mod tests {
         assert_eq!(b_count.0.load(Ordering::SeqCst), 1, "b's wake-up was lost");
     }
 
+    #[test]
+    fn an_alarm_set_again_on_another_runtime_is_woken_by_that_runtimes_timer() {
+        let paused = || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("a runtime")
+        };
+        let (count, waker) = counter();
+        let mut alarm = Alarm::default();
+        let first = paused();
+        first.block_on(async { alarm.set(Instant::now() + Duration::from_secs(3600), &waker) });
+        // Its timer's task ends with it.
+        drop(first);
+        paused().block_on(async {
+            alarm.set(Instant::now() + Duration::from_millis(20), &waker);
+            tokio::time::sleep(Duration::from_millis(21)).await;
+            tokio::task::yield_now().await;
+        });
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
     #[tokio::test]
     async fn a_wait_on_an_alarm_ends_in_real_time() {
         let at = Instant::now() + Duration::from_millis(30);
