@@ -321,6 +321,10 @@ async fn run(timer: Arc<Timer>) {
                 }
             }
             wheel.armed = wheel.due.peek().map(|std::cmp::Reverse((ms, _))| *ms);
+            if wheel.armed.is_none() && wheel.free.len() == wheel.slots.len() {
+                // No alarm holds a slot: give back what a burst grew.
+                *wheel = Wheel::default();
+            }
             wheel.armed
         };
         woken.drain(..).for_each(Waker::wake);
@@ -473,6 +477,31 @@ mod tests {
             tokio::task::yield_now().await;
         });
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_timer_gives_back_its_memory_once_no_alarm_holds_a_slot() {
+        let (count, waker) = counter();
+        let mut alarms: Vec<Alarm> = (0..1000).map(|_| Alarm::default()).collect();
+        for alarm in &mut alarms {
+            alarm.set(Instant::now() + Duration::from_millis(10), &waker);
+        }
+        let timer = Timer::current(tokio::runtime::Handle::current().id());
+        assert!(lock(&timer.wheel).slots.capacity() >= 1000);
+        tokio::time::sleep(Duration::from_millis(11)).await;
+        tokio::task::yield_now().await;
+        assert_eq!(count.0.load(Ordering::SeqCst), 1000);
+        // Woken, they still hold their slots until they withdraw.
+        assert!(lock(&timer.wheel).slots.capacity() >= 1000);
+        alarms.clear();
+        // One more, withdrawn before its time: the timer's task looks then.
+        let mut last = Alarm::default();
+        last.set(Instant::now() + Duration::from_millis(5), &waker);
+        last.clear();
+        tokio::time::sleep(Duration::from_millis(6)).await;
+        tokio::task::yield_now().await;
+        let wheel = lock(&timer.wheel);
+        assert_eq!(wheel.slots.capacity() + wheel.free.capacity(), 0);
     }
 
     #[tokio::test]
