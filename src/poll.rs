@@ -718,25 +718,24 @@ impl<F: Family> Waiting<'_, F> {
     /// at its next collect or deadline, whichever comes first.
     fn poll_woken(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Woken> {
         self.wakeups().register(self.key(), cx.waker());
-        let woken = self.look();
-        match woken {
-            Some(woken) => {
+        match self.look() {
+            Ok(woken) => {
                 self.wakeups().forget(self.key());
                 self.alarm.clear();
                 std::task::Poll::Ready(woken)
             }
-            None => {
-                let next = *self.next.get_or_insert_with(|| next_collect(self.inner));
-                let at = self.deadline.map_or(next, |at| at.min(next));
-                self.alarm.set(at, cx.waker());
+            Err(wake_at) => {
+                self.alarm.set(wake_at, cx.waker());
                 std::task::Poll::Pending
             }
         }
     }
 
-    fn look(&mut self) -> Option<Woken> {
+    /// Why it stops waiting, or when to look again: the next collect or
+    /// the deadline, whichever comes first.
+    fn look(&mut self) -> std::result::Result<Woken, Instant> {
         if self.inner.is_cancelled() {
-            return Some(Woken::Cancelled);
+            return Ok(Woken::Cancelled);
         }
         if let Some(body) = self
             .watch
@@ -744,14 +743,17 @@ impl<F: Family> Waiting<'_, F> {
             .filter(|_| !self.ignore_callback)
             .and_then(Watch::body)
         {
-            return Some(Woken::Callback(body));
+            return Ok(Woken::Callback(body));
         }
         let now = Instant::now();
         if self.deadline.is_some_and(|at| at <= now) {
-            return Some(Woken::Deadline);
+            return Ok(Woken::Deadline);
         }
         let next = *self.next.get_or_insert_with(|| next_collect(self.inner));
-        (next <= now).then_some(Woken::Due)
+        if next <= now {
+            return Ok(Woken::Due);
+        }
+        Err(self.deadline.map_or(next, |at| at.min(next)))
     }
 }
 
