@@ -39,7 +39,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_LENGTH, HeaderValue};
+use reqwest::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -394,7 +394,10 @@ pub(crate) async fn collect(
 pub(crate) fn pre(request: &mut reqwest::Request, operation: &str) {
     // Generated from `info.version`; the API does not document it
     // (`tests/wire.rs` looks at a real request).
-    request.headers_mut().remove("api-version");
+    // A `HeaderName` made once (from a `&str`, the name was parsed again on
+    // every request).
+    const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+    request.headers_mut().remove(API_VERSION);
     if operation == "document_get" {
         // The PDF, or the JSON of an error (decision
         // `document-download-bytes`; the generated request names neither).
