@@ -814,6 +814,7 @@ impl Drop for Watch {
 mod tests {
     use super::*;
     use crate::callback::sign_callback;
+    use crate::wakeup::tests::counter;
 
     fn signed(secret: &CallbackSecret, id: &str, status: &str) -> (Vec<u8>, String) {
         let body = format!(r#"{{"id":"{id}","status":"{status}","error":"CANCELLED"}}"#);
@@ -881,18 +882,12 @@ mod tests {
 
     #[test]
     fn a_wake_reaches_the_watches_of_its_session_only() {
-        struct Count(AtomicU64);
-        impl std::task::Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let n = Notifier::new(CallbackSecret::new("k"));
         let (a, b) = (n.watch("a"), n.watch("b"));
-        let (count_a, count_b) = (Arc::new(Count(0.into())), Arc::new(Count(0.into())));
+        let ((count_a, waker_a), (count_b, waker_b)) = (counter(), counter());
         let key = crate::wakeup::Key::of(&n);
-        a.wakeups().register(key, &count_a.clone().into());
-        b.wakeups().register(key, &count_b.clone().into());
+        a.wakeups().register(key, &waker_a);
+        b.wakeups().register(key, &waker_b);
         n.wake("a");
         n.wake("nobody");
         assert_eq!(count_a.0.load(Ordering::SeqCst), 1, "woken");

@@ -175,15 +175,18 @@ impl Alarm {
     /// on waiting). Replaces what it asked for before.
     pub(crate) fn set(&mut self, at: Instant, waker: &Waker) {
         let current = tokio::runtime::Handle::current().id();
-        if let Some((timer, slot)) = self.0.take_if(|(timer, _)| timer.runtime != current) {
-            // Polled on another runtime now: that runtime's timer takes over.
-            timer.withdraw(slot);
-        }
-        let timer = match &self.0 {
-            Some((timer, _)) => timer.clone(),
-            None => Timer::current(current),
+        // The timer it holds is put back (not cloned): one set a second per
+        // waiting session.
+        let (timer, held) = match self.0.take() {
+            Some((timer, slot)) if timer.runtime == current => (timer, Some(slot)),
+            Some((timer, slot)) => {
+                // Polled on another runtime now: that runtime's timer takes over.
+                timer.withdraw(slot);
+                (Timer::current(current), None)
+            }
+            None => (Timer::current(current), None),
         };
-        let slot = timer.ask(self.0.as_ref().map(|(_, s)| *s), at, waker);
+        let slot = timer.ask(held, at, waker);
         self.0 = Some((timer, slot));
     }
 
@@ -342,12 +345,13 @@ async fn run(timer: Arc<Timer>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context, Poll, Wake};
 
-    struct Count(AtomicUsize);
+    /// Counts its wake-ups (`.0`); also the notifier's tests'.
+    pub(crate) struct Count(pub(crate) AtomicUsize);
 
     impl Wake for Count {
         fn wake(self: Arc<Self>) {
@@ -355,7 +359,8 @@ mod tests {
         }
     }
 
-    fn counter() -> (Arc<Count>, Waker) {
+    /// A waker and what counts its wake-ups.
+    pub(crate) fn counter() -> (Arc<Count>, Waker) {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         (count.clone(), Waker::from(count))
     }
