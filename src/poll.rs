@@ -411,14 +411,13 @@ async fn collect_request<F: Family>(
 }
 
 /// Collects until one call succeeds: waits out 429s, retries retryable
-/// failures with backoff within the budget. The first collect starts no
-/// earlier than `not_before`.
+/// failures with backoff within the budget.
 async fn collect_retrying<F: Family>(
     inner: &SessionInner<F>,
     max_retries: u32,
-    mut not_before: Option<Instant>,
 ) -> Result<State<F>> {
     let mut failures = 0u32;
+    let mut not_before = None;
     // The attempt of this collect (the span's `attempt`): 1, then each
     // retry after a failure or a 429.
     let mut attempt = 0u32;
@@ -457,43 +456,6 @@ fn random_fraction() -> f64 {
     (h.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Runs the future `$fut` until it ends, the session is cancelled
-/// (→ `Cancelled`) or `$deadline` passes (→ `WaitTimeout`, after a
-/// best-effort cancel); evaluates to its `Result`.
-///
-/// A macro, not an `async fn`: the future it runs is what a waiting task
-/// holds for minutes, thousands at once, and an `async fn` level stores its
-/// arguments (and a future passed by value, once per move) again; with
-/// three such levels a waiting session's future was 3.3 KB.
-macro_rules! bounded {
-    ($inner:expr, $options:expr, $deadline:expr, $fut:expr) => {
-        'bounded: {
-            let inner = $inner;
-            if inner.is_cancelled() {
-                break 'bounded Err(Error::Cancelled);
-            }
-            // The deadline's timer is boxed: no room taken without a deadline.
-            let mut timer = $deadline.map(|at| Box::pin(tokio::time::sleep_until(at)));
-            let deadline_passed = async {
-                match timer.as_mut() {
-                    Some(timer) => timer.await,
-                    None => std::future::pending().await,
-                }
-            };
-            // Every branch but the deadline ends the block: nothing of the
-            // select (its futures, an answer) is stored across the await below.
-            tokio::select! {
-                biased;
-                r = $fut => break 'bounded r,
-                () = inner.cancelled() => break 'bounded Err(Error::Cancelled),
-                () = deadline_passed => {}
-            }
-            // Rare, and boxed so that it takes no room in a waiting future.
-            Box::pin(deadline_reached(inner, $options.cancel_on_timeout)).await
-        }
-    };
-}
-
 /// The deadline passed: cancel (best effort, bounded by five seconds) when
 /// the options say so, and end with `WaitTimeout`.
 async fn deadline_reached<F: Family, T>(
@@ -516,78 +478,6 @@ async fn deadline_reached<F: Family, T>(
         }
     }
     Err(Error::WaitTimeout)
-}
-
-/// The next state: from a collect (no earlier than `not_before`) or, when
-/// the client has a notifier, from a verified final callback, whichever
-/// comes first. A callback ends the collect in flight (its answer is not
-/// needed).
-fn next_state<'a, F: Family>(
-    inner: &'a SessionInner<F>,
-    options: &'a WaitOptions,
-    not_before: Option<Instant>,
-    watch: &'a mut Watching,
-) -> impl Future<Output = Result<State<F>>> + Send + 'a {
-    use futures_util::future::Either;
-    // A plain function choosing the future (not an `async fn` awaiting
-    // one): a waiting future stores the arguments once, not once per level.
-    if watch.is_none() {
-        return Either::Left(collect_retrying(inner, options.max_retries, not_before));
-    }
-    // Boxed: the race with a callback takes room in a waiting future only
-    // when there is a notifier.
-    Either::Right(Box::pin(collect_or_callback(
-        inner, options, not_before, watch,
-    )))
-}
-
-/// The interest of a stream of updates in its session's callback, with a
-/// notifier; boxed (a pointer in the waiting future, nothing without one).
-type Watching = Option<Box<crate::notifier::Watch>>;
-
-/// [`next_state`] with a notifier (for [`updates`]; a wait has its own,
-/// flatter loop, [`wait`]). Until the fallback collect is due, only
-/// a callback can end it: what waits then is the timer and the callback's
-/// notification, nothing of a collect. The collect (with its retries) is
-/// boxed, on the heap only while it runs.
-async fn collect_or_callback<F: Family>(
-    inner: &SessionInner<F>,
-    options: &WaitOptions,
-    not_before: Option<Instant>,
-    watch: &mut Watching,
-) -> Result<State<F>> {
-    let Some(w) = watch.as_mut() else {
-        return Box::pin(collect_retrying(inner, options.max_retries, not_before)).await;
-    };
-    let body = 'body: {
-        if let Some(at) = not_before {
-            tokio::select! {
-                biased;
-                body = w.arrived() => break 'body body,
-                () = tokio::time::sleep_until(at) => {}
-            }
-        }
-        tokio::select! {
-            biased;
-            body = w.arrived() => body,
-            state = Box::pin(collect_retrying(inner, options.max_retries, None)) => return state,
-        }
-    };
-    tracing::debug!(session_id = %inner.id(), "final state from a verified callback");
-    let state = decode_state::<F>(reqwest::StatusCode::OK, &body)?;
-    if !state.is_final() {
-        // Only final callbacks are recorded; never spin on another one.
-        *watch = None;
-    }
-    Ok(state)
-}
-
-/// With a notifier, the cadence of the polling fallback.
-fn fallback<F: Family>(inner: &SessionInner<F>) -> Option<Duration> {
-    inner
-        .client
-        .notifier()
-        .map(crate::Notifier::fallback_poll_interval)
 }
 
 /// Waits for the final state, one loop for both ways of waiting: without
@@ -656,14 +546,8 @@ pub(crate) fn wait<F: Family>(
                 let (inner, cancel) = (waiting.inner, waiting.cancel_on_timeout);
                 return Box::pin(deadline_reached(inner, cancel)).await;
             }
-            let watching = waiting.watch.as_ref().filter(|_| !waiting.ignore_callback);
-            let collect = collect_or_woken(
-                waiting.inner,
-                waiting.max_retries,
-                waiting.deadline,
-                watching,
-            );
-            if let Some(outcome) = Box::pin(collect).await? {
+            let collect = Box::pin(waiting.collect()).await?;
+            if let Some(outcome) = collect.and_then(State::into_outcome) {
                 return Ok(outcome);
             }
             waiting.next = None;
@@ -713,6 +597,13 @@ impl<F: Family> Waiting<'_, F> {
         Key::of(self)
     }
 
+    /// Its due collect, raced by its callback (unless ignored), a cancel and
+    /// the deadline ([`collect_or_woken`]).
+    fn collect(&self) -> impl Future<Output = Result<Option<State<F>>>> + Send + '_ {
+        let watching = self.watch.as_ref().filter(|_| !self.ignore_callback);
+        collect_or_woken(self.inner, self.max_retries, self.deadline, watching)
+    }
+
     /// Ready when it stops waiting; else registered to be woken by an event
     /// of its session (before it looks: an event in between wakes it) and
     /// at its next collect or deadline, whichever comes first.
@@ -757,6 +648,15 @@ impl<F: Family> Waiting<'_, F> {
     }
 }
 
+impl<F: Family> Waiting<'_, F> {
+    /// Its watch, given back (for the next wait of a stream of updates),
+    /// its registration withdrawn first.
+    fn release_watch(&mut self) -> Option<Watch> {
+        self.wakeups().forget(self.key());
+        self.watch.take()
+    }
+}
+
 impl<F: Family> Drop for Waiting<'_, F> {
     fn drop(&mut self) {
         self.wakeups().forget(self.key());
@@ -783,15 +683,14 @@ fn next_collect<F: Family>(inner: &SessionInner<F>) -> Instant {
 }
 
 /// One collect of a waiting session (with its retries), raced by the
-/// callback, the cancel and the deadline: the session's outcome, or `None`
-/// while it goes on (the state is still PENDING, or one of the others
-/// came first: the wait's loop looks at which).
+/// callback, the cancel and the deadline: the state collected, or `None`
+/// when one of the others came first (the waiting loop looks at which).
 async fn collect_or_woken<F: Family>(
     inner: &SessionInner<F>,
     max_retries: u32,
     deadline: Option<Instant>,
     watch: Option<&Watch>,
-) -> Result<Option<Outcome<F>>> {
+) -> Result<Option<State<F>>> {
     let deadline_passed = async {
         match deadline {
             Some(at) => tokio::time::sleep_until(at).await,
@@ -807,76 +706,106 @@ async fn collect_or_woken<F: Family>(
     tokio::select! {
         biased;
         () = callback => Ok(None),
-        state = collect_retrying(inner, max_retries, None) => Ok(state?.into_outcome()),
+        state = collect_retrying(inner, max_retries) => state.map(Some),
         () = inner.cancelled() => Ok(None),
         () = deadline_passed => Ok(None),
     }
 }
 
+/// A stream of updates between two items: what the next one's wait starts
+/// from.
 struct Updates<F: Family> {
     inner: Arc<SessionInner<F>>,
     options: WaitOptions,
     deadline: Option<Instant>,
+    watch: Option<Watch>,
+    /// A callback that was not final came (only final ones are recorded):
+    /// never spin on it.
+    ignore_callback: bool,
+    /// The hint of the last state reported (`None`: none reported yet).
     last_hint: Option<Option<crate::HintCode>>,
     done: bool,
-    watch: Watching,
-    collected: bool,
 }
 
+/// The states of a session as a stream ([`crate::Session::updates`]): each
+/// item waits as [`wait`] does (the same [`Waiting`]: its pacing, its
+/// callback, its cancel and deadline), except that the first state is
+/// collected at once and that a PENDING state with a new hint is an item.
 pub(crate) fn updates<F: Family>(
     inner: Arc<SessionInner<F>>,
     options: WaitOptions,
 ) -> impl futures_core::Stream<Item = Result<State<F>>> + Send + 'static {
-    let deadline = options.timeout.map(|t| Instant::now() + t);
-    let watch = inner
-        .client
-        .notifier()
-        .map(|n| Box::new(n.watch(inner.id())));
     let start = Updates {
+        // Counted from the call, as a wait's.
+        deadline: options.timeout.map(|t| Instant::now() + t),
+        watch: inner.client.notifier().map(|n| n.watch(inner.id())),
         inner,
         options,
-        deadline,
+        ignore_callback: false,
         last_hint: None,
         done: false,
-        watch,
-        collected: false,
     };
     futures_util::stream::unfold(start, |mut st| async move {
         if st.done {
             return None;
         }
-        if !st.collected
-            && let Some(watch) = &st.watch
-        {
-            watch.look_up().await;
-        }
-        let inner = st.inner.clone();
-        let options = st.options.clone();
-        let next = {
-            let st = &mut st;
-            let pace = fallback(&inner);
-            let deadline = st.deadline;
-            bounded!(&inner, &options, deadline, async {
-                loop {
-                    // The first state is collected at once; after it, with a
-                    // notifier, collects follow at the fallback cadence.
-                    let not_before = pace.filter(|_| st.collected).map(|p| Instant::now() + p);
-                    let state = next_state(&inner, &options, not_before, &mut st.watch).await?;
-                    st.collected = true;
-                    if state.is_final() {
-                        return Ok(state);
-                    }
-                    let hint = state.hint_code();
-                    if st.last_hint.as_ref() != Some(&hint) {
-                        st.last_hint = Some(hint);
-                        return Ok(state);
-                    }
-                }
-            })
-        };
+        let next = next_update(&mut st).await;
         st.done = !matches!(next, Ok(State::Pending(_)));
         Some((next, st))
     })
+}
+
+/// The next item of a stream of updates.
+async fn next_update<F: Family>(st: &mut Updates<F>) -> Result<State<F>> {
+    let first = st.last_hint.is_none();
+    if first && let Some(watch) = &st.watch {
+        watch.look_up().await;
+    }
+    let mut waiting = Waiting {
+        inner: &st.inner,
+        deadline: st.deadline,
+        watch: st.watch.take(),
+        // The first state at once (when the pacing allows); then as a wait
+        // collects (with a notifier, at its fallback cadence).
+        next: first.then(Instant::now),
+        alarm: Alarm::default(),
+        max_retries: st.options.max_retries,
+        cancel_on_timeout: st.options.cancel_on_timeout,
+        ignore_callback: st.ignore_callback,
+    };
+    let next = loop {
+        match std::future::poll_fn(|cx| waiting.poll_woken(cx)).await {
+            Woken::Cancelled => break Err(Error::Cancelled),
+            Woken::Callback(body) => {
+                tracing::debug!(session_id = %st.inner.id(), "final state from a verified callback");
+                match decode_state::<F>(reqwest::StatusCode::OK, &body) {
+                    Ok(state) if !state.is_final() => waiting.ignore_callback = true,
+                    decoded => break decoded,
+                }
+            }
+            Woken::Deadline => {
+                let (inner, cancel) = (waiting.inner, waiting.cancel_on_timeout);
+                break Box::pin(deadline_reached(inner, cancel)).await;
+            }
+            Woken::Due => match Box::pin(waiting.collect()).await {
+                Ok(Some(state)) => {
+                    let hint = state.hint_code();
+                    if state.is_final() || st.last_hint.as_ref() != Some(&hint) {
+                        st.last_hint = Some(hint);
+                        break Ok(state);
+                    }
+                    waiting.next = None;
+                }
+                // The callback, the cancel or the deadline came first.
+                Ok(None) => waiting.next = None,
+                Err(e) => break Err(e),
+            },
+        }
+    };
+    // What the next item's wait starts from.
+    st.ignore_callback = waiting.ignore_callback;
+    st.watch = waiting.release_watch();
+    next
 }
 
 #[cfg(test)]
@@ -1105,6 +1034,41 @@ mod tests {
 
     fn gaps(arrivals: &[(Instant, bool)]) -> Vec<Duration> {
         arrivals.windows(2).map(|w| w[1].0 - w[0].0).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn updates_collect_at_the_cadence_and_end_at_the_deadline_or_a_cancel() {
+        use futures_util::StreamExt;
+        let mock = mock(|_| Duration::ZERO, |_| Duration::ZERO).await;
+        let client = mock.client();
+
+        // Always PENDING with the same hint: the first state, then nothing
+        // new until the deadline.
+        let timed = Arc::new(mock.session(&client, "timed"));
+        let options = WaitOptions::default()
+            .timeout(Duration::from_millis(3_500))
+            .cancel_on_timeout(false);
+        let items: Vec<_> = updates(timed, options).collect().await;
+        assert_eq!(items.len(), 2, "the first state and the timeout");
+        assert!(matches!(items[0], Ok(State::Pending(_))));
+        assert!(matches!(items[1], Err(Error::WaitTimeout)));
+        let arrivals = mock.arrivals("timed");
+        assert!(
+            (3..=4).contains(&arrivals.len()),
+            "a collect a second until the deadline: {arrivals:?}"
+        );
+        assert!(arrivals.iter().all(|(_, limited)| !limited), "no 429");
+        assert!(gaps(&arrivals).iter().all(|g| *g >= MIN_COLLECT_INTERVAL));
+
+        let cancelled = Arc::new(mock.session(&client, "cancelled"));
+        let mut stream = Box::pin(updates(cancelled.clone(), WaitOptions::default()));
+        assert!(matches!(stream.next().await, Some(Ok(State::Pending(_)))));
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1_500)).await;
+            cancelled.mark_cancelled();
+        });
+        assert!(matches!(stream.next().await, Some(Err(Error::Cancelled))));
+        assert!(stream.next().await.is_none(), "an error is the last item");
     }
 
     #[tokio::test(start_paused = true)]
