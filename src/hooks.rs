@@ -160,59 +160,69 @@ impl Hooks {
     }
 
     /// `ClientHooks::exec`: sends the request of `operation` with `http`.
-    pub(crate) async fn exec(
-        &self,
-        http: &reqwest::Client,
+    ///
+    /// This and [`Hooks::send`] are functions returning an `async move`
+    /// block, not `async fn`s: an `async fn` keeps its arguments and the
+    /// locals moved out of them apart, so the request (264 bytes) was held
+    /// twice at each level, and a call's future is boxed and moved whole.
+    pub(crate) fn exec<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
         request: reqwest::Request,
         operation: &'static str,
-    ) -> reqwest::Result<reqwest::Response> {
-        let span = call_span(operation, request.url());
-        async {
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        // Made here, in the call's scope (a generated method calls this
+        // as it is polled): the attempt is the scope's.
+        let span = call_span(operation, request.url(), scope_attempt());
+        let traced = span.clone();
+        async move {
             let sent = self.send(http, request, &span).await?;
-            self.answer(sent, span.clone()).await
+            self.answer(sent, span).await
         }
-        .instrument(span.clone())
-        .await
+        .instrument(traced)
     }
 
     /// Sends `request` within the bound, noting its [`Timing`] and status.
-    async fn send(
-        &self,
-        http: &reqwest::Client,
+    #[allow(clippy::manual_async_fn)]
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
         request: reqwest::Request,
-        span: &tracing::Span,
-    ) -> reqwest::Result<Sent> {
-        // The bound on requests in flight (never closed): the permit goes
-        // with the answer until its body has been read.
-        let permit = self.in_flight.clone().acquire_owned().await.ok();
-        tracing::debug!("sending request");
-        // When it went out and came back, on a warm connection or not (the
-        // collect pacing, `src/poll.rs`).
-        let connects = &self.pacing.connects;
-        let sent = Instant::now();
-        let (started, finished) = connects.snapshot();
-        let sending = http.execute(request).await;
-        let answered = Instant::now();
-        let warm = started == finished && connects.snapshot().0 == started;
-        let timing = Timing {
-            sent,
-            answered,
-            warm,
-        };
-        if warm {
-            let ns = u64::try_from(timing.round_trip().as_nanos()).unwrap_or(u64::MAX - 1);
-            self.pacing.rtt_floor_ns.fetch_min(ns, Ordering::Relaxed);
-            self.pacing.warm_samples.fetch_add(1, Ordering::Relaxed);
+        span: &'a tracing::Span,
+    ) -> impl Future<Output = reqwest::Result<Sent>> + Send + 'a {
+        async move {
+            // The bound on requests in flight (never closed): the permit goes
+            // with the answer until its body has been read.
+            let permit = self.in_flight.clone().acquire_owned().await.ok();
+            tracing::debug!("sending request");
+            // When it went out and came back, on a warm connection or not (the
+            // collect pacing, `src/poll.rs`).
+            let connects = &self.pacing.connects;
+            let sent = Instant::now();
+            let (started, finished) = connects.snapshot();
+            let sending = http.execute(request).await;
+            let answered = Instant::now();
+            let warm = started == finished && connects.snapshot().0 == started;
+            let timing = Timing {
+                sent,
+                answered,
+                warm,
+            };
+            if warm {
+                let ns = u64::try_from(timing.round_trip().as_nanos()).unwrap_or(u64::MAX - 1);
+                self.pacing.rtt_floor_ns.fetch_min(ns, Ordering::Relaxed);
+                self.pacing.warm_samples.fetch_add(1, Ordering::Relaxed);
+            }
+            let response = sending.inspect_err(|e| {
+                // Its kind only: reqwest's text names the URL.
+                tracing::debug!(kind = %crate::error::transport_kind(e), "request failed");
+            })?;
+            let status = response.status();
+            span.record("status", status.as_u16());
+            scope_answered(status, timing);
+            tracing::debug!(status = status.as_u16(), "answer received");
+            Ok(Sent { response, permit })
         }
-        let response = sending.inspect_err(|e| {
-            // Its kind only: reqwest's text names the URL.
-            tracing::debug!(kind = %crate::error::transport_kind(e), "request failed");
-        })?;
-        let status = response.status();
-        span.record("status", status.as_u16());
-        scope_answered(status, timing);
-        tracing::debug!(status = status.as_u16(), "answer received");
-        Ok(Sent { response, permit })
     }
 
     /// The answer as the generated method reads it: a success answer's
@@ -260,12 +270,12 @@ struct Sent {
 }
 
 /// The span of one call (its fields are only computed when it is enabled).
-fn call_span(operation: &'static str, url: &reqwest::Url) -> tracing::Span {
+fn call_span(operation: &'static str, url: &reqwest::Url, attempt: u32) -> tracing::Span {
     tracing::debug_span!(
         "identisure.call",
         operation,
         session_id = session_id(operation, url).as_str(),
-        attempt = scope_attempt(),
+        attempt,
         status = tracing::field::Empty,
     )
 }
@@ -322,38 +332,30 @@ pub(crate) async fn upload(
 /// is ≤ 1.05 (MAINTAINING.md, "How the client is built"). Everything else
 /// about it is the generated method's: what it sends, and its answers
 /// mapped as the generated method's would be (`crate::transport`).
-pub(crate) async fn collect(
-    raw: &crate::raw::Client,
+// A function returning an `async move` block (see `Hooks::exec`): the
+// request is built before it, so the future holds nothing of the building.
+pub(crate) fn collect<'a>(
+    raw: &'a crate::raw::Client,
     operation: &'static crate::operations::Operation,
     id: &str,
-) -> Result<crate::raw::ResponseValue<Bytes>, crate::raw::Error<crate::raw::types::ErrorResponse>> {
-    use progenitor_client::ClientInfo as _;
-    let mut url = match raw.hooks().base.as_deref() {
-        Some(base) => base.clone(),
-        None => reqwest::Url::parse(raw.baseurl())
-            .map_err(|e| crate::raw::Error::InvalidRequest(format!("base URL: {e}")))?,
+    attempt: u32,
+) -> impl Future<Output = CollectResult> + Send + use<'a> {
+    let request = collect_request(raw, operation, id);
+    let span = match &request {
+        Ok(request) => call_span(operation.id(), request.url(), attempt),
+        Err(_) => tracing::Span::none(),
     };
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty();
-        for segment in operation.path().split('/').filter(|s| !s.is_empty()) {
-            segments.push(if segment == "{id}" { id } else { segment });
-        }
-    }
-    let mut request = (raw.client().get(url))
-        .header(
-            reqwest::header::ACCEPT,
-            HeaderValue::from_static("application/json"),
-        )
-        .build()?;
-    pre(&mut request, operation.id());
-    let hooks = raw.hooks();
-    let span = call_span(operation.id(), request.url());
-    async {
-        let mut sent = hooks.send(raw.client(), request, &span).await?;
+    let traced = span.clone();
+    async move {
+        use progenitor_client::ClientInfo as _;
+        let hooks = raw.hooks();
+        let mut sent = hooks
+            .send(raw.client(), request.map_err(|e| *e)?, &span)
+            .await?;
         let status = sent.response.status();
         if !status.is_success() {
             // Mapped by its status, as every error answer of a layer's call.
-            let response = hooks.answer(sent, span.clone()).await?;
+            let response = hooks.answer(sent, span).await?;
             return Err(crate::raw::Error::UnexpectedResponse(response));
         }
         // Read here, not through a capped body: the common answer is one
@@ -375,7 +377,7 @@ pub(crate) async fn collect(
             Some(body) => body,
             // Past the cap: the error a capped body gives (reqwest's, with
             // `TooLarge` as its source), as a generated method's read.
-            None => capped(sent.response, None, span.clone(), limit, true)
+            None => capped(sent.response, None, span, limit, true)
                 .bytes()
                 .await
                 .map_err(crate::raw::Error::ResponseBodyError)?,
@@ -386,8 +388,41 @@ pub(crate) async fn collect(
             reqwest::header::HeaderMap::new(),
         ))
     }
-    .instrument(span.clone())
-    .await
+    .instrument(traced)
+}
+
+/// What [`collect`] resolves to: a generated method's result.
+type CollectResult =
+    Result<crate::raw::ResponseValue<Bytes>, crate::raw::Error<crate::raw::types::ErrorResponse>>;
+
+/// The request of a collect, as its generated method builds it (its error
+/// boxed: a generated method's error is large, and this one rare).
+fn collect_request(
+    raw: &crate::raw::Client,
+    operation: &'static crate::operations::Operation,
+    id: &str,
+) -> Result<reqwest::Request, Box<crate::raw::Error<crate::raw::types::ErrorResponse>>> {
+    use progenitor_client::ClientInfo as _;
+    let mut url = match raw.hooks().base.as_deref() {
+        Some(base) => base.clone(),
+        None => reqwest::Url::parse(raw.baseurl())
+            .map_err(|e| crate::raw::Error::InvalidRequest(format!("base URL: {e}")))?,
+    };
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty();
+        for segment in operation.path().split('/').filter(|s| !s.is_empty()) {
+            segments.push(if segment == "{id}" { id } else { segment });
+        }
+    }
+    let mut request = (raw.client().get(url))
+        .header(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/json"),
+        )
+        .build()
+        .map_err(|e| Box::new(e.into()))?;
+    pre(&mut request, operation.id());
+    Ok(request)
 }
 
 /// `ClientHooks::pre`: what every request loses or gains before it leaves.
@@ -610,25 +645,40 @@ thread_local! {
 
 /// Runs `future` (a generated method's) as attempt `attempt` of a call:
 /// while it is polled, its scope is this thread's, so `exec` reads the
-/// attempt and records the answer's status and timing there. Returns its
-/// output and those (`None` when no answer came).
-pub(crate) async fn scope<F: Future>(
-    attempt: u32,
-    future: F,
-) -> (F::Output, Option<(StatusCode, Timing)>) {
-    let mut future = std::pin::pin!(future);
-    let mut scope = Some(Scope {
-        attempt,
-        answer: None,
-    });
-    let output = std::future::poll_fn(|cx: &mut Context<'_>| {
-        let outer = SCOPE.replace(scope);
-        let polled = future.as_mut().poll(cx);
-        scope = SCOPE.replace(outer);
-        polled
-    })
-    .await;
-    (output, scope.and_then(|s| s.answer))
+/// attempt and records the answer's status and timing there. Resolves to
+/// its output and those (`None` when no answer came).
+pub(crate) fn scope<F: Future>(attempt: u32, future: F) -> Scoped<F> {
+    Scoped {
+        future,
+        scope: Some(Scope {
+            attempt,
+            answer: None,
+        }),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`scope`]: a struct, not an `async fn`, which would
+    /// hold `future` twice (its argument, then pinned), and a call's future
+    /// is boxed and moved whole (a collect's was 3.4 KB with an `async fn`).
+    pub(crate) struct Scoped<F> {
+        #[pin]
+        future: F,
+        scope: Option<Scope>,
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = (F::Output, Option<(StatusCode, Timing)>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outer = SCOPE.replace(this.scope.take());
+        let polled = this.future.poll(cx);
+        *this.scope = SCOPE.replace(outer);
+        let output = ready!(polled);
+        Poll::Ready((output, this.scope.take().and_then(|s| s.answer)))
+    }
 }
 
 /// The attempt of the call in scope (1 outside one: a raw call).

@@ -395,7 +395,7 @@ async fn collect_request<F: Family>(
         id: Some(id),
         attempt,
     };
-    match crate::transport::call(asked, crate::hooks::collect(raw, operation, id)).await {
+    match crate::transport::call(asked, crate::hooks::collect(raw, operation, id, attempt)).await {
         // Decoded in one pass; an answer that does not decode says why (an
         // unknown status, the field that failed).
         Ok(answer) => {

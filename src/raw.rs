@@ -124,13 +124,13 @@ impl ClientHooks<Hooks> for generated::Client {
         Ok(())
     }
 
-    async fn exec(
+    // The hooks' future itself, not an `async fn` awaiting it (which would
+    // hold the request once more): see `Hooks::exec`.
+    fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.inner
-            .exec(&self.client, request, info.operation_id)
-            .await
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> {
+        self.inner.exec(&self.client, request, info.operation_id)
     }
 }

@@ -142,10 +142,14 @@ pub(crate) fn call<'a, T: Send + 'a>(
     asked: Asked<'a>,
     send: impl Future<Output = std::result::Result<ResponseValue<T>, RawError>> + Send + 'a,
 ) -> Call<'a, T> {
-    Box::pin(async move {
-        let (result, answer) = crate::hooks::scope(asked.attempt, send).await;
-        answered(result, answer, &asked).await
-    })
+    use futures_util::FutureExt as _;
+    // Chained, not an `async move` block awaiting `send`: the block would
+    // hold `send` twice (captured, then awaited), and this is the future
+    // that is boxed.
+    Box::pin(
+        crate::hooks::scope(asked.attempt, send)
+            .then(move |(result, answer)| answered(result, answer, asked)),
+    )
 }
 
 /// A start body that is not its generated request type: never sent.
@@ -191,8 +195,9 @@ include!(concat!(env!("OUT_DIR"), "/calls.rs"));
 async fn answered<T>(
     result: std::result::Result<ResponseValue<T>, RawError>,
     answer: Option<(StatusCode, Timing)>,
-    asked: &Asked<'_>,
+    asked: Asked<'_>,
 ) -> Result<Answered<T>> {
+    let asked = &asked;
     let timing = answer.map(|(_, timing)| timing);
     match result {
         Ok(value) => Ok(Answered {
