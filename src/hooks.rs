@@ -61,7 +61,54 @@ pub struct Hooks {
     pacing: Arc<Pacing>,
     /// The base URL, parsed once, for the collects built by hand
     /// ([`collect`]); `None` for a raw client, which never sends one.
-    base: Option<Arc<reqwest::Url>>,
+    base: Option<Arc<CollectUrls>>,
+}
+
+/// The base URL and, below it, the URL of each collect up to its id, made
+/// once: pushing the path's segments one by one costs about 0.25 µs each
+/// (the `url` crate parses each), and a collect is the request sent most.
+#[derive(Debug)]
+struct CollectUrls {
+    base: reqwest::Url,
+    /// Each `GET …/{id}` operation, and its URL without the id.
+    prefixes: Vec<(&'static crate::operations::Operation, reqwest::Url)>,
+}
+
+impl CollectUrls {
+    fn new(base: reqwest::Url) -> Self {
+        let prefixes = crate::operations::operations()
+            .filter(|o| o.method() == "GET")
+            .filter_map(|o| {
+                let parent = o.path().strip_suffix("/{id}")?;
+                Some((o, with_segments(base.clone(), parent, "")))
+            })
+            .collect();
+        CollectUrls { base, prefixes }
+    }
+
+    /// The URL of `operation` for the session `id`.
+    fn url(&self, operation: &'static crate::operations::Operation, id: &str) -> reqwest::Url {
+        match self
+            .prefixes
+            .iter()
+            .find(|(o, _)| std::ptr::eq(*o, operation))
+        {
+            Some((_, prefix)) => with_segments(prefix.clone(), "{id}", id),
+            None => with_segments(self.base.clone(), operation.path(), id),
+        }
+    }
+}
+
+/// `url` with the segments of `path` pushed, its `{id}` as `id`
+/// (percent-encoded as a path segment).
+fn with_segments(mut url: reqwest::Url, path: &str, id: &str) -> reqwest::Url {
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty();
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            segments.push(if segment == "{id}" { id } else { segment });
+        }
+    }
+    url
 }
 
 /// The connections the HTTP client opened (its connector counts them, see
@@ -132,7 +179,7 @@ impl Hooks {
     /// The same, sending [`collect`]s below `base`.
     pub(crate) fn with_base(self, base: reqwest::Url) -> Self {
         Hooks {
-            base: Some(Arc::new(base)),
+            base: Some(Arc::new(CollectUrls::new(base))),
             ..self
         }
     }
@@ -403,17 +450,14 @@ fn collect_request(
     id: &str,
 ) -> Result<reqwest::Request, Box<crate::raw::Error<crate::raw::types::ErrorResponse>>> {
     use progenitor_client::ClientInfo as _;
-    let mut url = match raw.hooks().base.as_deref() {
-        Some(base) => base.clone(),
-        None => reqwest::Url::parse(raw.baseurl())
-            .map_err(|e| crate::raw::Error::InvalidRequest(format!("base URL: {e}")))?,
-    };
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty();
-        for segment in operation.path().split('/').filter(|s| !s.is_empty()) {
-            segments.push(if segment == "{id}" { id } else { segment });
+    let url = match raw.hooks().base.as_deref() {
+        Some(urls) => urls.url(operation, id),
+        None => {
+            let base = reqwest::Url::parse(raw.baseurl())
+                .map_err(|e| crate::raw::Error::InvalidRequest(format!("base URL: {e}")))?;
+            with_segments(base, operation.path(), id)
         }
-    }
+    };
     let mut request = (raw.client().get(url))
         .header(
             reqwest::header::ACCEPT,
@@ -813,6 +857,49 @@ mod tests {
         assert_eq!(scope_attempt(), 1, "the scope is gone after the call");
         let ((), answer) = scope(2, async {}).await;
         assert!(answer.is_none(), "no answer, no status");
+    }
+
+    #[test]
+    fn a_collects_url_is_made_from_its_prefix_as_from_the_base() {
+        for base in [
+            "http://127.0.0.1:9",
+            "http://127.0.0.1:9/",
+            "https://h.example/api",
+            "https://h.example/api/",
+        ] {
+            let parsed = reqwest::Url::parse(base).unwrap();
+            let urls = CollectUrls::new(parsed.clone());
+            // Every flow's collect has its prefix (else each would take the
+            // slow way, unseen).
+            for flow in crate::operations::flows() {
+                let collect = flow.collect();
+                assert!(
+                    urls.prefixes.iter().any(|(o, _)| std::ptr::eq(*o, collect)),
+                    "{}",
+                    collect.id()
+                );
+            }
+            for (operation, _) in &urls.prefixes {
+                for id in ["s-1", "a b", "a/b", "50%", "å", "?x#y", ""] {
+                    let url = urls.url(operation, id);
+                    assert_eq!(url, with_segments(parsed.clone(), operation.path(), id));
+                    let expected = format!(
+                        "{}{}",
+                        base.trim_end_matches('/'),
+                        operation.path().replace("{id}", "")
+                    );
+                    assert!(url.as_str().starts_with(&expected), "{url} for {base}");
+                    let last = url.path_segments().unwrap().next_back().unwrap();
+                    assert_eq!(
+                        percent_encoding::percent_decode_str(last)
+                            .decode_utf8()
+                            .unwrap(),
+                        id,
+                        "the id is one segment of {url}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
