@@ -59,9 +59,9 @@ pub struct Hooks {
     error_bodies: ErrorBodies,
     /// What the collect pacing of `src/poll.rs` learns from every request.
     pacing: Arc<Pacing>,
-    /// The base URL, parsed once, for the collects built by hand
-    /// ([`collect`]); `None` for a raw client, which never sends one.
-    base: Option<Arc<CollectUrls>>,
+    /// The URLs of the collects built by hand ([`collect`]); `None` for a
+    /// raw client, which never sends one.
+    collect_urls: Option<Arc<CollectUrls>>,
 }
 
 /// The base URL and, below it, the URL of each collect up to its id, made
@@ -172,14 +172,14 @@ impl Hooks {
                 rtt_floor_ns: AtomicU64::new(u64::MAX),
                 warm_samples: AtomicU64::new(0),
             }),
-            base: None,
+            collect_urls: None,
         }
     }
 
     /// The same, sending [`collect`]s below `base`.
     pub(crate) fn with_base(self, base: reqwest::Url) -> Self {
         Hooks {
-            base: Some(Arc::new(CollectUrls::new(base))),
+            collect_urls: Some(Arc::new(CollectUrls::new(base))),
             ..self
         }
     }
@@ -450,7 +450,7 @@ fn collect_request(
     id: &str,
 ) -> Result<reqwest::Request, Box<crate::raw::Error<crate::raw::types::ErrorResponse>>> {
     use progenitor_client::ClientInfo as _;
-    let url = match raw.hooks().base.as_deref() {
+    let url = match raw.hooks().collect_urls.as_deref() {
         Some(urls) => urls.url(operation, id),
         None => {
             let base = reqwest::Url::parse(raw.baseurl())
