@@ -434,11 +434,7 @@ impl ClientBuilder {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, auth);
 
-        // Collect pacing needs to know which requests went out on an
-        // established connection (src/poll.rs): the connector counts connects.
-        let connects = Arc::new(crate::hooks::Connects::default());
         let http = crate::transport::http_client_builder()
-            .connector_layer(crate::hooks::CountConnects(connects.clone()))
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
@@ -454,7 +450,7 @@ impl ClientBuilder {
         // One bound and cap for both generated clients: the one `raw()`
         // gives, whose error bodies reach it as sent, and the one of this
         // layer's calls, which reads them as documented.
-        let hooks = crate::raw::Hooks::new(self.max_in_flight, self.max_response_bytes, connects);
+        let hooks = crate::raw::Hooks::new(self.max_in_flight, self.max_response_bytes);
         let sending = crate::raw::Client::with_hooks(
             &base,
             http.clone(),

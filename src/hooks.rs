@@ -11,9 +11,9 @@
 //!   request leaves and held until its answer's body has been read to the
 //!   end (or dropped): it lives in the body;
 //! - when the request went out (after the permit) and its answer's headers
-//!   came back, and whether the client opened a connection meanwhile
-//!   ([`Timing`], its connector counted by [`CountConnects`]): the collect
-//!   pacing of `src/poll.rs` counts the next collect from it;
+//!   came back, and whether it came on a connection that had answered
+//!   before ([`Timing`]): the collect pacing of `src/poll.rs` counts the
+//!   next collect from it;
 //! - the cap on a success answer's body: an answer announcing or sending
 //!   more fails as soon as the cap is passed, without reading the rest, with
 //!   [`TooLarge`] as the error of the body, which reqwest keeps as the
@@ -30,10 +30,12 @@
 //! and its [`Timing`], travels beside its future: [`scope`].
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -111,11 +113,16 @@ fn with_segments(mut url: reqwest::Url, path: &str, id: &str) -> reqwest::Url {
     url
 }
 
-/// The connections the HTTP client opened (its connector counts them, see
-/// [`CountConnects`]) and the fastest warm round trip so far.
+/// The connections that answered a request of this client, and the
+/// fastest warm round trip so far.
 #[derive(Debug)]
 struct Pacing {
-    connects: Arc<Connects>,
+    /// Each connection (its local and remote address, as hyper's connector
+    /// tells them on every answer) that answered before. Told apart this
+    /// way, not by counting connects in a connector layer: reqwest boxes and
+    /// clones a layered connector for every request, and that cost 1 % of a
+    /// collect (`cargo xtask bench`, `collect_overhead_ratio`).
+    connections: Mutex<HashSet<(SocketAddr, SocketAddr)>>,
     /// The fastest round trip of a warm request so far, in nanoseconds
     /// (`u64::MAX`: none yet); see [`Hooks::rtt_floor`].
     rtt_floor_ns: AtomicU64,
@@ -128,6 +135,36 @@ struct Pacing {
 /// accept queue) is not the fastest way there; the fastest of four is
 /// unlikely to be late.
 const FLOOR_SAMPLES: u64 = 4;
+
+/// How many connections [`Pacing`] remembers; past that it forgets them
+/// all, and the next answer of each looks cold once (its whole round trip
+/// is counted: safe, a little later).
+const CONNECTIONS_KEPT: usize = 4096;
+
+impl Pacing {
+    /// Whether `response` came on a connection that answered a request of
+    /// this client before (it is remembered now). An answer that does not
+    /// say its connection (a connector without hyper's `HttpInfo`) is cold.
+    fn warm(&self, response: &reqwest::Response) -> bool {
+        use hyper_util::client::legacy::connect::HttpInfo;
+        let Some(info) = response.extensions().get::<HttpInfo>() else {
+            return false;
+        };
+        let connection = (info.local_addr(), info.remote_addr());
+        let mut known = self
+            .connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if known.contains(&connection) {
+            return true;
+        }
+        if known.len() >= CONNECTIONS_KEPT {
+            known.clear();
+        }
+        known.insert(connection);
+        false
+    }
+}
 
 /// How an error answer's body reaches the generated method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,7 +183,6 @@ impl Default for Hooks {
         Hooks::new(
             crate::DEFAULT_MAX_IN_FLIGHT,
             crate::DEFAULT_MAX_RESPONSE_BYTES,
-            Arc::default(),
         )
     }
 }
@@ -154,21 +190,14 @@ impl Default for Hooks {
 impl Hooks {
     /// At most `max_in_flight` requests at once (further ones wait their
     /// turn, in order), answers of at most `max_response_bytes`; error
-    /// bodies as sent. `connects` is what the HTTP client's connector
-    /// counts ([`CountConnects`]); a client without that layer never
-    /// counts one, and all its requests look warm (only the layer's
-    /// pacing reads them, and its client has the layer).
-    pub(crate) fn new(
-        max_in_flight: usize,
-        max_response_bytes: usize,
-        connects: Arc<Connects>,
-    ) -> Self {
+    /// bodies as sent.
+    pub(crate) fn new(max_in_flight: usize, max_response_bytes: usize) -> Self {
         Hooks {
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
             max_response_bytes,
             error_bodies: ErrorBodies::AsSent,
             pacing: Arc::new(Pacing {
-                connects,
+                connections: Mutex::default(),
                 rtt_floor_ns: AtomicU64::new(u64::MAX),
                 warm_samples: AtomicU64::new(0),
             }),
@@ -244,12 +273,14 @@ impl Hooks {
             tracing::debug!("sending request");
             // When it went out and came back, on a warm connection or not (the
             // collect pacing, `src/poll.rs`).
-            let connects = &self.pacing.connects;
             let sent = Instant::now();
-            let (started, finished) = connects.snapshot();
             let sending = http.execute(request).await;
             let answered = Instant::now();
-            let warm = started == finished && connects.snapshot().0 == started;
+            let response = sending.inspect_err(|e| {
+                // Its kind only: reqwest's text names the URL.
+                tracing::debug!(kind = %crate::error::transport_kind(e), "request failed");
+            })?;
+            let warm = self.pacing.warm(&response);
             let timing = Timing {
                 sent,
                 answered,
@@ -260,10 +291,6 @@ impl Hooks {
                 self.pacing.rtt_floor_ns.fetch_min(ns, Ordering::Relaxed);
                 self.pacing.warm_samples.fetch_add(1, Ordering::Relaxed);
             }
-            let response = sending.inspect_err(|e| {
-                // Its kind only: reqwest's text names the URL.
-                tracing::debug!(kind = %crate::error::transport_kind(e), "request failed");
-            })?;
             let status = response.status();
             span.record("status", status.as_u16());
             scope_answered(status, timing);
@@ -745,9 +772,8 @@ pub(crate) struct Timing {
     pub(crate) sent: Instant,
     /// Its status line and headers arrived (the body may still follow).
     pub(crate) answered: Instant,
-    /// The client opened no connection while it was in flight (and none was
-    /// being opened when it was sent): it went out on an established
-    /// connection, so its round trip holds no connect or TLS handshake.
+    /// It was answered on a connection that had answered a request of this
+    /// client before: its round trip holds no connect or TLS handshake.
     pub(crate) warm: bool,
 }
 
@@ -755,81 +781,6 @@ impl Timing {
     /// From handing the request over to its headers arriving.
     pub(crate) fn round_trip(&self) -> Duration {
         self.answered.saturating_duration_since(self.sent)
-    }
-}
-
-/// How many connections the HTTP client began and finished opening (TCP
-/// connect and TLS handshake), counted by [`CountConnects`] around its
-/// connector.
-#[derive(Debug, Default)]
-pub(crate) struct Connects {
-    started: AtomicU64,
-    finished: AtomicU64,
-}
-
-impl Connects {
-    /// `(started, finished)` now; `finished` read first, so equal numbers
-    /// mean that no connect was under way at that moment.
-    fn snapshot(&self) -> (u64, u64) {
-        let finished = self.finished.load(Ordering::SeqCst);
-        (self.started.load(Ordering::SeqCst), finished)
-    }
-}
-
-/// A connector layer (`reqwest::ClientBuilder::connector_layer`) that
-/// counts the connections opened into a [`Connects`].
-#[derive(Debug, Clone)]
-pub(crate) struct CountConnects(pub(crate) Arc<Connects>);
-
-impl<S> tower_layer::Layer<S> for CountConnects {
-    type Service = Counted<S>;
-
-    fn layer(&self, inner: S) -> Counted<S> {
-        Counted {
-            inner,
-            connects: self.0.clone(),
-        }
-    }
-}
-
-/// The connector of [`CountConnects`].
-#[derive(Debug, Clone)]
-pub(crate) struct Counted<S> {
-    inner: S,
-    connects: Arc<Connects>,
-}
-
-/// Counts a connect finished when dropped: done, failed or abandoned.
-struct ConnectDone(Arc<Connects>);
-
-impl Drop for ConnectDone {
-    fn drop(&mut self) {
-        self.0.finished.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl<S, R> tower_service::Service<R> for Counted<S>
-where
-    S: tower_service::Service<R>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = std::result::Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: R) -> Self::Future {
-        self.connects.started.fetch_add(1, Ordering::SeqCst);
-        let done = ConnectDone(self.connects.clone());
-        let connecting = self.inner.call(request);
-        Box::pin(async move {
-            let connected = connecting.await;
-            drop(done);
-            connected
-        })
     }
 }
 
@@ -914,5 +865,68 @@ mod tests {
             session_id("bankid_se_auth_start", &url("/v3/bankid-se/auth")),
             ""
         );
+    }
+
+    /// A server on 127.0.0.1 answering `{}` to every request, keeping each
+    /// connection open unless the request's path is `/close`.
+    async fn keep_alive_server() -> String {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    loop {
+                        let Ok(n @ 1..) = socket.read(&mut chunk).await else {
+                            return;
+                        };
+                        buffer.extend_from_slice(&chunk[..n]);
+                        let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") else {
+                            continue;
+                        };
+                        let close = buffer.starts_with(b"GET /close ");
+                        buffer.drain(..end + 4);
+                        let connection = if close { "close" } else { "keep-alive" };
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: {connection}\r\n\r\n{{}}"
+                        );
+                        socket.write_all(answer.as_bytes()).await.unwrap();
+                        if close {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_warm_when_its_connection_answered_before() {
+        let hooks = Hooks::new(8, 1024);
+        let http = crate::transport::http_client_builder().build().unwrap();
+        // Whether each GET of `url` was warm; its body read to the end (the
+        // connection goes back to the pool).
+        let warm = async |url: &str| {
+            let request = http.get(url).build().unwrap();
+            let (sent, answer) = scope(1, hooks.send(&http, request, &tracing::Span::none())).await;
+            sent.unwrap().response.bytes().await.unwrap();
+            answer.expect("the scope has the answer's timing").1.warm
+        };
+        let (one, other) = (keep_alive_server().await, keep_alive_server().await);
+        assert!(!warm(&format!("{one}/a")).await, "a new connection");
+        assert!(warm(&format!("{one}/b")).await, "the same connection again");
+        assert!(!warm(&format!("{other}/a")).await, "another server");
+        assert!(warm(&format!("{one}/c")).await, "the first one's still");
+        // Its last answer closes the connection: the next opens another.
+        assert!(warm(&format!("{one}/close")).await);
+        assert_eq!(hooks.rtt_floor(), None, "three warm answers: no floor");
+        assert!(!warm(&format!("{one}/d")).await, "after the close");
+        assert_eq!(hooks.rtt_floor(), None, "cold answers do not count");
+        assert!(warm(&format!("{one}/e")).await);
+        assert!(hooks.rtt_floor().is_some(), "the fourth warm one gives it");
     }
 }

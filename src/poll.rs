@@ -305,11 +305,11 @@ const PACING_MARGIN_MAX: Duration = Duration::from_millis(20);
 /// So: `sent + 1 s + excess + margin`, where `excess = round_trip − floor`
 /// is what this request took beyond the fastest warm round trip (a connect,
 /// queueing, on either way, unknown which: counted whole). The floor is
-/// taken only over requests sent on an established connection, and only
-/// once there are four of them (one of them alone may have queued on its
-/// way); until then, and for a request during which this client opened a
-/// connection (it may be this one's), `excess` is the whole round trip (as
-/// counting from the answer). Then the
+/// taken only over requests answered on a connection that had answered
+/// before (no connect or TLS handshake in them), and only once there are
+/// four of them (one of them alone may have queued on its way); until
+/// then, and for a request answered on a new connection, `excess` is the
+/// whole round trip (as counting from the answer). Then the
 /// server sees `1 s + back₁ + out₂ − floor + margin` between the two: at
 /// least a second as long as the way back of one collect and the way there
 /// of the next together are not faster (by more than the margin) than the
@@ -1188,7 +1188,7 @@ mod tests {
             next_collect_at(&timing(true), floor) - sent,
             Duration::from_millis(1_000 + 64 + 2)
         );
-        // A connection was opened meanwhile: the whole round trip.
+        // Answered on a new connection: the whole round trip.
         assert_eq!(
             next_collect_at(&timing(false), floor) - sent,
             Duration::from_millis(1_000 + 80 + 2)

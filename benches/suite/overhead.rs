@@ -6,11 +6,10 @@
 //!
 //! For the explanation, a third client in the same interleaving: the bare
 //! one configured as ours configures its transport (a connect and a request
-//! timeout, a connector layer, no redirects), so that
-//! `collect_overhead_ratio_vs_same_transport` is what this crate's own code
-//! adds and the rest of `collect_overhead_ratio` is reqwest's price for that
-//! configuration (a timer per request; a boxed connector cloned per request
-//! once a layer is set).
+//! timeout, no redirects), so that `collect_overhead_ratio_vs_same_transport`
+//! is what this crate's own code adds and the rest of
+//! `collect_overhead_ratio` is reqwest's price for that configuration (a
+//! timer per request).
 //!
 //! The server runs on its own thread and the clients on another
 //! current-thread runtime, so both sides of a pair see the same machine.
@@ -100,18 +99,6 @@ pub async fn run(ctx: &Ctx) -> Result<Metrics, String> {
 
 type Samples = (Vec<f64>, Vec<f64>, Vec<f64>);
 
-/// A connector layer that adds nothing: what setting one costs.
-#[derive(Clone)]
-struct PassThrough;
-
-impl<S> tower_layer::Layer<S> for PassThrough {
-    type Service = S;
-
-    fn layer(&self, inner: S) -> S {
-        inner
-    }
-}
-
 async fn measure(addr: std::net::SocketAddr, pairs: usize) -> Result<Samples, String> {
     let base = format!("http://{addr}");
     let client = identisure::Client::builder()
@@ -123,10 +110,8 @@ async fn measure(addr: std::net::SocketAddr, pairs: usize) -> Result<Samples, St
         .build()
         .map_err(|e| e.to_string())?;
     // For the explanation only: the bare client with our client's transport
-    // configuration (src/client.rs: the timeouts, a connector layer where
-    // ours counts connects, no retries or redirects).
+    // configuration (src/client.rs: the timeouts, no retries or redirects).
     let same_transport = identisure::http_client_builder()
-        .connector_layer(PassThrough)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .retry(reqwest::retry::never())
