@@ -357,7 +357,7 @@ pub(crate) async fn collect_once<F: Family>(
     // What a request needs lives on the heap only while it runs
     // (`transport::call` boxes it), so a session sleeping until its next
     // collect keeps a small future.
-    let (result, timing) = collect_request(inner, attempt).await;
+    let (result, timing) = timed_collect(inner, attempt).await;
     // See `next_collect_at`. With `CollectLimit::PerClient`, the gate is
     // paced the same way (the next collect is another session's), and a
     // 429 (and its Retry-After) slows every session of the client.
@@ -383,7 +383,7 @@ pub(crate) async fn collect_once<F: Family>(
 
 /// One collect: its state, and when it went out and came back (when it
 /// was answered with a success).
-async fn collect_request<F: Family>(
+async fn timed_collect<F: Family>(
     inner: &SessionInner<F>,
     attempt: u32,
 ) -> (Result<State<F>>, Option<Timing>) {
